@@ -1,0 +1,170 @@
+"""The ``intangibles`` command line.
+
+Each command parses its options here and hands the work to a module; heavy imports
+happen inside the commands so ``intangibles --help`` stays instant.
+Exit codes: 0 success, 1 problems found in the user's files, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from instrument import __version__
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="intangibles",
+    help=(
+        "Questionnaires and psychometrics for the intangible benefits of intersectoral "
+        "consortia / Questionnaires et psychométrie des retombées intangibles des "
+        "consortiums intersectoriels.\n\n"
+        "Build a bilingual questionnaire from the item bank, score returned workbooks, "
+        "and validate the scales (reliability, EFA, CFA, invariance) with numbers that "
+        "agree with R's psych and lavaan."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+bank_app = typer.Typer(help="Inspect and check the bilingual item bank.", no_args_is_help=True)
+form_app = typer.Typer(help="Build a questionnaire from a form spec and export it.", no_args_is_help=True)
+app.add_typer(bank_app, name="bank")
+app.add_typer(form_app, name="form")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _version(value: bool):
+    if value:
+        console.print(f"intangibles {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+):
+    """Run ``intangibles COMMAND --help`` for the options of one command."""
+
+
+@bank_app.command("check")
+def bank_check(
+    bank: Annotated[
+        Path | None,
+        typer.Option(help="Folder of bank YAML files to check (default: the bank shipped with intangibles)."),
+    ] = None,
+):
+    """Check the item bank and print its coverage: items by construct x level x language.
+
+    Exits with status 1 and lists every problem (code, file and line) when the bank is broken.
+    """
+    from instrument.bank import BankError, coverage_table, load_bank
+
+    try:
+        loaded = load_bank(bank)
+    except BankError as exc:
+        for problem in exc.problems:
+            err_console.print(f"[red]{problem}[/red]", markup=True, highlight=False)
+        err_console.print(f"{len(exc.problems)} problem(s) in the bank.")
+        raise typer.Exit(1) from None
+    console.print(coverage_table(loaded))
+    console.print(f"Bank {loaded.version}: {len(loaded.items)} items, no problem.")
+
+
+FORMATS = ("print", "pdf", "xlsx", "grid", "xlsform", "limesurvey", "redcap", "codebook")
+
+
+@form_app.command("build")
+def form_build(
+    spec: Annotated[Path, typer.Argument(help="The form spec (YAML), e.g. data_samples/form_member.yaml.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the files into (created if missing).")],
+    format: Annotated[
+        str,
+        typer.Option(help="Comma-separated formats: " + ",".join(FORMATS) + ". Default: all."),
+    ] = ",".join(FORMATS),
+    respondents: Annotated[
+        Path | None,
+        typer.Option(help="CSV roster with a 'respondent' column: one personalized xlsx workbook per code."),
+    ] = None,
+    paper: Annotated[str, typer.Option(help="Paper size for print/pdf: A4 or Letter.")] = "A4",
+):
+    """Build a questionnaire from FORM.yaml and write it in each format, in French and English."""
+    from instrument.export.build import build_command
+
+    raise typer.Exit(build_command(spec, out, format, respondents=respondents, paper=paper, console=console))
+
+
+@app.command()
+def simulate(
+    spec: Annotated[Path, typer.Argument(help="The form spec (YAML).")],
+    n: Annotated[int, typer.Option("--n", help="Number of synthetic respondents.")] = 300,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the simulated returned workbooks.")] = Path("simulated"),
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes).")] = 1,
+    grid: Annotated[bool, typer.Option(help="Write one data-entry grid instead of one workbook per respondent.")] = False,
+):
+    """Simulate respondents from a known measurement model and write them as returned workbooks."""
+    from instrument.simulate import simulate_command
+
+    raise typer.Exit(simulate_command(spec, n=n, out=out, seed=seed, grid=grid, console=console))
+
+
+@app.command()
+def score(
+    inputs: Annotated[list[Path], typer.Argument(help="Returned workbooks, CSV files, or folders of them.")],
+    form: Annotated[Path, typer.Option("--form", help="The form spec the files were built from.")],
+    out: Annotated[Path, typer.Option("--out", help="Output file: .csv, .xlsx, .sav, .dta or .parquet.")],
+    log: Annotated[Path | None, typer.Option("--log", help="CSV log: one row per file and per rejected cell.")] = None,
+    min_answered: Annotated[
+        float, typer.Option(help="Share of a scale's items that must be answered for a score (0-1).")
+    ] = 0.5,
+    jobs: Annotated[int, typer.Option(help="Worker processes (0 = every core).")] = 0,
+):
+    """Read returned workbooks, check every cell, reverse-key, score, and flag careless answers."""
+    from instrument.returns import score_command
+
+    raise typer.Exit(
+        score_command(inputs, form=form, out=out, log=log, min_answered=min_answered, jobs=jobs, console=console)
+    )
+
+
+@app.command()
+def validate(
+    data: Annotated[Path, typer.Argument(help="Item responses: .csv, .xlsx or .parquet (one column per item).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.html, report.pdf and results.json.")],
+    form: Annotated[Path | None, typer.Option("--form", help="The form spec (gives the scales and labels).")] = None,
+    keys: Annotated[Path | None, typer.Option("--keys", help="A psych-style keys file (JSON or YAML).")] = None,
+    group: Annotated[
+        list[str] | None, typer.Option("--group", help="Column for measurement invariance (repeatable).")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Language of the report: fr or en.")] = "fr",
+):
+    """Validate the scales and write the validation report (HTML, PDF) and results.json."""
+    from instrument.validation import validate_command
+
+    raise typer.Exit(
+        validate_command(data, out=out, form=form, keys=keys, groups=group or [], lang=lang, console=console)
+    )
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder for everything the demo writes.")] = Path("demo-output"),
+    n: Annotated[int, typer.Option("--n", help="Number of simulated respondents.")] = 300,
+):
+    """Run the three jobs on the embedded sample: build, simulate returns, score, validate."""
+    from instrument.demo import demo_command
+
+    raise typer.Exit(demo_command(out, n=n, console=console))
+
+
+def main():
+    app()
