@@ -21,6 +21,7 @@ _API = {
     "reverse_key": "scoring",
     "score": "scoring",
     "careless": "scoring",
+    "load_keys": "keys",
     # items.py
     "item_analysis": "items",
     # reliability.py

@@ -1,0 +1,233 @@
+"""Scale keys, psych style: which items make each scale, and which are reverse keyed.
+
+A keys file (JSON or YAML) or an equivalent mapping::
+
+    {"scales": {"TRU": ["TRU1", "-TRU2", "TRU3"], "SOC": ["SOC1", "SOC2"]},
+     "min": 1, "max": 5, "groups": ["lang", "sector"], "id": "respondent"}
+
+A leading ``-`` marks a reverse-keyed item (recoded ``max + min - x``). ``min``/``max``
+(the response range), ``groups`` and ``id`` are optional; other fields (``name``,
+``nfactors``...) are ignored. This is R's ``psych::make.keys`` / ``scoreItems`` key list.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from psychometrics.errors import PsychometricsError
+
+__all__ = ["Keys", "KeysError", "load_keys"]
+
+
+class KeysError(PsychometricsError):
+    """Every problem found in one keys file or mapping, reported together.
+
+    ``code`` is the code of the first problem; ``problems`` lists ``(code, message)`` for
+    all of them. Codes: ``unreadable-keys``, ``bad-keys`` (wrong shape), ``empty-scale``,
+    ``bad-item``, ``duplicate-item``, ``unknown-item``, ``unknown-column``, ``bad-range``.
+    """
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]):
+        self.source = source
+        self.problems = tuple(problems)
+        lines = "\n".join(f"- {code}: {msg}" for code, msg in problems)
+        n = len(problems)
+        super().__init__(
+            problems[0][0], f"Keys {source} has {n} problem{'s' * (n > 1)}:\n{lines}"
+        )
+
+
+@dataclass(frozen=True)
+class Keys:
+    """A checked scale key.
+
+    Attributes
+    ----------
+    scales : dict[str, tuple[str, ...]]
+        Scale name -> its keyed items in order, a leading ``-`` marking reverse keying.
+    min, max : float or None
+        The response range (both given, ``min < max``) or None.
+    groups : tuple[str, ...]
+        Grouping columns (may be empty).
+    id : str or None
+        The respondent identifier column.
+    source : str
+        The file it came from, or ``"<mapping>"``.
+    """
+
+    scales: dict
+    min: float | None = None
+    max: float | None = None
+    groups: tuple = ()
+    id: str | None = None
+    source: str = "<mapping>"
+
+    @property
+    def items(self) -> tuple[str, ...]:
+        """Every item named by a scale, without its sign, in first-seen order."""
+        return tuple(dict.fromkeys(k.removeprefix("-") for ks in self.scales.values() for k in ks))
+
+
+def load_keys(path_or_mapping, *, columns=None) -> Keys:
+    """Read and check a keys file (``.json``, ``.yaml``/``.yml``) or mapping.
+
+    Parameters
+    ----------
+    path_or_mapping : str, Path or Mapping
+        The keys file, or a mapping with the same fields.
+    columns : iterable of str, optional
+        The columns of the data the keys will score; when given, every item must be one of
+        them (``unknown-item``), and so must ``groups`` and ``id`` (``unknown-column``).
+
+    Returns
+    -------
+    Keys
+
+    Raises
+    ------
+    KeysError
+        (a :class:`PsychometricsError`) listing every problem, each naming the file, the
+        scale, the item and the rule broken.
+
+    Examples
+    --------
+    >>> import psychometrics as pm
+    >>> keys = pm.load_keys({"scales": {"TRU": ["TRU1", "-TRU2"]}, "min": 1, "max": 5})
+    >>> keys.scales["TRU"], keys.items
+    (('TRU1', '-TRU2'), ('TRU1', 'TRU2'))
+
+    The R equivalent is the key list given to ``psych::scoreItems``::
+
+        keys <- list(TRU = c("TRU1", "-TRU2"))
+    """
+    if isinstance(path_or_mapping, Mapping):
+        source, doc = "<mapping>", path_or_mapping
+    elif isinstance(path_or_mapping, str | Path):
+        source = f"file {str(path_or_mapping)!r}"
+        doc = _read(Path(path_or_mapping), source)
+    else:
+        raise PsychometricsError(
+            "bad-keys",
+            "The 'path_or_mapping' parameter of load_keys must be a path or a mapping; "
+            f"got {type(path_or_mapping).__name__}.",
+        )
+    problems: list[tuple[str, str]] = []
+    where = f"in {source}" if source != "<mapping>" else "in the keys mapping"
+    if not isinstance(doc, Mapping):
+        raise KeysError(source, [("bad-keys", f"{where}: the top level must be a mapping with "
+                                  f"a 'scales' field; got {type(doc).__name__}.")])
+    if "scales" not in doc:
+        raise KeysError(source, [("bad-keys", f"{where}: the 'scales' field is required "
+                                  "(scale name -> list of items).")])
+    scales = check_scales(doc["scales"], problems, where)
+    cols = None if columns is None else {str(c) for c in columns}
+    if cols is not None:
+        for scale, keyed in scales.items():
+            for k in keyed:
+                if k.removeprefix("-") not in cols:
+                    problems.append(("unknown-item", f"{where}: scale {scale!r}, item "
+                                     f"{k!r}: {k.removeprefix('-')!r} is not a data column."))
+    lo, hi = (_bound(doc.get(f), f, problems, where) for f in ("min", "max"))
+    if (lo is None) != (hi is None):
+        problems.append(("bad-range", f"{where}: give both 'min' and 'max' or neither; got "
+                         f"min={doc.get('min')!r}, max={doc.get('max')!r}."))
+    elif lo is not None and not lo < hi:
+        problems.append(("bad-range", f"{where}: 'min' must be < 'max'; got min={lo:g}, max={hi:g}."))
+    groups = doc.get("groups") or []
+    if isinstance(groups, str):
+        groups = [groups]
+    if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
+        problems.append(("bad-keys", f"{where}: 'groups' must be a list of column names; "
+                         f"got {groups!r}."))
+        groups = []
+    ident = doc.get("id")
+    if ident is not None and not (isinstance(ident, str) and ident):
+        problems.append(("bad-keys", f"{where}: 'id' must be a column name; got {ident!r}."))
+        ident = None
+    if cols is not None:
+        named = [("groups", g) for g in groups] + ([("id", ident)] if ident is not None else [])
+        for field, name in named:
+            if name not in cols:
+                problems.append(("unknown-column", f"{where}: {field!r} names {name!r}, which "
+                                 "is not a data column."))
+    if problems:
+        raise KeysError(source, problems)
+    return Keys(scales=scales, min=lo, max=hi, groups=tuple(groups), id=ident, source=source)
+
+
+def check_scales(scales, problems: list, where: str) -> dict:
+    """Check ``scale name -> list of keyed items``; append ``(code, message)`` problems.
+
+    Returns the scales that were well formed, items as tuples of strings.
+    """
+    if not isinstance(scales, Mapping) or not scales:
+        problems.append(("bad-keys", f"{where}: 'scales' must be a non-empty mapping of "
+                         f"scale name -> list of items; got {scales!r}."))
+        return {}
+    out = {}
+    for scale, keyed in scales.items():
+        if not isinstance(scale, str) or not scale:
+            problems.append(("bad-keys", f"{where}: scale names must be non-empty strings; "
+                             f"got {scale!r}."))
+            continue
+        if isinstance(keyed, str) or not isinstance(keyed, list | tuple):
+            problems.append(("bad-keys", f"{where}: scale {scale!r} must be a list of items; "
+                             f"got {keyed!r}."))
+            continue
+        if not keyed:
+            problems.append(("empty-scale", f"{where}: scale {scale!r} has no items."))
+            continue
+        seen: set[str] = set()
+        good = True
+        for k in keyed:
+            name = k.removeprefix("-") if isinstance(k, str) else ""
+            if not name or name != name.strip() or name.startswith("-"):
+                problems.append(("bad-item", f"{where}: scale {scale!r}, item {k!r}: an item "
+                                 "must be a column name, with one leading '-' if reverse keyed."))
+                good = False
+            elif name in seen:
+                problems.append(("duplicate-item", f"{where}: scale {scale!r}, item {k!r}: "
+                                 f"{name!r} appears more than once in the scale."))
+                good = False
+            seen.add(name)
+        if good:
+            out[scale] = tuple(keyed)
+    return out
+
+
+def _bound(value, field: str, problems: list, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+        problems.append(("bad-range", f"{where}: {field!r} must be a finite number; got {value!r}."))
+        return None
+    return float(value)
+
+
+def _read(path: Path, source: str):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KeysError(source, [("unreadable-keys", f"cannot read {source}: {exc}.")]) from None
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            msg = f"{source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+            raise KeysError(source, [("unreadable-keys", msg)]) from None
+    if suffix in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as exc:  # its message carries the line and column
+            msg = f"{source} is not valid YAML: {exc}"
+            raise KeysError(source, [("unreadable-keys", msg)]) from None
+    raise KeysError(source, [("unreadable-keys", f"{source} must end in .json, .yaml or .yml; "
+                              f"got {suffix or 'no extension'!r}.")])
