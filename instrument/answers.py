@@ -1,0 +1,117 @@
+"""Turn what people really type in an answer cell into a response code, or a problem.
+
+Accepted, for a response set with codes 1-5 and missing codes 8, 9:
+``4``, ``4.0``, ``"4"``, ``" 4 "``, ``"4,0"``, ``"4 - Plutôt d'accord"``, ``"Plutôt d'accord"``,
+``"plutot d’accord"`` (case, accents, apostrophes and spaces do not matter), the label in
+either language, and the missing-code labels ("Je ne sais pas" -> 8).
+Refused, each with a stable code: ``out-of-range`` (7), ``decimal-answer`` (3.5),
+``multiple-answers`` ("3, 4", "3 et 4", "3/4"), ``label-code-mismatch`` ("2 - Plutôt d'accord"),
+``date-in-answer``, ``boolean-in-answer``, ``invalid-answer`` (any other text).
+Formulas never reach this module: the reader refuses them first (``formula-in-answer``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["AnswerCoder", "Coded", "normalize_label"]
+
+_SPACES = re.compile(r"\s+")
+_CODE_LABEL = re.compile(r"^([+-]?\d+(?:[.,]\d+)?)\s*(?:[-–—:.)=]\s*)?(.*)$")
+_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
+_MULTI = re.compile(r"^\d+(?:[.,]0+)?(?:\s*(?:,|;|/|&|\+|\bet\b|\band\b|\bou\b|\bor\b|-|–)\s*\d+(?:[.,]0+)?)+$")
+
+
+def normalize_label(text: str) -> str:
+    """Case-, accent-, apostrophe- and space-insensitive form of a label."""
+    text = unicodedata.normalize("NFKD", str(text))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.replace("’", "'").replace("‘", "'").replace("`", "'").replace("´", "'")
+    return _SPACES.sub(" ", text).strip().casefold()
+
+
+@dataclass(frozen=True)
+class Coded:
+    """The outcome for one cell: a code (``int``), blank (``None``, no problem), or a problem."""
+
+    code: int | None = None
+    problem: str = ""  # stable code when refused
+    message: str = ""
+
+
+BLANK = Coded()
+
+
+class AnswerCoder:
+    """Codes the answers of one response set.
+
+    Parameters
+    ----------
+    codes : scored codes, e.g. (1, 2, 3, 4, 5)
+    missing_codes : recorded-but-never-scored codes, e.g. (8, 9)
+    labels : mapping code -> labels (any languages) that also mean that code
+    """
+
+    def __init__(self, codes, missing_codes=(), labels=None):
+        self.codes = tuple(int(c) for c in codes)
+        self.missing_codes = tuple(int(c) for c in missing_codes)
+        self.allowed = frozenset(self.codes + self.missing_codes)
+        self.by_label: dict[str, int] = {}
+        for code, texts in (labels or {}).items():
+            for text in texts:
+                if text:
+                    self.by_label[normalize_label(text)] = int(code)
+        self._range = f"{min(self.codes)}-{max(self.codes)}" + (
+            f" (or {', '.join(map(str, self.missing_codes))})" if self.missing_codes else ""
+        )
+
+    def _number(self, value: float, shown) -> Coded:
+        if math.isnan(value) or math.isinf(value):
+            return Coded(problem="invalid-answer", message=f"{shown!r} is not an answer; expected {self._range}")
+        if value != int(value):
+            return Coded(problem="decimal-answer", message=f"{shown!r} is not a whole answer code; expected {self._range}")
+        code = int(value)
+        if code not in self.allowed:
+            return Coded(problem="out-of-range", message=f"{shown!r} is outside the answer codes {self._range}")
+        return Coded(code=code)
+
+    def code(self, value) -> Coded:
+        """Code one cell value as read from a workbook or CSV (None or "" = blank)."""
+        if value is None:
+            return BLANK
+        if isinstance(value, bool):
+            return Coded(problem="boolean-in-answer", message=f"{value!r} (TRUE/FALSE) is not an answer; expected {self._range}")
+        if isinstance(value, int | float):
+            return self._number(float(value), value)
+        if isinstance(value, _dt.date | _dt.datetime | _dt.time | _dt.timedelta):
+            return Coded(problem="date-in-answer", message=f"a date or time ({value}) is not an answer; expected {self._range}")
+        text = _SPACES.sub(" ", str(value).replace("\u00a0", " ")).strip()
+        if not text:
+            return BLANK
+        label_code = self.by_label.get(normalize_label(text))
+        if label_code is not None:
+            return Coded(code=label_code)
+        if _NUMBER.match(text):  # "4", "4.0", "4,0" (French decimal comma)
+            return self._number(float(text.replace(",", ".")), text)
+        if _MULTI.match(text):
+            return Coded(problem="multiple-answers", message=f"{text!r} holds more than one answer; choose one of {self._range}")
+        match = _CODE_LABEL.match(text)
+        if match:
+            number, rest = match.group(1).replace(",", "."), match.group(2).strip()
+            coded = self._number(float(number), text)
+            if coded.problem or not rest:
+                return coded
+            rest_code = self.by_label.get(normalize_label(rest))
+            if rest_code is None:
+                return Coded(problem="invalid-answer", message=f"{text!r}: {rest!r} is not a label of this scale")
+            if rest_code != coded.code:
+                return Coded(
+                    problem="label-code-mismatch",
+                    message=f"{text!r}: code {coded.code} does not go with the label {rest!r} (code {rest_code})",
+                )
+            return coded
+        return Coded(problem="invalid-answer", message=f"{text!r} is not one of the answers ({self._range} or their labels)")

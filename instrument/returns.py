@@ -1,0 +1,630 @@
+"""Read returned workbooks, data-entry grids and CSV files into one table of responses.
+
+Every input file is accounted for: it is ``scored``, ``scored-with-issues`` (some cells
+refused, the rest kept) or ``rejected`` (with the reason), and the log has one row per file
+plus one per refused cell. Invariant: files in = files scored + files rejected.
+
+What is checked, in order, for each file (each refusal has a stable code):
+
+1. the file itself: ``empty-file``, ``file-too-large``, ``legacy-xls`` (an .xls renamed),
+   ``ods-not-supported``, ``macro-enabled`` (.xlsm renamed), ``corrupt-file`` (not a zip, a
+   truncated zip), ``zip-bomb`` (uncompressed size or ratio over the limits),
+   ``xml-entities`` (a DOCTYPE/ENTITY declaration: "billion laughs"), ``sheet-too-large``;
+2. the match with the form through the hidden ``_meta`` sheet: ``missing-metadata``,
+   ``not-our-workbook``, ``other-form``, ``unknown-form-version``, ``hash-mismatch``;
+3. every answer cell: ``formula-in-answer`` (never evaluated), ``merged-cell``, and the
+   codes of :mod:`instrument.answers` (``out-of-range``, ``decimal-answer``,
+   ``multiple-answers``, ``date-in-answer``, ``invalid-answer``...), ``answer-outside-cell``;
+4. across files: ``duplicate-respondent``; a file with no answer at all: ``empty-response``.
+
+Memory is bounded: a file is read only if it is at most ``MAX_FILE_BYTES``; a zip member
+only if its uncompressed size is at most ``MAX_MEMBER_BYTES`` (and the whole archive at most
+``MAX_TOTAL_BYTES``, compression ratio at most ``MAX_RATIO``). Reading never evaluates
+formulas, never runs macros and never follows external links: values come from the cells'
+stored values (python-calamine), formulas are detected in the sheet's XML and refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import zipfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import pandas as pd
+
+from instrument.answers import AnswerCoder
+from instrument.model import Form, Problem
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_MEMBER_BYTES",
+    "MAX_RATIO",
+    "MAX_TOTAL_BYTES",
+    "Expected",
+    "FileResult",
+    "Returns",
+    "read_file",
+    "read_returns",
+]
+
+MAX_FILE_BYTES = 50 * 2**20  #: a returned file larger than this is refused unread
+MAX_MEMBER_BYTES = 64 * 2**20  #: largest uncompressed XML part read (a 100,000-cell grid is ~10 MB)
+MAX_TOTAL_BYTES = 256 * 2**20  #: largest uncompressed archive
+MAX_RATIO = 200  #: largest compression ratio of a part over 1 MB (zip bombs)
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".xlsb"}
+SUFFIXES = WORKBOOK_SUFFIXES | {".csv"}
+
+SCORED, WITH_ISSUES, REJECTED = "scored", "scored-with-issues", "rejected"
+
+
+# ----------------------------------------------------------------------------- the form side
+@dataclass(frozen=True)
+class Expected:
+    """What a returned file must match, extracted once from a Form (small, picklable)."""
+
+    form_id: str
+    form_version: str
+    form_hash: str
+    items: tuple[str, ...]
+    context: tuple[str, ...]
+    codes: tuple[int, ...]
+    missing_codes: tuple[int, ...]
+    labels: dict  # code -> list of labels (both languages, "4 - label" forms included)
+    context_types: dict  # id -> ("select_one", {code: [labels]}) | ("integer", (min, max)) | ("text", None)
+
+    @classmethod
+    def from_form(cls, form: Form) -> Expected:
+        rs = form.response_set
+        labels: dict[int, list[str]] = {}
+        for choice in rs.all_choices():
+            for text in choice.label.values():
+                labels.setdefault(choice.code, []).extend([text, f"{choice.code} - {text}"])
+        ctx = {}
+        for q in form.context_block:
+            if q.type == "select_one":
+                ctx[q.id] = ("select_one", {c.code: list(c.label.values()) for c in q.choices})
+            elif q.type == "integer":
+                ctx[q.id] = ("integer", (q.minimum, q.maximum))
+            else:
+                ctx[q.id] = ("text", None)
+        return cls(
+            form_id=form.id,
+            form_version=str(form.version),
+            form_hash=form.hash,
+            items=form.item_ids,
+            context=tuple(q.id for q in form.context_block),
+            codes=rs.codes,
+            missing_codes=rs.missing_codes,
+            labels=labels,
+            context_types=ctx,
+        )
+
+    def coder(self) -> AnswerCoder:
+        return AnswerCoder(self.codes, self.missing_codes, self.labels)
+
+
+# ----------------------------------------------------------------------------- results
+@dataclass
+class FileResult:
+    """What one input file gave: its rows (one dict per respondent) and its problems."""
+
+    file: str
+    status: str = SCORED
+    code: str = ""
+    message: str = ""
+    rows: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+
+    def reject(self, code: str, message: str, **where) -> FileResult:
+        self.status, self.code, self.message = REJECTED, code, message
+        self.rows = []
+        self.problems.append(Problem(code, message, file=self.file, **where))
+        return self
+
+
+@dataclass(frozen=True)
+class Returns:
+    """Everything read from a batch of files.
+
+    ``responses``: one row per respondent: ``respondent``, ``source_file``, ``source_place``,
+    ``language``, ``order_version``, the context answers, then one column per item (codes,
+    missing codes kept, blank as NA). ``files``: one row per input file (``file``, ``status``,
+    ``code``, ``message``, ``respondents``, ``problems``). ``problems``: every Problem.
+    """
+
+    responses: pd.DataFrame
+    files: pd.DataFrame
+    problems: tuple[Problem, ...]
+
+    @property
+    def n_files(self) -> int:
+        return len(self.files)
+
+    @property
+    def n_scored(self) -> int:
+        return int((self.files["status"] != REJECTED).sum())
+
+    @property
+    def n_rejected(self) -> int:
+        return int((self.files["status"] == REJECTED).sum())
+
+    def log(self) -> pd.DataFrame:
+        """One row per file, then one per problem (file, status, code, sheet, cell, item, message)."""
+        rows = [
+            {"file": r.file, "status": r.status, "code": r.code, "sheet": "", "cell": "", "item": "",
+             "respondents": r.respondents, "message": r.message}
+            for r in self.files.itertuples()
+        ]
+        status = dict(zip(self.files["file"], self.files["status"], strict=True))
+        for p in self.problems:
+            rows.append({"file": p.file, "status": status.get(p.file, ""), "code": p.code, "sheet": p.sheet,
+                         "cell": p.cell, "item": p.item, "respondents": "", "message": p.message})
+        return pd.DataFrame(rows, columns=["file", "status", "code", "sheet", "cell", "item", "respondents", "message"])
+
+
+# ----------------------------------------------------------------------------- xlsx internals
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_FORMULA_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3}[0-9]{1,7})\"[^>]*?(?<!/)>(?:(?!</(?:\w+:)?c>).)*?<(?:\w+:)?f[\s>/]", re.S)
+_ENTITY = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
+def _split_cell(address: str) -> tuple[int, int]:
+    m = re.fullmatch(r"\$?([A-Z]{1,3})\$?([0-9]{1,7})", address.strip().upper())
+    if not m:
+        raise ValueError(address)
+    return int(m.group(2)) - 1, _col_index(m.group(1))
+
+
+def _cell_name(row: int, col: int) -> str:
+    letters, col = "", col + 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row + 1}"
+
+
+class _Refused(Exception):
+    def __init__(self, code: str, message: str, **where):
+        super().__init__(message)
+        self.code, self.message, self.where = code, message, where
+
+
+class _Archive:
+    """The zip of an .xlsx, opened with every size and safety check before a byte is parsed."""
+
+    def __init__(self, data: bytes):
+        try:
+            self.zf = zipfile.ZipFile(io.BytesIO(data))
+            infos = self.zf.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise _Refused("corrupt-file", f"not a readable .xlsx (damaged or truncated zip: {exc})") from None
+        names = {i.filename for i in infos}
+        if "mimetype" in names:
+            raise _Refused("ods-not-supported", "an OpenDocument spreadsheet (.ods) renamed: save it as .xlsx (Excel 2007+)")
+        if "xl/vbaProject.bin" in names:
+            raise _Refused("macro-enabled", "a macro-enabled workbook (.xlsm): save it as a plain .xlsx; macros are never run")
+        if "xl/workbook.xml" not in names:
+            raise _Refused("corrupt-file", "not an Excel workbook (no xl/workbook.xml)")
+        total = 0
+        for info in infos:
+            total += info.file_size
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > MAX_MEMBER_BYTES or (info.file_size > 2**20 and ratio > MAX_RATIO):
+                raise _Refused(
+                    "zip-bomb" if ratio > MAX_RATIO else "sheet-too-large",
+                    f"part {info.filename} expands to {info.file_size:,} bytes (ratio {ratio:.0f}); "
+                    f"the limits are {MAX_MEMBER_BYTES:,} bytes and a ratio of {MAX_RATIO}",
+                )
+        if total > MAX_TOTAL_BYTES:
+            raise _Refused("zip-bomb", f"the workbook expands to {total:,} bytes (limit {MAX_TOTAL_BYTES:,})")
+        self.names = names
+        self.external_links = sorted(n for n in names if n.startswith("xl/externalLinks/"))
+
+    def read(self, name: str) -> bytes:
+        try:
+            data = self.zf.read(name)
+        except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            raise _Refused("corrupt-file", f"cannot read part {name}: {exc}") from None
+        if _ENTITY.search(data[:4096]) or (b"<!ENTITY" in data):
+            raise _Refused("xml-entities", f"part {name} declares XML entities (DOCTYPE/ENTITY), refused unread")
+        return data
+
+    def sheets(self) -> dict[str, tuple[str, str]]:
+        """Sheet name -> (part path, state) from workbook.xml and its relationships."""
+        from defusedxml import ElementTree as DET
+
+        try:
+            wb = DET.fromstring(self.read("xl/workbook.xml"))
+            rels_xml = self.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in self.names else b"<r/>"
+            rels = DET.fromstring(rels_xml)
+        except _Refused:
+            raise
+        except Exception as exc:  # defusedxml.DefusedXmlException, ParseError
+            raise _Refused("corrupt-file", f"workbook.xml cannot be parsed safely: {exc}") from None
+        targets = {r.get("Id"): r.get("Target", "") for r in rels}
+        out = {}
+        for sheet in wb.iter(f"{_NS_MAIN}sheet"):
+            target = targets.get(sheet.get(f"{_NS_REL}id"), "")
+            path = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+            out[sheet.get("name")] = (path, sheet.get("state", "visible"))
+        return out
+
+    def formula_cells(self, part: str) -> set[str]:
+        data = self.read(part)
+        if b"<f" not in data and b":f" not in data:
+            return set()
+        return {m.group(1).decode() for m in _FORMULA_CELL.finditer(data)}
+
+
+# ----------------------------------------------------------------------------- one file
+def _meta_dict(rows) -> dict[str, str]:
+    meta = {}
+    for row in rows:
+        if len(row) >= 2 and isinstance(row[0], str) and row[0]:
+            value = row[1]
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            meta[row[0].strip()] = "" if value is None else str(value).strip()
+    return meta
+
+
+def _check_meta(meta: dict, expected: Expected) -> None:
+    if meta.get("format") != "intangibles-workbook":
+        raise _Refused("not-our-workbook", "the _meta sheet is not that of an intangibles workbook", sheet="_meta")
+    if meta.get("form_id") != expected.form_id:
+        raise _Refused(
+            "other-form",
+            f"this workbook belongs to form {meta.get('form_id')!r}, not {expected.form_id!r}",
+            sheet="_meta",
+        )
+    if meta.get("form_version") != expected.form_version:
+        raise _Refused(
+            "unknown-form-version",
+            f"this workbook is version {meta.get('form_version')!r} of form {expected.form_id!r}; "
+            f"expected version {expected.form_version!r}",
+            sheet="_meta",
+        )
+    if meta.get("form_hash") != expected.form_hash:
+        raise _Refused(
+            "hash-mismatch",
+            "the form's fingerprint in _meta does not match the form spec (edited metadata, "
+            "or a workbook built from a changed spec under the same version)",
+            sheet="_meta",
+        )
+    listed = tuple(i for i in meta.get("items", "").split(",") if i)
+    if sorted(listed) != sorted(expected.items):
+        raise _Refused("hash-mismatch", "the item list in _meta does not match the form", sheet="_meta")
+
+
+def _code_context(qid: str, value, expected: Expected, coder_cache: dict):
+    """A context answer: (value, problem code, message)."""
+    kind, spec = expected.context_types.get(qid, ("text", None))
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, "", ""
+    if kind == "select_one":
+        coder = coder_cache.get(qid)
+        if coder is None:
+            coder = coder_cache[qid] = AnswerCoder(
+                sorted(spec), (), {c: [*labels, *(f"{c} - {t}" for t in labels)] for c, labels in spec.items()}
+            )
+        coded = coder.code(value)
+        return coded.code, coded.problem, coded.message
+    if kind == "integer":
+        text = str(value).strip().replace(",", ".")
+        try:
+            number = float(text) if not isinstance(value, bool) else float("nan")
+        except ValueError:
+            return None, "invalid-answer", f"{value!r} is not a whole number"
+        if number != number or not number.is_integer():
+            return None, "decimal-answer", f"{value!r} is not a whole number"
+        lo, hi = spec
+        if (lo is not None and number < lo) or (hi is not None and number > hi):
+            return None, "out-of-range", f"{value!r} is outside {lo}-{hi}"
+        return int(number), "", ""
+    text = str(value).strip()
+    return text[:200], "", ""
+
+
+def _row_from_cells(result, expected, coder, get, where, respondent, meta, ctx_cache) -> dict | None:
+    """Build one respondent's row from a cell getter ``get(id) -> (value, place dict)``."""
+    row = {"respondent": respondent, "source_file": result.file, "source_place": where,
+           "language": meta.get("language", ""), "order_version": meta.get("order_version", "")}
+    answered = 0
+    for qid in expected.context:
+        value, place = get(qid)
+        coded, code, message = _code_context(qid, value, expected, ctx_cache)
+        if code:
+            result.problems.append(Problem(code, message, file=result.file, item=qid, **place))
+        row[qid] = coded
+    for item in expected.items:
+        value, place = get(item)
+        if place.pop("formula", False):
+            result.problems.append(Problem("formula-in-answer", "a formula in an answer cell is never evaluated; type the answer",
+                                           file=result.file, item=item, **place))
+            row[item] = None
+            continue
+        if place.pop("merged", False):
+            result.problems.append(Problem("merged-cell", "the answer cell was merged with others; answer refused",
+                                           file=result.file, item=item, **place))
+            row[item] = None
+            continue
+        coded = coder.code(value)
+        if coded.problem:
+            result.problems.append(Problem(coded.problem, coded.message, file=result.file, item=item, **place))
+        row[item] = coded.code
+        answered += coded.code is not None
+    return row if answered else None
+
+
+def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
+    import python_calamine as pc
+
+    archive = _Archive(data)
+    sheets = archive.sheets()
+    if "_meta" not in sheets:
+        raise _Refused("missing-metadata", "the hidden _meta sheet is missing: this file was not built from the form "
+                       "(or the sheet was deleted); it cannot be matched to a form version")
+    try:
+        book = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        meta = _meta_dict(book.get_sheet_by_name("_meta").to_python(skip_empty_area=False))
+    except Exception as exc:  # calamine errors on damaged parts
+        raise _Refused("corrupt-file", f"the workbook cannot be read: {exc}") from None
+    _check_meta(meta, expected)
+    sheet_name = meta.get("answer_sheet", "")
+    if sheet_name not in sheets:
+        raise _Refused("missing-sheet", f"the answer sheet {sheet_name!r} is missing (renamed or deleted)")
+    formulas = archive.formula_cells(sheets[sheet_name][0])
+    sheet = book.get_sheet_by_name(sheet_name)
+    grid = sheet.to_python(skip_empty_area=False)
+    merged = sheet.merged_cell_ranges or []
+    if archive.external_links:
+        result.problems.append(Problem("external-link", "the workbook links to other files; links are never followed",
+                                       file=result.file, severity="warning"))
+
+    def value_at(r: int, c: int):
+        if r < len(grid) and c < len(grid[r]):
+            v = grid[r][c]
+            return None if v == "" else v
+        return None
+
+    def in_merged(r: int, c: int) -> bool:
+        return any(r0 <= r <= r1 and c0 <= c <= c1 and (r0, c0) != (r1, c1) for (r0, c0), (r1, c1) in merged)
+
+    coder, ctx_cache = expected.coder(), {}
+    layout = meta.get("layout")
+    if layout == "respondent":
+        cells = {k[5:]: v for k, v in meta.items() if k.startswith("cell:")}
+        missing = [i for i in (*expected.context, *expected.items) if i not in cells]
+        if missing:
+            raise _Refused("missing-metadata", f"_meta lacks the cells of {', '.join(missing[:5])}", sheet="_meta")
+        answer_cols = set()
+
+        def get(qid):
+            r, c = _split_cell(cells[qid])
+            answer_cols.add(c)
+            place = {"sheet": sheet_name, "cell": _cell_name(r, c)}
+            if place["cell"] in formulas:
+                place["formula"] = True
+            if in_merged(r, c):
+                place["merged"] = True
+            return value_at(r, c), place
+
+        respondent = meta.get("respondent") or Path(result.file).stem
+        row = _row_from_cells(result, expected, coder, get, f"{sheet_name}", respondent, meta, ctx_cache)
+        # answers typed beside their cell (e.g. in the next column) are reported, not guessed
+        for item in expected.items:
+            r, c = _split_cell(cells[item])
+            if value_at(r, c) is not None:
+                continue
+            for cc in range(c + 1, len(grid[r]) if r < len(grid) else 0):
+                v = value_at(r, cc)
+                if v is not None and v != item and coder.code(v).code is not None:
+                    result.problems.append(Problem(
+                        "answer-outside-cell", f"{v!r} was typed in {_cell_name(r, cc)}, not in the answer cell "
+                        f"{_cell_name(r, c)}; it was not used", file=result.file, sheet=sheet_name,
+                        cell=_cell_name(r, cc), item=item))
+                    break
+        if row is not None:
+            result.rows.append(row)
+    elif layout == "grid":
+        header = int(meta.get("header_row", "1")) - 1
+        first = int(meta.get("first_data_row", str(header + 2))) - 1
+        head = [str(v).strip() if v is not None else "" for v in (grid[header] if header < len(grid) else [])]
+        cols = {name: j for j, name in enumerate(head) if name}
+        missing = [i for i in ("respondent", *expected.items) if i not in cols]
+        if missing:
+            raise _Refused("missing-column", f"the grid lacks the column(s) {', '.join(missing[:5])}",
+                           sheet=sheet_name, cell=f"row {header + 1}")
+        for r in range(first, len(grid)):
+            if all(v == "" for v in grid[r]):
+                continue
+
+            def get(qid, r=r):
+                c = cols.get(qid)
+                if c is None:
+                    return None, {"sheet": sheet_name, "cell": f"row {r + 1}"}
+                place = {"sheet": sheet_name, "cell": _cell_name(r, c)}
+                if place["cell"] in formulas:
+                    place["formula"] = True
+                if in_merged(r, c):
+                    place["merged"] = True
+                return value_at(r, c), place
+
+            code = value_at(r, cols["respondent"])
+            code = "" if code is None else (str(int(code)) if isinstance(code, float) and code.is_integer() else str(code).strip())
+            if not code:
+                code = f"{Path(result.file).stem}-row{r + 1}"
+                result.problems.append(Problem("missing-respondent-code", f"row {r + 1} has answers but no respondent "
+                                               f"code; named {code}", file=result.file, sheet=sheet_name,
+                                               cell=_cell_name(r, cols["respondent"]), severity="warning"))
+            row = _row_from_cells(result, expected, coder, get, f"{sheet_name}!{r + 1}", code, meta, ctx_cache)
+            if row is not None:
+                result.rows.append(row)
+    else:
+        raise _Refused("not-our-workbook", f"unknown workbook layout {layout!r} in _meta", sheet="_meta")
+
+
+def _read_csv(result: FileResult, data: bytes, expected: Expected) -> None:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+        result.problems.append(Problem("not-utf8", "the CSV is not UTF-8; read as Windows-1252 (check accents)",
+                                       file=result.file, severity="warning"))
+    if "\x00" in text:
+        raise _Refused("corrupt-file", "the CSV holds NUL bytes: not a text file")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        head = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise _Refused("empty-file", "the CSV has no header row") from None
+    cols = {name: j for j, name in enumerate(head) if name}
+    if not set(expected.items) & set(cols):
+        raise _Refused("other-form", "none of the form's item ids is a column of this CSV")
+    missing = [i for i in ("respondent", *expected.items) if i not in cols]
+    if missing:
+        raise _Refused("missing-column", f"the CSV lacks the column(s) {', '.join(missing[:5])}", cell="row 1")
+    result.problems.append(Problem("no-metadata", "a CSV carries no form fingerprint: matched by its columns only",
+                                   file=result.file, severity="warning"))
+    coder, ctx_cache = expected.coder(), {}
+    meta = {"language": "", "order_version": ""}
+    for r, values in enumerate(reader, start=2):
+        if not any(v.strip() for v in values):
+            continue
+
+        def get(qid, values=values, r=r):
+            j = cols.get(qid)
+            return (values[j] if j is not None and j < len(values) else None), {"cell": f"row {r}"}
+
+        code = values[cols["respondent"]].strip() if cols["respondent"] < len(values) else ""
+        if not code:
+            code = f"{Path(result.file).stem}-row{r}"
+        row = _row_from_cells(result, expected, coder, get, f"row {r}", code, meta, ctx_cache)
+        if row is not None:
+            result.rows.append(row)
+
+
+def read_file(path: str | os.PathLike, expected: Expected, name: str | None = None) -> FileResult:
+    """Read one returned file. Never raises on a bad file: the reason is in the result."""
+    path = Path(path)
+    result = FileResult(file=name or str(path))
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise _Refused("empty-file", "the file is empty (0 bytes)")
+        if size > MAX_FILE_BYTES:
+            raise _Refused("file-too-large", f"{size:,} bytes; the limit for a returned file is {MAX_FILE_BYTES:,}")
+        data = path.read_bytes()
+        suffix = path.suffix.lower()
+        if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+            raise _Refused("legacy-xls", "an old-format Excel file (.xls, or a password-protected workbook): "
+                           "save it as .xlsx (Excel 2007+)")
+        if suffix == ".csv":
+            _read_csv(result, data, expected)
+        elif data[:4] == b"PK\x03\x04" or suffix in WORKBOOK_SUFFIXES:
+            if data[:2] != b"PK":
+                raise _Refused("corrupt-file", "not a workbook: the file does not start like an .xlsx (zip)")
+            _read_xlsx(result, data, expected)
+        else:
+            raise _Refused("unsupported-file", f"{path.suffix or 'no extension'}: only .xlsx and .csv are read")
+    except _Refused as refused:
+        return result.reject(refused.code, refused.message, **refused.where)
+    except OSError as exc:
+        return result.reject("unreadable-file", f"cannot read the file: {exc.strerror or exc}")
+    if not result.rows:
+        return result.reject("empty-response", "no answer in this file")
+    if any(p.severity == "error" for p in result.problems):
+        result.status = WITH_ISSUES
+        result.code = result.problems[0].code
+        result.message = f"{sum(p.severity == 'error' for p in result.problems)} cell(s) refused"
+    return result
+
+
+def _expand(inputs) -> list[Path]:
+    files: list[Path] = []
+    for item in inputs:
+        item = Path(item)
+        if item.is_dir():
+            files.extend(
+                sorted(p for p in item.rglob("*") if p.is_file() and not p.name.startswith(("~$", ".")))
+            )
+        else:
+            files.append(item)
+    return files
+
+
+def _read_many(args):
+    paths, expected = args
+    return [read_file(p, expected) for p in paths]
+
+
+def read_returns(inputs, form: Form | Expected, *, jobs: int = 0, progress=None) -> Returns:
+    """Read every file in ``inputs`` (files or folders, recursively) returned for ``form``.
+
+    ``jobs``: worker processes (0 = every core; 1 = in this process). ``progress``: an
+    optional callable ``progress(n_done, n_total)``. Files are processed in sorted order and
+    the result does not depend on ``jobs``.
+    """
+    expected = form if isinstance(form, Expected) else Expected.from_form(form)
+    paths = _expand(inputs)
+    jobs = jobs or os.cpu_count() or 1
+    results: list[FileResult] = []
+    if jobs == 1 or len(paths) < 64:
+        for i, p in enumerate(paths, 1):
+            results.append(read_file(p, expected))
+            if progress:
+                progress(i, len(paths))
+    else:
+        size = max(16, min(256, len(paths) // (jobs * 4) or 1))
+        chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for chunk in pool.map(_read_many, [(c, expected) for c in chunks]):
+                results.extend(chunk)
+                if progress:
+                    progress(len(results), len(paths))
+    return _assemble(results, expected)
+
+
+def _assemble(results: list[FileResult], expected: Expected) -> Returns:
+    problems: list[Problem] = []
+    rows: list[dict] = []
+    for r in results:
+        problems.extend(r.problems)
+        rows.extend(r.rows)
+    columns = ["respondent", "source_file", "source_place", "language", "order_version", *expected.context, *expected.items]
+    responses = pd.DataFrame(rows, columns=columns)
+    for col in (*expected.items, *[q for q, (k, _) in expected.context_types.items() if k != "text"]):
+        responses[col] = pd.to_numeric(responses[col], errors="coerce").astype("Int64")
+    # duplicate respondent codes across (or within) files: reported, both rows kept
+    dup = responses["respondent"].duplicated(keep=False)
+    for code, group in responses[dup].groupby("respondent", sort=True):
+        files = sorted(set(group["source_file"]))
+        for f in files:
+            problems.append(Problem("duplicate-respondent", f"respondent {code!r} appears {len(group)} times "
+                                    f"(in {', '.join(files)}); all rows kept", file=f, severity="warning"))
+    counts = responses.groupby("source_file").size()
+    files = pd.DataFrame(
+        [{"file": r.file, "status": r.status, "code": r.code, "message": r.message,
+          "respondents": int(counts.get(r.file, 0)),
+          "problems": sum(p.file == r.file for p in r.problems)} for r in results],
+        columns=["file", "status", "code", "message", "respondents", "problems"],
+    )
+    return Returns(responses=responses, files=files, problems=tuple(problems))
