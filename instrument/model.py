@@ -73,6 +73,8 @@ class Choice:
 
     code: int
     label: Text
+    #: a short machine name (``public``, ``community``) when the bank gives one, else ""
+    name: str = ""
 
 
 @dataclass(frozen=True)
