@@ -129,7 +129,7 @@ def score(
     jobs: Annotated[int, typer.Option(help="Worker processes (0 = every core).")] = 0,
 ):
     """Read returned workbooks, check every cell, reverse-key, score, and flag careless answers."""
-    from instrument.returns import score_command
+    from instrument.scoring import score_command
 
     raise typer.Exit(
         score_command(inputs, form=form, out=out, log=log, min_answered=min_answered, jobs=jobs, console=console)

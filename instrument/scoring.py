@@ -1,0 +1,107 @@
+"""Score a batch of returned files: read, check, reverse-key, score, flag, write.
+
+``intangibles score returned/ --form FORM.yaml --out scores.xlsx --log scoring-log.csv``
+is :func:`score_command`; the work is :func:`score_returns` (a Returns -> one table).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+import psychometrics as pm
+from instrument.model import Form
+from instrument.returns import Returns, read_returns
+
+__all__ = ["score_command", "score_returns", "table_labels"]
+
+
+def score_returns(returns: Returns, form: Form, *, min_answered: float = 0.5) -> pd.DataFrame:
+    """One row per respondent: identification, context, item codes, scale scores with the
+    number of items answered, careless-responding indices and flags.
+
+    Item columns keep the missing codes ("don't know", "not applicable") as read; they are
+    set to NA before scoring, so they are never scored. A scale's score is the mean of its
+    answered items (reverse keyed) when at least ``min_answered`` of them are answered
+    (:func:`psychometrics.score`).
+    """
+    responses = returns.responses.reset_index(drop=True)
+    rs = form.response_set
+    items = list(form.item_ids)
+    scored = responses[items].astype("float64")
+    scored = scored.where(~scored.isin(rs.missing_codes))
+    keys = {s.name: list(s.keys) for s in form.scales}
+    scores = pm.score(scored, keys, low=rs.low, high=rs.high, min_answered=min_answered)
+    if len(scored) > 0:
+        flags = pm.careless(scored, items, low=rs.low, high=rs.high).table
+    else:
+        flags = pd.DataFrame(index=scored.index, columns=["flags"])
+    flags = flags.rename(columns={c: f"careless_{c}" for c in flags.columns if c != "flags"})
+    flags = flags.rename(columns={"flags": "careless_flags"})
+    return pd.concat([responses, scores, flags], axis=1)
+
+
+def table_labels(form: Form, lang: str, columns) -> tuple[dict, dict]:
+    """Variable labels and value labels of a scored table, in ``lang``."""
+    labels = {
+        "respondent": {"fr": "Code de la personne répondante (pseudonyme)", "en": "Respondent code (pseudonymous)"}[lang],
+        "source_file": {"fr": "Fichier d'origine", "en": "Source file"}[lang],
+        "source_place": {"fr": "Feuille / ligne d'origine", "en": "Source sheet / row"}[lang],
+        "language": {"fr": "Langue du questionnaire", "en": "Questionnaire language"}[lang],
+        "order_version": {"fr": "Version de l'ordre des items (A/B)", "en": "Item order version (A/B)"}[lang],
+    }
+    values = {}
+    answer_labels = {c.code: c.label[lang] for c in form.response_set.all_choices()}
+    for item in form.items:
+        labels[item.id] = form.texts[item.id][lang]
+        values[item.id] = answer_labels
+    for q in form.context_block:
+        labels[q.id] = q.label[lang]
+        if q.choices:
+            values[q.id] = {c.code: c.label[lang] for c in q.choices}
+    for scale in form.scales:
+        name = scale.label.get(lang, scale.name) if scale.label else scale.name
+        labels[scale.name] = {"fr": "Score : ", "en": "Score: "}[lang] + name
+        labels[f"{scale.name}_n"] = {"fr": "Items répondus : ", "en": "Items answered: "}[lang] + name
+    return {c: labels[c] for c in columns if c in labels}, {c: values[c] for c in columns if c in values}
+
+
+def score_command(inputs, *, form, out, log=None, min_answered=0.5, jobs=0, console=None) -> int:
+    """The ``intangibles score`` command. Returns the exit code (0, or 1 when the form is broken)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from instrument.form import FormError, load_form
+    from instrument.output import write_table
+
+    console = console or Console()
+    try:
+        loaded = load_form(form)
+    except FormError as exc:
+        for problem in exc.problems:
+            console.print(f"[red]{problem}[/red]", highlight=False)
+        return 1
+    out = Path(out)
+    with Progress(
+        TextColumn("[bold]Lecture / reading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=console, transient=True,
+    ) as bar:
+        task = bar.add_task("read", total=None)
+        returns = read_returns(inputs, loaded, jobs=jobs, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    table = score_returns(returns, loaded, min_answered=min_answered)
+    lang = loaded.languages[0]
+    labels, values = table_labels(loaded, lang, table.columns)
+    write_table(table, out, labels=labels, value_labels=values)
+    log = Path(log) if log else out.with_name(out.stem + "-log.csv")
+    write_table(returns.log(), log)
+    n_err = sum(p.severity == "error" for p in returns.problems)
+    console.print(
+        f"{returns.n_files} file(s) in = {returns.n_scored} scored + {returns.n_rejected} rejected; "
+        f"{len(table)} respondent(s); {n_err} cell problem(s)."
+    )
+    flagged = int((table.get("careless_flags", pd.Series(dtype=object)).fillna("") != "").sum())
+    if flagged:
+        console.print(f"{flagged} respondent(s) flagged for careless responding (column careless_flags).")
+    console.print(f"Scores: {out}\nLog: {log}")
+    return 0
