@@ -70,7 +70,13 @@ def table_labels(form: Form, lang: str, columns) -> tuple[dict, dict]:
 def score_command(inputs, *, form, out, log=None, min_answered=0.5, jobs=0, console=None) -> int:
     """The ``intangibles score`` command. Returns the exit code (0, or 1 when the form is broken)."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from instrument.form import FormError, load_form
     from instrument.output import write_table
