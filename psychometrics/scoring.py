@@ -235,7 +235,9 @@ def careless(
       ``0.1 * (high - low)`` (0.4 on a 1-5 scale), or of the observed range when ``low``
       and ``high`` are not given: answers that hardly vary across mixed-keyed items.
     - ``multivariate-outlier``: ``d2_p < p_cut`` (default .001, Tabachnick & Fidell 2013);
-      flags random responders when items correlate (Meade & Craig 2012).
+      flags random responders when items correlate (Meade & Craig 2012). On Likert data
+      (discrete, bounded) expect about 1% of attentive respondents below .001 too: a flag
+      asks for a look, not for deletion.
     - ``too-few-answers``: ``n_answered / k < min_answered`` (the rule of :func:`score`).
 
     Parameters
@@ -303,7 +305,8 @@ def careless(
 
     ls_cut = max(2, _at_least(share, k))
     if irv_cut is None:
-        span = (high - low) if low is not None else float(np.nanmax(x) - np.nanmin(x))
+        seen = x[answered]
+        span = (high - low) if low is not None else float(np.ptp(seen)) if seen.size else 0.0
         irv_cut = 0.1 * span
     reasons = np.stack(
         [
