@@ -254,8 +254,8 @@ def careless(
 
     Examples
     --------
-    >>> res = pm.careless(data, items, low=1, high=5)
-    >>> res.table.loc[res.flagged, "flags"]
+    >>> res = pm.careless(data, items, low=1, high=5)  # doctest: +SKIP
+    >>> res.table.loc[res.flagged, "flags"]  # doctest: +SKIP
 
     In R (package careless; ``stats::mahalanobis`` on complete data)::
 
