@@ -1,0 +1,416 @@
+"""The respondent workbook (.xlsx): one questionnaire to send by e-mail and get back.
+
+Follows the returned-workbook contract (layout ``respondent``): an ``Instructions`` sheet,
+a ``Questionnaire`` sheet (the context block, then one row per item: n°, the item code in
+a narrow grey column, the text, the answer cell), and the hidden ``_meta`` sheet
+(``veryHidden``) that lets :mod:`instrument.returns` match a returned file to its form.
+
+Answer cells hold a drop-down list of labelled answers (``"4 - Plutôt d'accord"``,
+``"8 - Je ne sais pas"``...) with an error message in the form's language; they are the
+only unlocked cells and every sheet is protected WITHOUT a password (protection prevents
+slips, not a determined user; the reader checks every cell anyway). Excel limits an
+inline list to 255 characters and forbids commas inside its entries: a longer list, or
+one whose labels hold a comma or a quote, is read from a range on the hidden ``_lists``
+sheet instead. The page setup fits the width of the sheet on the paper (A4 or Letter)
+and repeats the items' header row on every page.
+
+Counterbalanced forms give one workbook per order version (``member_fr.xlsx`` for A,
+``member_fr_B.xlsx`` for B); a personalized workbook (``respondent="R017"``) shows the
+respondent code on both sheets and stores it in ``_meta``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.protection import WorkbookProtection
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from instrument.export.common import (
+    STRINGS,
+    answer_labels,
+    blocks,
+    check_lang,
+    check_version,
+    labelled,
+    version_labels,
+)
+from instrument.files import atomic_path
+from instrument.model import Form
+
+__all__ = ["META_SHEET", "PAPER_SIZES", "add_list_validation", "meta_rows", "put", "write", "write_meta"]
+
+META_SHEET = "_meta"
+LISTS_SHEET = "_lists"
+#: openpyxl paperSize codes.
+PAPER_SIZES = {"a4": 9, "letter": 1}
+INLINE_LIST_LIMIT = 255
+
+GREY = Font(color="808080", size=9)
+BOLD = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
+BLOCK_FILL = PatternFill("solid", fgColor="EEF2F7")
+ANSWER_FILL = PatternFill("solid", fgColor="FFF9E0")
+THIN = Side(style="thin", color="A0A0A0")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP = Alignment(wrap_text=True, vertical="top")
+UNLOCKED = Protection(locked=False)
+
+
+def put(ws, ref: str, value):
+    """Write a value as data: a text starting with '=' stays text (never a formula)."""
+    cell = ws[ref]
+    cell.value = value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+    return cell
+
+
+def meta_rows(form: Form, *, layout: str, lang: str, version: str, respondent: str, answer_sheet: str, items) -> list[tuple[str, str]]:
+    """The first rows of ``_meta`` (contract order), before the cell/column rows."""
+    return [
+        ("format", "intangibles-workbook"),
+        ("format_version", "1"),
+        ("layout", layout),
+        ("form_id", form.id),
+        ("form_version", form.version),
+        ("form_hash", form.hash),
+        ("language", lang),
+        ("order_version", version),
+        ("respondent", respondent),
+        ("answer_sheet", answer_sheet),
+        ("items", ",".join(it.id for it in items)),
+        ("context", ",".join(q.id for q in form.context_block)),
+    ]
+
+
+def write_meta(wb, rows: list[tuple[str, str]]):
+    """Add the ``_meta`` sheet (veryHidden, protected): column A keys, column B values."""
+    ws = wb.create_sheet(META_SHEET)
+    for r, (key, value) in enumerate(rows, start=1):
+        ws.cell(row=r, column=1).value = key
+        cell = ws.cell(row=r, column=2)
+        cell.value = str(value)
+        cell.data_type = "s"
+    ws.sheet_state = "veryHidden"
+    ws.protection.sheet = True
+    return ws
+
+
+class _Lists:
+    """The hidden ``_lists`` sheet, created on first use, one column per long list."""
+
+    def __init__(self, wb):
+        self.wb = wb
+        self.ws = None
+        self.columns = 0
+
+    def range_for(self, entries: list[str]) -> str:
+        if self.ws is None:
+            self.ws = self.wb.create_sheet(LISTS_SHEET)
+            self.ws.sheet_state = "veryHidden"
+            self.ws.protection.sheet = True
+        self.columns += 1
+        col = get_column_letter(self.columns)
+        for r, entry in enumerate(entries, start=1):
+            put(self.ws, f"{col}{r}", entry)
+        return f"{quote_sheetname(LISTS_SHEET)}!${col}$1:${col}${len(entries)}"
+
+
+def add_list_validation(ws, lists: _Lists, entries: list[str], *, error: str, error_title: str, prompt: str = "", prompt_title: str = ""):
+    """A list data validation; inline when Excel allows it, else a range on ``_lists``."""
+    inline = ",".join(str(e) for e in entries)
+    needs_range = len(inline) > INLINE_LIST_LIMIT or any("," in str(e) or '"' in str(e) for e in entries)
+    formula = lists.range_for([str(e) for e in entries]) if needs_range else f'"{inline}"'
+    dv = DataValidation(type="list", formula1=formula, allow_blank=True, showDropDown=False)
+    _messages(dv, error, error_title, prompt, prompt_title)
+    ws.add_data_validation(dv)
+    return dv
+
+
+def _messages(dv, error, error_title, prompt, prompt_title):
+    dv.showErrorMessage = True
+    dv.errorStyle = "stop"
+    dv.errorTitle = error_title[:32]
+    dv.error = error[:255]
+    if prompt:
+        dv.showInputMessage = True
+        dv.promptTitle = prompt_title[:32]
+        dv.prompt = prompt[:255]
+
+
+def integer_validation(ws, minimum, maximum, s: dict):
+    low = 0 if minimum is None else int(minimum)
+    high = 999999 if maximum is None else int(maximum)
+    dv = DataValidation(type="whole", operator="between", formula1=str(low), formula2=str(high), allow_blank=True)
+    _messages(
+        dv,
+        s["error_integer"].format(min=low, max=high),
+        s["error_title"],
+        s["prompt_integer"].format(min=low, max=high),
+        s["prompt_title"],
+    )
+    ws.add_data_validation(dv)
+    return dv
+
+
+def _height(text: str, chars_per_line: int, line_pt: float = 15.0) -> float:
+    lines = sum(max(1, math.ceil(len(part) / chars_per_line)) for part in str(text).split("\n"))
+    return max(1, lines) * line_pt + 3
+
+
+def page_setup(ws, paper: str, *, landscape: bool = False):
+    ws.page_setup.paperSize = PAPER_SIZES[paper.lower()]
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+
+
+def _check_paper(paper: str, func: str) -> str:
+    if str(paper).lower() not in PAPER_SIZES:
+        raise ValueError(f"The 'paper' parameter of {func} must be one of ['A4', 'Letter']; got {paper!r}.")
+    return str(paper)
+
+
+def _instructions(ws, form: Form, lang: str, version: str, respondent: str, paper: str):
+    s = STRINGS[lang]
+    ws.column_dimensions["A"].width = 85
+    missing = [c.label[lang] for c in form.response_set.missing]
+    dk, na = [*missing, "", ""][:2]
+    rows: list[tuple[str, Font | None, float]] = [
+        (form.title[lang], Font(bold=True, size=16), 0),
+        (s["form_line"].format(id=form.id, version=form.version, order=version), GREY, 0),
+    ]
+    if respondent:
+        rows.append((f"{s['respondent']} : {respondent}" if lang == "fr" else f"{s['respondent']}: {respondent}", BOLD, 0))
+    rows.append(("", None, 0))
+    if form.introduction.get(lang):
+        rows.append((form.introduction[lang], None, 0))
+        rows.append(("", None, 0))
+    if form.recall.get(lang):
+        rows.append((s["recall_title"], Font(bold=True, size=12), 0))
+        rows.append((s["recall"].format(recall=form.recall[lang].rstrip(".")), None, 0))
+        rows.append(("", None, 0))
+    rows.append((s["how_title"], Font(bold=True, size=12), 0))
+    how = [s["how_1"], s["how_2"]]
+    if dk or na:
+        how.append(s["how_3"].format(dk=dk, na=na))
+    how.append(s["how_4"])
+    for n, line in enumerate(how, start=1):
+        rows.append((f"{n}. {line}", None, 0))
+    rows.append((s["no_right"], None, 0))
+    rows.append(("", None, 0))
+    rows.append((s["return_title"], Font(bold=True, size=12), 0))
+    rows.append((s["return"], None, 0))
+    rows.append((s["confidential"], None, 0))
+    for r, (text, font, _) in enumerate(rows, start=1):
+        cell = put(ws, f"A{r}", text or None)
+        cell.alignment = WRAP
+        if font is not None:
+            cell.font = font
+        if text:
+            ws.row_dimensions[r].height = _height(text, 88, 16 if font and font.size and font.size > 12 else 15)
+    ws.protection.sheet = True
+    page_setup(ws, paper)
+
+
+def _questionnaire(ws, wb, form: Form, lang: str, version: str, respondent: str, paper: str):
+    s = STRINGS[lang]
+    lists = _Lists(wb)
+    widths = {"A": 5, "B": 8, "C": 58, "D": 34}
+    for col, width in widths.items():
+        ws.column_dimensions[col].width = width
+    cells: list[tuple[str, str]] = []
+    r = 1
+    ws.merge_cells("A1:D1")
+    title = put(ws, "A1", form.title[lang])
+    title.font = Font(bold=True, size=14)
+    title.alignment = WRAP
+    ws.row_dimensions[1].height = _height(form.title[lang], 80, 20)
+    r = 2
+    line = s["form_line"].format(id=form.id, version=form.version, order=version)
+    if respondent:
+        line = f"{s['respondent']} : {respondent} — {line}" if lang == "fr" else f"{s['respondent']}: {respondent} — {line}"
+    ws.merge_cells("A2:D2")
+    cell = put(ws, "A2", line)
+    cell.font = Font(bold=bool(respondent), color="404040", size=10)
+    r = 4
+
+    def heading(text: str, fill=HEADER_FILL, size=12):
+        nonlocal r
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=4)
+        c = put(ws, f"A{r}", text)
+        c.font = Font(bold=True, size=size)
+        c.fill = fill
+        c.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.row_dimensions[r].height = _height(text, 90, 18)
+        r += 1
+
+    def answer_cell(ref: str):
+        c = ws[ref]
+        c.protection = UNLOCKED
+        c.border = BOX
+        c.fill = ANSWER_FILL
+        c.alignment = Alignment(vertical="top", wrap_text=True)
+        return c
+
+    # context block
+    if form.context_block:
+        heading(s["about_you"])
+        for index, q in enumerate(form.context_block):
+            put(ws, f"A{r}", chr(ord("A") + index) if index < 26 else str(index + 1)).alignment = WRAP
+            c = put(ws, f"B{r}", q.id)
+            c.font = GREY
+            c.alignment = Alignment(vertical="top")
+            label = q.label[lang]
+            c = put(ws, f"C{r}", label)
+            c.alignment = WRAP
+            ws.row_dimensions[r].height = _height(label, 60)
+            ref = f"D{r}"
+            answer_cell(ref)
+            if q.type == "select_one":
+                add_list_validation(
+                    ws,
+                    lists,
+                    [labelled(ch, lang) for ch in q.choices],
+                    error=s["error_list"],
+                    error_title=s["error_title"],
+                    prompt=s["prompt_list"],
+                    prompt_title=s["prompt_title"],
+                ).add(ref)
+            elif q.type == "integer":
+                integer_validation(ws, q.minimum, q.maximum, s).add(ref)
+            else:
+                ws[ref].number_format = "@"
+            cells.append((q.id, ref))
+            r += 1
+        r += 1
+
+    # items
+    heading(s["items_title"])
+    header_row = r
+    for col, text in zip("ABCD", (s["number"], s["id"], s["statement"], s["answer"]), strict=True):
+        c = put(ws, f"{col}{r}", text)
+        c.font = BOLD
+        c.fill = HEADER_FILL
+        c.border = BOX
+        c.alignment = Alignment(vertical="center", wrap_text=True)
+    r += 1
+    item_dv = add_list_validation(
+        ws,
+        lists,
+        answer_labels(form.response_set, lang),
+        error=s["error_list"],
+        error_title=s["error_title"],
+        prompt=s["prompt_list"],
+        prompt_title=s["prompt_title"],
+    )
+    number = 0
+    previous_recall = previous_label = None
+    shown = []
+    for block in blocks(form, version):
+        if block.label[lang] != previous_label:
+            heading(block.label[lang], BLOCK_FILL, 11)
+            previous_label = block.label[lang]
+            previous_recall = None
+        if block.recall[lang] and block.recall[lang] != previous_recall:
+            ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=4)
+            c = put(ws, f"A{r}", block.recall[lang].rstrip(".") + "…")
+            c.font = Font(italic=True)
+            c.alignment = WRAP
+            ws.row_dimensions[r].height = _height(c.value, 90)
+            r += 1
+            previous_recall = block.recall[lang]
+        for it in block.items:
+            number += 1
+            shown.append(it)
+            put(ws, f"A{r}", number).alignment = Alignment(vertical="top", horizontal="right")
+            c = put(ws, f"B{r}", it.id)
+            c.font = GREY
+            c.alignment = Alignment(vertical="top")
+            text = form.texts[it.id][lang]
+            c = put(ws, f"C{r}", text)
+            c.alignment = WRAP
+            c.border = Border(bottom=Side(style="hair", color="C0C0C0"))
+            ws.row_dimensions[r].height = _height(text, 60)
+            ref = f"D{r}"
+            answer_cell(ref)
+            item_dv.add(ref)
+            cells.append((it.id, ref))
+            r += 1
+    r += 1
+    ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=4)
+    put(ws, f"A{r}", s["thanks"]).font = BOLD
+
+    ws.protection.sheet = True
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    page_setup(ws, paper)
+    ws.oddFooter.center.text = f"{form.id} {form.version} ({version}) — &P / &N"
+    ws.oddFooter.center.size = 8
+    return cells, shown
+
+
+def build_workbook(form: Form, *, lang: str, version: str, respondent: str = "", paper: str = "A4") -> Workbook:
+    """The respondent workbook in memory (see :func:`write`)."""
+    s = STRINGS[lang]
+    wb = Workbook()
+    ws_i = wb.active
+    ws_i.title = s["instructions"]
+    _instructions(ws_i, form, lang, version, respondent, paper)
+    ws_q = wb.create_sheet(s["questionnaire"])
+    cells, shown = _questionnaire(ws_q, wb, form, lang, version, respondent, paper)
+    rows = meta_rows(
+        form, layout="respondent", lang=lang, version=version, respondent=respondent, answer_sheet=ws_q.title, items=shown
+    )
+    rows += [(f"cell:{key}", ref) for key, ref in cells]
+    write_meta(wb, rows)
+    wb.active = 0
+    wb.security = WorkbookProtection(lockStructure=True)
+    wb.properties.title = form.title[lang]
+    wb.properties.creator = "intangibles"
+    wb.properties.language = lang
+    return wb
+
+
+def write(
+    form: Form,
+    path: str | os.PathLike,
+    *,
+    lang: str = "fr",
+    version: str | None = None,
+    respondent: str = "",
+    paper: str = "A4",
+) -> list[Path]:
+    """Write the respondent workbook in one language; returns the files written.
+
+    ``version=None`` writes every order version: A to ``path``, B beside it as
+    ``<stem>_B.xlsx``; ``version="B"`` writes only B to ``path``. Example::
+
+        write(form, "out/member_fr.xlsx", lang="fr")
+        write(form, "out/respondents/member_R017_fr.xlsx", lang="fr", version="B", respondent="R017")
+
+    (In R one would build it cell by cell with openxlsx::dataValidation and protectWorksheet.)
+    """
+    check_lang(form, lang, "xlsx.write")
+    _check_paper(paper, "xlsx.write")
+    path = Path(path)
+    if version is not None:
+        targets = [(check_version(form, version, "xlsx.write"), path)]
+    else:
+        labels = version_labels(form)
+        targets = [(labels[0], path)] + [(v, path.with_name(f"{path.stem}_{v}{path.suffix}")) for v in labels[1:]]
+    written = []
+    for label, target in targets:
+        wb = build_workbook(form, lang=lang, version=label, respondent=respondent, paper=paper)
+        with atomic_path(target) as tmp:
+            wb.save(tmp)
+        written.append(target)
+    return written

@@ -1,0 +1,720 @@
+"""A form spec (YAML) + the item bank -> a checked :class:`~instrument.model.Form`.
+
+The spec (documented sample: ``data_samples/form_member.yaml``) says which items of the
+bank to ask, in which order, with which response set and which context questions, in
+which languages, and fills the ``{consortium}`` placeholders of the item texts.
+
+:func:`load_form` checks the spec against the bank and collects EVERY problem (each a
+:class:`~instrument.model.Problem` with a stable code, the spec file and its line) before
+raising :class:`FormError`. Codes: ``invalid-yaml``, ``unsafe-yaml``, ``yaml-alias``,
+``duplicate-key``, ``not-a-mapping``, ``missing-field``, ``unknown-field``, ``invalid-value``,
+``invalid-form-id``, ``invalid-version``, ``unknown-language``, ``missing-translation``,
+``unknown-construct``, ``unknown-facet``, ``unknown-level``, ``unknown-item``,
+``retired-item``, ``unknown-exclusion``, ``empty-selection``, ``unknown-response-set``,
+``mixed-response-sets``, ``unknown-context``, ``unknown-context-question``,
+``invalid-order``, ``invalid-versions``, ``too-few-items``, ``unfilled-placeholder``.
+
+Order of the items (``order``):
+
+* ``grouped``: by construct (in the order the spec lists them, then the bank's order), then
+  by facet (the bank's order), then by recall context (so a facet's items asked under the
+  same recall context stay together), then the bank's item order;
+* ``interleaved``: round robin across facets: each next item comes from the facet with the
+  most items left among those other than the previous item's facet (ties: a construct other
+  than the previous one first, then the grouped order), so adjacent items come from
+  different facets whenever that is possible;
+* ``shuffled``: the grouped order shuffled with ``random.Random(seed)`` (``seed`` required).
+
+Counterbalancing (``versions: [A, B]``): version A is the order above; version B is
+
+* ``grouped``: the construct blocks in reverse order (items keep their order inside a block);
+* ``interleaved``: A read backwards (adjacent items still come from different facets);
+* ``shuffled``: a second shuffle of the grouped order, seeded with ``seed + 1``.
+
+Recall context (``recall``): a bank context id, or a text ``{fr: ..., en: ...}``. When the
+spec gives one, every item of the form is asked under it (the items' own contexts are
+replaced; an override text becomes the context ``form_recall`` of ``Form.bank``); when it
+gives none, each item keeps the context the bank gives it and ``Form.recall`` is the most
+frequent one.
+
+Scales: one per facet (``kind="facet"``, named by the facet id), one per construct
+(``kind="construct"``, the construct id) and, in a benefit construct whose items span
+several levels, one per level with at least 3 items (``kind="level"``, named
+``<construct>_<level>``). Drawback constructs are scored apart (their own scales, never
+mixed with benefits); tangible items are never part of a scale. Every facet and construct
+scale must have at least 3 items in the form (``too-few-items``).
+
+``Form.hash`` is the sha256 of a canonical JSON (sorted keys, no spaces) of the form id and
+version, the item ids of each order version, the scored and missing response codes and the
+context questions (ids and codes): what matters to match a returned file. It does not
+depend on texts, so fixing a typo in a label keeps returned files matching.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import random
+import re
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from instrument.model import LANGUAGES, Form, Item, ItemBank, Problem, RecallContext, Scale
+
+__all__ = ["FORM_ID_PATTERN", "ORDERS", "FormError", "load_form", "read_spec"]
+
+#: A form id: lowercase letter, then lowercase letters, digits or underscores (31 chars at most).
+FORM_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+#: Item orders a spec may ask for.
+ORDERS = ("grouped", "interleaved", "shuffled")
+#: Counterbalanced order versions a spec may ask for.
+VERSION_LABELS = ("A", "B")
+#: Fewest items of a scored facet or construct.
+MIN_ITEMS = 3
+#: Largest spec file read (a spec is a few kB).
+MAX_SPEC_BYTES = 1_000_000
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_FIELDS = {
+    "id",
+    "version",
+    "title",
+    "introduction",
+    "consortium",
+    "recall",
+    "languages",
+    "select",
+    "context_block",
+    "response_set",
+    "order",
+    "seed",
+    "versions",
+}
+_SELECT_FIELDS = {"constructs", "facets", "levels", "items", "exclude"}
+OVERRIDE_CONTEXT = "form_recall"
+
+
+class FormError(Exception):
+    """A form spec with problems; ``problems`` lists every one (code, file, line, message)."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the form spec:\n{lines}")
+
+
+# --------------------------------------------------------------------------- YAML reading
+
+
+class _Map(dict):
+    """A mapping read from YAML that remembers its line and each key's line (1-based)."""
+
+    line: int = 0
+    lines: dict
+
+    def line_of(self, key) -> int:
+        return self.lines.get(key, self.line)
+
+
+class _Seq(list):
+    """A sequence read from YAML that remembers its line and each entry's line."""
+
+    line: int = 0
+    lines: list
+
+    def line_of(self, index: int) -> int:
+        return self.lines[index] if 0 <= index < len(self.lines) else self.line
+
+
+class _YAMLProblem(Exception):
+    def __init__(self, code, message, line):
+        super().__init__(message)
+        self.code, self.message, self.line = code, message, line
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe loader that refuses aliases (no alias bombs), records lines, reports duplicate keys."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.duplicates: list[tuple[str, int]] = []
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _YAMLProblem(
+                "yaml-alias",
+                "YAML aliases (*name) are not allowed in a form spec; write the value out",
+                event.start_mark.line + 1,
+            )
+        return super().compose_node(parent, index)
+
+
+def _construct_map(loader: _Loader, node):
+    loader.flatten_mapping(node)
+    data = _Map()
+    data.line = node.start_mark.line + 1
+    data.lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise _YAMLProblem("invalid-yaml", "a mapping key must be a plain value", key_node.start_mark.line + 1) from None
+        if key in data:
+            loader.duplicates.append((str(key), key_node.start_mark.line + 1))
+        data[key] = loader.construct_object(value_node, deep=True)
+        data.lines[key] = key_node.start_mark.line + 1
+    return data
+
+
+def _construct_seq(loader: _Loader, node):
+    data = _Seq(loader.construct_object(child, deep=True) for child in node.value)
+    data.line = node.start_mark.line + 1
+    data.lines = [child.start_mark.line + 1 for child in node.value]
+    return data
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+
+
+def read_spec(path: str | os.PathLike) -> tuple[object, list[Problem]]:
+    """Read a spec file safely: ``(data, problems)``; data is None when unreadable.
+
+    Mappings and sequences carry their line numbers (``.line``, ``.line_of(key)``).
+    Python tags are refused (safe loader), aliases are refused, duplicate keys reported.
+    """
+    where = str(path)
+    try:
+        size = os.path.getsize(path)
+    except OSError as exc:
+        return None, [Problem("unreadable-file", f"cannot read the form spec: {exc.strerror or exc}", file=where)]
+    if size > MAX_SPEC_BYTES:
+        return None, [Problem("file-too-large", f"a form spec is at most {MAX_SPEC_BYTES} bytes; this one has {size}", file=where)]
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [Problem("invalid-yaml", f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})", file=where)]
+    loader = _Loader(text)
+    try:
+        data = loader.get_single_data()
+    except _YAMLProblem as exc:
+        return None, [Problem(exc.code, exc.message, file=where, line=exc.line)]
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        tag = str(exc.problem or "")
+        code = "unsafe-yaml" if "python" in tag or "constructor" in tag else "invalid-yaml"
+        return None, [Problem(code, f"refused YAML tag: {tag}", file=where, line=line)]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [Problem("invalid-yaml", f"not valid YAML: {problem}", file=where, line=line)]
+    finally:
+        loader.dispose()
+    problems = [
+        Problem("duplicate-key", f"the key {key!r} appears twice in the same mapping", file=where, line=line)
+        for key, line in loader.duplicates
+    ]
+    return data, problems
+
+
+# --------------------------------------------------------------------------- checks
+
+
+class _Checker:
+    def __init__(self, path, data, bank: ItemBank):
+        self.file = str(path)
+        self.data = data
+        self.bank = bank
+        self.problems: list[Problem] = []
+
+    def add(self, code, message, line=None, item=""):
+        self.problems.append(Problem(code, message, file=self.file, line=line, item=item))
+
+    def line(self, key) -> int | None:
+        return self.data.line_of(key) if isinstance(self.data, _Map) else None
+
+    # --- small readers
+
+    def text(self, key, languages, required=True, single_ok=False, report_missing=True) -> dict:
+        """A bilingual text {fr, en}; a plain string is accepted for both when single_ok."""
+        value = self.data.get(key)
+        line = self.line(key)
+        if value is None:
+            if required:
+                self.add("missing-field", f"the spec needs '{key}' with a text per language ({', '.join(languages)})", line or 1)
+            return {}
+        if isinstance(value, str) and single_ok:
+            return {lang: value for lang in languages}
+        if not isinstance(value, dict):
+            self.add("invalid-value", f"'{key}' must be a mapping {{fr: ..., en: ...}}; got {type(value).__name__}", line)
+            return {}
+        out = {}
+        for lang, text in value.items():
+            lang_line = value.line_of(lang) if isinstance(value, _Map) else line
+            if lang not in LANGUAGES:
+                self.add("unknown-field", f"'{key}' has a text in {lang!r}; languages are {', '.join(LANGUAGES)}", lang_line)
+                continue
+            if not isinstance(text, str) or not text.strip():
+                self.add("missing-translation", f"'{key}' has an empty text in {lang!r}", lang_line)
+                continue
+            out[lang] = text.strip()
+        for lang in languages if report_missing else ():
+            if lang not in out and lang in LANGUAGES and lang not in value:
+                self.add("missing-translation", f"'{key}' has no text in {lang!r}", line)
+        return out
+
+    def id_list(self, mapping, key, what) -> list[tuple[str, int | None]]:
+        """A list of ids (a single id is accepted) with the line of each."""
+        value = mapping.get(key)
+        line = mapping.line_of(key) if isinstance(mapping, _Map) else None
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [(value, line)]
+        if not isinstance(value, list):
+            self.add("invalid-value", f"'{key}' must be a list of {what} ids; got {type(value).__name__}", line)
+            return []
+        out = []
+        for index, entry in enumerate(value):
+            entry_line = value.line_of(index) if isinstance(value, _Seq) else line
+            if not isinstance(entry, str | int) or isinstance(entry, bool):
+                self.add("invalid-value", f"'{key}' entries must be {what} ids; got {entry!r}", entry_line)
+                continue
+            out.append((str(entry), entry_line))
+        return out
+
+
+def _fill(text: str, values: dict) -> str:
+    def repl(match):
+        name = match.group(1)
+        return values[name] if values.get(name) else match.group(0)
+
+    return _PLACEHOLDER.sub(repl, text)
+
+
+def _order_items(items: list[Item], method: str, seed, construct_order: list[str], bank: ItemBank) -> list[Item]:
+    """Version A's order (see the module's notes)."""
+    facet_rank = {f: i for i, f in enumerate(bank.facets)}
+    item_rank = {it.id: i for i, it in enumerate(bank.items)}
+    c_rank = {c: i for i, c in enumerate(construct_order)}
+    context_rank = {c: i for i, c in enumerate(bank.contexts)}
+    grouped = sorted(
+        items,
+        key=lambda it: (
+            c_rank.get(it.construct, len(c_rank)),
+            facet_rank.get(it.facet, len(facet_rank)),
+            context_rank.get(it.context, len(context_rank)),
+            item_rank.get(it.id, 0),
+        ),
+    )
+    if method == "grouped":
+        return grouped
+    if method == "shuffled":
+        out = list(grouped)
+        random.Random(seed).shuffle(out)
+        return out
+    # interleaved
+    queues: dict[str, list[Item]] = {}
+    for it in grouped:
+        queues.setdefault(it.facet, []).append(it)
+    facet_first = {f: i for i, f in enumerate(queues)}
+    out: list[Item] = []
+    prev: Item | None = None
+    while any(queues.values()):
+        candidates = [f for f, q in queues.items() if q and (prev is None or f != prev.facet)]
+        if not candidates:
+            candidates = [f for f, q in queues.items() if q]
+        best = min(
+            candidates,
+            key=lambda f: (
+                -len(queues[f]),
+                0 if prev is None or queues[f][0].construct != prev.construct else 1,
+                facet_first[f],
+            ),
+        )
+        prev = queues[best].pop(0)
+        out.append(prev)
+    return out
+
+
+def _version_b(order_a: list[Item], grouped: list[Item], method: str, seed) -> list[Item]:
+    if method == "grouped":
+        blocks: list[list[Item]] = []
+        for it in order_a:
+            if blocks and blocks[-1][-1].construct == it.construct:
+                blocks[-1].append(it)
+            else:
+                blocks.append([it])
+        return [it for block in reversed(blocks) for it in block]
+    if method == "interleaved":
+        return list(reversed(order_a))
+    out = list(grouped)
+    random.Random(seed + 1).shuffle(out)
+    return out
+
+
+def _scales(items: list[Item], bank: ItemBank) -> list[Scale]:
+    scales: list[Scale] = []
+    by_construct: dict[str, list[Item]] = {}
+    for it in items:
+        if it.tangible or bank.constructs[it.construct].kind == "tangible":
+            continue
+        by_construct.setdefault(it.construct, []).append(it)
+    for cid, c_items in by_construct.items():
+        construct = bank.constructs[cid]
+        scales.append(Scale(cid, "construct", tuple(it.key for it in c_items), dict(construct.label)))
+        facets: dict[str, list[Item]] = {}
+        for it in c_items:
+            facets.setdefault(it.facet, []).append(it)
+        for fid in sorted(facets, key=lambda f: list(bank.facets).index(f) if f in bank.facets else 0):
+            facet = bank.facets.get(fid)
+            label = dict(facet.label) if facet else {}
+            scales.append(Scale(fid, "facet", tuple(it.key for it in facets[fid]), label))
+        levels: dict[str, list[Item]] = {}
+        for it in c_items:
+            levels.setdefault(it.level, []).append(it)
+        if construct.kind == "benefit" and len(levels) >= 2:
+            for lid in sorted(levels, key=lambda lv: list(bank.levels).index(lv) if lv in bank.levels else 0):
+                if len(levels[lid]) < MIN_ITEMS:
+                    continue
+                name = f"{cid}_{lid}"
+                if name in bank.facets or name in bank.constructs:
+                    name = f"{cid}_level_{lid}"
+                level = bank.levels.get(lid)
+                label = {
+                    lang: f"{construct.label.get(lang, cid)} — {level.label.get(lang, lid) if level else lid}"
+                    for lang in LANGUAGES
+                }
+                scales.append(Scale(name, "level", tuple(it.key for it in levels[lid]), label))
+    return scales
+
+
+def form_hash(form_id: str, version: str, versions: dict, response_set, context_block) -> str:
+    """The digest that matches a returned file to its form (see the module's notes)."""
+    canonical = {
+        "id": form_id,
+        "version": version,
+        "versions": {label: list(ids) for label, ids in versions.items()},
+        "codes": list(response_set.codes),
+        "missing_codes": list(response_set.missing_codes),
+        "context": [[q.id, q.type, [c.code for c in q.choices]] for q in context_block],
+    }
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def load_form(spec_path: str | os.PathLike, bank: ItemBank | None = None) -> Form:
+    """Read a form spec, check it against the bank, and build the :class:`Form`.
+
+    Every problem is collected first (code, the spec file and its line), then
+    :class:`FormError` is raised with all of them. ``bank`` defaults to the shipped bank.
+
+    Example::
+
+        form = load_form("data_samples/form_member.yaml")
+        form.item_ids, form.versions["B"], form.keys()
+
+    (In R one would build the item list and the ``psych::make.keys`` key by hand.)
+    """
+    data, problems = read_spec(spec_path)
+    if data is None:
+        raise FormError(problems)
+    if not isinstance(data, dict):
+        raise FormError([*problems, Problem("not-a-mapping", "a form spec is a YAML mapping (id:, version:, title: ...)", file=str(spec_path), line=1)])
+    if bank is None:
+        from instrument.bank import load_bank
+
+        bank = load_bank()
+    ck = _Checker(spec_path, data, bank)
+    ck.problems.extend(problems)
+
+    for key in data:
+        if key not in _FIELDS:
+            ck.add("unknown-field", f"unknown field {key!r}; the fields are {', '.join(sorted(_FIELDS))}", ck.line(key))
+
+    # id and version
+    form_id = data.get("id")
+    if form_id is None:
+        ck.add("missing-field", "the spec needs an 'id' (e.g. member)", 1)
+        form_id = ""
+    elif not isinstance(form_id, str) or not FORM_ID_PATTERN.match(form_id):
+        ck.add(
+            "invalid-form-id",
+            f"the form id must match {FORM_ID_PATTERN.pattern} (a lowercase letter, then lowercase letters, digits or _; 31 chars at most); got {form_id!r}",
+            ck.line("id"),
+        )
+        form_id = str(form_id)
+    version = data.get("version")
+    if version is None:
+        ck.add("missing-field", "the spec needs a 'version' (e.g. \"1.0\")", 1)
+        version = ""
+    elif isinstance(version, bool | float) or not isinstance(version, str | int):
+        ck.add("invalid-version", f"write the version as a quoted text (e.g. \"1.0\"); got {version!r}", ck.line("version"))
+        version = str(version)
+    else:
+        version = str(version).strip()
+        if not version or len(version) > 32 or not re.match(r"^[A-Za-z0-9._-]+$", version):
+            ck.add("invalid-version", f"the version must be 1-32 letters, digits, '.', '_' or '-'; got {version!r}", ck.line("version"))
+
+    # languages
+    languages: list[str] = []
+    for lang, line in ck.id_list(data, "languages", "language") or [(lang, None) for lang in LANGUAGES]:
+        if lang not in LANGUAGES:
+            ck.add("unknown-language", f"unknown language {lang!r}; the languages are {', '.join(LANGUAGES)}", line)
+        elif lang in languages:
+            ck.add("invalid-value", f"the language {lang!r} is listed twice", line)
+        else:
+            languages.append(lang)
+    if not languages:
+        languages = list(LANGUAGES)
+
+    title = ck.text("title", languages)
+    introduction = ck.text("introduction", languages)
+    consortium = ck.text("consortium", languages, required=False, single_ok=True, report_missing=False)
+
+    # selection
+    select = data.get("select")
+    if select is None:
+        ck.add("missing-field", "the spec needs 'select' (constructs, facets, levels, items, exclude)", 1)
+        select = _Map()
+        select.line, select.lines = 1, {}
+    elif not isinstance(select, dict):
+        ck.add("invalid-value", "'select' must be a mapping with constructs, facets, levels, items, exclude", ck.line("select"))
+        select = _Map()
+        select.line, select.lines = 1, {}
+    for key in select:
+        if key not in _SELECT_FIELDS:
+            ck.add("unknown-field", f"unknown field {key!r} in 'select'; the fields are {', '.join(sorted(_SELECT_FIELDS))}", select.line_of(key))
+
+    constructs = ck.id_list(select, "constructs", "construct")
+    facets = ck.id_list(select, "facets", "facet")
+    levels = ck.id_list(select, "levels", "level")
+    explicit = ck.id_list(select, "items", "item")
+    exclude = ck.id_list(select, "exclude", "item")
+    item_ids = {it.id for it in bank.items}
+
+    for cid, line in constructs:
+        if cid not in bank.constructs:
+            ck.add("unknown-construct", f"no construct {cid!r} in the bank; constructs: {', '.join(bank.constructs)}", line)
+    for fid, line in facets:
+        if fid not in bank.facets:
+            ck.add("unknown-facet", f"no facet {fid!r} in the bank", line)
+    for lid, line in levels:
+        if lid not in bank.levels:
+            ck.add("unknown-level", f"no level {lid!r} in the bank; levels: {', '.join(bank.levels)}", line)
+    for iid, line in explicit:
+        if iid not in item_ids:
+            ck.add("unknown-item", f"no item {iid!r} in the bank", line, item=iid)
+        elif bank.item(iid).status == "retired":
+            ck.add("retired-item", f"the item {iid!r} is retired in the bank", line, item=iid)
+    for iid, line in exclude:
+        if iid not in item_ids:
+            ck.add("unknown-item", f"cannot exclude {iid!r}: no such item in the bank", line, item=iid)
+
+    wanted_levels = {lid for lid, _ in levels if lid in bank.levels} or None
+    source_line: dict[str, int | None] = {}  # item id -> line of the selection that brought it
+    chosen: list[Item] = []
+    seen: set[str] = set()
+
+    def take(it: Item, line):
+        if it.id not in seen:
+            seen.add(it.id)
+            chosen.append(it)
+            source_line[it.id] = line
+
+    for cid, line in constructs:
+        for it in bank.select(construct=cid, level=wanted_levels):
+            take(it, line)
+    for fid, line in facets:
+        for it in bank.select(facet=fid, level=wanted_levels):
+            take(it, line)
+    for iid, line in explicit:
+        if iid in item_ids and bank.item(iid).status != "retired":
+            take(bank.item(iid), line)
+    excluded = {iid for iid, _ in exclude}
+    chosen = [it for it in chosen if it.id not in excluded]
+    if not chosen and not any(p.code.startswith("unknown-") for p in ck.problems):
+        ck.add("empty-selection", "the selection gives no item (check constructs, facets, levels, exclude)", select.line)
+
+    # response set
+    rs_id = data.get("response_set")
+    response_set = None
+    if rs_id is not None:
+        if rs_id not in bank.response_sets:
+            ck.add("unknown-response-set", f"no response set {rs_id!r} in the bank; response sets: {', '.join(bank.response_sets)}", ck.line("response_set"))
+        else:
+            response_set = bank.response_sets[rs_id]
+    used = Counter(it.response_set for it in chosen)
+    if response_set is None and rs_id is None and used:
+        common = used.most_common(1)[0][0]
+        response_set = bank.response_sets.get(common)
+    if response_set is not None:
+        odd = [it.id for it in chosen if it.response_set != response_set.id]
+        if odd:
+            ck.add(
+                "mixed-response-sets",
+                f"every item of a form shares one response set ({response_set.id}); "
+                f"{len(odd)} item(s) use another one: {', '.join(odd[:8])}{' ...' if len(odd) > 8 else ''}",
+                ck.line("response_set") if rs_id is not None else select.line,
+            )
+    elif chosen and rs_id is None:
+        ck.add("unknown-response-set", "no response set could be chosen for the items", select.line)
+
+    # recall context
+    recall_spec = data.get("recall")
+    recall_text: dict = {}
+    override_context: str | None = None
+    form_bank = bank
+    if recall_spec is None:
+        counts = Counter(it.context for it in chosen)
+        if counts:
+            top = counts.most_common(1)[0][0]
+            if top in bank.contexts:
+                recall_text = dict(bank.contexts[top].text)
+    elif isinstance(recall_spec, str):
+        if recall_spec not in bank.contexts:
+            ck.add("unknown-context", f"no recall context {recall_spec!r} in the bank; contexts: {', '.join(bank.contexts)}", ck.line("recall"))
+        else:
+            recall_text = dict(bank.contexts[recall_spec].text)
+            override_context = recall_spec
+    else:
+        recall_text = ck.text("recall", languages)
+        if recall_text:
+            override_context = OVERRIDE_CONTEXT
+            form_bank = dataclasses.replace(
+                bank, contexts={**bank.contexts, OVERRIDE_CONTEXT: RecallContext(OVERRIDE_CONTEXT, dict(recall_text))}
+            )
+    for it in chosen:
+        if override_context is None and it.context not in bank.contexts:
+            ck.add("unknown-context", f"the item's recall context {it.context!r} is not in the bank", source_line.get(it.id), item=it.id)
+    if override_context is not None:
+        chosen = [dataclasses.replace(it, context=override_context) for it in chosen]
+
+    # context block
+    block_by_id = {q.id: q for q in bank.context_block}
+    if "context_block" in data:
+        context_block = []
+        for qid, line in ck.id_list(data, "context_block", "context question"):
+            if qid not in block_by_id:
+                ck.add(
+                    "unknown-context-question",
+                    f"no context question {qid!r} in the bank; questions: {', '.join(block_by_id)}",
+                    line,
+                )
+            elif block_by_id[qid] not in context_block:
+                context_block.append(block_by_id[qid])
+    else:
+        context_block = list(bank.context_block)
+
+    # order and versions
+    order = data.get("order", "grouped")
+    seed = data.get("seed")
+    if order not in ORDERS:
+        ck.add("invalid-order", f"'order' must be one of {', '.join(ORDERS)}; got {order!r}", ck.line("order"))
+        order = "grouped"
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        ck.add("invalid-order", f"'seed' must be a whole number; got {seed!r}", ck.line("seed"))
+        seed = None
+    if order == "shuffled" and seed is None and "seed" not in data:
+        ck.add("invalid-order", "a shuffled order needs a 'seed' (a whole number) so the order can be rebuilt", ck.line("order"))
+    version_labels = [label for label, _ in ck.id_list(data, "versions", "version label")] or ["A"]
+    if version_labels not in (["A"], ["A", "B"]):
+        ck.add("invalid-versions", f"'versions' must be [A] or [A, B]; got {version_labels!r}", ck.line("versions"))
+        version_labels = ["A"]
+
+    # too few items per scored facet / construct
+    per_facet = Counter(it.facet for it in chosen if not it.tangible and bank.constructs.get(it.construct) and bank.constructs[it.construct].kind != "tangible")
+    per_construct = Counter(it.construct for it in chosen if not it.tangible and bank.constructs.get(it.construct) and bank.constructs[it.construct].kind != "tangible")
+    first_line: dict[str, int | None] = {}
+    for it in chosen:
+        first_line.setdefault(it.facet, source_line.get(it.id))
+        first_line.setdefault(it.construct, source_line.get(it.id))
+    for fid, n in per_facet.items():
+        if n < MIN_ITEMS:
+            ck.add(
+                "too-few-items",
+                f"facet with too few items to score: {fid!r} has {n} item(s) in the form; a scored facet needs at least {MIN_ITEMS}",
+                first_line.get(fid),
+            )
+    for cid, n in per_construct.items():
+        if n < MIN_ITEMS:
+            ck.add(
+                "too-few-items",
+                f"construct with too few items to score: {cid!r} has {n} item(s) in the form; a scored construct needs at least {MIN_ITEMS}",
+                first_line.get(cid),
+            )
+
+    # texts with placeholders filled, then no placeholder may remain
+    values = {lang: {"consortium": consortium.get(lang, "")} for lang in languages}
+    texts = {it.id: {lang: _fill(it.text.get(lang, ""), values[lang]) for lang in languages} for it in chosen}
+    for it in chosen:
+        for lang in languages:
+            if not it.text.get(lang, "").strip():
+                ck.add("missing-translation", f"the item has no text in {lang!r} in the bank", source_line.get(it.id), item=it.id)
+    filled_title = {lang: _fill(t, values[lang]) for lang, t in title.items()}
+    filled_intro = {lang: _fill(t, values[lang]) for lang, t in introduction.items()}
+    filled_recall = {lang: _fill(t, values[lang]) for lang, t in recall_text.items() if lang in languages}
+    unfilled: dict[tuple[str, str], list[str]] = {}
+
+    def scan(where: str, text: str, lang: str):
+        for name in _PLACEHOLDER.findall(text):
+            unfilled.setdefault((lang, name), []).append(where)
+
+    for lang in languages:
+        scan("title", filled_title.get(lang, ""), lang)
+        scan("introduction", filled_intro.get(lang, ""), lang)
+        for it in chosen:
+            scan(f"item {it.id}", texts[it.id][lang], lang)
+            ctx = form_bank.contexts.get(it.context)
+            if ctx is not None:
+                scan(f"recall context {it.context}", _fill(ctx.text.get(lang, ""), values[lang]), lang)
+        for cid in dict.fromkeys(it.construct for it in chosen):
+            if cid in bank.constructs:
+                scan(f"heading {cid}", _fill(bank.constructs[cid].label.get(lang, ""), values[lang]), lang)
+    for (lang, name), places in unfilled.items():
+        places = list(dict.fromkeys(places))
+        hint = " (give 'consortium' a name in this language)" if name == "consortium" else " (the form spec has no value for it)"
+        ck.add(
+            "unfilled-placeholder",
+            f"{{{name}}} is left unfilled in {lang!r} in {len(places)} text(s): "
+            f"{', '.join(places[:5])}{' ...' if len(places) > 5 else ''}{hint}",
+            ck.line("consortium") if name == "consortium" and "consortium" in data else 1,
+        )
+
+    if ck.problems:
+        raise FormError(ck.problems)
+
+    construct_order = [cid for cid, _ in constructs]
+    construct_order += [c for c in bank.constructs if c not in construct_order]
+    order_a = _order_items(chosen, order, seed, construct_order, bank)
+    versions = {"A": tuple(it.id for it in order_a)}
+    if version_labels == ["A", "B"]:
+        grouped = _order_items(chosen, "grouped", seed, construct_order, bank)
+        versions["B"] = tuple(it.id for it in _version_b(order_a, grouped, order, seed))
+    scales = _scales(_order_items(chosen, "grouped", seed, construct_order, bank), bank)
+    digest = form_hash(form_id, version, versions, response_set, context_block)
+    return Form(
+        id=form_id,
+        version=version,
+        title=filled_title,
+        introduction=filled_intro,
+        consortium={lang: consortium.get(lang, "") for lang in languages},
+        languages=tuple(languages),
+        response_set=response_set,
+        items=tuple(order_a),
+        texts=texts,
+        recall=filled_recall,
+        context_block=tuple(context_block),
+        scales=tuple(scales),
+        versions=versions,
+        hash=digest,
+        bank=form_bank,
+    )
