@@ -67,17 +67,19 @@ def bank_check(
 
     Exits with status 1 and lists every problem (code, file and line) when the bank is broken.
     """
-    from instrument.bank import BankError, coverage_table, load_bank
+    from instrument.bank import coverage_table, read_bank
 
-    try:
-        loaded = load_bank(bank)
-    except BankError as exc:
-        for problem in exc.problems:
-            err_console.print(f"[red]{problem}[/red]", markup=True, highlight=False)
-        err_console.print(f"{len(exc.problems)} problem(s) in the bank.")
-        raise typer.Exit(1) from None
+    loaded, problems = read_bank(bank)  # load_bank() without raising: warnings are wanted too
+    errors = sum(p.severity == "error" for p in problems)
+    for problem in problems:
+        text, style = (str(problem), "red") if problem.severity == "error" else (f"warning: {problem}", "yellow")
+        err_console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+    warnings = f" ({len(problems) - errors} warning(s) above)" if len(problems) > errors else ""
+    if errors:
+        err_console.print(f"{errors} problem(s) in the bank{warnings}.", markup=False, highlight=False)
+        raise typer.Exit(1)
     console.print(coverage_table(loaded))
-    console.print(f"Bank {loaded.version}: {len(loaded.items)} items, no problem.")
+    console.print(f"Bank {loaded.version}: {len(loaded.items)} items, no problem{warnings}.", markup=False)
 
 
 FORMATS = ("print", "pdf", "xlsx", "grid", "xlsform", "limesurvey", "redcap", "codebook")
