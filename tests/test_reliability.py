@@ -261,9 +261,9 @@ def test_bad_input_raises_with_code(call, code):
 
 
 def test_error_messages_name_the_column():
-    with pytest.raises(PsychometricsError, match="'b'.*'x'"):
+    with pytest.raises(PsychometricsError, match=r"'b'.*'x'"):
         pm.alpha(pd.DataFrame({"a": [1, 2, 3], "b": ["x", "1", "2"]}))
-    with pytest.raises(PsychometricsError, match="column 'b'.*single value 3"):
+    with pytest.raises(PsychometricsError, match=r"column 'b'.*single value 3"):
         pm.alpha(pd.DataFrame({"a": [1, 2, 3, 4], "b": [3, 3, 3, 3]}))
     with pytest.raises(PsychometricsError, match="'items' parameter of alpha"):
         pm.alpha(pd.DataFrame({"a": [1, 2, 3, 4]}))
