@@ -1,0 +1,795 @@
+"""A small structural-equation engine for confirmatory factor analysis (private).
+
+Used by :mod:`psychometrics.cfa` and :mod:`psychometrics.invariance`; nothing here is
+public API. The model is lavaan's LISREL "all-y" form, per group ``g``::
+
+    eta   = alpha + B eta + zeta          (latent variables; B holds higher-order loadings)
+    y     = nu + Lambda eta + epsilon
+    Sigma = Lambda A Psi A' Lambda' + Theta,   A = (I - B)^-1
+    mu    = nu + Lambda A alpha
+
+A :class:`Structure` holds the parameter table (one row per matrix entry, fixed or free;
+equality constraints across groups are parameter *sharing*: entries with the same free
+id). A *discrepancy* per group turns model moments into a fit function value ``f`` (on
+the chi-square scale: ``-2 log L`` up to a constant), its gradient and its expected
+(Fisher) information; :func:`fisher_scoring` minimises the sum over groups.
+
+New estimators plug in as a discrepancy: an object with ``n`` (rows), ``evaluate(sigma,
+mu, jac, want)`` returning :class:`Evaluation`, ``loglik(sigma, mu)`` (or ``None``) and
+``p``. The Jacobian handed to it is :class:`Jacobian` (rank-2 form of dSigma, dense
+dmu), so a weighted-least-squares discrepancy (e.g. DWLS for WLSMV, with its own weight
+matrix on the sample statistics) only needs ``jac.dense()`` and its weights.
+
+Derivatives use that every free entry moves Sigma by a rank-2 symmetric matrix
+``c (u v' + v u')``; traces such as ``tr(W dS_a W dS_b)`` then reduce to products of the
+small matrices ``U W U'``, ``V W V'``, ``U W V'`` (no p x p x q arrays).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import linalg
+
+__all__ = [
+    "ALPHA",
+    "BETA",
+    "LAMBDA",
+    "NU",
+    "PSI",
+    "THETA",
+    "Evaluation",
+    "FIMLDiscrepancy",
+    "Jacobian",
+    "MLDiscrepancy",
+    "OptimResult",
+    "Structure",
+    "em_saturated",
+    "fisher_scoring",
+]
+
+LAMBDA, BETA, PSI, THETA, NU, ALPHA = range(6)
+_LOG2PI = float(np.log(2.0 * np.pi))
+
+
+# --------------------------------------------------------------------------- structure
+
+
+@dataclass
+class Structure:
+    """Parameter table of a (multi-group) factor model.
+
+    Arrays are aligned, one element per matrix entry that is free or fixed to a
+    non-default value: ``group``, ``mat`` (``LAMBDA`` ...), ``row``, ``col``, ``free``
+    (shared free id, -1 when fixed), ``value`` (fixed value, or start value when free),
+    and the labels ``lhs``, ``op``, ``rhs`` (lavaan's syntax, e.g. ``F =~ x1``).
+    Entries not listed are 0. Psi and Theta entries are listed once (row >= col).
+    """
+
+    observed: list[str]
+    latent: list[str]
+    ngroups: int
+    meanstructure: bool
+    group: np.ndarray
+    mat: np.ndarray
+    row: np.ndarray
+    col: np.ndarray
+    free: np.ndarray
+    value: np.ndarray
+    lhs: list[str]
+    op: list[str]
+    rhs: list[str]
+    npar: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.npar = int(self.free.max()) + 1 if (self.free >= 0).any() else 0
+        self._rows = [np.flatnonzero(self.group == g) for g in range(self.ngroups)]
+        self.has_beta = bool((self.mat == BETA).any())
+
+    @property
+    def p(self) -> int:
+        return len(self.observed)
+
+    @property
+    def m(self) -> int:
+        return len(self.latent)
+
+    def start(self) -> np.ndarray:
+        """Start values of the free parameters (first entry of each shared id)."""
+        theta = np.zeros(self.npar)
+        idx = np.flatnonzero(self.free >= 0)
+        # the first entry wins (reverse so that earlier rows overwrite later ones)
+        theta[self.free[idx[::-1]]] = self.value[idx[::-1]]
+        return theta
+
+    def rows(self, g: int) -> np.ndarray:
+        return self._rows[g]
+
+    def free_rows(self, g: int) -> np.ndarray:
+        r = self._rows[g]
+        return r[self.free[r] >= 0]
+
+    def matrices(self, theta: np.ndarray, g: int) -> Matrices:
+        p, m = self.p, self.m
+        lam, beta, psi = np.zeros((p, m)), np.zeros((m, m)), np.zeros((m, m))
+        th, nu, alpha = np.zeros((p, p)), np.zeros(p), np.zeros(m)
+        r = self._rows[g]
+        val = np.where(self.free[r] >= 0, theta[np.maximum(self.free[r], 0)], self.value[r])
+        mat, i, j = self.mat[r], self.row[r], self.col[r]
+        for code, target in ((LAMBDA, lam), (BETA, beta), (PSI, psi), (THETA, th)):
+            k = mat == code
+            target[i[k], j[k]] = val[k]
+            if code in (PSI, THETA):
+                target[j[k], i[k]] = val[k]
+        k = mat == NU
+        nu[i[k]] = val[k]
+        k = mat == ALPHA
+        alpha[i[k]] = val[k]
+        return Matrices(lam, beta, psi, th, nu, alpha)
+
+    def implied(self, theta: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray, Matrices]:
+        mats = self.matrices(theta, g)
+        return mats.sigma, mats.mu, mats
+
+
+@dataclass
+class Matrices:
+    """Model matrices of one group and what follows from them."""
+
+    lam: np.ndarray
+    beta: np.ndarray
+    psi: np.ndarray
+    theta: np.ndarray
+    nu: np.ndarray
+    alpha: np.ndarray
+
+    def __post_init__(self) -> None:
+        m = self.beta.shape[0]
+        if self.beta.any():
+            self.a = np.linalg.inv(np.eye(m) - self.beta)
+        else:
+            self.a = np.eye(m)
+        self.phi = self.a @ self.psi @ self.a.T  # covariance of the latent variables
+        self.lam_a = self.lam @ self.a
+        self.sigma = self.lam_a @ self.psi @ self.lam_a.T + self.theta
+        self.sigma = (self.sigma + self.sigma.T) / 2.0
+        self.a_alpha = self.a @ self.alpha  # latent means
+        self.mu = self.nu + self.lam @ self.a_alpha
+
+    def jacobian(self, mat: np.ndarray, row: np.ndarray, col: np.ndarray) -> Jacobian:
+        """Derivatives of Sigma and mu with respect to the entries ``(mat, row, col)``."""
+        n, p = len(mat), self.lam.shape[0]
+        u, v = np.zeros((n, p)), np.zeros((n, p))
+        c = np.ones(n)
+        dmu = np.zeros((n, p))
+        lam_phi = self.lam @ self.phi
+        k = np.flatnonzero(mat == LAMBDA)
+        u[k, row[k]] = 1.0
+        v[k] = lam_phi[:, col[k]].T
+        dmu[k, row[k]] = self.a_alpha[col[k]]
+        k = np.flatnonzero(mat == BETA)
+        u[k] = self.lam_a[:, row[k]].T
+        v[k] = lam_phi[:, col[k]].T
+        dmu[k] = self.lam_a[:, row[k]].T * self.a_alpha[col[k]][:, None]
+        k = np.flatnonzero(mat == PSI)
+        u[k] = self.lam_a[:, row[k]].T
+        v[k] = self.lam_a[:, col[k]].T
+        c[k] = np.where(row[k] == col[k], 0.5, 1.0)
+        k = np.flatnonzero(mat == THETA)
+        u[k, row[k]] = 1.0
+        v[k, col[k]] = 1.0
+        c[k] = np.where(row[k] == col[k], 0.5, 1.0)
+        k = np.flatnonzero(mat == NU)
+        c[k] = 0.0
+        dmu[k, row[k]] = 1.0
+        k = np.flatnonzero(mat == ALPHA)
+        c[k] = 0.0
+        dmu[k] = self.lam_a[:, row[k]].T
+        return Jacobian(u, v, c, dmu)
+
+
+@dataclass
+class Jacobian:
+    """dSigma/dtheta_a = c_a (u_a v_a' + v_a u_a'), dmu/dtheta_a = dmu[a]."""
+
+    u: np.ndarray
+    v: np.ndarray
+    c: np.ndarray
+    dmu: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.c)
+
+    def dense(self) -> np.ndarray:
+        """dSigma as a dense (q, p, p) array (for discrepancies that need it)."""
+        d = self.c[:, None, None] * (self.u[:, :, None] * self.v[:, None, :])
+        return d + d.transpose(0, 2, 1)
+
+    def take(self, idx: np.ndarray) -> Jacobian:
+        """The entries ``idx``."""
+        return Jacobian(self.u[idx], self.v[idx], self.c[idx], self.dmu[idx])
+
+    def restrict(self, cols: np.ndarray) -> Jacobian:
+        """Only the observed variables ``cols`` (a missing-data pattern)."""
+        return Jacobian(self.u[:, cols], self.v[:, cols], self.c, self.dmu[:, cols])
+
+    @staticmethod
+    def concat(parts: list[Jacobian]) -> Jacobian:
+        return Jacobian(
+            np.vstack([j.u for j in parts]), np.vstack([j.v for j in parts]),
+            np.concatenate([j.c for j in parts]), np.vstack([j.dmu for j in parts]),
+        )
+
+    def trace_with(self, g: np.ndarray) -> np.ndarray:
+        """tr(G dSigma_a) for a symmetric G, for every a."""
+        return 2.0 * self.c * np.einsum("ap,pq,aq->a", self.u, g, self.v)
+
+    def info(self, w: np.ndarray, other: Jacobian | None = None) -> np.ndarray:
+        """tr(W dS_a W dS_b) for a symmetric W (rows a of self, columns b of ``other``)."""
+        o = self if other is None else other
+        uw, vw = self.u @ w, self.v @ w
+        uu, vv = uw @ o.u.T, vw @ o.v.T
+        uv, vu = uw @ o.v.T, vw @ o.u.T
+        return 2.0 * np.outer(self.c, o.c) * (uu * vv + uv * vu)
+
+    def info_diag(self, w: np.ndarray) -> np.ndarray:
+        """The diagonal of :meth:`info` (W symmetric)."""
+        uw, vw = self.u @ w, self.v @ w
+        uu = np.einsum("ap,ap->a", uw, self.u)
+        vv = np.einsum("ap,ap->a", vw, self.v)
+        uv = np.einsum("ap,ap->a", uw, self.v)
+        return 2.0 * self.c**2 * (uu * vv + uv * uv)
+
+
+# --------------------------------------------------------------------------- discrepancies
+
+
+@dataclass
+class Evaluation:
+    """Fit function value (chi-square scale), gradient and expected information."""
+
+    f: float
+    grad: np.ndarray | None = None
+    info: np.ndarray | None = None
+
+
+def _chol_inv(sigma: np.ndarray) -> tuple[np.ndarray, float] | None:
+    try:
+        c, low = linalg.cho_factor(sigma, lower=True, check_finite=False)
+    except (linalg.LinAlgError, ValueError):
+        return None
+    d = np.diag(c)
+    if not np.all(d > 0) or not np.all(np.isfinite(d)):
+        return None
+    inv = linalg.cho_solve((c, low), np.eye(len(sigma)), check_finite=False)
+    return (inv + inv.T) / 2.0, 2.0 * float(np.log(d).sum())
+
+
+class MLDiscrepancy:
+    """Normal-theory ML on complete data (lavaan ``likelihood = "normal"``: S divides by n).
+
+    ``f = n [log|Sigma| + tr(S Sigma^-1) - log|S| - p + (ybar - mu)' Sigma^-1 (ybar - mu)]``,
+    so ``f`` at the optimum is this group's chi-square contribution.
+    """
+
+    def __init__(self, s: np.ndarray, ybar: np.ndarray, n: int, meanstructure: bool):
+        self.s, self.ybar, self.n, self.meanstructure = s, ybar, int(n), meanstructure
+        self.p = s.shape[0]
+        sign, self.logdet_s = np.linalg.slogdet(s)
+        if sign <= 0:
+            raise np.linalg.LinAlgError("sample covariance matrix is not positive definite")
+
+    def evaluate(self, sigma, mu, jac: Jacobian | None = None, want: str = "f") -> Evaluation:
+        ci = _chol_inv(sigma)
+        if ci is None:
+            return Evaluation(np.inf)
+        inv, logdet = ci
+        n = self.n
+        f = logdet + float(np.sum(self.s * inv)) - self.logdet_s - self.p
+        if self.meanstructure:
+            d = self.ybar - mu
+            inv_d = inv @ d
+            f += float(d @ inv_d)
+        f *= n
+        if want == "f":
+            return Evaluation(f)
+        m = self.s + np.outer(d, d) if self.meanstructure else self.s
+        g_sigma = n * (inv - inv @ m @ inv)
+        grad = jac.trace_with(g_sigma)
+        if self.meanstructure:
+            grad = grad - 2.0 * n * (jac.dmu @ inv_d)
+        info = self._info(inv, jac, jac) if want == "fgi" else None
+        return Evaluation(f, grad, info)
+
+    def _info(self, inv, a: Jacobian, b: Jacobian) -> np.ndarray:
+        info = self.n * a.info(inv, b)
+        if self.meanstructure:
+            info = info + 2.0 * self.n * ((a.dmu @ inv) @ b.dmu.T)
+        return info
+
+    def information(self, sigma, mu, a: Jacobian, b: Jacobian | None = None) -> np.ndarray:
+        """Expected information (Hessian of ``f``) between entries ``a`` and ``b``."""
+        inv, _ = _chol_inv(sigma)
+        return self._info(inv, a, a if b is None else b)
+
+    def information_diag(self, sigma, mu, a: Jacobian) -> np.ndarray:
+        inv, _ = _chol_inv(sigma)
+        out = self.n * a.info_diag(inv)
+        if self.meanstructure:
+            out = out + 2.0 * self.n * np.einsum("ap,pq,aq->a", a.dmu, inv, a.dmu)
+        return out
+
+    def loglik(self, sigma, mu) -> float:
+        ci = _chol_inv(sigma)
+        if ci is None:
+            return -np.inf
+        inv, logdet = ci
+        q = float(np.sum(self.s * inv))
+        if self.meanstructure:
+            d = self.ybar - mu
+            q += float(d @ inv @ d)
+        return -0.5 * self.n * (self.p * _LOG2PI + logdet + q)
+
+    def loglik_saturated(self) -> float:
+        return -0.5 * self.n * (self.p * _LOG2PI + self.logdet_s + self.p)
+
+    def loglik_independence(self) -> float:
+        return -0.5 * self.n * (self.p * _LOG2PI + float(np.log(np.diag(self.s)).sum()) + self.p)
+
+    def h1(self) -> tuple[np.ndarray, np.ndarray]:
+        """Unrestricted (saturated) moments: sample covariance (biased) and means."""
+        return self.s, self.ybar
+
+
+@dataclass
+class _Pattern:
+    obs: np.ndarray  # indices of the observed variables
+    n: int
+    ybar: np.ndarray
+    s: np.ndarray  # biased covariance of the rows of this pattern
+    rows: np.ndarray  # row indices into the data
+
+
+def missing_patterns(y: np.ndarray) -> list[_Pattern]:
+    """Group the rows of ``y`` (NaN = missing) by missing-data pattern; empty rows dropped."""
+    seen = ~np.isnan(y)
+    keys, inverse = np.unique(seen, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    out = []
+    for k, key in enumerate(keys):
+        if not key.any():
+            continue
+        rows = np.flatnonzero(inverse == k)
+        obs = np.flatnonzero(key)
+        x = y[np.ix_(rows, obs)]
+        ybar = x.mean(axis=0)
+        xc = x - ybar
+        out.append(_Pattern(obs, len(rows), ybar, xc.T @ xc / len(rows), rows))
+    return out
+
+
+class FIMLDiscrepancy:
+    """Full-information ML with missing data (lavaan ``missing = "ml"``), one group.
+
+    ``f = -2 log L`` summed over missing-data patterns (each row's observed variables).
+    """
+
+    meanstructure = True
+
+    def __init__(self, y: np.ndarray):
+        self.p = y.shape[1]
+        self.patterns = missing_patterns(y)
+        self.n = int(sum(pt.n for pt in self.patterns))
+        self._h1: tuple[np.ndarray, np.ndarray, float, int] | None = None
+        self._y = y
+
+    def evaluate(self, sigma, mu, jac: Jacobian | None = None, want: str = "f") -> Evaluation:
+        p = self.p
+        f = 0.0
+        g_sigma = np.zeros((p, p)) if want != "f" else None
+        g_mu = np.zeros(p) if want != "f" else None
+        info = None
+        if want == "fgi":
+            info = np.zeros((len(jac), len(jac)))
+        for pt in self.patterns:
+            o = pt.obs
+            ci = _chol_inv(sigma[np.ix_(o, o)])
+            if ci is None:
+                return Evaluation(np.inf)
+            inv, logdet = ci
+            d = pt.ybar - mu[o]
+            inv_d = inv @ d
+            f += pt.n * (len(o) * _LOG2PI + logdet + float(np.sum(pt.s * inv)) + float(d @ inv_d))
+            if want == "f":
+                continue
+            m = pt.s + np.outer(d, d)
+            g_sigma[np.ix_(o, o)] += pt.n * (inv - inv @ m @ inv)
+            g_mu[o] += -2.0 * pt.n * inv_d
+            if want == "fgi":
+                jo = jac.restrict(o)
+                info += pt.n * (jo.info(inv) + 2.0 * ((jo.dmu @ inv) @ jo.dmu.T))
+        if want == "f":
+            return Evaluation(f)
+        grad = jac.trace_with(g_sigma) + jac.dmu @ g_mu
+        return Evaluation(f, grad, info)
+
+    def information(self, sigma, mu, a: Jacobian, b: Jacobian | None = None) -> np.ndarray:
+        """Expected information (Hessian of ``f``) between entries ``a`` and ``b``,
+        summed over missing-data patterns."""
+        b = a if b is None else b
+        out = np.zeros((len(a), len(b)))
+        for pt in self.patterns:
+            o = pt.obs
+            inv, _ = _chol_inv(sigma[np.ix_(o, o)])
+            ao, bo = a.restrict(o), b.restrict(o)
+            out += pt.n * (ao.info(inv, bo) + 2.0 * ((ao.dmu @ inv) @ bo.dmu.T))
+        return out
+
+    def information_diag(self, sigma, mu, a: Jacobian) -> np.ndarray:
+        out = np.zeros(len(a))
+        for pt in self.patterns:
+            o = pt.obs
+            inv, _ = _chol_inv(sigma[np.ix_(o, o)])
+            ao = a.restrict(o)
+            out += pt.n * (ao.info_diag(inv) + 2.0 * np.einsum("ap,pq,aq->a", ao.dmu, inv, ao.dmu))
+        return out
+
+    def loglik(self, sigma, mu) -> float:
+        f = self.evaluate(sigma, mu).f
+        return -0.5 * f
+
+    def h1_fit(self) -> tuple[np.ndarray, np.ndarray, float, int]:
+        """Saturated model by EM: (sigma, mu, log L, iterations)."""
+        if self._h1 is None:
+            self._h1 = em_saturated(self._y, self.patterns)
+        return self._h1
+
+    def loglik_saturated(self) -> float:
+        return self.h1_fit()[2]
+
+    def h1(self) -> tuple[np.ndarray, np.ndarray]:
+        s, mu, _, _ = self.h1_fit()
+        return s, mu
+
+    def loglik_independence(self) -> float:
+        """Independence model (means and variances free): the likelihood factorises by
+        variable, so each variable's observed mean and (biased) variance are the ML
+        estimates."""
+        y = self._y[~np.isnan(self._y).all(axis=1)]
+        ll = 0.0
+        for j in range(self.p):
+            x = y[:, j]
+            x = x[~np.isnan(x)]
+            v = x.var()
+            ll += -0.5 * len(x) * (_LOG2PI + np.log(v) + 1.0)
+        return float(ll)
+
+
+def em_saturated(
+    y: np.ndarray, patterns: list[_Pattern] | None = None, tol: float = 1e-9, max_iter: int = 10000
+) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """Unrestricted means and covariance by EM with missing data (as lavaan's h1 model,
+    started like lavaan from the observed means and variances); returns
+    ``(sigma, mu, log L, iterations)``. Stops when no moment moves by more than ``tol``."""
+    if patterns is None:
+        patterns = missing_patterns(y)
+    p = y.shape[1]
+    n = sum(pt.n for pt in patterns)
+    mu = np.nanmean(y[~np.isnan(y).all(axis=1)], axis=0)
+    yc = y - mu
+    var = np.nanmean(yc * yc, axis=0)
+    sigma = np.diag(var)
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007 (it is used after the loop)
+        t1 = np.zeros(p)
+        t2 = np.zeros((p, p))
+        for pt in patterns:
+            o = pt.obs
+            if len(o) == p:
+                t1 += pt.n * pt.ybar
+                t2 += pt.n * (pt.s + np.outer(pt.ybar, pt.ybar))
+                continue
+            mis = np.setdiff1d(np.arange(p), o)
+            soo = sigma[np.ix_(o, o)]
+            smo = sigma[np.ix_(mis, o)]
+            coef = linalg.solve(soo, smo.T, assume_a="pos").T  # (mis x obs)
+            b = np.zeros((p, len(o)))
+            b[o, np.arange(len(o))] = 1.0
+            b[mis] = coef
+            c0 = np.zeros(p)
+            c0[mis] = mu[mis] - coef @ mu[o]
+            mean_hat = b @ pt.ybar + c0
+            t1 += pt.n * mean_hat
+            cond = np.zeros((p, p))
+            cond[np.ix_(mis, mis)] = sigma[np.ix_(mis, mis)] - coef @ smo.T
+            t2 += pt.n * (b @ pt.s @ b.T + np.outer(mean_hat, mean_hat) + cond)
+        mu_new = t1 / n
+        sigma_new = t2 / n - np.outer(mu_new, mu_new)
+        sigma_new = (sigma_new + sigma_new.T) / 2.0
+        delta = max(np.abs(mu_new - mu).max(), np.abs(sigma_new - sigma).max())
+        mu, sigma = mu_new, sigma_new
+        if delta < tol:
+            break
+    ll = 0.0
+    for pt in patterns:
+        o = pt.obs
+        inv, logdet = _chol_inv(sigma[np.ix_(o, o)])
+        d = pt.ybar - mu[o]
+        ll += -0.5 * pt.n * (len(o) * _LOG2PI + logdet + float(np.sum(pt.s * inv)) + float(d @ inv @ d))
+    return sigma, mu, float(ll), it
+
+
+# --------------------------------------------------------------------------- optimiser
+
+
+@dataclass
+class OptimResult:
+    theta: np.ndarray
+    f: float
+    grad: np.ndarray
+    info: np.ndarray
+    iterations: int
+    converged: bool
+    message: str
+
+
+def evaluate(structure: Structure, discrepancies, theta: np.ndarray, want: str = "fgi"):
+    """Sum over groups: (f, gradient, information) in the shared parameter space."""
+    q = structure.npar
+    f = 0.0
+    grad = np.zeros(q) if want != "f" else None
+    info = np.zeros((q, q)) if want == "fgi" else None
+    for g, disc in enumerate(discrepancies):
+        mats = structure.matrices(theta, g)
+        rows = structure.free_rows(g)
+        jac = None
+        if want != "f":
+            jac = mats.jacobian(structure.mat[rows], structure.row[rows], structure.col[rows])
+        ev = disc.evaluate(mats.sigma, mats.mu, jac, want)
+        if not np.isfinite(ev.f):
+            return Evaluation(np.inf)
+        f += ev.f
+        if want != "f":
+            ids = structure.free[rows]
+            np.add.at(grad, ids, ev.grad)
+            if want == "fgi":
+                info[np.ix_(ids, ids)] += ev.info  # ids are unique within a group
+    return Evaluation(f, grad, info)
+
+
+def _solve(info: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    try:
+        c = linalg.cho_factor(info, lower=True, check_finite=False)
+        return linalg.cho_solve(c, grad, check_finite=False)
+    except (linalg.LinAlgError, ValueError):
+        step, *_ = np.linalg.lstsq(info, grad, rcond=None)
+        return step
+
+
+def fisher_scoring(
+    structure: Structure,
+    discrepancies,
+    theta0: np.ndarray,
+    *,
+    max_iter: int = 500,
+    tol: float = 1e-12,
+) -> OptimResult:
+    """Minimise the summed discrepancy by Fisher scoring (Gauss-Newton with the expected
+    information) with a backtracking line search.
+
+    Converged when the Newton decrement ``g' H^-1 g`` (chi-square units) is below
+    ``tol * max(1, f)`` or the fit function stops decreasing at machine precision.
+    """
+    theta = theta0.copy()
+    ev = evaluate(structure, discrepancies, theta, "fgi")
+    if not np.isfinite(ev.f):
+        return OptimResult(theta, np.inf, np.zeros_like(theta), np.eye(len(theta)), 0, False,
+                           "the start values give an implied covariance matrix that is not "
+                           "positive definite")
+    message = "maximum number of iterations reached"
+    converged = False
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007
+        step = _solve(ev.info, ev.grad)
+        decrement = float(ev.grad @ step)
+        if decrement < tol * max(1.0, abs(ev.f)):
+            converged, message = True, "converged"
+            break
+        t = 1.0
+        accepted = False
+        for _ in range(40):
+            trial = theta - t * step
+            f_new = evaluate(structure, discrepancies, trial, "f").f
+            if np.isfinite(f_new) and f_new <= ev.f - 1e-4 * t * decrement:
+                accepted = True
+                break
+            t *= 0.5
+        if not accepted:
+            # no decrease possible: converged at machine precision if the step is tiny
+            if decrement < 1e-6 * max(1.0, abs(ev.f)):
+                converged, message = True, "converged"
+            else:
+                message = "line search failed"
+            break
+        theta = trial
+        ev = evaluate(structure, discrepancies, theta, "fgi")
+    return OptimResult(theta, ev.f, ev.grad, ev.info, it, converged, message)
+
+
+# --------------------------------------------------------------------------- CFA builder
+
+#: group.equal keywords (lavaan's names) -> what they constrain
+EQUAL_KINDS = (
+    "loadings", "intercepts", "means", "residuals", "residual.covariances",
+    "lv.variances", "lv.covariances",
+)
+
+
+def _kind(mat: int, row: int, col: int) -> str:
+    if mat in (LAMBDA, BETA):
+        return "loadings"
+    if mat == NU:
+        return "intercepts"
+    if mat == ALPHA:
+        return "means"
+    if mat == THETA:
+        return "residuals" if row == col else "residual.covariances"
+    return "lv.variances" if row == col else "lv.covariances"
+
+
+def _factor_starts(
+    s: np.ndarray, items: list[int], std_lv: bool
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """Start loadings, factor variance and uniquenesses of one factor from the first
+    principal component of its items' correlations (scaled to the marker, or std.lv)."""
+    sd = np.sqrt(np.diag(s)[items])
+    if len(items) == 1:
+        lam = np.array([sd[0] if std_lv else 1.0])
+        return lam, (1.0 if std_lv else 0.5 * sd[0] ** 2), 0.5 * sd**2
+    r = s[np.ix_(items, items)] / np.outer(sd, sd)
+    vals, vecs = np.linalg.eigh(r)
+    vec = vecs[:, -1] * (1.0 if vecs[:, -1].sum() >= 0 else -1.0)
+    std = np.clip(vec * np.sqrt(vals[-1]), -0.95, 0.95)
+    raw = std * sd
+    uniq = np.maximum(sd**2 - raw**2, 0.1 * sd**2)
+    if std_lv:
+        return raw, 1.0, uniq
+    marker = raw[0] if abs(raw[0]) > 1e-3 * sd[0] else sd[0]
+    return raw / marker, marker**2, uniq
+
+
+def cfa_structure(
+    factors: dict[str, list[str]],
+    observed: list[str],
+    moments: list[tuple[np.ndarray, np.ndarray]],
+    *,
+    meanstructure: bool,
+    second_order: dict[str, list[str]] | None = None,
+    std_lv: bool = False,
+    residual_covariances: tuple[tuple[str, str], ...] = (),
+    group_equal: tuple[str, ...] = (),
+    group_partial: frozenset[tuple[str, str, str]] = frozenset(),
+) -> Structure:
+    """Parameter table of a (multi-group) CFA with lavaan's defaults.
+
+    ``factors`` maps each first-order factor to its items (the first one is the marker,
+    loading fixed to 1, unless ``std_lv``); ``second_order`` maps higher-order factors to
+    first-order factors. Exogenous latent variables covary freely; residual variances
+    are free; ``residual_covariances`` adds free observed residual covariances. With a
+    mean structure the intercepts are free and the latent means fixed to 0, except that
+    when ``"intercepts"`` (but not ``"means"``) is in ``group_equal`` the latent means of
+    the exogenous latent variables are free in every group but the first (lavaan's
+    ``group.equal``). ``group_partial`` lists ``(lhs, op, rhs)`` entries left free across
+    groups (lavaan's ``group.partial``). ``moments`` gives each group's (S, ybar) for the
+    start values.
+    """
+    second_order = second_order or {}
+    latent = list(factors) + [h for h in second_order if h not in factors]
+    lv = {name: j for j, name in enumerate(latent)}
+    ov = {name: i for i, name in enumerate(observed)}
+    endogenous = {f for facets in second_order.values() for f in facets}
+    exogenous = [name for name in latent if name not in endogenous]
+    ngroups = len(moments)
+    cols: dict[str, list] = {k: [] for k in ("group", "mat", "row", "col", "free", "value",
+                                             "lhs", "op", "rhs")}
+    first_ids: dict[tuple[int, int, int], int] = {}
+    next_id = 0
+
+    def add(g, mat, row, col, free, value, lhs, op, rhs):
+        nonlocal next_id
+        pid = -1
+        if free:
+            key = (mat, row, col)
+            shared = (
+                g > 0
+                and _kind(mat, row, col) in group_equal
+                and (lhs, op, rhs) not in group_partial
+                and key in first_ids
+            )
+            if shared:
+                pid = first_ids[key]
+            else:
+                pid = next_id
+                next_id += 1
+                if g == 0:
+                    first_ids[key] = pid
+        for k, v in zip(cols, (g, mat, row, col, pid, value, lhs, op, rhs), strict=True):
+            cols[k].append(v)
+
+    for g, (s, ybar) in enumerate(moments):
+        lv_var = {}
+        uniq_start = 0.5 * np.diag(s)
+        seen: set[int] = set()
+        for f, items in factors.items():
+            idx = [ov[i] for i in items]
+            lam, var, uniq = _factor_starts(s, idx, std_lv)
+            lv_var[f] = var
+            for k, i in enumerate(idx):
+                if i not in seen and len(idx) > 1:
+                    uniq_start[i] = uniq[k]
+                seen.add(i)
+            for k, item in enumerate(items):
+                fixed = k == 0 and not std_lv
+                add(g, LAMBDA, ov[item], lv[f], not fixed, lam[k] if not fixed else 1.0,
+                    f, "=~", item)
+        for h, facets in second_order.items():
+            for k, f in enumerate(facets):
+                fixed = k == 0 and not std_lv
+                add(g, BETA, lv[f], lv[h], not fixed, 1.0, h, "=~", f)
+        for i, item in enumerate(observed):
+            add(g, THETA, i, i, True, uniq_start[i], item, "~~", item)
+        for a, b in residual_covariances:
+            i, j = sorted((ov[a], ov[b]), reverse=True)
+            add(g, THETA, i, j, True, 0.0, a, "~~", b)
+        for h, facets in second_order.items():
+            base = float(np.mean([lv_var[f] for f in facets]))
+            lv_var[h] = 0.5 * base
+            for f in facets:
+                lv_var[f] = 0.5 * lv_var[f]
+        for f in latent:
+            fixed = std_lv and f in exogenous
+            add(g, PSI, lv[f], lv[f], not fixed, 1.0 if fixed else lv_var[f], f, "~~", f)
+        for a_i, a in enumerate(exogenous):
+            for b in exogenous[a_i + 1:]:
+                i, j = sorted((lv[a], lv[b]), reverse=True)
+                add(g, PSI, i, j, True, 0.0, a, "~~", b)
+        if meanstructure:
+            for i, item in enumerate(observed):
+                add(g, NU, i, 0, True, ybar[i], item, "~1", "")
+            free_means = g > 0 and "intercepts" in group_equal and "means" not in group_equal
+            for f in latent:
+                free = free_means and f in exogenous
+                add(g, ALPHA, lv[f], 0, free, 0.0, f, "~1", "")
+    arr = {k: np.asarray(v) for k, v in cols.items() if k not in ("lhs", "op", "rhs")}
+    return Structure(
+        observed=list(observed), latent=latent, ngroups=ngroups, meanstructure=meanstructure,
+        group=arr["group"].astype(int), mat=arr["mat"].astype(int), row=arr["row"].astype(int),
+        col=arr["col"].astype(int), free=arr["free"].astype(int),
+        value=arr["value"].astype(float), lhs=cols["lhs"], op=cols["op"], rhs=cols["rhs"],
+    )
+
+
+@dataclass
+class GroupDerivatives:
+    """One group's derivatives at ``theta`` in the unconstrained (per-group) space."""
+
+    rows: np.ndarray  # partable rows of the group's free entries
+    ids: np.ndarray  # their shared free ids
+    grad: np.ndarray
+    info: np.ndarray
+    matrices: Matrices
+
+
+def group_derivatives(structure: Structure, discrepancies, theta: np.ndarray):
+    """Per group: gradient and expected information of that group's ``f`` with respect
+    to its own free entries (each entry its own parameter: the full space in which the
+    score tests of equality constraints and modification indices are computed)."""
+    out = []
+    for g, disc in enumerate(discrepancies):
+        mats = structure.matrices(theta, g)
+        rows = structure.free_rows(g)
+        jac = mats.jacobian(structure.mat[rows], structure.row[rows], structure.col[rows])
+        ev = disc.evaluate(mats.sigma, mats.mu, jac, "fgi")
+        out.append(GroupDerivatives(rows, structure.free[rows], ev.grad, ev.info, mats))
+    return out
