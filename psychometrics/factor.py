@@ -169,14 +169,12 @@ def _pairwise_pearson(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _prepare(data, func: str, corr: str, missing: str, min_items: int = 2):
-    """Checked data -> (correlation matrix, item names, rows used)."""
+    """Checked data -> (correlation matrix, item names, rows used, pairwise counts or None)."""
     if missing == "listwise":
         x, _ = complete_items(data, name="data", func=func, min_items=min_items, min_rows=3)
         n = len(x)
-        if corr == "pearson":
-            r = np.corrcoef(x.to_numpy(), rowvar=False)
-        else:
-            r = _polychoric(x)
+        r = np.corrcoef(x.to_numpy(), rowvar=False) if corr == "pearson" else _polychoric(x)
+        counts = None
     else:
         x = as_items(data, name="data", func=func, min_items=min_items, min_rows=3)
         values = x.to_numpy()
@@ -193,6 +191,8 @@ def _prepare(data, func: str, corr: str, missing: str, min_items: int = 2):
                 )
         else:
             r = _polychoric(x)
+            mf = np.isfinite(values).astype(float)
+            counts = mf.T @ mf
         n = int((np.isfinite(values).sum(axis=1) >= 2).sum())
     r = np.asarray(r, dtype=float)
     if not np.isfinite(r).all():
@@ -203,7 +203,7 @@ def _prepare(data, func: str, corr: str, missing: str, min_items: int = 2):
             f"{str(x.columns[i])!r} and {str(x.columns[j])!r} (an item is constant on the rows "
             "they share); drop one of them or use missing='listwise'.",
         )
-    return r, list(x.columns), n
+    return r, list(x.columns), n, counts
 
 
 def _polychoric(x: pd.DataFrame) -> np.ndarray:
@@ -301,7 +301,7 @@ def _extract(r: np.ndarray, k: int, method: str):
     converged = False
     load = None
     it = 0
-    for it in range(1, 51):  # noqa: B007
+    for it in range(1, 51):
         w, v = _eigh_desc(rm)
         if (w[:k] < 0).any():
             raise PsychometricsError(
@@ -382,15 +382,15 @@ def efa(
         rotation = None
     _check_options("efa", method=method, rotation=rotation, corr=corr, missing=missing)
     k = check_int(n_factors, name="n_factors", minimum=1, func="efa")
-    r, names, n = _prepare(data, "efa", corr, missing)
+    r, names, n, counts = _prepare(data, "efa", corr, missing)
     p = len(names)
     dof = _dof(p, k)
     if k >= p or dof < 0:
         most = max(j for j in range(0, p) if _dof(p, j) >= 0)
         raise PsychometricsError(
             "too-many-factors",
-            f"The 'n_factors' parameter of efa must leave non-negative degrees of freedom "
-            f"((p - k)^2 - (p + k) >= 0; at most {most} factor(s) for {p} items); got {k}.",
+            f"The 'n_factors' parameter of efa must leave non-negative degrees of freedom, "
+            f"(p - k)^2 - (p + k) >= 0: at most {most} factor(s) for {p} items; got {k}.",
         )
     if method == "ml" and np.linalg.eigvalsh(r)[0] <= 0:
         raise PsychometricsError(
@@ -424,8 +424,12 @@ def efa(
     h2 = np.diag(model).copy()
     u2 = np.diag(r) - h2
     resid = r - lr @ phi @ lr.T
-    off = resid[~np.eye(p, dtype=bool)]
-    rms = float(np.sqrt(off @ off / (p * (p - 1))))
+    off = ~np.eye(p, dtype=bool)
+    if counts is None:
+        rms = float(np.sqrt(np.sum(resid[off] ** 2) / (p * (p - 1))))
+    else:  # psych weights each residual by its pairwise n, over their harmonic mean
+        nh = counts.size / np.sum(1 / counts)
+        rms = float(np.sqrt(np.sum(resid[off] ** 2 * counts[off]) / (nh * p * (p - 1))))
 
     heywood, hw_notes = _heywood(names, h2, psi)
     vx = np.diag(phi @ lr.T @ lr)
@@ -511,7 +515,7 @@ def map_test(
     """
     _check_options("map_test", corr=corr, missing=missing)
     kmax = check_int(max_factors, name="max_factors", minimum=1, func="map_test")
-    r, _, n = _prepare(data, "map_test", corr, missing, min_items=3)
+    r, _, n, _ = _prepare(data, "map_test", corr, missing, min_items=3)
     p = r.shape[0]
     m = min(kmax, p - 1)
     w, v = _eigh_desc(r)
@@ -533,7 +537,7 @@ def scree(data: pd.DataFrame, corr: str = "pearson", missing: str = "listwise") 
     R: ``eigen(cor(items))$values``
     """
     _check_options("scree", corr=corr, missing=missing)
-    r, _, _ = _prepare(data, "scree", corr, missing)
+    r, _, _, _ = _prepare(data, "scree", corr, missing)
     w = _eigh_desc(r)[0]
     prop = w / w.sum()
     return pd.DataFrame(
@@ -631,7 +635,7 @@ def parallel_analysis(
             "invalid-value",
             f"The 'seed' parameter of parallel_analysis must be an integer or None; got {seed!r}.",
         )
-    r, _, n = _prepare(data, "parallel_analysis", corr, missing, min_items=2)
+    r, _, n, _ = _prepare(data, "parallel_analysis", corr, missing, min_items=2)
     p = r.shape[0]
     rng = np.random.default_rng(seed)
     sims = _simulated_correlations(rng, n, p, n_iter)

@@ -68,7 +68,7 @@ def varimax(A: np.ndarray, *, normalize: bool = True, eps: float = 1e-5,
 def promax(A: np.ndarray, *, m: int = 4) -> Rotated:
     """psych's promax: Kaiser-normalized rows, varimax, then the power-``m`` target."""
     A = np.asarray(A, dtype=float)
-    p, k = A.shape
+    k = A.shape[1]
     if k < 2:
         return Rotated(A.copy(), np.eye(k), np.eye(k), True, 0)
     h = np.sqrt((A**2).sum(axis=1))
@@ -90,7 +90,7 @@ def _quartimin(gamma: float) -> Callable[[np.ndarray], tuple[float, np.ndarray]]
     """Oblimin family criterion and its gradient (gamma = 0: quartimin)."""
 
     def criterion(L: np.ndarray) -> tuple[float, np.ndarray]:
-        p, k = L.shape
+        p = L.shape[0]
         L2 = L**2
         X = L2.sum(axis=1, keepdims=True) - L2  # L^2 @ (1 - I): sum over the other columns
         if gamma != 0:
