@@ -14,7 +14,7 @@ limesurvey     ``<form>_limesurvey.txt``                     bilingual LimeSurve
 redcap         ``<form>_redcap_<lang>.csv``                  REDCap data dictionary
 print          ``<form>_<lang>.html`` (+ ``_B``)             printable questionnaire
 pdf            ``<form>_<lang>.pdf`` (+ ``_B``)              the same as PDF
-codebook       ``<form>_codebook.json`` / ``.html``          codebook
+codebook       ``codebook.json``, ``codebook_<lang>.html``   codebook (DESIGN.md's name)
 =============  ============================================  ==============================
 """
 
@@ -288,6 +288,8 @@ def blocks(form: Form, version: str = "A", size: int = BLOCK_SIZE) -> list[Block
 
 def file_name(form: Form, fmt: str, *, lang: str | None = None, version: str | None = None, respondent: str = "") -> str:
     """The file name a format writes (see the module's table)."""
+    if fmt == "codebook":
+        return "codebook.json" if not lang else f"codebook_{lang}.html"
     stem = form.id
     if respondent:
         stem += "_" + _UNSAFE_FILE_CHARS.sub("_", respondent)
@@ -299,9 +301,8 @@ def file_name(form: Form, fmt: str, *, lang: str | None = None, version: str | N
         "redcap": ".csv",
         "print": ".html",
         "pdf": ".pdf",
-        "codebook": ".json",
     }[fmt]
-    if fmt in ("grid", "xlsform", "limesurvey", "redcap", "codebook"):
+    if fmt in ("grid", "xlsform", "limesurvey", "redcap"):
         stem += f"_{fmt}"
     if lang:
         stem += f"_{lang}"

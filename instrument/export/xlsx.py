@@ -43,7 +43,21 @@ from instrument.export.common import (
 from instrument.files import atomic_path
 from instrument.model import Form
 
-__all__ = ["META_SHEET", "PAPER_SIZES", "add_list_validation", "meta_rows", "put", "write", "write_meta"]
+__all__ = [
+    "META_SHEET",
+    "PAPER_SIZES",
+    "ListSheet",
+    "add_list_validation",
+    "build_workbook",
+    "check_paper",
+    "integer_validation",
+    "meta_rows",
+    "page_setup",
+    "put",
+    "set_messages",
+    "write",
+    "write_meta",
+]
 
 META_SHEET = "_meta"
 LISTS_SHEET = "_lists"
@@ -102,7 +116,7 @@ def write_meta(wb, rows: list[tuple[str, str]]):
     return ws
 
 
-class _Lists:
+class ListSheet:
     """The hidden ``_lists`` sheet, created on first use, one column per long list."""
 
     def __init__(self, wb):
@@ -122,18 +136,18 @@ class _Lists:
         return f"{quote_sheetname(LISTS_SHEET)}!${col}$1:${col}${len(entries)}"
 
 
-def add_list_validation(ws, lists: _Lists, entries: list[str], *, error: str, error_title: str, prompt: str = "", prompt_title: str = ""):
+def add_list_validation(ws, lists: ListSheet, entries: list[str], *, error: str, error_title: str, prompt: str = "", prompt_title: str = ""):
     """A list data validation; inline when Excel allows it, else a range on ``_lists``."""
     inline = ",".join(str(e) for e in entries)
     needs_range = len(inline) > INLINE_LIST_LIMIT or any("," in str(e) or '"' in str(e) for e in entries)
     formula = lists.range_for([str(e) for e in entries]) if needs_range else f'"{inline}"'
     dv = DataValidation(type="list", formula1=formula, allow_blank=True, showDropDown=False)
-    _messages(dv, error, error_title, prompt, prompt_title)
+    set_messages(dv, error, error_title, prompt, prompt_title)
     ws.add_data_validation(dv)
     return dv
 
 
-def _messages(dv, error, error_title, prompt, prompt_title):
+def set_messages(dv, error, error_title, prompt, prompt_title):
     dv.showErrorMessage = True
     dv.errorStyle = "stop"
     dv.errorTitle = error_title[:32]
@@ -148,7 +162,7 @@ def integer_validation(ws, minimum, maximum, s: dict):
     low = 0 if minimum is None else int(minimum)
     high = 999999 if maximum is None else int(maximum)
     dv = DataValidation(type="whole", operator="between", formula1=str(low), formula2=str(high), allow_blank=True)
-    _messages(
+    set_messages(
         dv,
         s["error_integer"].format(min=low, max=high),
         s["error_title"],
@@ -174,7 +188,7 @@ def page_setup(ws, paper: str, *, landscape: bool = False):
     ws.page_margins.top = ws.page_margins.bottom = 0.6
 
 
-def _check_paper(paper: str, func: str) -> str:
+def check_paper(paper: str, func: str) -> str:
     if str(paper).lower() not in PAPER_SIZES:
         raise ValueError(f"The 'paper' parameter of {func} must be one of ['A4', 'Letter']; got {paper!r}.")
     return str(paper)
@@ -224,7 +238,7 @@ def _instructions(ws, form: Form, lang: str, version: str, respondent: str, pape
 
 def _questionnaire(ws, wb, form: Form, lang: str, version: str, respondent: str, paper: str):
     s = STRINGS[lang]
-    lists = _Lists(wb)
+    lists = ListSheet(wb)
     widths = {"A": 5, "B": 8, "C": 58, "D": 34}
     for col, width in widths.items():
         ws.column_dimensions[col].width = width
@@ -400,7 +414,7 @@ def write(
     (In R one would build it cell by cell with openxlsx::dataValidation and protectWorksheet.)
     """
     check_lang(form, lang, "xlsx.write")
-    _check_paper(paper, "xlsx.write")
+    check_paper(paper, "xlsx.write")
     path = Path(path)
     if version is not None:
         targets = [(check_version(form, version, "xlsx.write"), path)]

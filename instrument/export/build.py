@@ -1,0 +1,301 @@
+"""``intangibles form build``: a form spec -> every requested format, in every language.
+
+:data:`FORMATS` is the one registry of formats (name -> writer). Each writer takes the
+form, the output folder and the paper size and returns the files it wrote; file names are
+those of :func:`instrument.export.common.file_name` (``member_fr.xlsx``,
+``member_grid_fr.xlsx``, ``member_xlsform.xlsx``, ``member_limesurvey.txt``,
+``member_redcap_fr.csv``, ``member_fr.html``, ``member_fr.pdf``, ``codebook.json``...;
+counterbalanced forms add ``_B`` files for order version B).
+
+A roster (``--respondents roster.csv``) gives one personalized respondent workbook per
+code, in ``<out>/respondents/<form>_<code>_<lang>.xlsx``. The roster is a CSV file
+(comma, semicolon or tab) with a ``respondent`` column of pseudonymous codes
+(``^[A-Za-z0-9_-]{1,32}$``: never names or e-mail addresses), unique; optional columns
+``language`` (fr / en: one workbook in that language; default: one per language of the
+form) and ``version`` (A / B; default: A, B, A, B... in roster order, so a counterbalanced
+form is split evenly).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from instrument.export.common import file_name, version_labels
+from instrument.model import Form, Problem
+
+__all__ = ["FORMATS", "RESPONDENT_PATTERN", "RosterEntry", "build", "build_command", "parse_formats", "read_roster", "write_respondents"]
+
+#: A pseudonymous respondent code.
+RESPONDENT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+PAPERS = ("A4", "Letter")
+MAX_ROSTER_BYTES = 5_000_000
+
+
+def _per_language(fmt: str, module: str, **fixed):
+    def writer(form: Form, out: Path, paper: str) -> list[Path]:
+        import importlib
+
+        write = importlib.import_module(f"instrument.export.{module}").write
+        written: list[Path] = []
+        for lang in form.languages:
+            options = dict(fixed)
+            if "paper" in options:
+                options["paper"] = paper
+            written += _as_list(write(form, out / file_name(form, fmt, lang=lang), lang=lang, **options))
+        return written
+
+    return writer
+
+
+def _single(fmt: str, module: str):
+    def writer(form: Form, out: Path, paper: str) -> list[Path]:
+        import importlib
+
+        write = importlib.import_module(f"instrument.export.{module}").write
+        return _as_list(write(form, out / file_name(form, fmt)))
+
+    return writer
+
+
+def _codebook(form: Form, out: Path, paper: str) -> list[Path]:
+    from instrument.export import codebook
+
+    written = _as_list(codebook.write(form, out / file_name(form, "codebook")))
+    for lang in form.languages:
+        written += _as_list(codebook.write_html(form, out / file_name(form, "codebook", lang=lang), lang=lang))
+    return written
+
+
+def _as_list(result) -> list[Path]:
+    if result is None:
+        return []
+    if isinstance(result, str | os.PathLike):
+        return [Path(result)]
+    return [Path(p) for p in result]
+
+
+#: The formats ``form build`` knows: name -> writer(form, out_dir, paper) -> files written.
+FORMATS: dict[str, Callable[[Form, Path, str], list[Path]]] = {
+    "print": _per_language("print", "printed", paper="A4"),
+    "pdf": _per_language("pdf", "pdf", paper="A4"),
+    "xlsx": _per_language("xlsx", "xlsx", paper="A4"),
+    "grid": _per_language("grid", "grid", paper="A4"),
+    "xlsform": _single("xlsform", "xlsform"),
+    "limesurvey": _single("limesurvey", "limesurvey"),
+    "redcap": _per_language("redcap", "redcap"),
+    "codebook": _codebook,
+}
+
+
+def parse_formats(formats) -> list[str]:
+    """``"xlsx,grid"`` or a list -> the format names, checked; ValueError names the bad ones."""
+    if formats is None:
+        return list(FORMATS)
+    names = formats.split(",") if isinstance(formats, str) else list(formats)
+    names = [str(n).strip().lower() for n in names if str(n).strip()]
+    if not names:
+        return list(FORMATS)
+    bad = [n for n in names if n not in FORMATS]
+    if bad:
+        raise ValueError(
+            f"The 'format' option must be a comma-separated list of {', '.join(FORMATS)}; got unknown format(s) {', '.join(map(repr, bad))}."
+        )
+    return list(dict.fromkeys(names))
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    respondent: str
+    languages: tuple[str, ...]
+    version: str
+    line: int
+
+
+def read_roster(path: str | os.PathLike, form: Form) -> tuple[list[RosterEntry], list[Problem]]:
+    """Read a respondent roster (see the module's notes): ``(entries, problems)``."""
+    where = str(path)
+    problems: list[Problem] = []
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        return [], [Problem("unreadable-file", f"cannot read the roster: {exc.strerror or exc}", file=where)]
+    if len(raw) > MAX_ROSTER_BYTES:
+        return [], [Problem("file-too-large", f"a roster is at most {MAX_ROSTER_BYTES} bytes; this one has {len(raw)}", file=where)]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return [], [Problem("invalid-encoding", "the roster is not UTF-8 text (save it as 'CSV UTF-8')", file=where)]
+    first = text.splitlines()[0] if text.strip() else ""
+    delimiter = max((",", ";", "\t"), key=first.count) if first else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = next(reader, None)
+    if not header:
+        return [], [Problem("empty-file", "the roster is empty; it needs a 'respondent' column", file=where, line=1)]
+    columns = [h.strip().lower() for h in header]
+    if "respondent" not in columns:
+        return [], [
+            Problem(
+                "missing-column",
+                f"the roster needs a 'respondent' column; its columns are {', '.join(map(repr, header))}",
+                file=where,
+                line=1,
+            )
+        ]
+    col = {name: columns.index(name) for name in ("respondent", "language", "version") if name in columns}
+    labels = version_labels(form)
+    seen: dict[str, int] = {}
+    entries: list[RosterEntry] = []
+    for line, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+
+        def cell(name, row=row):
+            index = col.get(name)
+            return row[index].strip() if index is not None and index < len(row) else ""
+
+        code = cell("respondent")
+        if not RESPONDENT_PATTERN.match(code):
+            problems.append(
+                Problem(
+                    "invalid-respondent-code",
+                    f"respondent codes must be pseudonymous: 1-32 letters, digits, '_' or '-' (no names, no e-mail); got {code!r}",
+                    file=where,
+                    line=line,
+                )
+            )
+            continue
+        if code in seen:
+            problems.append(
+                Problem("duplicate-respondent", f"the code {code!r} is already on line {seen[code]}", file=where, line=line)
+            )
+            continue
+        seen[code] = line
+        languages = tuple(form.languages)
+        lang = cell("language").lower()
+        if lang:
+            if lang not in form.languages:
+                problems.append(
+                    Problem("unknown-language", f"language must be one of {', '.join(form.languages)}; got {lang!r}", file=where, line=line)
+                )
+                continue
+            languages = (lang,)
+        version = cell("version").upper()
+        if version:
+            if version not in labels:
+                problems.append(
+                    Problem("unknown-version", f"version must be one of {', '.join(labels)}; got {version!r}", file=where, line=line)
+                )
+                continue
+        else:
+            version = labels[len(entries) % len(labels)]
+        entries.append(RosterEntry(code, languages, version, line))
+    if not entries and not problems:
+        problems.append(Problem("empty-file", "the roster has no respondent code", file=where, line=1))
+    return entries, problems
+
+
+def write_respondents(form: Form, entries: list[RosterEntry], out: Path, paper: str = "A4") -> list[tuple[str, str, str, Path]]:
+    """One personalized workbook per roster entry and language: ``[(code, lang, version, path)]``."""
+    from instrument.export import xlsx
+
+    folder = Path(out) / "respondents"
+    written = []
+    for entry in entries:
+        for lang in entry.languages:
+            target = folder / file_name(form, "xlsx", lang=lang, respondent=entry.respondent)
+            xlsx.write(form, target, lang=lang, version=entry.version, respondent=entry.respondent, paper=paper)
+            written.append((entry.respondent, lang, entry.version, target))
+    return written
+
+
+def build(form: Form, out: str | os.PathLike, formats=None, *, paper: str = "A4") -> dict[str, list[Path]]:
+    """Write the requested formats of a loaded form into ``out``: ``{format: [files]}``.
+
+    Example::
+
+        from instrument.form import load_form
+        build(load_form("data_samples/form_member.yaml"), "out/", "xlsx,xlsform")
+    """
+    names = parse_formats(formats)
+    if paper not in PAPERS:
+        raise ValueError(f"The 'paper' parameter of build must be one of {list(PAPERS)!r}; got {paper!r}.")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return {name: FORMATS[name](form, out, paper) for name in names}
+
+
+def _print_problems(console, problems, what: str):
+    for problem in problems:
+        console.print(f"[red]{problem.code}[/red]  {problem.place or '-'}  {problem.message}", highlight=False, markup=True, soft_wrap=True)
+    console.print(f"{len(problems)} problem(s) in {what}; nothing was written.")
+
+
+def build_command(spec, out, formats=None, *, respondents=None, paper: str = "A4", console=None) -> int:
+    """The ``form build`` command: 0 when every file is written, 1 when the spec (or the
+    roster) has problems (each printed with its code, file:line and message), 2 on bad
+    usage (an unknown format or paper size)."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = console or Console()
+    try:
+        names = parse_formats(formats)
+    except ValueError as exc:
+        console.print(escape(str(exc)), highlight=False)
+        console.print(f"Valid formats: {', '.join(FORMATS)}", highlight=False)
+        return 2
+    paper_name = next((p for p in PAPERS if p.lower() == str(paper).lower()), None)
+    if paper_name is None:
+        console.print(f"The 'paper' option must be one of {', '.join(PAPERS)}; got {paper!r}.", highlight=False)
+        return 2
+
+    from instrument.form import FormError, load_form
+
+    try:
+        form = load_form(spec)
+    except FormError as exc:
+        _print_problems(console, exc.problems, str(spec))
+        return 1
+    except Exception as exc:  # a broken bank: its problems are listed the same way
+        problems = getattr(exc, "problems", None)
+        if problems is None:
+            raise
+        _print_problems(console, problems, "the item bank")
+        return 1
+
+    entries: list[RosterEntry] = []
+    if respondents is not None:
+        entries, problems = read_roster(respondents, form)
+        if problems:
+            _print_problems(console, problems, str(respondents))
+            return 1
+
+    out = Path(out)
+    table = Table(title=f"{form.id} {form.version} — {len(form.items)} items, {', '.join(form.languages)}")
+    table.add_column("format")
+    table.add_column("file")
+    table.add_column("size", justify="right")
+    try:
+        written = build(form, out, names, paper=paper_name)
+        personal = write_respondents(form, entries, out, paper_name) if entries else []
+    except OSError as exc:
+        console.print(f"Cannot write into {escape(str(out))}: {escape(exc.strerror or str(exc))}", highlight=False)
+        return 1
+    count = 0
+    for name, paths in written.items():
+        for path in paths:
+            table.add_row(name, escape(str(path)), f"{path.stat().st_size:,}")
+            count += 1
+    for code, _lang, version, path in personal:
+        table.add_row(f"xlsx ({code}, {version})", escape(str(path)), f"{path.stat().st_size:,}")
+        count += 1
+    console.print(table)
+    console.print(f"{count} file(s) written in {escape(str(out))}.", highlight=False)
+    return 0

@@ -1,0 +1,251 @@
+"""The LimeSurvey survey structure, tab-separated (.txt): "Import survey" in LimeSurvey.
+
+The format is LimeSurvey's "Tab Separated Values format (*.txt)" survey structure (see the
+LimeSurvey manual, "Tab Separated Value survey structure"): UTF-8 with a byte-order mark,
+one header row, then one row per survey setting (class ``S``), per language setting
+(``SL``), group (``G``), question (``Q``), subquestion (``SQ``) and answer (``A``).
+Columns: the 14 base columns ``id, related_id, class, type/scale, name, relevance, text,
+help, language, validation, mandatory, other, default, same_default``, then
+``assessment_value`` (what LimeSurvey's importer reads for an answer's assessment value;
+older importers read it from ``relevance``, so A rows carry it there too) and the question
+attributes used here (``min_num_value``, ``max_num_value``, ``random_order``).
+
+Languages: the whole structure in French (the base language) then a copy in English,
+row for row, with the same ids (this is how LimeSurvey matches a translation to its
+question).
+
+Layout: a group "À propos de vous" with the context block (list ``L`` with its codes,
+numerical ``N`` with its range, short text ``S``), then one group per block of items (see
+:func:`instrument.export.common.blocks`), each holding array questions (type ``F``,
+"Array") whose subquestions are the items.
+
+Reverse keys: in LimeSurvey answer options (and their assessment values) belong to a
+question, not to a subquestion, so each block is split into TWO arrays: ``<block>P`` with
+the ``+`` items, whose answers 1-5 have assessment values 1-5, and ``<block>N`` with the
+``-`` (reverse-keyed) items, whose answers 1-5 have assessment values 5-1. The stored
+answer codes stay 1-5 in both (the same codes as every other export; scoring reverse-keys
+them itself); LimeSurvey's assessment total is the reverse-keyed sum. The missing codes
+(8 "Je ne sais pas", 9 "Ne s'applique pas") are extra answers with assessment value 0.
+Surveys are set to use assessments (``assessments = Y``). When the form's order is not
+grouped by construct, the arrays ask LimeSurvey to shuffle their subquestions
+(``random_order = 1``). Question codes are letters and digits only (LimeSurvey's rule):
+``consortium_id`` becomes ``consortiumid``; response columns come out as ``trustP[trcpi1]``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from pathlib import Path
+
+from instrument.export.common import STRINGS, blocks, is_grouped
+from instrument.files import write_bytes
+from instrument.model import Form
+
+__all__ = ["BASE_COLUMNS", "COLUMNS", "question_code", "rows", "write"]
+
+BASE_COLUMNS = [
+    "id",
+    "related_id",
+    "class",
+    "type/scale",
+    "name",
+    "relevance",
+    "text",
+    "help",
+    "language",
+    "validation",
+    "mandatory",
+    "other",
+    "default",
+    "same_default",
+]
+COLUMNS = [*BASE_COLUMNS, "assessment_value", "max_num_value", "min_num_value", "random_order"]
+
+_NOT_CODE = re.compile(r"[^A-Za-z0-9]")
+
+
+def question_code(name: str, limit: int = 20) -> str:
+    """A LimeSurvey question code: letters and digits, starting with a letter, <= 20 chars."""
+    code = _NOT_CODE.sub("", name)
+    if not code or not code[0].isalpha():
+        code = "q" + code
+    return code[:limit]
+
+
+def _clean(text: str) -> str:
+    """One line of text (LimeSurvey's TSV export strips line breaks; HTML is allowed)."""
+    return "<br />".join(line.strip() for line in str(text).splitlines()).replace("\t", " ")
+
+
+def rows(form: Form) -> list[dict]:
+    """Every row of the file, as dicts column -> value."""
+    langs = list(form.languages)
+    base = langs[0]
+    out: list[dict] = []
+    out.append({"class": "S", "name": "language", "text": base})
+    out.append({"class": "S", "name": "additional_languages", "text": " ".join(langs[1:])})
+    out.append({"class": "S", "name": "assessments", "text": "Y"})
+    out.append({"class": "S", "name": "format", "text": "G"})
+    out.append({"class": "S", "name": "showgroupinfo", "text": "B"})
+    for lang in langs:
+        s = STRINGS[lang]
+        welcome = form.introduction.get(lang, "")
+        if form.recall.get(lang):
+            welcome += "\n" + s["recall"].format(recall=form.recall[lang].rstrip("."))
+        for name, text in (
+            ("surveyls_title", form.title[lang]),
+            ("surveyls_description", form.introduction.get(lang, "")),
+            ("surveyls_welcometext", welcome),
+            ("surveyls_endtext", s["thanks"]),
+        ):
+            out.append({"class": "SL", "name": name, "text": _clean(text), "language": lang})
+
+    rs = form.response_set
+    random_order = "" if is_grouped(form, "A") else "1"
+    # structure once, with ids; then one copy per language
+    structure: list[tuple] = []  # (kind, payload)
+    next_group = 0
+    next_question = 0
+
+    def new_question_id():
+        nonlocal next_question
+        next_question += 1
+        return next_question
+
+    used_codes: set[str] = set()
+
+    def unique(code: str) -> str:
+        candidate, n = code, 1
+        while candidate.lower() in used_codes:
+            n += 1
+            suffix = str(n)
+            candidate = code[: 20 - len(suffix)] + suffix
+        used_codes.add(candidate.lower())
+        return candidate
+
+    if form.context_block:
+        next_group += 1
+        structure.append(("G", next_group, {lang: STRINGS[lang]["about_you"] for lang in langs}, {}))
+        for q in form.context_block:
+            qid = new_question_id()
+            code = unique(question_code(q.id))
+            if q.type == "select_one":
+                structure.append(("Q", qid, "L", code, q.label, q.required, {}))
+                for c in q.choices:
+                    structure.append(("A", qid, str(c.code), c.label, ""))
+            elif q.type == "integer":
+                attrs = {}
+                if q.minimum is not None:
+                    attrs["min_num_value"] = str(int(q.minimum))
+                if q.maximum is not None:
+                    attrs["max_num_value"] = str(int(q.maximum))
+                structure.append(("Q", qid, "N", code, q.label, q.required, attrs))
+            else:
+                structure.append(("Q", qid, "S", code, q.label, q.required, {}))
+
+    for block in blocks(form, "A"):
+        next_group += 1
+        structure.append(("G", next_group, block.label, block.recall))
+        for polarity, tag in (("+", "P"), ("-", "N")):
+            members = [it for it in block.items if it.polarity == polarity]
+            if not members:
+                continue
+            qid = new_question_id()
+            code = unique(question_code(block.name, 19) + tag)
+            label = {lang: _clean(block.recall.get(lang, "")).rstrip(".") + "…" for lang in langs}
+            attrs = {"random_order": random_order} if random_order else {}
+            structure.append(("Q", qid, "F", code, label, False, attrs))
+            for it in members:
+                structure.append(("SQ", new_question_id(), question_code(it.id), {lang: form.texts[it.id][lang] for lang in langs}))
+            for c in rs.choices:
+                value = c.code if polarity == "+" else rs.high + rs.low - c.code
+                structure.append(("A", qid, str(c.code), c.label, str(value)))
+            for c in rs.missing:
+                structure.append(("A", qid, str(c.code), c.label, "0"))
+
+    for lang in langs:
+        for entry in structure:
+            kind = entry[0]
+            if kind == "G":
+                _, gid, label, recall = entry
+                out.append(
+                    {
+                        "id": str(gid),
+                        "class": "G",
+                        "type/scale": str(gid),
+                        "name": _clean(label.get(lang, "")),
+                        "text": _clean(recall.get(lang, "")) if recall else "",
+                        "language": lang,
+                    }
+                )
+            elif kind == "Q":
+                _, qid, qtype, code, label, required, attrs = entry
+                out.append(
+                    {
+                        "id": str(qid),
+                        "class": "Q",
+                        "type/scale": qtype,
+                        "name": code,
+                        "relevance": "1",
+                        "text": _clean(label.get(lang, "")),
+                        "language": lang,
+                        "mandatory": "Y" if required else "N",
+                        "other": "N",
+                        "same_default": "0",
+                        **(attrs if lang == base else {}),
+                    }
+                )
+            elif kind == "SQ":
+                _, sqid, code, label = entry
+                out.append(
+                    {
+                        "id": str(sqid),
+                        "class": "SQ",
+                        "type/scale": "0",
+                        "name": code,
+                        "relevance": "1",
+                        "text": _clean(label.get(lang, "")),
+                        "language": lang,
+                    }
+                )
+            else:
+                _, qid, code, label, value = entry
+                out.append(
+                    {
+                        "id": str(qid),
+                        "class": "A",
+                        "type/scale": "0",
+                        "name": code,
+                        "relevance": value,
+                        "text": _clean(label.get(lang, "")),
+                        "language": lang,
+                        "assessment_value": value,
+                    }
+                )
+    return out
+
+
+def write(form: Form, path: str | os.PathLike) -> list[Path]:
+    """Write the bilingual LimeSurvey TSV survey structure; returns ``[path]``. Example::
+
+        write(form, "out/member_limesurvey.txt")   # LimeSurvey: Create survey > Import
+
+    (In R: limonaid::Survey$new(...)$export_to_tsv().)
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="\t", quotechar='"', lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(COLUMNS)
+    for row in rows(form):
+        values = []
+        for col in COLUMNS:
+            value = str(row.get(col, ""))
+            if value.startswith("="):
+                value = "'" + value  # LimeSurvey masks formulas the same way
+            values.append(value)
+        writer.writerow(values)
+    path = Path(path)
+    write_bytes(path, b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8"))
+    return [path]

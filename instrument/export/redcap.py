@@ -1,0 +1,161 @@
+"""The REDCap data dictionary (.csv): "Project Setup > Data Dictionary > Upload".
+
+Exactly REDCap's 18 columns, in order (:data:`COLUMNS`). The first field is
+``record_id``; then the context block (radio with its codes, text validated as an integer
+with its range, free text), then the items as radio fields with the response set's codes
+and labels ``1, Tout à fait en désaccord | ... | 8, Je ne sais pas | 9, Ne s'applique pas``
+(missing codes included), shown as REDCap matrices: one matrix group per block of items
+(see :func:`instrument.export.common.blocks`), every field of a group with the same
+choices, the block's heading as the Section Header of its first field.
+
+Languages: ONE FILE PER LANGUAGE (``member_redcap_fr.csv``, ``member_redcap_en.csv``),
+with the same variable names, form name and codes, so French and English data stack
+without recoding. (REDCap has one label per field; a bilingual project can load the
+French file and add the English labels with its Multi-Language Management.) The Field
+Annotation of an item records its construct, facet, level and key
+(``construct=trust; facet=trust_competence; level=individual; key=-``) for whoever reads
+the dictionary later; it holds no action tag.
+
+Variable names are the item ids (lowercase letters and digits, at most 12 characters,
+valid REDCap names); context ids are kept as they are when valid, otherwise cleaned.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from pathlib import Path
+
+from instrument.export.common import STRINGS, blocks, check_lang
+from instrument.files import write_bytes
+from instrument.model import Form
+
+__all__ = ["COLUMNS", "VARIABLE_PATTERN", "rows", "variable_name", "write"]
+
+COLUMNS = [
+    "Variable / Field Name",
+    "Form Name",
+    "Section Header",
+    "Field Type",
+    "Field Label",
+    "Choices, Calculations, OR Slider Labels",
+    "Field Note",
+    "Text Validation Type OR Show Slider Number",
+    "Text Validation Min",
+    "Text Validation Max",
+    "Identifier?",
+    "Branching Logic (Show field only if...)",
+    "Required Field?",
+    "Custom Alignment",
+    "Question Number (surveys only)",
+    "Matrix Group Name",
+    "Matrix Ranking?",
+    "Field Annotation",
+]
+
+#: A valid REDCap variable name as written here.
+VARIABLE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,25}$")
+
+
+def variable_name(name: str, limit: int = 26) -> str:
+    """Lowercase letters, digits and underscores, starting with a letter, <= 26 chars."""
+    out = re.sub(r"[^a-z0-9_]", "_", name.lower()).strip("_")
+    out = re.sub(r"_+", "_", out)
+    if not out or not out[0].isalpha():
+        out = "v_" + out
+    return out[:limit].rstrip("_")
+
+
+def _choices(choices, lang: str) -> str:
+    return " | ".join(f"{c.code}, {c.label[lang].replace('|', '/')}" for c in choices)
+
+
+def rows(form: Form, lang: str) -> list[dict]:
+    """Every field of the dictionary, as dicts column -> value."""
+    check_lang(form, lang, "redcap.rows")
+    s = STRINGS[lang]
+    form_name = variable_name(form.id, 64)
+    out: list[dict] = []
+
+    def field(name, ftype, label, **extra):
+        row = dict.fromkeys(COLUMNS, "")
+        row.update({"Variable / Field Name": name, "Form Name": form_name, "Field Type": ftype, "Field Label": label})
+        row.update(extra)
+        out.append(row)
+
+    field("record_id", "text", s["respondent_header"])
+    used = {"record_id"}
+    first_context = True
+    for q in form.context_block:
+        name = variable_name(q.id)
+        while name in used:
+            name = variable_name(name[:22] + "_ctx")
+        used.add(name)
+        extra = {"Required Field?": "y" if q.required else ""}
+        if first_context:
+            extra["Section Header"] = s["about_you"]
+            first_context = False
+        if q.type == "select_one":
+            field(name, "radio", q.label[lang], **{"Choices, Calculations, OR Slider Labels": _choices(q.choices, lang)}, **extra)
+        elif q.type == "integer":
+            field(
+                name,
+                "text",
+                q.label[lang],
+                **{
+                    "Text Validation Type OR Show Slider Number": "integer",
+                    "Text Validation Min": "" if q.minimum is None else str(int(q.minimum)),
+                    "Text Validation Max": "" if q.maximum is None else str(int(q.maximum)),
+                },
+                **extra,
+            )
+        else:
+            field(name, "text", q.label[lang], **extra)
+
+    rs = form.response_set
+    choices = _choices(rs.all_choices(), lang)
+    groups: set[str] = set()
+    for block in blocks(form, "A"):
+        group = variable_name(f"m_{block.name}")
+        while group in groups:
+            group = variable_name(group[:22] + "_b")
+        groups.add(group)
+        header = block.label[lang]
+        if block.recall.get(lang):
+            header += " — " + block.recall[lang].rstrip(".") + "…"
+        for index, it in enumerate(block.items):
+            name = variable_name(it.id)
+            used.add(name)
+            field(
+                name,
+                "radio",
+                form.texts[it.id][lang],
+                **{
+                    "Section Header": header if index == 0 else "",
+                    "Choices, Calculations, OR Slider Labels": choices,
+                    "Matrix Group Name": group,
+                    "Field Annotation": (
+                        f"construct={it.construct}; facet={it.facet}; level={it.level}; key={it.polarity}"
+                    ),
+                },
+            )
+    return out
+
+
+def write(form: Form, path: str | os.PathLike, *, lang: str = "fr") -> list[Path]:
+    """Write the REDCap data dictionary in one language; returns ``[path]``. Example::
+
+        write(form, "out/member_redcap_fr.csv", lang="fr")
+
+    (In R: REDCapR / redcapAPI read such dictionaries with ``redcap_metadata_read``.)
+    """
+    check_lang(form, lang, "redcap.write")
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writeheader()
+    writer.writerows(rows(form, lang))
+    path = Path(path)
+    write_bytes(path, buffer.getvalue().encode("utf-8"))
+    return [path]
