@@ -28,6 +28,7 @@ import math
 import os
 from pathlib import Path
 
+from instrument.export.common import ordered_items, recall_text
 from instrument.files import write_text
 from instrument.model import Form, Item
 
@@ -167,20 +168,6 @@ def _fill(text: str, form: Form, lang: str) -> str:
     return text.replace("{consortium}", form.consortium.get(lang, ""))
 
 
-def _recall_text(form: Form, item: Item, lang: str) -> str:
-    """The recall context an item refers to, with the consortium's name filled in."""
-    bank = form.bank
-    if bank is not None and item.context in bank.contexts:
-        return _fill(bank.contexts[item.context].text[lang], form, lang)
-    return _fill(form.recall.get(lang, ""), form, lang)
-
-
-def _ordered_items(form: Form, version: str) -> list[Item]:
-    by_id = {it.id: it for it in form.items}
-    ids = form.versions.get(version) or form.item_ids
-    return [by_id[i] for i in ids]
-
-
 def _chunks(run: list, size: int) -> list[list]:
     """``run`` cut into the fewest pieces of at most ``size``, of balanced lengths."""
     n = math.ceil(len(run) / size)
@@ -199,7 +186,7 @@ def _blocks(form: Form, items: list[Item], lang: str) -> list[dict]:
     """
     stem = STEMS.get(form.response_set.id, {}).get(lang) or STRINGS[lang]["stem_default"]
     rows = [
-        {"number": n, "id": it.id, "text": form.texts[it.id][lang], "recall": _recall_text(form, it, lang)}
+        {"number": n, "id": it.id, "text": form.texts[it.id][lang], "recall": recall_text(form, it, lang)}
         for n, it in enumerate(items, start=1)
     ]
     runs: list[list[dict]] = []
@@ -269,7 +256,7 @@ def template_data(form: Form, *, lang: str = "fr", paper: str = "A4", version: s
     version = version or next(iter(form.versions), "A")
     s = STRINGS[lang]
     rs = form.response_set
-    items = _ordered_items(form, version)
+    items = ordered_items(form, version)
     missing = [c.label[lang] for c in rs.missing]
     meta = f"{s['form']} {form.id} · {s['version']} {form.version} · {s['order']} {version}"
     if form.hash:
