@@ -16,8 +16,8 @@ raising :class:`FormError`. Codes: ``invalid-yaml``, ``unsafe-yaml``, ``yaml-ali
 
 Order of the items (``order``):
 
-* ``grouped``: by construct (in the order the spec lists them, then the bank's order), then
-  by facet (the bank's order), then by recall context (so a facet's items asked under the
+* ``grouped``: by construct, then by facet (each in the order of its first mention in the
+  spec's ``select``, the bank's order among those mentioned on the same line), then by recall context (so a facet's items asked under the
   same recall context stay together), then the bank's item order;
 * ``interleaved``: round robin across facets: each next item comes from the facet with the
   most items left among those other than the previous item's facet (ties: a construct other
@@ -300,11 +300,19 @@ def _fill(text: str, values: dict) -> str:
     return _PLACEHOLDER.sub(repl, text)
 
 
-def _order_items(items: list[Item], method: str, seed, construct_order: list[str], bank: ItemBank) -> list[Item]:
-    """Version A's order (see the module's notes)."""
-    facet_rank = {f: i for i, f in enumerate(bank.facets)}
+def _order_items(items: list[Item], method: str, seed, mention: dict, bank: ItemBank) -> list[Item]:
+    """Version A's order (see the module's notes); ``mention``: item id -> spec line."""
     item_rank = {it.id: i for i, it in enumerate(bank.items)}
-    c_rank = {c: i for i, c in enumerate(construct_order)}
+    bank_facet = {f: i for i, f in enumerate(bank.facets)}
+    bank_construct = {c: i for i, c in enumerate(bank.constructs)}
+    first_c: dict[str, int] = {}
+    first_f: dict[str, int] = {}
+    for it in items:
+        line = mention.get(it.id) or 0
+        first_c[it.construct] = min(first_c.get(it.construct, line), line)
+        first_f[it.facet] = min(first_f.get(it.facet, line), line)
+    c_rank = {c: i for i, c in enumerate(sorted(first_c, key=lambda c: (first_c[c], bank_construct.get(c, 0))))}
+    facet_rank = {f: i for i, f in enumerate(sorted(first_f, key=lambda f: (first_f[f], bank_facet.get(f, 0))))}
     context_rank = {c: i for i, c in enumerate(bank.contexts)}
     grouped = sorted(
         items,
@@ -692,14 +700,12 @@ def load_form(spec_path: str | os.PathLike, bank: ItemBank | None = None) -> For
     if ck.problems:
         raise FormError(ck.problems)
 
-    construct_order = [cid for cid, _ in constructs]
-    construct_order += [c for c in bank.constructs if c not in construct_order]
-    order_a = _order_items(chosen, order, seed, construct_order, bank)
+    order_a = _order_items(chosen, order, seed, source_line, bank)
     versions = {"A": tuple(it.id for it in order_a)}
     if version_labels == ["A", "B"]:
-        grouped = _order_items(chosen, "grouped", seed, construct_order, bank)
+        grouped = _order_items(chosen, "grouped", seed, source_line, bank)
         versions["B"] = tuple(it.id for it in _version_b(order_a, grouped, order, seed))
-    scales = _scales(_order_items(chosen, "grouped", seed, construct_order, bank), bank)
+    scales = _scales(_order_items(chosen, "grouped", seed, source_line, bank), bank)
     digest = form_hash(form_id, version, versions, response_set, context_block)
     return Form(
         id=form_id,
