@@ -35,11 +35,13 @@ is listed in ``EFA.heywood`` and explained in ``EFA.warnings``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
+from threadpoolctl import threadpool_limits
 
 from psychometrics._checks import as_items, check_choice, check_int, complete_items
 from psychometrics.errors import PsychometricsError
@@ -143,6 +145,19 @@ class Parallel:
 
 
 # --------------------------------------------------------------------------- input
+
+
+def _single_threaded(func):
+    """Run with one BLAS thread: the matrices here are small (items x items), and with
+    numpy's and scipy's OpenBLAS pools both spinning, threads made a 32-item fit ~10x slower
+    on a busy 2-core machine."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with threadpool_limits(limits=1, user_api="blas"):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def _check_options(func: str, **options) -> None:
@@ -340,6 +355,7 @@ def _dof(p: int, k: int) -> int:
     return ((p - k) ** 2 - (p + k)) // 2
 
 
+@_single_threaded
 def efa(
     data: pd.DataFrame,
     n_factors: int,
@@ -495,6 +511,7 @@ def _heywood(names, h2, psi) -> tuple[list[str], list[str]]:
 # --------------------------------------------------------------------------- MAP, scree
 
 
+@_single_threaded
 def map_test(
     data: pd.DataFrame,
     max_factors: int = 8,
@@ -531,6 +548,7 @@ def map_test(
     return MAP(values=series, n_factors=int(np.nanargmin(values)) + 1, n=n)
 
 
+@_single_threaded
 def scree(data: pd.DataFrame, corr: str = "pearson", missing: str = "listwise") -> pd.DataFrame:
     """Eigenvalues of the correlation matrix with the proportion and cumulative proportion.
 
@@ -574,16 +592,19 @@ def _simulated_correlations(rng: np.random.Generator, n: int, p: int, n_iter: in
     return w * d[:, :, None] * d[:, None, :]
 
 
-def _reduce_smc(c: np.ndarray) -> np.ndarray:
-    """Put SMCs on the diagonal of one or a stack of correlation matrices."""
+def _reduce_smc(c: np.ndarray, full_rank: bool = False) -> np.ndarray:
+    """Put SMCs on the diagonal of one or a stack of correlation matrices (psych::smc uses
+    the pseudo-inverse; a plain inverse is used for matrices known to be full rank)."""
     out = c.copy()
-    inv_diag = np.einsum("...ii->...i", np.linalg.pinv(c, hermitian=True))
+    inv = np.linalg.inv(c) if full_rank else np.linalg.pinv(c, hermitian=True)
+    inv_diag = np.einsum("...ii->...i", inv)
     s = np.clip(1 - 1 / inv_diag, 0.0, 1.0)
     idx = np.arange(c.shape[-1])
     out[..., idx, idx] = s
     return out
 
 
+@_single_threaded
 def parallel_analysis(
     data: pd.DataFrame,
     n_iter: int = 100,
@@ -641,7 +662,7 @@ def parallel_analysis(
     sims = _simulated_correlations(rng, n, p, n_iter)
     if method == "fa":
         r = _reduce_smc(r)
-        sims = _reduce_smc(sims)
+        sims = _reduce_smc(sims, full_rank=n - 1 >= p)
     observed = np.linalg.eigvalsh(r)[::-1]
     sim_values = np.linalg.eigvalsh(sims)[:, ::-1]
     sim_mean = sim_values.mean(axis=0)
