@@ -193,18 +193,33 @@ _AS_TEXT = {_STD + "value", _STD + "merge"}
 
 
 class _Loader(yaml.SafeLoader):
-    """A safe loader that replaces every alias by an empty value and records where it was."""
+    """The safe loader the bank is read with (pure Python)."""
 
-    def __init__(self, stream):
-        super().__init__(stream)
-        self.alias_marks = []
 
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.get_event()
-            self.alias_marks.append(event.start_mark)
-            return yaml.ScalarNode(_STD + "null", "", event.start_mark, event.end_mark)
-        return super().compose_node(parent, index)
+#: The same, with libyaml's parser when PyYAML has it (about 10 times faster). Either way,
+#: nothing but plain scalars is ever constructed (see ``_Reader.convert``).
+_FastLoader = type("_FastLoader", (yaml.CSafeLoader,), {}) if yaml.__with_libyaml__ else _Loader
+
+#: Deepest nesting of mappings and lists a bank file may have (the bank needs 6).
+MAX_DEPTH = 20
+
+
+def _scan(text: str, loader) -> tuple[list, object]:
+    """The marks of every alias, and the mark where nesting first exceeds MAX_DEPTH (or None).
+
+    Reads parser events only (no composing, so no alias is ever expanded and no deep
+    recursion happens)."""
+    aliases, depth = [], 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return aliases, event.start_mark
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, yaml.AliasEvent):
+            aliases.append(event.start_mark)
+    return aliases, None
 
 
 class _Map(dict):
@@ -338,15 +353,31 @@ class _Reader:
                 line,
             )
             return _UNREADABLE
-        loader = _Loader(text)
+        loader_class = _FastLoader
         try:
-            try:
-                node = loader.get_single_node()
-            finally:
-                loader.dispose()
+            aliases, too_deep = _scan(text, loader_class)
+            if aliases or too_deep:
+                node = None
+            else:
+                loader = loader_class(text)
+                try:
+                    node = loader.get_single_node()
+                finally:
+                    loader.dispose()
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
+            if exc.problem and "maximum nesting depth" in exc.problem:  # libyaml's own limit
+                self.add(
+                    "yaml-too-large",
+                    f"{file} nests mappings and lists more than {MAX_DEPTH} deep; a bank file "
+                    "needs far fewer.",
+                    file,
+                    mark.line + 1 if mark else None,
+                )
+                return _UNREADABLE
             what = " ".join(str(s) for s in (exc.context, exc.problem) if s)
+            if exc.problem and "sequence entries are not allowed" in exc.problem:
+                what += ' (a value "-" must be written in quotes: "-")'
             self.add(
                 "yaml-syntax",
                 f"{file} is not valid YAML: {what or exc}.",
@@ -362,8 +393,17 @@ class _Reader:
         except RecursionError:
             self.add("yaml-too-large", f"{file} is nested too deeply to be a bank file.", file)
             return _UNREADABLE
-        if loader.alias_marks:
-            for mark in loader.alias_marks:
+        if too_deep is not None:
+            self.add(
+                "yaml-too-large",
+                f"{file} nests mappings and lists more than {MAX_DEPTH} deep; a bank file needs "
+                "far fewer.",
+                file,
+                too_deep.line + 1,
+            )
+            return _UNREADABLE
+        if aliases:
+            for mark in aliases:
                 self.add(
                     "yaml-alias",
                     f"{file} uses a YAML alias (*...); aliases are not allowed in the bank: "
@@ -380,7 +420,7 @@ class _Reader:
             return _UNREADABLE
         return data
 
-    def convert(self, node, file: str, loader: _Loader):
+    def convert(self, node, file: str, loader):
         line = node.start_mark.line + 1
         tag = node.tag
         if isinstance(node, yaml.ScalarNode):
@@ -592,7 +632,7 @@ class _Reader:
         found = {}
         for lang in LANGUAGES:
             text = value.get(lang)
-            lang_line = value.line_of(lang)
+            lang_line = value.key_lines.get(lang, line)
             if text is None:
                 self.add(
                     "missing-translation",
@@ -1279,7 +1319,8 @@ def read_bank(path: str | Path | None = None) -> tuple[ItemBank | None, list[Pro
         item = reader.read_item(entry, file, line, cid, kind, number)
         if item is not None:
             items.append(item)
-    reader.warn_counts(items)
+    if not any(p.severity == "error" for p in reader.problems):
+        reader.warn_counts(items)  # counts of a broken bank would only add noise
 
     problems = reader.sorted_problems()
     if any(p.severity == "error" for p in problems):
