@@ -667,8 +667,8 @@ def load_form(spec_path: str | os.PathLike, bank: ItemBank | None = None) -> For
         for lang in languages:
             if not it.text.get(lang, "").strip():
                 ck.add("missing-translation", f"the item has no text in {lang!r} in the bank", source_line.get(it.id), item=it.id)
-    filled_title = {lang: _fill(t, values[lang]) for lang, t in title.items()}
-    filled_intro = {lang: _fill(t, values[lang]) for lang, t in introduction.items()}
+    filled_title = {lang: _fill(t, values[lang]) for lang, t in title.items() if lang in values}
+    filled_intro = {lang: _fill(t, values[lang]) for lang, t in introduction.items() if lang in values}
     filled_recall = {lang: _fill(t, values[lang]) for lang, t in recall_text.items() if lang in languages}
     unfilled: dict[tuple[str, str], list[str]] = {}
 

@@ -59,6 +59,7 @@ LABEL_ROW = 1
 HEADER_ROW = 2
 FIRST_DATA_ROW = 3
 SHORT_LABEL = 60
+COLUMNS_PER_PAGE = 16
 
 
 def _short(text: str, limit: int = SHORT_LABEL) -> str:
@@ -165,7 +166,9 @@ def build_workbook(form: Form, *, lang: str, version: str, rows: int = ROWS, pap
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
     ws.print_title_rows = f"{LABEL_ROW}:{HEADER_ROW}"
+    ws.print_title_cols = "A:A"
     page_setup(ws, paper, landscape=True)
+    ws.page_setup.fitToWidth = max(1, -(-last_col // COLUMNS_PER_PAGE))  # readable when printed
 
     _codes_sheet(wb.create_sheet(s["codes"]), form, lang)
     meta = meta_rows(form, layout="grid", lang=lang, version=version, respondent="", answer_sheet=ws.title, items=items)
