@@ -575,12 +575,12 @@ def bootstrap_reliability(
     Rows are resampled with replacement ``n_boot`` times (listwise-complete rows); the
     resamples are held as an (n_boot x n) array of row counts, and every covariance
     matrix comes from one matrix product, for all resamples (and all ``scales``) at
-    once. ``omega`` in each resample is psych's one-factor omega total computed by
-    batched principal-axis iterations (uniquenesses bounded to [0.005, 1] as psych) from
-    the full-sample minres solution, to convergence (1e-9 in the uniquenesses, at most
-    1,000 iterations): the same fixed point as minres (the gradient of the
-    least-squares criterion is zero there), so it equals :func:`omega` up to the
-    convergence tolerance. Percentile intervals (numpy's default quantile, R's type 7)
+    once. ``omega`` in each resample is psych's one-factor omega total, the minres fit
+    being solved for all resamples at once by batched Newton steps on the loadings from
+    the full-sample solution (to 1e-10; bounded principal-axis iterations for the rare
+    resample with a Heywood case or no Newton convergence). This is the minres optimum
+    itself, not an approximation: it equals :func:`omega` up to the convergence
+    tolerance (tested to 1e-6). Percentile intervals (numpy's default quantile, R's type 7)
     and BCa intervals (jackknife acceleration) when ``bca``.
 
     ``items`` is one scale, or with ``scales={"TRU": [...], ...}`` a DataFrame holding
@@ -640,8 +640,8 @@ def bootstrap_reliability(
         cj = jack[:, pos][:, :, pos] if bca else None
         start = None
         if "omega" in statistics:
-            _, psi = _minres(_cov2cor(cf[0]), 1)
-            start = np.clip(psi, _PSI_MIN, 1.0)
+            lam, psi = _minres(_cov2cor(cf[0]), 1)
+            start = (lam[:, 0], np.clip(psi, _PSI_MIN, 1.0))
         for stat in statistics:
             est[(sname, stat)] = _batch_stat(stat, cf, start)[0]
             reps[(sname, stat)] = _batch_stat(stat, cb, start)
@@ -693,7 +693,7 @@ def _jackknife_covs(values: np.ndarray) -> np.ndarray:
     return (total[None] - outer - sums[:, :, None] * sums[:, None, :] / m) / (m - 1)
 
 
-def _batch_stat(stat: str, c: np.ndarray, psi_start: np.ndarray | None) -> np.ndarray:
+def _batch_stat(stat: str, c: np.ndarray, start: tuple | None) -> np.ndarray:
     k = c.shape[-1]
     r = _cov2cor(c)
     sum_r = r.sum(axis=(1, 2))
@@ -703,19 +703,62 @@ def _batch_stat(stat: str, c: np.ndarray, psi_start: np.ndarray | None) -> np.nd
         return (1 - k / sum_r) * k / (k - 1)
     if stat == "average_r":
         return (sum_r - k) / (k * (k - 1))
-    psi = _batch_one_factor(r, psi_start)
+    psi = _batch_one_factor(r, *start)
     return (sum_r - psi.sum(axis=1)) / sum_r
 
 
 def _batch_one_factor(
-    r: np.ndarray, psi_start: np.ndarray, tol: float = 1e-9, maxit: int = 1000
+    r: np.ndarray, lam_start: np.ndarray, psi_start: np.ndarray, tol: float = 1e-10
 ) -> np.ndarray:
-    """Uniquenesses of one-factor least-squares fits to a stack of correlation matrices.
+    """Uniquenesses of one-factor minres fits to a stack of correlation matrices (B x k x k).
 
-    Principal-axis iterations (communalities <- squared first-eigenvector loadings of
-    R - diag(psi)), bounded as psych's minres; all matrices at once, each stopping when
-    its uniquenesses move less than ``tol``.
+    Batched Newton iterations on the loadings for the off-diagonal least-squares
+    criterion sum_{i != j} (r_ij - l_i l_j)^2 (psych's minres criterion), from the
+    full-sample solution: quadratic convergence, a few batched k x k solves. Matrices
+    where Newton fails, or whose solution breaks psych's bound (uniqueness < 0.005, a
+    Heywood case), are refitted by bounded principal-axis iterations instead.
     """
+    b, k, _ = r.shape
+    lam = np.broadcast_to(lam_start, (b, k)).copy()
+    eye = np.eye(k, dtype=bool)
+    off = np.where(eye, 0.0, r)
+    ok = np.zeros(b, dtype=bool)
+    active = np.arange(b)
+    for _ in range(50):
+        lm = lam[active]
+        ro = off[active]
+        outer = lm[:, :, None] * lm[:, None, :]
+        sq = (lm**2).sum(axis=1, keepdims=True) - lm**2  # sum over j != i of l_j^2
+        grad = sq * lm - np.einsum("bij,bj->bi", ro, lm)
+        hess = np.where(eye, 0.0, 2 * outer - ro)
+        hess[:, eye] = sq
+        with np.errstate(all="ignore"):
+            try:
+                step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
+            except np.linalg.LinAlgError:
+                break
+        bad = ~np.all(np.isfinite(step), axis=1)
+        step[bad] = 0.0
+        lam[active] = lm - step
+        moved = np.abs(step).max(axis=1)
+        done = (moved < tol) & ~bad
+        ok[active[done]] = True
+        active = active[~done & ~bad]
+        if active.size == 0:
+            break
+    lam2 = lam**2
+    ok &= np.all(lam2 <= 1.0 - _PSI_MIN, axis=1) & np.all(np.isfinite(lam2), axis=1)
+    psi = np.diagonal(r, axis1=1, axis2=2) - lam2
+    redo = np.flatnonzero(~ok)
+    if redo.size:
+        psi[redo] = _batch_principal_axis(r[redo], psi_start)
+    return psi
+
+
+def _batch_principal_axis(
+    r: np.ndarray, psi_start: np.ndarray, tol: float = 1e-9, maxit: int = 2000
+) -> np.ndarray:
+    """Bounded principal-axis iterations (the fallback of :func:`_batch_one_factor`)."""
     b, k, _ = r.shape
     psi = np.broadcast_to(psi_start, (b, k)).copy()
     active = np.arange(b)

@@ -233,7 +233,9 @@ def test_batched_one_factor_equals_minres():
         sample = rng.multivariate_normal(np.zeros(7), r, size=300)
         mats.append(np.corrcoef(sample, rowvar=False))
     stack = np.stack(mats)
-    psi = _batch_one_factor(stack, np.full(7, 0.5))
+    # start from the loadings of the average matrix, as the bootstrap starts from the full sample
+    lam0, psi0 = _minres(stack.mean(axis=0), 1)
+    psi = _batch_one_factor(stack, lam0[:, 0], psi0)
     for i, r in enumerate(mats):
         _, u2 = _minres(r, 1)
         np.testing.assert_allclose(psi[i], u2, atol=1e-6)

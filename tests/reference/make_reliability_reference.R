@@ -69,4 +69,9 @@ for (name in c("bfi", "hs1939", "consortium_dev")) {
 d <- prep("hs1939")
 om2 <- q(omega(d$x[, 1:6], nfactors = 2, fm = "minres", plot = FALSE))
 out$hs1939_two_factors <- list(omega_h = om2$omega_h, omega_total = om2$omega.tot)
+# polychoric with missing values (pairwise tables, thresholds from each item's answers):
+# psych::polychoric(bfi[, c("A1", ..., "A5", "N1")], correct = 0)  on all 2800 rows, NAs kept
+raw <- read.csv(file.path(refdir, "bfi.csv"))
+pm <- q(psych::polychoric(raw[, c("A1", "A2", "A3", "A4", "A5", "N1")], correct = 0))
+out$bfi_missing_polychoric <- list(rho = unname(pm$rho), tau = unname(pm$tau))
 write(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE), args[2])
