@@ -77,7 +77,6 @@ STRINGS: dict[str, dict[str, str]] = {
             "Vos réponses sont confidentielles. Elles seront analysées de façon regroupée et "
             "aucune personne ni aucun organisme ne sera identifié dans les résultats."
         ),
-        "duration": "Durée approximative\u00a0: {minutes}\u00a0minutes.",
         "context_title": "Section 1 — À propos de vous",
         "items_title": "Section 2 — Votre expérience du consortium",
         "tick_one_answer": "Cochez une seule case.",
@@ -113,7 +112,6 @@ STRINGS: dict[str, dict[str, str]] = {
             "Your answers are confidential. They will be analysed in aggregate and no person "
             "or organization will be identified in the results."
         ),
-        "duration": "Approximate time: {minutes}\u00a0minutes.",
         "context_title": "Section 1 — About you",
         "items_title": "Section 2 — Your experience of the consortium",
         "tick_one_answer": "Tick one box only.",
@@ -273,7 +271,6 @@ def template_data(form: Form, *, lang: str = "fr", paper: str = "A4", version: s
         "tick_missing": (
             s["tick_missing"].format(dk=missing[0], na=missing[1]) if len(missing) >= 2 else ""
         ),
-        "minutes": max(5, math.ceil((len(items) * 12 + len(form.context_block) * 15 + 60) / 60)),
         "meta": meta,
         "version": version,
         "choices": [{"code": c.code, "label": c.label[lang]} for c in rs.choices],
