@@ -26,8 +26,6 @@ import itertools
 import re
 from pathlib import Path
 
-import yaml
-
 from instrument.model import (
     LANGUAGES,
     Choice,
@@ -41,6 +39,7 @@ from instrument.model import (
     RecallContext,
     ResponseSet,
 )
+from instrument.yamlfile import MAX_FILE_BYTES, UNREADABLE, YamlMap, read_yaml
 
 __all__ = ["CODES", "WARNINGS", "BankError", "coverage", "coverage_table", "load_bank", "read_bank"]
 
@@ -50,7 +49,7 @@ CODES: dict[str, str] = {
     "missing-file": "the bank folder, its bank.yaml or any construct file (<construct>.yaml) is missing",
     "invalid-encoding": "a file is not UTF-8 text",
     "yaml-syntax": "a file is not valid YAML (or holds a value YAML cannot read, or several documents)",
-    "yaml-too-large": f"a file is larger than {1_000_000:,} bytes or nested too deeply",
+    "yaml-too-large": f"a file is larger than {MAX_FILE_BYTES:,} bytes or nested too deeply",
     "yaml-alias": "a file uses a YAML alias (*name); aliases are refused (alias bombs)",
     "unsafe-yaml": "a file uses a YAML tag the bank does not allow (!!python/..., !!binary, !custom); it is never executed",
     "duplicate-field": "a mapping repeats a key (YAML would silently keep only the last one)",
@@ -88,7 +87,6 @@ CODES: dict[str, str] = {
 #: Codes reported with severity "warning".
 WARNINGS = frozenset({"few-items", "no-reverse-item", "double-barrelled", "placeholder-mismatch"})
 
-MAX_FILE_BYTES = 1_000_000
 
 #: Item ids: a valid XLSForm name, LimeSurvey question code and REDCap/SPSS/Stata variable.
 ITEM_ID = re.compile(r"[a-z][a-z0-9]{1,11}")
@@ -183,71 +181,8 @@ def _show_problem(problem: Problem) -> str:
 
 
 # ---------------------------------------------------------------------------------------
-# Reading YAML safely, with line numbers
+# Messages
 # ---------------------------------------------------------------------------------------
-
-_STD = "tag:yaml.org,2002:"
-_SCALAR_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
-#: plain scalars PyYAML resolves to tags no safe constructor knows ("=", "<<"): read as text
-_AS_TEXT = {_STD + "value", _STD + "merge"}
-
-
-class _Loader(yaml.SafeLoader):
-    """The safe loader the bank is read with (pure Python)."""
-
-
-#: The same, with libyaml's parser when PyYAML has it (about 10 times faster). Either way,
-#: nothing but plain scalars is ever constructed (see ``_Reader.convert``).
-_FastLoader = type("_FastLoader", (yaml.CSafeLoader,), {}) if yaml.__with_libyaml__ else _Loader
-
-#: Deepest nesting of mappings and lists a bank file may have (the bank needs 6).
-MAX_DEPTH = 20
-
-
-def _scan(text: str, loader) -> tuple[list, object]:
-    """The marks of every alias, and the mark where nesting first exceeds MAX_DEPTH (or None).
-
-    Reads parser events only (no composing, so no alias is ever expanded and no deep
-    recursion happens)."""
-    aliases, depth = [], 0
-    for event in yaml.parse(text, Loader=loader):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                return aliases, event.start_mark
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
-        elif isinstance(event, yaml.AliasEvent):
-            aliases.append(event.start_mark)
-    return aliases, None
-
-
-class _Map(dict):
-    """A YAML mapping with the line it starts on and the line of each key."""
-
-    def __init__(self, line: int):
-        super().__init__()
-        self.line = line
-        self.key_lines: dict = {}
-
-    def line_of(self, key) -> int:
-        return self.key_lines.get(key, self.line)
-
-
-class _Seq(list):
-    """A YAML list with the line it starts on."""
-
-    def __init__(self, line: int):
-        super().__init__()
-        self.line = line
-        self.lines: list[int] = []  # the line of each entry
-
-
-class _Unreadable:
-    """A file that could not be read (its problems are already reported)."""
-
-
-_UNREADABLE = _Unreadable()
 
 
 def _line(value, default: int | None = None) -> int | None:
@@ -328,166 +263,10 @@ class _Reader:
     # -- files ---------------------------------------------------------------------------
 
     def parse(self, path: Path, file: str):
-        """The file's data (mappings as _Map, lists as _Seq), None if empty, or _UNREADABLE."""
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            self.add("missing-file", f"cannot read {file}: {exc.strerror or exc}.", file)
-            return _UNREADABLE
-        if len(raw) > MAX_FILE_BYTES:
-            self.add(
-                "yaml-too-large",
-                f"{file} has {len(raw):,} bytes; a bank file may have at most {MAX_FILE_BYTES:,}.",
-                file,
-            )
-            return _UNREADABLE
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            self.add(
-                "invalid-encoding",
-                f"{file} is not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start}); "
-                "save it as UTF-8.",
-                file,
-                line,
-            )
-            return _UNREADABLE
-        loader_class = _FastLoader
-        try:
-            aliases, too_deep = _scan(text, loader_class)
-            if aliases or too_deep:
-                node = None
-            else:
-                loader = loader_class(text)
-                try:
-                    node = loader.get_single_node()
-                finally:
-                    loader.dispose()
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            if exc.problem and "maximum nesting depth" in exc.problem:  # libyaml's own limit
-                self.add(
-                    "yaml-too-large",
-                    f"{file} nests mappings and lists more than {MAX_DEPTH} deep; a bank file "
-                    "needs far fewer.",
-                    file,
-                    mark.line + 1 if mark else None,
-                )
-                return _UNREADABLE
-            what = " ".join(str(s) for s in (exc.context, exc.problem) if s)
-            if exc.problem and "sequence entries are not allowed" in exc.problem:
-                what += ' (a value "-" must be written in quotes: "-")'
-            self.add(
-                "yaml-syntax",
-                f"{file} is not valid YAML: {what or exc}.",
-                file,
-                mark.line + 1 if mark else None,
-            )
-            return _UNREADABLE
-        except yaml.YAMLError as exc:  # ReaderError: a character YAML does not allow
-            position = getattr(exc, "position", None)
-            line = text[:position].count("\n") + 1 if isinstance(position, int) else None
-            self.add("yaml-syntax", f"{file} is not valid YAML: {exc}.", file, line)
-            return _UNREADABLE
-        except RecursionError:
-            self.add("yaml-too-large", f"{file} is nested too deeply to be a bank file.", file)
-            return _UNREADABLE
-        if too_deep is not None:
-            self.add(
-                "yaml-too-large",
-                f"{file} nests mappings and lists more than {MAX_DEPTH} deep; a bank file needs "
-                "far fewer.",
-                file,
-                too_deep.line + 1,
-            )
-            return _UNREADABLE
-        if aliases:
-            for mark in aliases:
-                self.add(
-                    "yaml-alias",
-                    f"{file} uses a YAML alias (*...); aliases are not allowed in the bank: "
-                    "write the value out.",
-                    file,
-                    mark.line + 1,
-                )
-            return _UNREADABLE
-        if node is None:
-            return None
-        refused = len(self.problems)
-        data = self.convert(node, file, loader)
-        if any(p.code == "unsafe-yaml" for p in self.problems[refused:]):
-            return _UNREADABLE
-        return data
-
-    def convert(self, node, file: str, loader):
-        line = node.start_mark.line + 1
-        tag = node.tag
-        if isinstance(node, yaml.ScalarNode):
-            if tag in _AS_TEXT and node.style is None:
-                return node.value
-            if tag not in _SCALAR_TAGS:
-                return self.refuse(tag, file, line)
-            try:
-                return loader.yaml_constructors[tag](loader, node)
-            except (yaml.YAMLError, ValueError, OverflowError) as exc:
-                self.add(
-                    "yaml-syntax",
-                    f"{file}: cannot read the value {node.value!r}: {exc}.",
-                    file,
-                    line,
-                )
-                return None
-        if isinstance(node, yaml.SequenceNode):
-            if tag != _STD + "seq":
-                return self.refuse(tag, file, line)
-            seq = _Seq(line)
-            for child in node.value:
-                seq.append(self.convert(child, file, loader))
-                seq.lines.append(child.start_mark.line + 1)
-            return seq
-        if tag != _STD + "map":
-            return self.refuse(tag, file, line)
-        mapping = _Map(line)
-        for key_node, value_node in node.value:
-            key_line = key_node.start_mark.line + 1
-            if not isinstance(key_node, yaml.ScalarNode):
-                self.add(
-                    "invalid-value",
-                    f"{file}: a key must be a plain word; got a {key_node.id}.",
-                    file,
-                    key_line,
-                )
-                continue
-            if key_node.tag not in _SCALAR_TAGS and not (
-                key_node.tag in _AS_TEXT and key_node.style is None
-            ):
-                self.refuse(key_node.tag, file, key_line)
-                continue
-            key = key_node.value
-            if key in mapping:
-                self.add(
-                    "duplicate-field",
-                    f"the field '{key}' appears twice in the same mapping (first at line "
-                    f"{mapping.key_lines[key]}); YAML would silently keep only the last one.",
-                    file,
-                    key_line,
-                )
-                continue
-            mapping.key_lines[key] = key_line
-            mapping[key] = self.convert(value_node, file, loader)
-        return mapping
-
-    def refuse(self, tag: str, file: str, line: int):
-        shown = "!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag
-        self.add(
-            "unsafe-yaml",
-            f"the YAML tag '{shown}' is not allowed in the bank (read with a safe loader: only "
-            "mappings, lists, text, numbers and true/false); nothing was executed.",
-            file,
-            line,
+        """The file's data (YamlMap / YamlList), None if empty, or UNREADABLE."""
+        return read_yaml(
+            path, file, lambda code, message, file, line: self.add(code, message, file, line)
         )
-        return None
 
     # -- generic checks ------------------------------------------------------------------
 
@@ -745,11 +524,11 @@ class _Reader:
     # -- bank.yaml -----------------------------------------------------------------------
 
     def read_definitions(self, data, file: str):
-        if data is _UNREADABLE:
+        if data is UNREADABLE:
             return
         self.defs_read = True
         if data is None:
-            data = _Map(1)
+            data = YamlMap(1)
         top = self.fields(data, file, file, 1, _BANK_FIELDS)
         if top is None:
             self.defs_read = False
@@ -985,10 +764,10 @@ class _Reader:
     # -- construct files -----------------------------------------------------------------
 
     def read_construct_file(self, data, file: str):
-        if data is _UNREADABLE:
+        if data is UNREADABLE:
             return
         if data is None:
-            data = _Map(1)
+            data = YamlMap(1)
         top = self.fields(data, file, file, 1, _FILE_FIELDS)
         if top is None:
             return
@@ -1259,7 +1038,7 @@ class _Reader:
 
 def _text_line(data, lang: str):
     text = data.get("text")
-    return text.line_of(lang) if isinstance(text, _Map) else data.line_of("text")
+    return text.line_of(lang) if isinstance(text, YamlMap) else data.line_of("text")
 
 
 # ---------------------------------------------------------------------------------------

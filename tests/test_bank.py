@@ -17,7 +17,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from instrument import bank as bank_module
+from instrument import yamlfile
 from instrument.bank import (
     CODES,
     WARNINGS,
@@ -361,7 +361,7 @@ def test_pure_python_loader_gives_the_same_problems(tmp_path, monkeypatch, name)
     (case,) = [c for c in CASES if c.name == name]
     folder, _ = make_bank(tmp_path, case)
     fast = [(p.code, p.file, p.line) for p in read_bank(folder)[1]]
-    monkeypatch.setattr(bank_module, "_FastLoader", bank_module._Loader)
+    monkeypatch.setattr(yamlfile, "_FastLoader", yamlfile._Loader)
     assert [(p.code, p.file, p.line) for p in read_bank(folder)[1]] == fast
     assert read_bank(MINIMAL) == (load_bank(MINIMAL), [])
 
@@ -639,3 +639,22 @@ def test_cli_bank_check_shows_warnings_but_exits_0(tmp_path):
     assert result.exit_code == 0, result.output
     assert "warning: trust.yaml:3: no-reverse-item:" in result.stderr
     assert "13 items, no problem (1 warning(s) above)." in result.stdout
+
+
+def test_read_yaml_keeps_lines_and_reads_plain_values(tmp_path):
+    from instrument.yamlfile import UNREADABLE, YamlList, YamlMap, read_yaml
+
+    path = tmp_path / "a.yaml"
+    path.write_text("top:\n  yes: =\n  list:\n    - 1\n    - {fr: a}\n  when: 2026-01-02\n", encoding="utf-8")
+    problems = []
+    data = read_yaml(path, "a.yaml", lambda *p: problems.append(p))
+    assert problems == []
+    top = data["top"]
+    assert isinstance(top, YamlMap) and top.line == 2 and top.line_of("list") == 3
+    assert top["yes"] == "="  # keys stay text; "=" (YAML's !!value) is read as text
+    assert isinstance(top["list"], YamlList) and top["list"].lines == [4, 5]
+    assert top["list"][1].line == 5 and str(top["when"]) == "2026-01-02"
+    path.write_text("", encoding="utf-8")
+    assert read_yaml(path, "a.yaml", lambda *p: problems.append(p)) is None
+    assert read_yaml(tmp_path / "none.yaml", "none.yaml", lambda *p: problems.append(p)) is UNREADABLE
+    assert [p[0] for p in problems] == ["missing-file"]
