@@ -87,7 +87,7 @@ class OrdinalStats:
         r = self.rho.to_numpy()
         iu, ju = np.triu_indices(r.shape[0], 1)
         names = self.rho.index
-        return pd.Series(r[iu, ju], index=[f"{names[i]}~~{names[j]}" for i, j in zip(iu, ju)])
+        return pd.Series(r[iu, ju], index=[f"{names[i]}~~{names[j]}" for i, j in zip(iu, ju, strict=True)])
 
     def summary(self) -> str:
         return (
@@ -148,7 +148,7 @@ def _ordinal_stats(x: pd.DataFrame, max_categories: int, func: str) -> OrdinalSt
         grid[j, 1 : n_cat[j]] = special.ndtri(cum[j, : n_cat[j] - 1])
         tmask[j, : n_cat[j] - 1] = True
     th_item, th_slot = np.nonzero(tmask)  # lavaan's order: item by item, t1, t2...
-    th_names = [f"{names[j]}|t{s + 1}" for j, s in zip(th_item, th_slot)]
+    th_names = [f"{names[j]}|t{s + 1}" for j, s in zip(th_item, th_slot, strict=True)]
     n_th = len(th_item)
 
     # step 2: polychoric of each pair, thresholds fixed
@@ -224,7 +224,7 @@ def _ordinal_stats(x: pd.DataFrame, max_categories: int, func: str) -> OrdinalSt
     inf_cor = sc_th @ a21_inv.T + sc_cor / a22[None, :]
     infl = np.hstack([inf_th, inf_cor])
     gamma = n * (infl.T @ infl)
-    cor_names = [f"{names[i]}~~{names[j]}" for i, j in zip(iu, ju)]
+    cor_names = [f"{names[i]}~~{names[j]}" for i, j in zip(iu, ju, strict=True)]
     labels = th_names + cor_names
     r = np.eye(p)
     r[iu, ju] = rho
@@ -235,7 +235,7 @@ def _ordinal_stats(x: pd.DataFrame, max_categories: int, func: str) -> OrdinalSt
         gamma=pd.DataFrame(gamma, index=labels, columns=labels),
         n=int(n),
         n_categories=pd.Series(n_cat, index=names),
-        levels={name: lv for name, lv in zip(names, levels)},
+        levels={name: lv for name, lv in zip(names, levels, strict=True)},
     )
 
 
@@ -547,6 +547,8 @@ def _fit(st: OrdinalStats, factors: list[str], items: list[str], pattern: np.nda
     base_scaled, base_a, _ = _scaled_shifted(base_chisq, base_df, float(np.trace(wg)),
                                              float(np.sum(wg * wg.T)))
     n_rmsea = n - 1  # lavaan: N - (number of groups) for estimators other than ML
+    ci = _rmsea_ci(chisq, df, n_rmsea)
+    ci_scaled = _rmsea_ci(scaled, df, n_rmsea)
     fit = {
         "npar": n_th + q,
         "ntotal": n,
@@ -561,14 +563,19 @@ def _fit(st: OrdinalStats, factors: list[str], items: list[str], pattern: np.nda
         "chisq.shift": shift,
         "baseline.chisq": base_chisq,
         "baseline.df": float(base_df),
+        "baseline.pvalue": _pvalue(base_chisq, base_df),
         "baseline.chisq.scaled": base_scaled,
         "baseline.chisq.scaling.factor": 1.0 / base_a,
         "cfi": _cfi(chisq, df, base_chisq, base_df),
         "tli": _tli(chisq, df, base_chisq, base_df),
         "rmsea": _rmsea(chisq, df, n_rmsea),
+        "rmsea.ci.lower": ci[0],
+        "rmsea.ci.upper": ci[1],
         "cfi.scaled": _cfi(scaled, df, base_scaled, base_df),
         "tli.scaled": _tli(scaled, df, base_scaled, base_df),
         "rmsea.scaled": _rmsea(scaled, df, n_rmsea),
+        "rmsea.ci.lower.scaled": ci_scaled[0],
+        "rmsea.ci.upper.scaled": ci_scaled[1],
         # lavaan's srmr for categorical data: SRMR (Bentler) on the correlations, diagonal
         # residuals (all 0) counted in the mean
         "srmr": float(np.sqrt(np.sum(resid**2) / (p * (p + 1) / 2))),
@@ -640,6 +647,28 @@ def _tli(x2, df, x2b, dfb) -> float:
     if df > 0 and abs(t2) > 0:
         return float(1.0 - t1 / t2)
     return 1.0
+
+
+def _rmsea_ci(x2: float, df: int, n: int, level: float = 0.90) -> tuple[float, float]:
+    """90% interval of the RMSEA: the noncentralities where the observed statistic sits at
+    the 95th / 5th percentile of the noncentral chi-square (lavaan's lav_fit_rmsea_ci)."""
+    if df < 1 or not np.isfinite(x2):
+        return 0.0, 0.0
+    upper_p, lower_p = 1 - (1 - level) / 2, (1 - level) / 2
+
+    def cdf(lam):
+        return stats.chi2.cdf(x2, df) if lam <= 0 else stats.ncx2.cdf(x2, df, lam)
+
+    lo = 0.0
+    if cdf(0.0) >= upper_p:
+        lam = optimize.brentq(lambda v: cdf(v) - upper_p, 0.0, x2, xtol=1e-12)
+        lo = float(np.sqrt(lam / (n * df)))
+    hi = 0.0
+    top = max(n, 4 * x2)
+    if cdf(top) <= lower_p and cdf(0.0) >= lower_p:
+        lam = optimize.brentq(lambda v: cdf(v) - lower_p, 0.0, top, xtol=1e-12)
+        hi = float(np.sqrt(lam / (n * df)))
+    return lo, hi
 
 
 def _rmsea(x2, df, n) -> float:

@@ -23,9 +23,11 @@ prep <- function(name) {
                  collapse = "\n")
   list(x = x, model = model)
 }
-wl <- c("fmin", "chisq", "df", "chisq.scaled", "df.scaled", "pvalue.scaled", "chisq.scaling.factor",
-        "baseline.chisq", "baseline.df", "baseline.chisq.scaled", "baseline.chisq.scaling.factor",
-        "cfi", "tli", "rmsea", "cfi.scaled", "tli.scaled", "rmsea.scaled", "srmr")
+wl <- c("fmin", "chisq", "df", "pvalue", "chisq.scaled", "df.scaled", "pvalue.scaled", "chisq.scaling.factor",
+        "baseline.chisq", "baseline.df", "baseline.pvalue", "baseline.chisq.scaled",
+        "baseline.chisq.scaling.factor", "cfi", "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper",
+        "cfi.scaled", "tli.scaled", "rmsea.scaled", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled",
+        "srmr", "npar")
 details <- function(fit, call, full_gamma = FALSE) {
   ss <- lavInspect(fit, "sampstat")
   gam <- lavInspect(fit, "gamma")
