@@ -17,6 +17,7 @@ model has a mean structure), ``logLik``, AIC and BIC on lavaan's scale, standard
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -401,12 +402,15 @@ class _State:
     std_lv: bool
     mats: list[sem.Matrices]
     h1: list[tuple[np.ndarray, np.ndarray]]
+    _inv: np.ndarray | None = None
 
     def derivatives(self) -> list[sem.GroupDerivatives]:
         return sem.group_derivatives(self.structure, self.discrepancies, self.result.theta)
 
     def info_inverse(self) -> np.ndarray:
-        return _pinv_sym(self.result.info)
+        if self._inv is None:
+            self._inv = _pinv_sym(self.result.info)
+        return self._inv
 
 
 def _pinv_sym(a: np.ndarray) -> np.ndarray:
@@ -836,6 +840,16 @@ def _results(state: _State, df: int, *, extras: bool, htmt2: bool) -> CFA:
 # --------------------------------------------------------------------------- public
 
 
+def single_thread():
+    """Limit BLAS to one thread: the matrices here are small (items, parameters), and
+    multi-threaded BLAS is then slower, and much slower on a busy machine."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a scikit-learn dependency, normally present
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
 def _check_options(estimator, missing, func):
     check_choice(estimator, name="estimator", choices=("ML", "WLSMV"), func=func)
     check_choice(missing, name="missing", choices=("listwise", "fiml", "ml"), func=func)
@@ -916,4 +930,5 @@ def cfa(
     missing = _check_options(estimator, missing, func)
     spec = _parse_model(model, second_order, residual_covariances, func)
     d = _prepare(data, spec.items, group, missing, func)
-    return _fit(d, spec, func=func, std_lv=bool(std_lv), htmt2=bool(htmt2))
+    with single_thread():
+        return _fit(d, spec, func=func, std_lv=bool(std_lv), htmt2=bool(htmt2))
