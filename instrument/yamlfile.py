@@ -205,7 +205,7 @@ class _Converter:
         line = node.start_mark.line + 1
         tag = node.tag
         if isinstance(node, yaml.ScalarNode):
-            if tag in _AS_TEXT and node.style is None:
+            if tag in _AS_TEXT and not node.style:
                 return node.value
             if tag not in _SCALAR_TAGS:
                 return self.refuse(tag, line)
@@ -241,7 +241,7 @@ class _Converter:
                 )
                 continue
             if key_node.tag not in _SCALAR_TAGS and not (
-                key_node.tag in _AS_TEXT and key_node.style is None
+                key_node.tag in _AS_TEXT and not key_node.style
             ):
                 self.refuse(key_node.tag, key_line)
                 continue
