@@ -468,3 +468,19 @@ def test_parallel_and_map_bad_input():
     with pytest.raises(PsychometricsError, match="'max_factors' parameter of map_test"):
         pm.map_test(x, max_factors=0)
     assert len(pm.map_test(x, max_factors=3).values) == 3
+
+
+def test_polychoric_pairwise_and_parallel():
+    # pairwise polychoric (each pair on the rows answering both; psych::polychoric's default)
+    x = data_for("consortium_dev").copy()
+    x.iloc[::7, 3] = np.nan
+    x.iloc[::5, 10] = np.nan
+    rho = pm.polychoric(x)
+    fit = pm.efa(x, 4, corr="polychoric", missing="pairwise")
+    assert fit.n == len(x) == 800
+    np.testing.assert_allclose(fit.correlation.to_numpy(), rho.to_numpy(), atol=1e-12)
+    listwise = pm.efa(x, 4, corr="polychoric")
+    assert listwise.n == int(x.notna().all(axis=1).sum()) < 800
+    res = pm.parallel_analysis(x, n_iter=20, seed=1, corr="polychoric", missing="pairwise")
+    np.testing.assert_allclose(res.eigenvalues.to_numpy(),
+                               np.linalg.eigvalsh(rho.to_numpy())[::-1], atol=1e-10)
