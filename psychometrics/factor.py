@@ -321,8 +321,10 @@ def _extract(r: np.ndarray, k: int, method: str):
         if (w[:k] < 0).any():
             raise PsychometricsError(
                 "pa-failed",
-                f"Principal axis factoring in efa met a negative eigenvalue at iteration {it} "
-                f"for {k} factors (imaginary loadings); use fewer factors or method='minres'.",
+                f"The 'method' parameter of efa is 'pa', which failed: at iteration {it} the "
+                f"reduced correlation matrix has a negative eigenvalue among its first {k} "
+                "(imaginary loadings; psych::fa stops here too). Use a smaller 'n_factors' "
+                "or method='minres'.",
             )
         load = v[:, :k] * np.sqrt(w[:k])
         new = (load**2).sum(axis=1)

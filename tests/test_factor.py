@@ -484,3 +484,16 @@ def test_polychoric_pairwise_and_parallel():
     res = pm.parallel_analysis(x, n_iter=20, seed=1, corr="polychoric", missing="pairwise")
     np.testing.assert_allclose(res.eigenvalues.to_numpy(),
                                np.linalg.eigvalsh(rho.to_numpy())[::-1], atol=1e-10)
+
+
+def test_overfactoring_hs1939():
+    # psych::fa(x, nfactors = 4, fm = "minres"): max communality .9965 (x7, uniqueness at the
+    # .005 bound); fm = "ml": .995 (x5); fm = "pa": R stops ("imaginary eigen value condition")
+    x = data_for("hs1939")
+    mr = pm.efa(x, 4)
+    assert mr.heywood == ["x7"]
+    assert mr.communalities.max() == pytest.approx(0.9965442, abs=TOL)
+    assert pm.efa(x, 4, method="ml").heywood == ["x5"]
+    with pytest.raises(PsychometricsError, match="'method' parameter of efa is 'pa'") as err:
+        pm.efa(x, 4, method="pa")
+    assert err.value.code == "pa-failed"
