@@ -1,15 +1,15 @@
 """Load the bilingual item bank (``instrument/bank/*.yaml``) and check every rule of it.
 
 The bank is a folder: ``bank.yaml`` (version, levels, response sets, recall contexts, the
-context block) and one ``<construct>.yaml`` per construct (its facets and items); the schema
-is in ``/tmp/team/BANK_SCHEMA.md`` and in the module docstring of each check below.
+context block) and one ``<construct>.yaml`` per construct (its facets and items), read in
+sorted order; ``instrument/bank/README.md`` describes the schema.
 
-Files are read with a SAFE YAML loader (a :class:`yaml.SafeLoader` subclass) that refuses
-every tag beyond plain mappings, lists, text, numbers and booleans (``!!python/object`` is
-reported as ``unsafe-yaml``, never constructed) and refuses aliases (``*name``; no alias
-bombs). Every problem is collected with its stable code, file and line, then reported
-together (:class:`BankError`); warnings never stop a bank from loading. ``CODES`` lists
-every code with what it means.
+Files are read safely by :mod:`instrument.yamlfile` (a :class:`yaml.SafeLoader` subclass,
+or libyaml's): only plain values are constructed (``!!python/object`` is reported as
+``unsafe-yaml``, never executed), aliases are refused (no alias bombs), and every mapping
+keeps its line. Every problem is collected with its stable code, file and line, then
+reported together (:class:`BankError`); warnings never stop a bank from loading.
+``CODES`` lists every code with what it means.
 
 Example::
 
