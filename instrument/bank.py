@@ -1051,7 +1051,8 @@ def read_bank(path: str | Path | None = None) -> tuple[ItemBank | None, list[Pro
 
     Returns the bank (``None`` when there is any error-level problem) and every problem
     found, errors first, each in file then line order. :func:`load_bank` is the same,
-    raising :class:`BankError` on errors.
+    raising :class:`BankError` on errors. The count warnings (``few-items``,
+    ``no-reverse-item``) are only computed for a bank without errors.
 
     >>> bank, problems = read_bank()
     >>> [p for p in problems if p.severity == "error"]
