@@ -366,6 +366,14 @@ class WLSMV:
         Thresholds (``"item|t1"``...), equal to the sample thresholds.
     implied : DataFrame
         Model-implied correlation matrix of the latent responses.
+    params : DataFrame
+        ``lhs op rhs free est se z pvalue std_all`` for the loadings (``=~``), thresholds
+        (``|``), residual variances (``~~``, fixed by the parameterization) and factor
+        (co)variances, as lavaan's ``parameterEstimates`` + ``standardizedSolution``;
+        robust (sandwich) standard errors (lavaan's ``se = "robust.sem"``).
+    warnings : tuple
+        ``(code, message, variable)``: ``not-converged``, ``heywood`` (a residual variance
+        below 0), ``non-positive-definite-phi``.
     stats : OrdinalStats
         The sample statistics (thresholds, polychorics, Gamma).
     n : int
@@ -382,6 +390,8 @@ class WLSMV:
     residual_variances: pd.Series
     thresholds: pd.Series
     implied: pd.DataFrame
+    params: pd.DataFrame
+    warnings: tuple
     stats: OrdinalStats = field(repr=False)
     n: int
     converged: bool
@@ -470,6 +480,21 @@ def _check_model(data, model, func):
     return factors, items, pattern
 
 
+def _jacobian(lam, phi, li, lf, fi, fj, iu, ju) -> np.ndarray:
+    """d sigma / d theta for the correlations sigma_ij = (Lambda Phi Lambda')_ij, i < j,
+    with theta the loadings (li, lf) then the Phi entries (fi, fj) (fi >= fj)."""
+    lp = lam @ phi  # d sigma_ij / d lam_if = (Lambda Phi)_jf when i is the row (and vice versa)
+    d = np.empty((len(iu), len(li) + len(fi)))
+    for c, (i, f) in enumerate(zip(li, lf, strict=True)):
+        d[:, c] = np.where(iu == i, lp[ju, f], 0.0) + np.where(ju == i, lp[iu, f], 0.0)
+    for c, (f, g) in enumerate(zip(fi, fj, strict=True)):
+        col = lam[iu, f] * lam[ju, g]
+        if f != g:
+            col = col + lam[iu, g] * lam[ju, f]
+        d[:, len(li) + c] = col
+    return d
+
+
 def _fit(st: OrdinalStats, factors: list[str], items: list[str], pattern: np.ndarray) -> WLSMV:
     p, m = pattern.shape
     n = st.n
@@ -480,8 +505,10 @@ def _fit(st: OrdinalStats, factors: list[str], items: list[str], pattern: np.nda
     g_rr = gamma[n_th:, n_th:]
     w = 1.0 / np.diag(g_rr)
     sw = np.sqrt(w)
-    li, lf = np.nonzero(pattern)  # free loadings (std.lv parameterization inside)
-    fi, fj = np.tril_indices(m, -1)  # free factor correlations
+    # fitted with unit factor variances (std.lv: every loading free, Phi a correlation
+    # matrix), then rescaled to lavaan's marker identification: the same model
+    li, lf = np.nonzero(pattern)
+    fi, fj = np.tril_indices(m, -1)
     n_load = len(li)
     q = n_load + len(fi)
 
@@ -493,49 +520,48 @@ def _fit(st: OrdinalStats, factors: list[str], items: list[str], pattern: np.nda
         phi[fj, fi] = theta[n_load:]
         return lam, phi
 
-    def implied(theta):
+    def residual(theta):
         lam, phi = unpack(theta)
-        return (lam @ phi @ lam.T)[iu, ju]
+        return sw * (r_obs - (lam @ phi @ lam.T)[iu, ju])
 
-    def jac_sigma(theta):
+    def jac(theta):
         lam, phi = unpack(theta)
-        lp = lam @ phi  # p, m: d sigma_ij / d lam_if = (lam phi)_jf (and symmetric)
-        d = np.zeros((len(iu), q))
-        for c in range(n_load):
-            i, f = li[c], lf[c]
-            d[:, c] = np.where(iu == i, lp[ju, f], 0.0) + np.where(ju == i, lp[iu, f], 0.0)
-        for c in range(len(fi)):
-            f, g = fi[c], fj[c]
-            d[:, n_load + c] = lam[iu, f] * lam[ju, g] + lam[iu, g] * lam[ju, f]
-        return d
+        return -sw[:, None] * _jacobian(lam, phi, li, lf, fi, fj, iu, ju)
 
     start = _start(st.rho.to_numpy(), pattern, li, lf, len(fi))
     sol = optimize.least_squares(
-        lambda t: sw * (r_obs - implied(t)),
-        start,
-        jac=lambda t: -sw[:, None] * jac_sigma(t),
-        method="lm",
-        xtol=1e-14,
-        ftol=1e-14,
-        gtol=1e-14,
+        residual, start, jac=jac, method="lm", xtol=1e-14, ftol=1e-14, gtol=1e-14,
         max_nfev=2000,
     )
-    theta = sol.x
-    converged = bool(sol.success)
-    lam, phi = unpack(theta)
+    lam, phi = unpack(sol.x)
+    grad = jac(sol.x).T @ residual(sol.x)
+    converged = bool(sol.success) and float(np.max(np.abs(grad))) < 1e-6
     # sign: the marker (first item) of each factor loads positively, as with lavaan's fixed 1
-    marker = np.array([int(np.nonzero(pattern[:, f])[0][0]) for f in range(m)])
+    marker = np.array([int(np.flatnonzero(pattern[:, f])[0]) for f in range(m)])
     sign = np.where(lam[marker, np.arange(m)] < 0, -1.0, 1.0)
     lam = lam * sign[None, :]
     phi = phi * np.outer(sign, sign)
-    resid = r_obs - implied(theta)
+    sigma = lam @ phi @ lam.T
+    resid = r_obs - sigma[iu, ju]
     f_min = float(np.sum(w * resid**2))
 
+    # marker scaling (lavaan's default): loadings / marker loading, Phi * marker^2
+    scale = lam[marker, np.arange(m)]
+    lam_m = lam / scale[None, :]
+    phi_m = phi * np.outer(scale, scale)
+    is_marker = np.zeros_like(pattern)
+    is_marker[marker, np.arange(m)] = True
+    mi, mf = np.nonzero(pattern & ~is_marker)
+    pi_, pj = np.tril_indices(m)
+    order = np.lexsort((pi_, pi_ != pj))  # variances first, then covariances (lavaan's order)
+    pi_, pj = pi_[order], pj[order]
+    delta = _jacobian(lam_m, phi_m, mi, mf, pi_, pj, iu, ju)
+
     # tests: U restricted to the correlations (the thresholds are saturated)
-    delta = jac_sigma(theta)
     wd = w[:, None] * delta
     info = delta.T @ wd
-    u = np.diag(w) - wd @ np.linalg.solve(info, wd.T)
+    info_inv = np.linalg.inv(info)
+    u = np.diag(w) - wd @ info_inv @ wd.T
     ug = u @ g_rr
     tr1, tr2 = float(np.trace(ug)), float(np.sum(ug * ug.T))
     df = len(iu) - q
@@ -580,22 +606,62 @@ def _fit(st: OrdinalStats, factors: list[str], items: list[str], pattern: np.nda
         # residuals (all 0) counted in the mean
         "srmr": float(np.sqrt(np.sum(resid**2) / (p * (p + 1) / 2))),
     }
-    # std.lv estimates -> lavaan's marker scaling and std.all
-    std = lam  # std.all: the factors have unit variance inside, the latent responses too
-    scale = lam[marker, np.arange(m)]
-    est = np.where(pattern, lam / scale[None, :], 0.0)
-    phi_marker = phi * np.outer(scale, scale)
-    implied_full = lam @ phi @ lam.T
+
+    # robust (sandwich) standard errors, lavaan's se = "robust.sem":
+    # Var = (DWD)^-1 DW Gamma WD (DWD)^-1 / (N - 1); thresholds: diag(Gamma_tt) / (N - 1)
+    cov = info_inv @ (wd.T @ g_rr @ wd) @ info_inv / (n - 1)
+    se_free = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    se_th = np.sqrt(np.diag(gamma)[:n_th] / (n - 1))
+    res_var = 1.0 - np.diag(sigma)
+    sd_f = np.sqrt(np.abs(np.diag(phi_m)))
+    rows = []
+    for f in range(m):
+        for i in np.flatnonzero(pattern[:, f]):
+            k = np.flatnonzero((mi == i) & (mf == f))
+            se = float(se_free[k[0]]) if len(k) else np.nan
+            rows.append((factors[f], "=~", items[i], int(k[0]) + 1 if len(k) else 0,
+                         lam_m[i, f], se, lam[i, f]))
+    for i in range(p):
+        for s_, t in enumerate(st.thresholds.index):
+            if t.rsplit("|", 1)[0] == items[i]:
+                rows.append((items[i], "|", t.rsplit("|", 1)[1], len(mi) + len(pi_) + s_ + 1,
+                             float(st.thresholds.iloc[s_]), float(se_th[s_]),
+                             float(st.thresholds.iloc[s_])))
+    for i in range(p):
+        rows.append((items[i], "~~", items[i], 0, res_var[i], np.nan, res_var[i]))
+    for c, (f, g) in enumerate(zip(pi_, pj, strict=True)):
+        std = phi_m[f, g] / (sd_f[f] * sd_f[g])
+        rows.append((factors[g], "~~", factors[f], len(mi) + c + 1, phi_m[f, g],
+                     float(se_free[len(mi) + c]), std))
+    params = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "free", "est", "se", "std_all"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        params["z"] = params["est"] / params["se"]
+    params["pvalue"] = 2.0 * stats.norm.sf(np.abs(params["z"]))
+    params = params[["lhs", "op", "rhs", "free", "est", "se", "z", "pvalue", "std_all"]]
+
+    warnings = []
+    if not converged:
+        warnings.append(("not-converged", "the DWLS fit did not converge (the fit measures "
+                         "and loadings are not trustworthy).", None))
+    for i in np.flatnonzero(res_var < 0):
+        warnings.append(("heywood", f"negative residual variance of the latent response of "
+                         f"item {items[i]!r} ({res_var[i]:.4g}): a Heywood case.", items[i]))
+    if np.linalg.eigvalsh(phi)[0] <= 0:
+        warnings.append(("non-positive-definite-phi", "the factor correlation matrix is not "
+                         "positive definite (a factor correlation at or beyond 1).", None))
+    implied_full = sigma.copy()
     np.fill_diagonal(implied_full, 1.0)
     return WLSMV(
         fit=fit,
-        loadings=pd.DataFrame(np.where(pattern, std, 0.0), index=items, columns=factors),
-        estimates=pd.DataFrame(est, index=items, columns=factors),
-        phi=pd.DataFrame(phi_marker, index=factors, columns=factors),
+        loadings=pd.DataFrame(np.where(pattern, lam, 0.0), index=items, columns=factors),
+        estimates=pd.DataFrame(np.where(pattern, lam_m, 0.0), index=items, columns=factors),
+        phi=pd.DataFrame(phi_m, index=factors, columns=factors),
         factor_cor=pd.DataFrame(phi, index=factors, columns=factors),
-        residual_variances=pd.Series(1.0 - np.einsum("if,fg,ig->i", lam, phi, lam), index=items),
+        residual_variances=pd.Series(res_var, index=items),
         thresholds=st.thresholds.copy(),
         implied=pd.DataFrame(implied_full, index=items, columns=items),
+        params=params,
+        warnings=tuple(warnings),
         stats=st,
         n=n,
         converged=converged,

@@ -6,7 +6,7 @@
 # Writes wlsmv_extra.json and wlsmv_zero_cell.csv. Data prepared as
 # ../shared/reference/make_reference.R does: listwise-complete rows on items and group columns,
 # reverse keys recoded max + min - x.
-suppressPackageStartupMessages({ library(jsonlite); library(lavaan) })
+suppressPackageStartupMessages({ library(jsonlite); library(lavaan); library(semTools) })
 args <- commandArgs(trailingOnly = TRUE)
 refdir <- args[1]; outdir <- args[2]
 prep <- function(name) {
@@ -35,6 +35,7 @@ details <- function(fit, call, full_gamma = FALSE) {
   pe <- parameterEstimates(fit)
   st <- standardizedSolution(fit)
   load <- pe$op == "=~"; lv <- pe$op == "~~" & pe$lhs %in% lavNames(fit, "lv")
+  th <- pe$op == "|"; rv <- pe$op == "~~" & pe$lhs %in% lavNames(fit, "ov") & pe$lhs == pe$rhs
   out <- list(
     call = call,
     n = lavInspect(fit, "nobs"),
@@ -50,7 +51,18 @@ details <- function(fit, call, full_gamma = FALSE) {
     shift = test$scaled.shifted$shift.parameter,
     loadings = as.list(setNames(pe$est[load], paste0(pe$lhs[load], "=~", pe$rhs[load]))),
     lv_cov = as.list(setNames(pe$est[lv], paste0(pe$lhs[lv], "~~", pe$rhs[lv]))),
-    std_loadings = as.list(setNames(st$est.std[load], paste0(st$lhs[load], "=~", st$rhs[load])))
+    std_loadings = as.list(setNames(st$est.std[load], paste0(st$lhs[load], "=~", st$rhs[load]))),
+    # parameterEstimates(fit)$se: robust (sandwich) standard errors
+    se_loadings = as.list(setNames(pe$se[load], paste0(pe$lhs[load], "=~", pe$rhs[load]))),
+    se_lv_cov = as.list(setNames(pe$se[lv], paste0(pe$lhs[lv], "~~", pe$rhs[lv]))),
+    se_thresholds = as.list(setNames(pe$se[th], paste0(pe$lhs[th], "|", pe$rhs[th]))),
+    residual_variances = as.list(setNames(pe$est[rv], pe$lhs[rv])),
+    std_lv_cov = as.list(setNames(st$est.std[lv], paste0(st$lhs[lv], "~~", st$rhs[lv]))),
+    rsquare = as.list(lavInspect(fit, "rsquare")),
+    ave = as.list(semTools::AVE(fit)),
+    # omega on the latent-response scale (ord.scale = FALSE), observed (polychoric) total variance
+    omega_latent = as.list(semTools::compRelSEM(fit, ord.scale = FALSE)),
+    omega_latent_implied = as.list(semTools::compRelSEM(fit, ord.scale = FALSE, obs.var = FALSE))
   )
   if (full_gamma) out$gamma <- unname(unclass(gam)) else {
     # a few off-diagonal entries (1-based row, col, value): first threshold x first correlation,
@@ -78,6 +90,7 @@ out$mixed4 <- details(f4, 'x4$TRU2 <- c(1, 1, 2, 3, 3)[x4$TRU2]; x4$TRU4 <- as.i
 # 3. the 4-factor model on consortium_dev (diagonal of gamma and a few entries)
 fc <- cfa(cd$model, data = cd$x, ordered = names(cd$x), estimator = "WLSMV")
 out$consortium_dev <- details(fc, 'lavaan::cfa(model, data = x, ordered = items, estimator = "WLSMV")')
+out$consortium_dev$htmt_ordered <- unname(semTools::htmt(cd$model, data = cd$x, ordered = TRUE))
 out$consortium_dev$seconds <- unname(system.time(cfa(cd$model, data = cd$x, ordered = names(cd$x), estimator = "WLSMV"))["elapsed"])
 # 4. the 5-factor model on bfi
 bf <- prep("bfi")
