@@ -291,6 +291,15 @@ def polychoric_full(data: pd.DataFrame, smooth: bool = True, max_categories: int
         tau[j, : n_cat[j] - 1] = t
         grid[j, 1 : n_cat[j]] = t
     iu, ju = np.triu_indices(p, 1)
+    pair_counts = np.einsum("ijkl->ij", tables)
+    thin = np.flatnonzero(pair_counts[iu, ju] < 3)
+    if thin.size:
+        i, j = iu[thin[0]], ju[thin[0]]
+        raise PsychometricsError(
+            "too-few-rows",
+            f"The 'data' parameter of polychoric must have at least 3 rows answering both "
+            f"items of every pair; {names[i]!r} and {names[j]!r} share {int(pair_counts[i, j])}.",
+        )
     rho_pairs = _polychoric_pairs(tables[iu, ju], grid[iu], grid[ju])
     raw = np.eye(p)
     raw[iu, ju] = rho_pairs
@@ -298,9 +307,7 @@ def polychoric_full(data: pd.DataFrame, smooth: bool = True, max_categories: int
     min_eig = float(np.linalg.eigvalsh(raw)[0])
     is_pd = min_eig > np.finfo(float).eps
     rho = raw if (is_pd or not smooth) else _cor_smooth(raw)
-    pair_n = pd.DataFrame(
-        np.round(np.einsum("ijkl->ij", tables)).astype(np.int64), index=names, columns=names
-    )
+    pair_n = pd.DataFrame(np.round(pair_counts).astype(np.int64), index=names, columns=names)
     return Polychoric(
         rho=pd.DataFrame(rho, index=names, columns=names),
         thresholds=pd.DataFrame(tau, index=names, columns=[f"t{i + 1}" for i in range(k - 1)]),

@@ -161,6 +161,7 @@ def test_correlation_listwise_pairwise_spearman():
         (lambda: pm.polychoric(pd.DataFrame({"a": [1, 2, 3], "b": ["1", "x", "2"]})), "non-numeric"),
         (lambda: pm.polychoric(pd.DataFrame({"a": np.arange(30.0), "b": np.arange(30.0) % 3})), "too-many-categories"),
         (lambda: correlation(pd.DataFrame({"a": [1, 2, 3], "b": [2, 1, 3]}), method="kendal"), "invalid-option"),
+        (lambda: pm.polychoric(pd.DataFrame({"a": [1, 2, 1, 2, np.nan, np.nan], "b": [np.nan, np.nan, np.nan, 1, 2, 1]})), "too-few-rows"),
         (lambda: correlation(pd.DataFrame({"a": [1, 2, np.nan, 4], "b": [np.nan, 1, 3, 4]})), "too-few-rows"),
     ],
 )
