@@ -353,8 +353,8 @@ class WLSMV:
     loadings : DataFrame
         Standardized loadings (std.all), items x factors, 0 where an item does not load.
     estimates : DataFrame
-        Unstandardized loadings with the first loading of each factor fixed to 1 (lavaan's
-        default), items x factors.
+        Unstandardized loadings, items x factors: the first loading of each factor fixed to
+        1 (lavaan's default), or unit factor variances with ``std_lv``.
     phi : DataFrame
         Factor covariance matrix (same scaling as ``estimates``).
     factor_cor : DataFrame
@@ -413,6 +413,8 @@ class WLSMV:
 def fit_wlsmv(
     data: pd.DataFrame,
     model: Mapping[str, Sequence[str]],
+    *,
+    std_lv: bool = False,
     max_categories: int = 15,
 ) -> WLSMV:
     """Confirmatory factor analysis of ordinal items by WLSMV (lavaan's defaults).
@@ -421,8 +423,9 @@ def fit_wlsmv(
     item may load on several factors; factors covary freely. Every item of the model is
     treated as ordinal (its sorted observed values are its categories); rows with a
     missing item are dropped (listwise). Identification as lavaan's default: the first
-    loading of each factor is fixed to 1 (``std.lv = FALSE``); the latent response
-    variances are 1 ("delta" parameterization).
+    loading of each factor is fixed to 1 (``std.lv = FALSE``), or the factor variances
+    when ``std_lv``; the latent response variances are 1 ("delta" parameterization).
+    Standardized results and fit do not depend on the choice.
 
     Example
     -------
@@ -437,7 +440,7 @@ def fit_wlsmv(
     x = as_items(data[items], func="fit_wlsmv", min_rows=3, min_items=2)
     x = x.loc[x.notna().all(axis=1).to_numpy()]
     st = _ordinal_stats(x, max_categories, "fit_wlsmv")
-    return _fit(st, factors, items, pattern)
+    return _fit(st, factors, items, pattern, bool(std_lv))
 
 
 def _check_model(data, model, func):
@@ -495,7 +498,8 @@ def _jacobian(lam, phi, li, lf, fi, fj, iu, ju) -> np.ndarray:
     return d
 
 
-def _fit(st: OrdinalStats, factors: list[str], items: list[str], pattern: np.ndarray) -> WLSMV:
+def _fit(st: OrdinalStats, factors: list[str], items: list[str], pattern: np.ndarray,
+         std_lv: bool) -> WLSMV:
     p, m = pattern.shape
     n = st.n
     iu, ju = np.triu_indices(p, 1)
@@ -545,17 +549,24 @@ def _fit(st: OrdinalStats, factors: list[str], items: list[str], pattern: np.nda
     resid = r_obs - sigma[iu, ju]
     f_min = float(np.sum(w * resid**2))
 
-    # marker scaling (lavaan's default): loadings / marker loading, Phi * marker^2
-    scale = lam[marker, np.arange(m)]
-    lam_m = lam / scale[None, :]
-    phi_m = phi * np.outer(scale, scale)
+    # lavaan's identification: marker (loading 1, Phi * marker^2) or std.lv (unit variances)
     is_marker = np.zeros_like(pattern)
     is_marker[marker, np.arange(m)] = True
-    mi, mf = np.nonzero(pattern & ~is_marker)
     pi_, pj = np.tril_indices(m)
-    order = np.lexsort((pi_, pi_ != pj))  # variances first, then covariances (lavaan's order)
+    order = np.lexsort((pi_, pj, pi_ != pj))  # variances, then covariances column by column
     pi_, pj = pi_[order], pj[order]
-    delta = _jacobian(lam_m, phi_m, mi, mf, pi_, pj, iu, ju)
+    if std_lv:
+        lam_o, phi_o = lam, phi
+        free_load = pattern
+        free_phi = pi_ != pj
+    else:
+        scale = lam[marker, np.arange(m)]
+        lam_o = lam / scale[None, :]
+        phi_o = phi * np.outer(scale, scale)
+        free_load = pattern & ~is_marker
+        free_phi = np.ones(len(pi_), dtype=bool)
+    mf, mi = np.nonzero(free_load.T)  # factor by factor, items in order (lavaan's order)
+    delta = _jacobian(lam_o, phi_o, mi, mf, pi_[free_phi], pj[free_phi], iu, ju)
 
     # tests: U restricted to the correlations (the thresholds are saturated)
     wd = w[:, None] * delta
@@ -613,26 +624,27 @@ def _fit(st: OrdinalStats, factors: list[str], items: list[str], pattern: np.nda
     se_free = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     se_th = np.sqrt(np.diag(gamma)[:n_th] / (n - 1))
     res_var = 1.0 - np.diag(sigma)
-    sd_f = np.sqrt(np.abs(np.diag(phi_m)))
+    sd_f = np.sqrt(np.abs(np.diag(phi_o)))
+    n_free = len(mi) + int(free_phi.sum())
     rows = []
     for f in range(m):
         for i in np.flatnonzero(pattern[:, f]):
             k = np.flatnonzero((mi == i) & (mf == f))
+            free = int(k[0]) + 1 if len(k) else 0
             se = float(se_free[k[0]]) if len(k) else np.nan
-            rows.append((factors[f], "=~", items[i], int(k[0]) + 1 if len(k) else 0,
-                         lam_m[i, f], se, lam[i, f]))
-    for i in range(p):
-        for s_, t in enumerate(st.thresholds.index):
-            if t.rsplit("|", 1)[0] == items[i]:
-                rows.append((items[i], "|", t.rsplit("|", 1)[1], len(mi) + len(pi_) + s_ + 1,
-                             float(st.thresholds.iloc[s_]), float(se_th[s_]),
-                             float(st.thresholds.iloc[s_])))
+            rows.append((factors[f], "=~", items[i], free, lam_o[i, f], se, lam[i, f]))
+    th_items = [t.rsplit("|", 1) for t in st.thresholds.index]
+    for s_, (item, label) in enumerate(th_items):
+        value = float(st.thresholds.iloc[s_])
+        rows.append((item, "|", label, n_free + s_ + 1, value, float(se_th[s_]), value))
     for i in range(p):
         rows.append((items[i], "~~", items[i], 0, res_var[i], np.nan, res_var[i]))
-    for c, (f, g) in enumerate(zip(pi_, pj, strict=True)):
-        std = phi_m[f, g] / (sd_f[f] * sd_f[g])
-        rows.append((factors[g], "~~", factors[f], len(mi) + c + 1, phi_m[f, g],
-                     float(se_free[len(mi) + c]), std))
+    k = len(mi)
+    for f, g, free in zip(pi_, pj, free_phi, strict=True):
+        std = phi_o[f, g] / (sd_f[f] * sd_f[g])
+        se = float(se_free[k]) if free else np.nan
+        rows.append((factors[g], "~~", factors[f], k + 1 if free else 0, phi_o[f, g], se, std))
+        k += int(free)
     params = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "free", "est", "se", "std_all"])
     with np.errstate(divide="ignore", invalid="ignore"):
         params["z"] = params["est"] / params["se"]
@@ -654,8 +666,8 @@ def _fit(st: OrdinalStats, factors: list[str], items: list[str], pattern: np.nda
     return WLSMV(
         fit=fit,
         loadings=pd.DataFrame(np.where(pattern, lam, 0.0), index=items, columns=factors),
-        estimates=pd.DataFrame(np.where(pattern, lam_m, 0.0), index=items, columns=factors),
-        phi=pd.DataFrame(phi_m, index=factors, columns=factors),
+        estimates=pd.DataFrame(np.where(pattern, lam_o, 0.0), index=items, columns=factors),
+        phi=pd.DataFrame(phi_o, index=factors, columns=factors),
         factor_cor=pd.DataFrame(phi, index=factors, columns=factors),
         residual_variances=pd.Series(res_var, index=items),
         thresholds=st.thresholds.copy(),
@@ -741,3 +753,138 @@ def _rmsea(x2, df, n) -> float:
     if df <= 0:
         return 0.0
     return float(np.sqrt(max(x2 / n / df - 1.0 / n, 0.0)))
+
+
+# --------------------------------------------------------------------------- pm.cfa
+
+
+def wlsmv_cfa(
+    data: pd.DataFrame,
+    factors: Mapping[str, Sequence[str]],
+    *,
+    missing: str = "listwise",
+    group: str | None = None,
+    second_order: Mapping | None = None,
+    residual_covariances: Sequence | None = None,
+    std_lv: bool = False,
+    htmt2: bool = True,
+):
+    """``pm.cfa(data, model, estimator="WLSMV")``: :func:`fit_wlsmv` as a ``CFA`` result.
+
+    Called by :func:`psychometrics.cfa.cfa` with the parsed factors; the fields of ``CFA``
+    are filled with their categorical counterparts:
+
+    - ``fit``: every ML key, with lavaan's ``fitMeasures`` meaning for WLSMV (``chisq``,
+      ``cfi``, ``tli``, ``rmsea`` and its interval are the plain DWLS values) plus the
+      scaled-shifted ones ``chisq_scaled df_scaled pvalue_scaled chisq_scaling_factor
+      chisq_shift cfi_scaled tli_scaled rmsea_scaled rmsea_ci_lower_scaled
+      rmsea_ci_upper_scaled baseline_chisq_scaled`` (what is usually reported for
+      WLSMV); ``aic``, ``bic``, ``loglik``, ``loglik_h1`` are NaN (no likelihood).
+    - ``r_squared``: ``lavInspect(fit, "rsquare")`` (latent responses);
+      ``ave``: ``semTools::AVE`` (mean squared std.all loading); ``reliability``: omega on
+      the latent-response scale, ``semTools::compRelSEM(fit, ord.scale = FALSE)`` (the
+      denominator is the sum of the polychoric block); ``htmt``: ``semTools::htmt(model,
+      data, ordered = TRUE)`` (polychoric correlations); ``residuals``: polychoric minus
+      implied correlations (``residuals(fit, type = "cor")``).
+    - ``modindices``: empty (not computed for WLSMV); ``params``: see :class:`WLSMV`.
+    """
+    from psychometrics.cfa import CFA, FitWarning
+
+    func = "cfa"
+    unsupported = [
+        ("group", group is not None), ("second_order", bool(second_order)),
+        ("residual_covariances", bool(residual_covariances)),
+    ]
+    for name, used in unsupported:
+        if used:
+            raise PsychometricsError(
+                "not-implemented",
+                f"The {name!r} parameter of {func} is not implemented with estimator='WLSMV' "
+                "(single-group first-order models only); use estimator='ML' or drop it.",
+            )
+    if missing != "listwise":
+        raise PsychometricsError(
+            "invalid-option",
+            f"The 'missing' parameter of {func} must be 'listwise' with estimator='WLSMV' "
+            f"(lavaan's default for ordinal data); got {missing!r}.",
+        )
+    res = fit_wlsmv(data, factors, std_lv=std_lv)
+    names = list(res.loadings.columns)
+    items = list(res.loadings.index)
+    lam = res.loadings.to_numpy()
+    pattern = np.zeros(lam.shape, dtype=bool)
+    for c, f in enumerate(names):
+        pattern[[items.index(i) for i in factors[f]], c] = True
+    f = res.fit
+    fit = {
+        "chisq": f["chisq"], "df": int(f["df"]), "pvalue": f["pvalue"], "cfi": f["cfi"],
+        "tli": f["tli"], "rmsea": f["rmsea"], "rmsea_ci_lower": f["rmsea.ci.lower"],
+        "rmsea_ci_upper": f["rmsea.ci.upper"], "srmr": f["srmr"], "aic": np.nan,
+        "bic": np.nan, "loglik": np.nan, "loglik_h1": np.nan, "npar": int(f["npar"]),
+        "n": res.n, "ngroups": 1, "baseline_chisq": f["baseline.chisq"],
+        "baseline_df": int(f["baseline.df"]), "baseline_pvalue": f["baseline.pvalue"],
+    }
+    for key in ("chisq.scaled", "df.scaled", "pvalue.scaled", "chisq.scaling.factor",
+                "chisq.shift", "cfi.scaled", "tli.scaled", "rmsea.scaled",
+                "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled", "baseline.chisq.scaled"):
+        fit[key.replace(".", "_")] = f[key]
+    fit["df_scaled"] = int(fit["df_scaled"])
+    rho = res.stats.rho.to_numpy()
+    cross = pattern.sum(axis=1) > 1
+    ave, rel = {}, {}
+    for c, name in enumerate(names):
+        idx = np.flatnonzero(pattern[:, c])
+        ave[name] = np.nan if cross[idx].any() or len(idx) < 2 else float(np.mean(lam[idx, c] ** 2))
+        rel[name] = (np.nan if len(idx) < 2
+                     else float(lam[idx, c].sum() ** 2 / rho[np.ix_(idx, idx)].sum()))
+    ave_s, rel_s = pd.Series(ave), pd.Series(rel)
+    fl = res.factor_cor.copy()
+    for name in names:
+        fl.loc[name, name] = np.sqrt(ave[name]) if ave[name] >= 0 else np.nan
+    warnings = tuple(FitWarning(code, msg, var) for code, msg, var in res.warnings)
+    return CFA(
+        fit=fit,
+        loadings=res.loadings,
+        factor_correlations=res.factor_cor,
+        r_squared=1.0 - res.residual_variances,
+        ave=ave_s,
+        reliability=rel_s,
+        fornell_larcker=fl,
+        htmt=_htmt(rho, pattern, names, htmt2),
+        residuals=res.stats.rho - res.implied,
+        modindices=pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc_all"]),
+        params=res.params,
+        second_order_loadings=None,
+        warnings=warnings,
+        converged=res.converged,
+        n=res.n,
+        groups=(),
+        group_sizes=None,
+        estimator="WLSMV",
+        missing="listwise",
+        model={name: list(factors[name]) for name in names},
+    )
+
+
+def _htmt(r: np.ndarray, pattern: np.ndarray, names: list[str], htmt2: bool) -> pd.DataFrame:
+    """Heterotrait-monotrait ratio (semTools::htmt) on a correlation matrix: the mean
+    absolute correlation between two factors' items over the geometric mean of the mean
+    absolute correlations within each (geometric means of the correlations when htmt2)."""
+    a = np.abs(r)
+
+    def mean(block: np.ndarray) -> float:
+        if block.size == 0:
+            return np.nan
+        return float(np.exp(np.mean(np.log(block)))) if htmt2 else float(block.mean())
+
+    idx = [np.flatnonzero(pattern[:, c]) for c in range(len(names))]
+    within = []
+    for ix in idx:
+        sub = a[np.ix_(ix, ix)]
+        within.append(mean(sub[np.triu_indices(len(ix), 1)]))
+    out = np.eye(len(names))
+    for c in range(len(names)):
+        for d in range(c):
+            out[c, d] = out[d, c] = mean(a[np.ix_(idx[c], idx[d])].ravel()) / np.sqrt(
+                within[c] * within[d])
+    return pd.DataFrame(out, index=names, columns=names)
