@@ -25,11 +25,16 @@ Order of the items (``order``):
   different facets whenever that is possible;
 * ``shuffled``: the grouped order shuffled with ``random.Random(seed)`` (``seed`` required).
 
+Interleaved and shuffled orders keep the items asked under one recall context together
+(contexts in the order they first appear in the grouped order) and mix the items within
+each: a respondent is not sent back and forth between "since you joined" and "since your
+organization joined" at every line.
+
 Counterbalancing (``versions: [A, B]``): version A is the order above; version B is
 
 * ``grouped``: the construct blocks in reverse order (items keep their order inside a block);
 * ``interleaved``: A read backwards (adjacent items still come from different facets);
-* ``shuffled``: a second shuffle of the grouped order, seeded with ``seed + 1``.
+* ``shuffled``: a second shuffle of the grouped order (within recall contexts), seeded with ``seed + 1``.
 
 Recall context (``recall``): a bank context id, or a text ``{fr: ..., en: ...}``. When the
 spec gives one, every item of the form is asked under it (the items' own contexts are
@@ -326,31 +331,43 @@ def _order_items(items: list[Item], method: str, seed, mention: dict, bank: Item
     if method == "grouped":
         return grouped
     if method == "shuffled":
-        out = list(grouped)
-        random.Random(seed).shuffle(out)
+        rng = random.Random(seed)
+        out = []
+        for segment in _segments(grouped):
+            rng.shuffle(segment)
+            out += segment
         return out
-    # interleaved
-    queues: dict[str, list[Item]] = {}
-    for it in grouped:
-        queues.setdefault(it.facet, []).append(it)
-    facet_first = {f: i for i, f in enumerate(queues)}
+    # interleaved, segment by segment, carrying the previous item across segments
     out: list[Item] = []
     prev: Item | None = None
-    while any(queues.values()):
-        candidates = [f for f, q in queues.items() if q and (prev is None or f != prev.facet)]
-        if not candidates:
-            candidates = [f for f, q in queues.items() if q]
-        best = min(
-            candidates,
-            key=lambda f: (
-                -len(queues[f]),
-                0 if prev is None or queues[f][0].construct != prev.construct else 1,
-                facet_first[f],
-            ),
-        )
-        prev = queues[best].pop(0)
-        out.append(prev)
+    for segment in _segments(grouped):
+        queues: dict[str, list[Item]] = {}
+        for it in segment:
+            queues.setdefault(it.facet, []).append(it)
+        facet_first = {f: i for i, f in enumerate(queues)}
+        while any(queues.values()):
+            candidates = [f for f, q in queues.items() if q and (prev is None or f != prev.facet)]
+            if not candidates:
+                candidates = [f for f, q in queues.items() if q]
+            best = min(
+                candidates,
+                key=lambda f, prev=prev, queues=queues, facet_first=facet_first: (
+                    -len(queues[f]),
+                    0 if prev is None or queues[f][0].construct != prev.construct else 1,
+                    facet_first[f],
+                ),
+            )
+            prev = queues[best].pop(0)
+            out.append(prev)
     return out
+
+
+def _segments(grouped: list[Item]) -> list[list[Item]]:
+    """The items cut by recall context, contexts in the order they first appear."""
+    segments: dict[str, list[Item]] = {}
+    for it in grouped:
+        segments.setdefault(it.context, []).append(it)
+    return list(segments.values())
 
 
 def _version_b(order_a: list[Item], grouped: list[Item], method: str, seed) -> list[Item]:
@@ -364,8 +381,11 @@ def _version_b(order_a: list[Item], grouped: list[Item], method: str, seed) -> l
         return [it for block in reversed(blocks) for it in block]
     if method == "interleaved":
         return list(reversed(order_a))
-    out = list(grouped)
-    random.Random(seed + 1).shuffle(out)
+    rng = random.Random(seed + 1)
+    out = []
+    for segment in _segments(grouped):
+        rng.shuffle(segment)
+        out += segment
     return out
 
 

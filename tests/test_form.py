@@ -344,4 +344,13 @@ def test_sample_spec_interleaved_keeps_facets_apart(tmp_path):
     form = load_form(path)
     facets = [it.facet for it in form.items]
     assert all(a != b for a, b in itertools.pairwise(facets))
+    # items asked under one recall context stay together
+    contexts = [it.context for it in form.items]
+    changes = sum(a != b for a, b in itertools.pairwise(contexts))
+    assert changes == len(set(contexts)) - 1 >= 2
     assert form.hash != load_form(SAMPLE).hash
+    shuffled = tmp_path / "shuffled.yaml"
+    shuffled.write_text(path.read_text(encoding="utf-8").replace("order: interleaved", "order: shuffled\nseed: 5"), encoding="utf-8")
+    for version in load_form(shuffled).versions.values():
+        ctx = [load_form(SAMPLE).bank.item(i).context for i in version]
+        assert sum(a != b for a, b in itertools.pairwise(ctx)) == len(set(ctx)) - 1
