@@ -29,6 +29,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -262,5 +263,121 @@ def patch_cells(xlsx: bytes, part: str, values: dict) -> bytes:
     return out.getvalue()
 
 
-def simulate_command(spec, *, n, out, seed, grid=False, console=None) -> int:  # pragma: no cover - filled below
-    raise NotImplementedError
+PLACEHOLDER = "RESPONDENT-PLACEHOLDER"
+
+
+def _context_codes(form: Form, frame: pd.DataFrame) -> pd.DataFrame:
+    """Group columns simulated by name (``public``) -> the context question's codes (1)."""
+    frame = frame.copy()
+    for q in form.context_block:
+        if q.id in frame and q.type == "select_one" and not pd.api.types.is_numeric_dtype(frame[q.id]):
+            by_name = {c.name: c.code for c in q.choices if c.name}
+            frame[q.id] = frame[q.id].map(lambda v, m=by_name: m.get(v, v))
+    return frame
+
+
+def write_workbooks(form: Form, sample: Sample, out, *, jobs: int = 0) -> list[Path]:
+    """Write each simulated respondent as a returned workbook (their language, order A or B).
+
+    Answers are written as a respondent picks them in the drop-down (``"4 - Plutôt d'accord"``),
+    blanks stay blank. Returns the files written (``<form>_<respondent>.xlsx``).
+    """
+    from instrument.export.common import labelled, version_labels
+    from instrument.export.xlsx import build_workbook
+    from instrument.files import write_bytes
+    from instrument.returns import _Archive
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    responses = _context_codes(form, sample.responses)
+    versions = version_labels(form)
+    templates = {}
+    for lang in form.languages:
+        for version in versions:
+            wb = build_workbook(form, lang=lang, version=version, respondent=PLACEHOLDER)
+            buf = io.BytesIO()
+            wb.save(buf)
+            data = buf.getvalue()
+            archive = _Archive(data)
+            sheets = archive.sheets()
+            meta = {}
+            import python_calamine as pc
+
+            book = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+            for row in book.get_sheet_by_name("_meta").to_python():
+                if len(row) >= 2 and isinstance(row[0], str):
+                    meta[row[0]] = row[1]
+            part = sheets[meta["answer_sheet"]][0]
+            cells = {k[5:]: v for k, v in meta.items() if k.startswith("cell:")}
+            templates[lang, version] = (data, part, cells)
+    answer = {lang: {c.code: labelled(c, lang) for c in form.response_set.all_choices()} for lang in form.languages}
+    ctx = {q.id: q for q in form.context_block}
+    written = []
+    for i, row in enumerate(responses.itertuples(index=False)):
+        rec = row._asdict()
+        lang = rec.get("lang") if rec.get("lang") in form.languages else form.languages[0]
+        version = versions[i % len(versions)]
+        data, part, cells = templates[lang, version]
+        values = {}
+        for qid, ref in cells.items():
+            v = rec.get(qid)
+            if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+                continue
+            if qid in ctx:
+                q = ctx[qid]
+                if q.type == "select_one":
+                    choice = next((c for c in q.choices if c.code == int(v)), None)
+                    values[ref] = labelled(choice, lang) if choice else v
+                else:
+                    values[ref] = v if q.type == "integer" else str(v)
+            else:
+                values[ref] = answer[lang].get(int(v), int(v))
+        filled = patch_cells(data, part, values)
+        filled = _replace_shared(filled, PLACEHOLDER, str(rec["respondent"]))
+        path = out / f"{form.id}_{rec['respondent']}.xlsx"
+        write_bytes(path, filled)
+        written.append(path)
+    return written
+
+
+def _replace_shared(xlsx: bytes, old: str, new: str) -> bytes:
+    """Replace a text in the shared strings of a workbook (the respondent code placeholder)."""
+    src = zipfile.ZipFile(io.BytesIO(xlsx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.endswith(".xml"):
+                data = data.replace(old.encode(), _xml_text(new).encode())
+            dst.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def simulate_command(spec, *, n, out, seed, grid=False, console=None) -> int:
+    """The ``intangibles simulate`` command: returned workbooks (or one grid) plus the truth."""
+    from rich.console import Console
+
+    from instrument.form import FormError, load_form
+    from instrument.output import write_table
+
+    console = console or Console()
+    try:
+        form = load_form(spec)
+    except FormError as exc:
+        for problem in exc.problems:
+            console.print(f"[red]{problem}[/red]", highlight=False)
+        return 1
+    if n < 1:
+        console.print(f"[red]--n must be at least 1; got {n}.[/red]")
+        return 2
+    sample = simulate(form, n, seed=seed)
+    out = Path(out)
+    if grid:
+        table = _context_codes(form, sample.responses)
+        write_table(table, out / f"{form.id}_simulated.csv")
+        console.print(f"{n} simulated respondents written to {out / f'{form.id}_simulated.csv'}")
+        return 0
+    with console.status(f"Writing {n} workbooks..."):
+        files = write_workbooks(form, sample, out)
+    console.print(f"{len(files)} simulated returned workbooks written to {out}/")
+    return 0

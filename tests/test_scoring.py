@@ -215,7 +215,7 @@ def constructed(seed=32, n=400):
 def test_careless_flags_exactly_the_known_cases():
     d = constructed()
     d.insert(0, "lang", "fr")  # a non-item column, left out through `items`
-    res = pm.careless(d, ITEMS, low=1, high=5)
+    res = pm.careless(d, ITEMS, low=1, high=5, outlier="chi2")
     flags = res.table["flags"]
     assert set(res.flagged) == {"S3", "S4", "S5", "OUT", "FEW", *RANDOM}
     assert flags["S3"] == "straightlining;low-irv"
@@ -329,3 +329,17 @@ def test_longstring_bounds_and_loop_agreement(x):
     assert ((ls >= 1) & (ls <= x.shape[1]))[n_ans > 0].all()
     assert (ls[n_ans == 0] == 0).all()
     _check_against_loops(x, t)
+
+
+def test_careless_default_fence_spares_attentive_respondents():
+    """The default outlier rule (Tukey's far-out fence on D²) flags no attentive respondent
+    of the constructed set, the outlier, and most uniform random responders (4 of 5 here;
+    the chi-square rule would flag about 1% of attentive Likert respondents)."""
+    d = constructed()
+    res = pm.careless(d, ITEMS, low=1, high=5)
+    outliers = set(res.table.index[res.table["flags"].str.contains("multivariate-outlier")])
+    assert not {r for r in outliers if r[0] == "R" and r[1:].isdigit()}  # attentive R000-R399
+    assert "OUT" in outliers
+    assert len(outliers & set(RANDOM)) >= 4
+    with pytest.raises(pm.PsychometricsError, match="'outlier' parameter of careless"):
+        pm.careless(d, ITEMS, low=1, high=5, outlier="robust")
