@@ -317,7 +317,14 @@ def test_read_spec_records_lines(tmp_path):
 # ----------------------------------------------------------------------------- the sample spec
 
 
-def test_sample_spec_with_the_shipped_bank():
+@pytest.fixture(scope="module")
+def shipped():
+    from instrument.bank import load_bank
+
+    return load_bank()
+
+
+def test_sample_spec_with_the_shipped_bank(shipped):
     form = load_form(SAMPLE)
     assert 36 <= len(form.items) <= 44
     assert form.languages == ("fr", "en")
@@ -334,23 +341,23 @@ def test_sample_spec_with_the_shipped_bank():
     kinds = {s.kind for s in form.scales}
     assert {"facet", "construct"} <= kinds
     assert json.dumps(form.keys())  # a keys file
-    assert load_form(SAMPLE).hash == form.hash
+    assert load_form(SAMPLE, bank=shipped).hash == form.hash
 
 
-def test_sample_spec_interleaved_keeps_facets_apart(tmp_path):
+def test_sample_spec_interleaved_keeps_facets_apart(tmp_path, shipped):
     path = tmp_path / "member.yaml"
     shutil.copy(SAMPLE, path)
     path.write_text(path.read_text(encoding="utf-8").replace("order: grouped", "order: interleaved"), encoding="utf-8")
-    form = load_form(path)
+    form = load_form(path, bank=shipped)
     facets = [it.facet for it in form.items]
     assert all(a != b for a, b in itertools.pairwise(facets))
     # items asked under one recall context stay together
     contexts = [it.context for it in form.items]
     changes = sum(a != b for a, b in itertools.pairwise(contexts))
     assert changes == len(set(contexts)) - 1 >= 2
-    assert form.hash != load_form(SAMPLE).hash
+    assert form.hash != load_form(SAMPLE, bank=shipped).hash
     shuffled = tmp_path / "shuffled.yaml"
     shuffled.write_text(path.read_text(encoding="utf-8").replace("order: interleaved", "order: shuffled\nseed: 5"), encoding="utf-8")
-    for version in load_form(shuffled).versions.values():
-        ctx = [load_form(SAMPLE).bank.item(i).context for i in version]
+    for version in load_form(shuffled, bank=shipped).versions.values():
+        ctx = [shipped.item(i).context for i in version]
         assert sum(a != b for a, b in itertools.pairwise(ctx)) == len(set(ctx)) - 1
