@@ -1,0 +1,952 @@
+"""The validation of a set of scales, as one nested result: every analysis a report needs.
+
+``pm.validate(data, keys)`` runs, on any DataFrame with a psych-style key (no files, no
+forms; the report itself is written by ``instrument.validation``):
+
+1. **Sample**: rows, complete rows, missing answers per item and per respondent, group
+   sizes, careless responding (:func:`psychometrics.careless` on the raw answers).
+2. **Items**: distribution, floor and ceiling, and for every scale the item-rest
+   correlation and alpha if deleted (:func:`psychometrics.alpha`).
+3. **Reliability** per scale: alpha (Feldt's interval, psych::alpha) and omega total
+   (one-factor minres, psych::omega) with percentile bootstrap intervals
+   (:func:`psychometrics.bootstrap_reliability`, seeded), and ordinal alpha and omega
+   (polychoric correlations) when the items are ordinal.
+4. **Factorability and dimensionality** of the items of the measurement model: KMO,
+   Bartlett, eigenvalues, parallel analysis, Velicer's MAP.
+5. **EFA**: minres + oblimin, as many factors as the model has (parallel analysis'
+   suggestion reported beside), on polychoric correlations when the items are ordinal.
+6. **CFA**: ML (FIML when answers are missing), and WLSMV for ordinal items when the
+   engine provides it; standardized loadings, local misfit (residual correlations,
+   modification indices), AVE, Fornell-Larcker, HTMT.
+7. **Invariance** across each group column (:func:`psychometrics.invariance`).
+8. **Flags**: items and respondents with stable codes, and scales not ready, each judged
+   against a named threshold (:data:`THRESHOLDS`) with its published source.
+
+An analysis that cannot run on the data (too few rows, a constant item, too small a
+group...) is recorded in ``results["notes"]`` with its code and message, and the others go
+on: a validation never stops half-way because one step does not apply.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from psychometrics.errors import PsychometricsError
+
+__all__ = [
+    "ITEM_FLAGS",
+    "RESPONDENT_FLAGS",
+    "SCALE_FLAGS",
+    "THRESHOLDS",
+    "Threshold",
+    "Validation",
+    "validate",
+]
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A cut-off used to judge an item, a respondent, a scale or a model, with its source.
+
+    ``rule`` says which side is acceptable: ``">="`` means values at or above ``value``
+    are fine (below is flagged), ``"<="`` the reverse, ``">"``/``"<"`` strictly.
+    """
+
+    name: str
+    value: float
+    rule: str
+    source: str
+
+    def ok(self, x: float) -> bool:
+        """True when ``x`` satisfies the rule (NaN never fails: nothing to judge)."""
+        if x is None or not np.isfinite(x):
+            return True
+        return {">=": x >= self.value, "<=": x <= self.value, ">": x > self.value,
+                "<": x < self.value}[self.rule]
+
+
+#: Item-rest correlation at least .30 (Nunnally & Bernstein 1994; Field 2018).
+ITEM_REST_MIN = Threshold("item_rest_r", 0.30, ">=", "Nunnally & Bernstein 1994; Field 2018")
+#: Alpha if the item is deleted no more than .01 above the scale's alpha.
+ALPHA_IF_DELETED_GAIN = Threshold(
+    "alpha_if_deleted_gain", 0.01, "<=", "Field 2018 (an item whose removal raises alpha)")
+#: Standardized loading at least .40 (Hair, Black, Babin & Anderson 2019).
+LOADING_MIN = Threshold("loading", 0.40, ">=", "Hair, Black, Babin & Anderson 2019")
+#: A secondary EFA loading of .30 or more with less than .20 between the two
+#: (Howard 2016's .40-.30-.20 rule).
+CROSS_LOADING_MIN = Threshold("cross_loading", 0.30, "<", "Howard 2016")
+CROSS_LOADING_GAP = Threshold("cross_loading_gap", 0.20, ">=", "Howard 2016")
+#: At most 15% of answers at the lowest or the highest point (Terwee et al. 2007).
+FLOOR_CEILING_MAX = Threshold("floor_ceiling_pct", 15.0, "<=", "Terwee et al. 2007")
+#: At most 10% of answers missing (Bennett 2001).
+MISSING_MAX = Threshold("missing_pct", 10.0, "<=", "Bennett 2001")
+#: Alpha and omega at least .70 (Nunnally & Bernstein 1994).
+ALPHA_MIN = Threshold("alpha", 0.70, ">=", "Nunnally & Bernstein 1994")
+OMEGA_MIN = Threshold("omega", 0.70, ">=", "Nunnally & Bernstein 1994; McDonald 1999")
+#: CFA fit (Hu & Bentler 1999).
+CFI_MIN = Threshold("cfi", 0.95, ">=", "Hu & Bentler 1999")
+TLI_MIN = Threshold("tli", 0.95, ">=", "Hu & Bentler 1999")
+RMSEA_MAX = Threshold("rmsea", 0.06, "<=", "Hu & Bentler 1999")
+SRMR_MAX = Threshold("srmr", 0.08, "<=", "Hu & Bentler 1999")
+#: Average variance extracted at least .50 (Fornell & Larcker 1981).
+AVE_MIN = Threshold("ave", 0.50, ">=", "Fornell & Larcker 1981")
+#: Heterotrait-monotrait ratio at most .85 (Henseler, Ringle & Sarstedt 2015).
+HTMT_MAX = Threshold("htmt", 0.85, "<=", "Henseler, Ringle & Sarstedt 2015")
+#: Sampling adequacy: KMO at least .60 (Kaiser 1974; Tabachnick & Fidell 2013).
+KMO_MIN = Threshold("kmo", 0.60, ">=", "Kaiser 1974; Tabachnick & Fidell 2013")
+#: Bartlett's test of sphericity significant at .05 (Bartlett 1950).
+BARTLETT_P_MAX = Threshold("bartlett_p", 0.05, "<", "Bartlett 1950")
+#: Items with at most 7 answer categories are treated as ordinal (polychoric correlations,
+#: ordinal alpha/omega, WLSMV): Rhemtulla, Brosseau-Liard & Savalei 2012.
+ORDINAL_MAX_CATEGORIES = Threshold("categories", 7, "<=", "Rhemtulla, Brosseau-Liard & Savalei 2012")
+#: Mahalanobis distances need a well-estimated covariance matrix: with fewer complete rows
+#: than 5 per item, the multivariate-outlier flags are dropped (noted in results["notes"]);
+#: distances of rows outside a small estimation sample are inflated far beyond the
+#: chi-square reference (Tabachnick & Fidell 2013, ch. 4, on stable covariance estimates).
+OUTLIER_ROWS_PER_ITEM = Threshold("complete_rows_per_item", 5, ">=", "Tabachnick & Fidell 2013")
+#: Smallest group kept in an invariance test (the default of psychometrics.invariance).
+MIN_GROUP_SIZE = Threshold("group_size", 30, ">=", "psychometrics.invariance default")
+#: Report tables by group show "< 5" instead of any count or statistic below 5 respondents
+#: (small-cell suppression, Statistics Canada's usual minimum).
+MIN_CELL = Threshold("cell", 5, ">=", "Statistics Canada small-cell suppression")
+
+THRESHOLDS: dict[str, Threshold] = {
+    t.name: t
+    for t in (
+        ITEM_REST_MIN, ALPHA_IF_DELETED_GAIN, LOADING_MIN, CROSS_LOADING_MIN,
+        CROSS_LOADING_GAP, FLOOR_CEILING_MAX, MISSING_MAX, ALPHA_MIN, OMEGA_MIN, CFI_MIN,
+        TLI_MIN, RMSEA_MAX, SRMR_MAX, AVE_MIN, HTMT_MAX, KMO_MIN, BARTLETT_P_MAX,
+        ORDINAL_MAX_CATEGORIES, OUTLIER_ROWS_PER_ITEM, MIN_GROUP_SIZE, MIN_CELL,
+    )
+}
+
+#: Item flag codes, in the order they are listed.
+ITEM_FLAGS = (
+    "low-item-rest-r", "raises-alpha-if-deleted", "low-loading", "cross-loading", "heywood",
+    "non-invariant", "floor-ceiling", "high-missing",
+)
+#: Respondent flag codes (psychometrics.careless).
+RESPONDENT_FLAGS = ("straightlining", "low-irv", "multivariate-outlier", "too-few-answers")
+#: Reasons a scale is not ready.
+SCALE_FLAGS = ("low-alpha", "low-omega", "cfa-fit", "low-ave", "high-htmt")
+
+FIT_CUTOFFS = {"cfi": CFI_MIN, "tli": TLI_MIN, "rmsea": RMSEA_MAX, "srmr": SRMR_MAX}
+
+N_BOOT = 1000
+N_ITER = 100
+TOP_MISFIT = 10
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The result of :func:`validate`.
+
+    Attributes
+    ----------
+    results : dict
+        Everything, JSON-ready (numbers as floats, NaN as None), following the
+        ``results.json`` contract of DESIGN.md: ``n``, ``scales.<name>`` (``alpha``,
+        ``ci_low``, ``ci_high``, ``omega_total``, ``items.<item>`` with ``item_rest_r`` and
+        ``alpha_if_deleted``...), ``items``, ``sample``, ``kmo``, ``bartlett``,
+        ``dimensionality``, ``efa``, ``cfa`` (``fit``...), ``invariance.<group>``,
+        ``flags``, ``thresholds``, ``notes``.
+    flags : dict
+        ``items``: list of ``{"item", "reason", ...}``; ``respondents``: list of
+        ``{"respondent", "reason", ...}``; ``scales``: list of ``{"scale", "reason", ...}``
+        (the scales not ready). The same lists as ``results["flags"]``.
+    labels : dict
+        Display labels of items and scales as given (text, or ``{"fr": ..., "en": ...}``).
+    """
+
+    results: dict
+    flags: dict
+    labels: dict = field(default_factory=dict)
+
+    def summary(self) -> str:
+        r = self.results
+        lines = [f"Validation of {len(r['scales'])} scale(s), {r['n_items']} items, n = {r['n']}"]
+        for name, s in r["scales"].items():
+            lines.append(f"  {name:<24} alpha {_fmt(s.get('alpha'))}  omega {_fmt(s.get('omega_total'))}"
+                         + ("" if s.get("ready", True) else "  NOT READY"))
+        fit = (r.get("cfa") or {}).get("fit")
+        if fit:
+            lines.append(f"  CFA: CFI {_fmt(fit.get('cfi'))} TLI {_fmt(fit.get('tli'))} "
+                         f"RMSEA {_fmt(fit.get('rmsea'))} SRMR {_fmt(fit.get('srmr'))}")
+        lines.append(f"  item flags: {len(self.flags['items'])}, respondent flags: "
+                     f"{len(self.flags['respondents'])}, scales not ready: "
+                     f"{len({f['scale'] for f in self.flags['scales']})}")
+        return "\n".join(lines)
+
+
+def _fmt(v) -> str:
+    return "NA" if v is None else f"{v:.3f}"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _num(v):
+    """A JSON-ready number: float (or int), None for NaN/inf."""
+    if v is None:
+        return None
+    if isinstance(v, bool | np.bool_):
+        return bool(v)
+    if isinstance(v, int | np.integer):
+        return int(v)
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return v
+    return f if math.isfinite(f) else None
+
+
+def _clean(obj):
+    """Recursively turn numpy/pandas values into JSON-ready Python objects."""
+    if isinstance(obj, Mapping):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, pd.Series):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, pd.DataFrame):
+        return {str(i): {str(c): _clean(v) for c, v in row.items()} for i, row in obj.iterrows()}
+    if isinstance(obj, list | tuple | np.ndarray):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, str) or obj is None:
+        return obj
+    if isinstance(obj, bool | np.bool_ | int | float | np.integer | np.floating):
+        return _num(obj)
+    return str(obj)
+
+
+class _Notes:
+    """Collect the analyses that could not run, and run the others."""
+
+    def __init__(self):
+        self.items: list[dict] = []
+
+    def attempt(self, step: str, fn: Callable, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except PsychometricsError as e:
+            self.items.append({"step": step, "code": e.code, "message": str(e)})
+            return None
+        except np.linalg.LinAlgError as e:
+            self.items.append({"step": step, "code": "numerical-error", "message": str(e)})
+            return None
+
+    def add(self, step: str, code: str, message: str):
+        self.items.append({"step": step, "code": code, "message": message})
+
+
+def _api(name: str):
+    """A public function of the package, through its ``_API`` map (robust to module names
+    and to a submodule attribute shadowing a function of the same name)."""
+    import importlib
+
+    import psychometrics
+
+    return getattr(importlib.import_module(f"psychometrics.{psychometrics._API[name]}"), name)
+
+
+def _as_keys(keys, columns):
+    from psychometrics.keys import Keys
+
+    load_keys = _api("load_keys")
+
+    if isinstance(keys, Keys):
+        return load_keys(
+            {"scales": {k: list(v) for k, v in keys.scales.items()}, "min": keys.min,
+             "max": keys.max, "groups": list(keys.groups), "id": keys.id},
+            columns=columns,
+        ) if keys.min is not None else load_keys(
+            {"scales": {k: list(v) for k, v in keys.scales.items()},
+             "groups": list(keys.groups), **({"id": keys.id} if keys.id else {})},
+            columns=columns,
+        )
+    if isinstance(keys, Mapping) and "scales" not in keys:
+        keys = {"scales": dict(keys)}
+    return load_keys(keys, columns=columns)
+
+
+def _disjoint(scales: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The measurement model: every scale when no item is in two scales; otherwise the
+    smallest scales first, each kept when it shares no item with those already kept."""
+    seen: set[str] = set()
+    if sum(len(v) for v in scales.values()) == len({i for v in scales.values() for i in v}):
+        return {k: list(v) for k, v in scales.items()}
+    out = {}
+    for name in sorted(scales, key=lambda s: (len(scales[s]), list(scales).index(s))):
+        items = scales[name]
+        if not seen.intersection(items):
+            out[name] = list(items)
+            seen.update(items)
+    return {k: out[k] for k in scales if k in out}
+
+
+def _match_factors(loadings: pd.DataFrame, model: dict[str, list[str]]) -> dict[str, str]:
+    """EFA factor -> the model scale whose items load most on it (optimal assignment)."""
+    from scipy.optimize import linear_sum_assignment
+
+    factors = list(loadings.columns)
+    scales = list(model)
+    gain = np.array([[np.abs(loadings.loc[[i for i in model[s] if i in loadings.index], f]).sum()
+                      for s in scales] for f in factors])
+    rows, cols = linear_sum_assignment(-gain)
+    return {factors[r]: scales[c] for r, c in zip(rows, cols, strict=True)}
+
+
+# --------------------------------------------------------------------------- validate
+
+
+def validate(
+    data: pd.DataFrame,
+    keys,
+    *,
+    groups: Sequence[str] = (),
+    labels: Mapping | None = None,
+    model: Mapping[str, Sequence[str]] | None = None,
+    n_boot: int = N_BOOT,
+    n_iter: int = N_ITER,
+    seed: int | None = 1,
+    progress: Callable[[str], None] | None = None,
+) -> Validation:
+    """Validate the scales of ``keys`` on ``data``: every analysis of a validation report.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One column per item (raw answers, reverse-keyed items NOT recoded, missing as NA),
+        plus the group columns and, optionally, the respondent id column (``keys.id``).
+    keys : Keys, keys mapping or path
+        The psych-style key (``{"scales": {...}, "min": 1, "max": 5}``, see
+        :func:`psychometrics.load_keys`). Without ``min``/``max`` the response range is the
+        smallest and largest answer observed.
+    groups : list of str
+        Columns to test measurement invariance across (e.g. ``["lang"]``).
+    labels : mapping, optional
+        Display labels of items and scales (a text, or ``{"fr": ..., "en": ...}``); kept
+        for the report.
+    model : mapping factor -> items, optional
+        The measurement model for the EFA, CFA and invariance (scale names of ``keys``
+        or new factors, items without sign). Default: the scales of ``keys`` when no
+        item is in two of them; otherwise the smallest scales that share no item.
+    n_boot : int
+        Bootstrap resamples for the intervals of alpha and omega.
+    n_iter : int
+        Simulated data sets for parallel analysis.
+    seed : int or None
+        Seed of the bootstrap and of parallel analysis (same seed, same numbers).
+    progress : callable, optional
+        Called with the name of each step as it starts (for a progress display).
+
+    Returns
+    -------
+    Validation
+        ``.results`` (the nested dict written as ``results.json``), ``.flags``.
+
+    Examples
+    --------
+    >>> v = pm.validate(df, "consortium_dev.json", groups=["lang"], n_boot=200)  # doctest: +SKIP
+    >>> v.results["scales"]["TRU"]["alpha"], v.flags["items"]                    # doctest: +SKIP
+
+    The same analyses in R: ``psych::alpha``, ``psych::omega(nfactors = 1)``,
+    ``psych::KMO``, ``psych::cortest.bartlett``, ``psych::fa.parallel``, ``psych::vss``,
+    ``psych::fa(fm = "minres", rotate = "oblimin", cor = "poly")``, ``lavaan::cfa``,
+    ``semTools::AVE``, ``semTools::htmt``, ``lavaan::cfa(group.equal = ...)`` with
+    ``lavTestScore``, ``careless::longstring``.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a scikit-learn dependency, normally present
+        import contextlib
+
+        limit = contextlib.nullcontext()
+    else:  # small matrices: one BLAS thread is several times faster, more on a busy machine
+        limit = threadpool_limits(1, user_api="blas")
+    with limit:
+        return _validate(data, keys, groups=groups, labels=labels, model=model, n_boot=n_boot,
+                         n_iter=n_iter, seed=seed, progress=progress)
+
+
+def _validate(data, keys, *, groups, labels, model, n_boot, n_iter, seed, progress) -> Validation:
+    careless = _api("careless")
+    step = progress or (lambda _name: None)
+    notes = _Notes()
+    if not isinstance(data, pd.DataFrame):
+        raise PsychometricsError(
+            "not-a-dataframe",
+            f"The 'data' parameter of validate must be a pandas DataFrame; got {type(data).__name__}.",
+        )
+    k = _as_keys(keys, list(map(str, data.columns)))
+    if isinstance(groups, str):
+        groups = [groups]
+    groups = list(dict.fromkeys(groups))
+    for g in groups:
+        if g not in data.columns:
+            raise PsychometricsError(
+                "missing-column",
+                f"The 'groups' parameter of validate names column {g!r}, which is not in the "
+                f"data (columns: {', '.join(map(str, data.columns[:12]))}"
+                f"{'...' if data.shape[1] > 12 else ''}).",
+            )
+    for name, v in (("n_boot", n_boot), ("n_iter", n_iter)):
+        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 2:
+            raise PsychometricsError(
+                "invalid-value", f"The {name!r} parameter of validate must be an integer >= 2; got {v!r}.")
+    scales = {s: [i.removeprefix("-") for i in v] for s, v in k.scales.items()}
+    keyed = {s: list(v) for s, v in k.scales.items()}
+    order = {c: j for j, c in enumerate(map(str, data.columns))}
+    items = sorted(k.items, key=lambda i: order[i])
+
+    from psychometrics._checks import as_items
+
+    raw = as_items(data[items], name="data", func="validate", min_rows=3, min_items=2,
+                   check_constant=False)
+    values = raw.to_numpy()
+    low = float(k.min) if k.min is not None else float(np.nanmin(values))
+    high = float(k.max) if k.max is not None else float(np.nanmax(values))
+    with np.errstate(invalid="ignore"):
+        bad = (values < low) | (values > high)
+    if bad.any():
+        j = int(np.flatnonzero(bad.any(axis=0))[0])
+        i = int(np.flatnonzero(bad[:, j])[0])
+        raise PsychometricsError(
+            "out-of-range",
+            f"The 'data' parameter of validate must hold answers between {low:g} and {high:g} "
+            f"(the keys' min and max); column {items[j]!r} holds {values[i, j]:g} at row "
+            f"{raw.index[i]!r} ({int(bad.sum())} value(s) out of range in all).",
+        )
+    answered = ~np.isnan(values)
+    categories = [np.unique(values[answered[:, j], j]) for j in range(len(items))]
+    n_cat = max(len(c) for c in categories)
+    ordinal = bool(
+        n_cat <= ORDINAL_MAX_CATEGORIES.value
+        and all(np.all(c == np.round(c)) for c in categories)
+    )
+    ids = (data[k.id].astype(str) if k.id and k.id in data.columns
+           else pd.Series([str(i) for i in data.index], index=data.index))
+    ids.index = raw.index
+
+    results: dict = {
+        "schema": "intangibles-validation/1",
+        "n": len(raw),
+        "n_items": len(items),
+        "item_order": items,
+        "keys": {"scales": keyed, "min": low, "max": high, "id": k.id},
+        "response_range": {"low": low, "high": high},
+        "ordinal": ordinal,
+        "max_categories": n_cat,
+        "settings": {"n_boot": int(n_boot), "n_iter": int(n_iter), "seed": seed, "ci": 0.95,
+                     "bootstrap": "percentile"},
+        "thresholds": {t.name: {"value": t.value, "rule": t.rule, "source": t.source}
+                       for t in THRESHOLDS.values()},
+    }
+
+    # ------------------------------------------------------------------ sample
+    step("sample")
+    care = notes.attempt("careless", careless, raw, items, low=low, high=high)
+    results["sample"] = _sample(raw, data, groups, care, keyed, low, high)
+    n_complete_all = results["sample"]["n_complete"]
+    outliers_ok = n_complete_all >= OUTLIER_ROWS_PER_ITEM.value * len(items)
+    results["sample"]["outliers_checked"] = outliers_ok
+    if care is not None and not outliers_ok:
+        notes.add("careless", "outliers-not-checked",
+                  f"Only {n_complete_all} respondents answered all {len(items)} items (fewer than "
+                  f"{OUTLIER_ROWS_PER_ITEM.value:g} per item): their covariance matrix is too "
+                  "unstable for Mahalanobis distances, so no respondent is flagged "
+                  "multivariate-outlier.")
+
+    # ------------------------------------------------------------------ items
+    step("items")
+    item_analysis = _api("item_analysis")
+    ia = notes.attempt("items", item_analysis, raw, {}, low, high)
+    item_scales = {i: [s for s, v in scales.items() if i in v] for i in items}
+    reverse = {i.removeprefix("-") for v in keyed.values() for i in v if i.startswith("-")}
+    results["items"] = {}
+    for i in items:
+        row = ia.table.loc[i] if ia is not None else None
+        entry = {"scales": item_scales[i], "reverse": i in reverse}
+        if row is not None:
+            for c in ("n", "missing_pct", "mean", "sd", "skew", "kurtosis", "floor_pct", "ceiling_pct"):
+                entry[c] = _num(row[c])
+            entry["frequencies"] = {str(v): int(n) for v, n in ia.frequencies.loc[i].items()}
+        results["items"][i] = entry
+
+    # ------------------------------------------------------------------ reliability
+    step("reliability")
+    results["scales"] = {}
+    for s, keyed_items in keyed.items():
+        results["scales"][s] = _reliability(raw, keyed_items, low, high, ordinal, n_boot, seed, notes, s)
+
+    # ------------------------------------------------------------------ model
+    if model is None:
+        model = _disjoint(scales)
+    else:
+        model = {str(f): [str(i).removeprefix("-") for i in v] for f, v in model.items()}
+        for f, v in model.items():
+            missing = [i for i in v if i not in items]
+            if missing:
+                raise PsychometricsError(
+                    "missing-column",
+                    f"The 'model' parameter of validate: factor {f!r} names item "
+                    f"{missing[0]!r}, which is not an item of the keys.",
+                )
+    model_items = list(dict.fromkeys(i for v in model.values() for i in v))
+    sign_keys = [("-" + i) if i in reverse else i for i in model_items]
+    reverse_key = _api("reverse_key")
+    scored = reverse_key(raw[model_items], sign_keys, low, high)
+    has_missing = bool(scored.isna().any().any())
+    corr = "polychoric" if ordinal else "pearson"
+    missing = "pairwise" if has_missing else "listwise"
+    results["model"] = model
+    results["n_complete"] = int(scored.notna().all(axis=1).sum())
+
+    # ------------------------------------------------------------------ factorability
+    step("factorability")
+    kmo, bartlett = _api("kmo"), _api("bartlett")
+    km = notes.attempt("kmo", kmo, scored)
+    results["kmo"] = None if km is None else {
+        "overall": _num(km.overall), "items": _clean(km.items), "n": km.n,
+        "ok": KMO_MIN.ok(km.overall)}
+    bt = notes.attempt("bartlett", bartlett, scored)
+    results["bartlett"] = None if bt is None else {
+        "chi2": _num(bt.chi2), "df": bt.df, "p": _num(bt.p), "n": bt.n,
+        "ok": BARTLETT_P_MAX.ok(bt.p)}
+
+    step("dimensionality")
+    efa, map_test, parallel_analysis = _api("efa"), _api("map_test"), _api("parallel_analysis")
+    pa = notes.attempt("parallel", parallel_analysis, scored, n_iter=int(n_iter), seed=seed,
+                       corr=corr, missing=missing)
+    mp = notes.attempt("map", map_test, scored, corr=corr, missing=missing)
+    results["dimensionality"] = {
+        "corr": corr,
+        "missing": missing,
+        "eigenvalues": None if pa is None else _clean(pa.eigenvalues.to_numpy()),
+        "parallel": None if pa is None else {
+            "n_factors": pa.n_factors, "sim_mean": _clean(pa.table["sim_mean"].to_numpy()),
+            "threshold": _clean(pa.table["threshold"].to_numpy()), "quantile": pa.quantile,
+            "n_iter": pa.n_iter, "method": pa.method, "n": pa.n},
+        "map": None if mp is None else {
+            "values": _clean(mp.values.to_numpy()), "n_factors": mp.n_factors, "n": mp.n},
+    }
+
+    # ------------------------------------------------------------------ EFA
+    step("efa")
+    results["efa"] = _efa(efa, scored, model, pa, corr, missing, notes)
+
+    # ------------------------------------------------------------------ CFA
+    step("cfa")
+    results["cfa"] = _cfa(scored, model, ordinal, has_missing, notes, step)
+
+    # ------------------------------------------------------------------ invariance
+    results["invariance"] = {}
+    for g in groups:
+        step(f"invariance:{g}")
+        frame = scored.copy()
+        frame[g] = data[g].to_numpy()
+        results["invariance"][g] = _invariance(frame, model, g, notes)
+
+    # ------------------------------------------------------------------ flags
+    step("flags")
+    flags = {
+        "items": _item_flags(results, model),
+        "respondents": _respondent_flags(care, ids, outliers_ok),
+        "scales": _scale_flags(results, model),
+    }
+    if "careless" in results["sample"]:
+        results["sample"]["careless"]["counts"] = {
+            code: sum(f["reason"] == code for f in flags["respondents"]) for code in RESPONDENT_FLAGS}
+        results["sample"]["careless"]["n_flagged"] = len({f["respondent"] for f in flags["respondents"]})
+    not_ready = {}
+    for f in flags["scales"]:
+        not_ready.setdefault(f["scale"], []).append(f["reason"])
+    for s, entry in results["scales"].items():
+        entry["not_ready"] = list(dict.fromkeys(not_ready.get(s, [])))
+        entry["ready"] = not entry["not_ready"]
+    results["flags"] = flags
+    results["notes"] = notes.items
+    results = _clean(results)
+    return Validation(results=results, flags=results["flags"], labels=dict(labels or {}))
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def _sample(raw, data, groups, care, keyed, low, high) -> dict:
+    score = _api("score")
+    answered = raw.notna()
+    n, k = raw.shape
+    per_resp = answered.sum(axis=1)
+    out = {
+        "n": n,
+        "n_complete": int(answered.all(axis=1).sum()),
+        "missing_pct": float(100 * (1 - answered.to_numpy().mean())),
+        "missing_items": {c: float(100 * (1 - answered[c].mean())) for c in raw.columns},
+        "answered_per_respondent": {str(m): int(c) for m, c in
+                                    per_resp.value_counts().sort_index().items()},
+        "missing_respondents": {
+            "none": int((per_resp == k).sum()),
+            "under_10pct": int(((per_resp < k) & (per_resp >= 0.9 * k)).sum()),
+            "10_to_50pct": int(((per_resp < 0.9 * k) & (per_resp >= 0.5 * k)).sum()),
+            "over_50pct": int((per_resp < 0.5 * k).sum()),
+        },
+        "groups": {},
+    }
+    if care is not None:
+        table = care.table
+        out["careless"] = {
+            "longstring_cut": care.longstring_cut, "irv_cut": care.irv_cut,
+            "p_cut": care.p_cut, "min_answered": care.min_answered,
+            "longstring_max": int(table["longstring"].max()) if len(table) else 0,
+        }
+    scores = None
+    try:
+        scores = score(raw, keyed, low, high, counts=False)
+    except PsychometricsError:
+        scores = None
+    for g in groups:
+        col = data[g]
+        levels = {}
+        for level in pd.unique(col.dropna()):
+            rows = (col == level).to_numpy()
+            entry = {"n": int(rows.sum()),
+                     "missing_pct": float(100 * (1 - answered.to_numpy()[rows].mean()))}
+            if scores is not None:
+                entry["means"] = {s: _num(scores.loc[rows, s].mean()) for s in keyed}
+            levels[str(level)] = entry
+        if col.isna().any():
+            levels["NA"] = {"n": int(col.isna().sum())}
+        out["groups"][g] = levels
+    return out
+
+
+def _reliability(raw, keyed_items, low, high, ordinal, n_boot, seed, notes, name) -> dict:
+    alpha, omega = _api("alpha"), _api("omega")
+    bootstrap_reliability, ordinal_reliability = _api("bootstrap_reliability"), _api("ordinal_reliability")
+    reverse_key = _api("reverse_key")
+
+    cols = [i.removeprefix("-") for i in keyed_items]
+    x = reverse_key(raw[cols], list(keyed_items), low, high)[cols]
+    entry: dict = {"items": {i: {"reverse": k.startswith("-")} for i, k in zip(cols, keyed_items, strict=True)},
+                   "n_items": len(cols)}
+    if len(cols) < 2:
+        notes.add(f"reliability:{name}", "too-few-items",
+                  f"Scale {name!r} has {len(cols)} item; reliability needs at least 2.")
+        return entry
+    a = notes.attempt(f"alpha:{name}", alpha, x)
+    if a is not None:
+        entry.update(n=a.n, alpha=a.alpha, std_alpha=a.std_alpha, g6=a.g6,
+                     average_r=a.average_r, feldt_low=a.ci_low, feldt_high=a.ci_high)
+        for i in cols:
+            entry["items"][i].update(
+                item_rest_r=_num(a.items.loc[i, "item_rest_r"]),
+                alpha_if_deleted=_num(a.items.loc[i, "alpha_if_deleted"]),
+                item_total_r=_num(a.items.loc[i, "item_total_r"]),
+            )
+    o = notes.attempt(f"omega:{name}", omega, x)
+    if o is not None:
+        entry.update(omega_total=o.omega_total, omega_cfa=o.omega_cfa)
+    if a is not None and o is not None:
+        b = notes.attempt(f"bootstrap:{name}", bootstrap_reliability, x, n_boot=int(n_boot),
+                          seed=seed, statistics=("alpha", "omega"), bca=False)
+        if b is not None:
+            t = b.table
+            entry.update(ci_low=t.loc[("scale", "alpha"), "ci_low"],
+                         ci_high=t.loc[("scale", "alpha"), "ci_high"],
+                         omega_ci_low=t.loc[("scale", "omega"), "ci_low"],
+                         omega_ci_high=t.loc[("scale", "omega"), "ci_high"],
+                         alpha_se=t.loc[("scale", "alpha"), "se"],
+                         omega_se=t.loc[("scale", "omega"), "se"])
+    if ordinal:
+        r = notes.attempt(f"ordinal:{name}", ordinal_reliability, x)
+        if r is not None:
+            entry.update(ordinal_alpha=r.alpha, ordinal_omega=r.omega_total)
+    return entry
+
+
+def _efa(efa, scored, model, pa, corr, missing, notes) -> dict | None:
+    def _dof(p: int, k: int) -> int:  # psych's degrees of freedom of a k-factor model
+        return ((p - k) ** 2 - (p + k)) // 2
+
+    p = scored.shape[1]
+    wanted = len(model) if len(model) >= 1 else (pa.n_factors if pa is not None else 1)
+    most = max((j for j in range(1, p) if _dof(p, j) >= 0), default=0)
+    n_factors = min(wanted, most)
+    if n_factors < 1:
+        notes.add("efa", "too-few-items", f"An EFA of {p} items cannot have a factor with "
+                  "non-negative degrees of freedom.")
+        return None
+    if n_factors < wanted:
+        notes.add("efa", "too-many-factors",
+                  f"The model has {wanted} factors but {p} items allow at most {most}; the EFA "
+                  f"extracts {most}.")
+    fit = notes.attempt("efa", efa, scored, n_factors, method="minres", rotation="oblimin",
+                        corr=corr, missing=missing)
+    if fit is None:
+        return None
+    match = _match_factors(fit.loadings, model) if len(model) == n_factors else {}
+    lo = fit.loadings
+    absl = lo.abs().to_numpy()
+    srt = np.sort(absl, axis=1)[:, ::-1]
+    primary = [lo.columns[j] for j in absl.argmax(axis=1)]
+    return {
+        "n_factors": n_factors,
+        "n_factors_source": "model" if n_factors == len(model) else "limited by the items",
+        "parallel_suggests": None if pa is None else pa.n_factors,
+        "method": fit.method, "rotation": fit.rotation, "corr": fit.corr, "missing": fit.missing,
+        "n": fit.n, "converged": fit.converged, "rms": fit.rms,
+        "factors": list(lo.columns),
+        "factor_scales": match,
+        "loadings": _clean(lo),
+        "primary": {i: {"factor": f, "loading": _num(lo.loc[i, f]),
+                        "second": _num(srt[j, 1]) if lo.shape[1] > 1 else None}
+                    for j, (i, f) in enumerate(zip(lo.index, primary, strict=True))},
+        "communalities": _clean(fit.communalities),
+        "phi": _clean(fit.phi),
+        "variance": _clean(fit.variance),
+        "heywood": list(fit.heywood),
+        "warnings": list(fit.warnings),
+    }
+
+
+def _cfa_entry(fit, model) -> dict:
+    lo = fit.loadings
+    own = {}
+    for f, its in model.items():
+        for i in its:
+            own.setdefault(i, {})[f] = _num(lo.loc[i, f]) if (i in lo.index and f in lo.columns) else None
+    resid = fit.residuals
+    top_resid = []
+    if resid is not None and not resid.empty:
+        r = resid.to_numpy()
+        iu, ju = np.triu_indices(r.shape[0], 1)
+        vals = r[iu, ju]
+        order = np.argsort(-np.abs(vals), kind="stable")[:TOP_MISFIT]
+        top_resid = [{"item1": resid.index[iu[o]], "item2": resid.columns[ju[o]],
+                      "residual": _num(vals[o])} for o in order]
+    mi = fit.modindices
+    top_mi = [] if mi is None or mi.empty else [
+        {"lhs": row["lhs"], "op": row["op"], "rhs": row["rhs"], "mi": _num(row["mi"]),
+         "epc": _num(row["epc"]), "sepc_all": _num(row["sepc_all"])}
+        for _, row in mi.dropna(subset=["mi"]).head(TOP_MISFIT).iterrows()]
+    fitd = {key: _num(v) for key, v in fit.fit.items()}
+    return {
+        "estimator": fit.estimator, "missing": fit.missing, "n": fit.n,
+        "converged": fit.converged,
+        "fit": fitd,
+        "meets": {key: t.ok(fitd.get(key)) if fitd.get(key) is not None else None
+                  for key, t in FIT_CUTOFFS.items()},
+        "loadings": own,
+        "factor_correlations": _clean(fit.factor_correlations),
+        "r_squared": _clean(fit.r_squared),
+        "ave": _clean(fit.ave),
+        "reliability": _clean(fit.reliability),
+        "fornell_larcker": _clean(fit.fornell_larcker),
+        "htmt": _clean(fit.htmt),
+        "residuals": top_resid,
+        "modindices": top_mi,
+        "warnings": [{"code": w.code, "message": w.message, "variable": w.variable}
+                     for w in fit.warnings],
+    }
+
+
+def _cfa(scored, model, ordinal, has_missing, notes, step) -> dict | None:
+    cfa = _api("cfa")
+    if any(len(v) < 2 for v in model.values()) or (len(model) == 1 and len(next(iter(model.values()))) < 3):
+        notes.add("cfa", "not-identified",
+                  "The CFA needs at least 3 items for a lone factor and 2 per factor otherwise.")
+        return None
+    missing = "fiml" if has_missing else "listwise"
+    ml = notes.attempt("cfa", cfa, scored, model, estimator="ML", missing=missing)
+    if ml is None:
+        return None
+    out = _cfa_entry(ml, model)
+    if ordinal:
+        step("cfa:wlsmv")
+        try:
+            w = cfa(scored, model, estimator="WLSMV")
+        except PsychometricsError as e:
+            out["wlsmv"] = {"skipped": e.code, "message": str(e)}
+        else:
+            out["wlsmv"] = _cfa_entry(w, model)
+    return out
+
+
+def _invariance(frame: pd.DataFrame, model: dict, g: str, notes: _Notes) -> dict:
+    invariance = _api("invariance")
+    col = frame[g]
+    sizes = col.value_counts(dropna=True)
+    minimum = int(MIN_GROUP_SIZE.value)
+    kept = [lvl for lvl in pd.unique(col.dropna()) if sizes[lvl] >= minimum]
+    excluded = {str(lvl): int(sizes[lvl]) for lvl in pd.unique(col.dropna()) if sizes[lvl] < minimum}
+    out: dict = {"group": g, "sizes": {str(k): int(v) for k, v in sizes.items()},
+                 "excluded": excluded, "min_group_size": minimum}
+    if len(kept) < 2:
+        out["skipped"] = "too-few-groups"
+        out["reason"] = (f"Fewer than 2 groups of column {g!r} have at least {minimum} "
+                         f"respondents (sizes: {', '.join(f'{k}={v}' for k, v in out['sizes'].items())}).")
+        notes.add(f"invariance:{g}", "too-few-groups", out["reason"])
+        return out
+    sub = frame[col.isin(kept)]
+    items = [i for v in model.values() for i in v]
+    complete = sub[items].notna().all(axis=1)
+    per_group = complete.groupby(sub[g]).sum()
+    fits: dict = {}
+    flagged: list[str] = []
+    score_tests: list[dict] = []
+    if (per_group > len(items)).all() and (per_group >= minimum).all():
+        out["mode"] = "model"
+        plan = {"model": model}
+    else:
+        out["mode"] = "per-scale"
+        out["mode_reason"] = (
+            f"Too few complete rows per group for the whole model ({len(items)} items; "
+            f"complete rows: {', '.join(f'{k}={int(v)}' for k, v in per_group.items())}): "
+            "each scale is tested on its own (one-factor models).")
+        plan = {f: {f: v} for f, v in model.items() if len(v) >= 3}
+        for f, v in model.items():
+            if len(v) < 3:
+                fits[f] = {"skipped": "too-few-items",
+                           "reason": f"Scale {f!r} has {len(v)} items; a one-factor test needs 3."}
+    for name, m in plan.items():
+        try:
+            inv = invariance(sub, m, g, min_group_size=minimum)
+        except PsychometricsError as e:
+            fits[name] = {"skipped": e.code, "reason": str(e)}
+            notes.add(f"invariance:{g}:{name}", e.code, str(e))
+            continue
+        table = inv.table.copy()
+        fits[name] = {
+            "table": _clean(table),
+            "groups": {str(k): int(v) for k, v in inv.group_sizes.items()},
+            "flagged": list(inv.flagged),
+            "released": [list(r) for r in inv.released],
+        }
+        flagged += [i for i in inv.flagged if i not in flagged]
+        it = inv.items
+        if not it.empty:
+            top = it.sort_values("X2", ascending=False).head(TOP_MISFIT)
+            score_tests += [{"scale": name, "item": r["item"], "parameter": r["parameter"],
+                             "group": str(r["group"]), "reference_group": str(r["reference_group"]),
+                             "X2": _num(r["X2"]), "p": _num(r["p"]), "p_adj": _num(r["p_adj"]),
+                             "flagged": bool(r["flagged"])} for _, r in top.iterrows()]
+        out.setdefault("rule", inv.rule)
+    out["fits"] = fits
+    if out["mode"] == "model" and "model" in fits and "table" in fits["model"]:
+        out["table"] = fits["model"]["table"]
+    out["score_tests"] = sorted(score_tests, key=lambda r: -(r["X2"] or 0))[:TOP_MISFIT]
+    out["flagged"] = flagged
+    return out
+
+
+# --------------------------------------------------------------------------- flags
+
+
+def _item_flags(results: dict, model: dict) -> list[dict]:
+    flags: dict[tuple[str, str], dict] = {}
+
+    def add(item, reason, value, threshold, where):
+        key = (item, reason)
+        if key in flags:
+            if where not in flags[key]["where"]:
+                flags[key]["where"].append(where)
+            return
+        flags[key] = {"item": item, "reason": reason, "value": _num(value),
+                      "threshold": threshold, "where": [where]}
+
+    for s, entry in results["scales"].items():
+        a = entry.get("alpha")
+        for i, it in entry["items"].items():
+            r = it.get("item_rest_r")
+            if r is not None and not ITEM_REST_MIN.ok(r):
+                add(i, "low-item-rest-r", r, ITEM_REST_MIN.value, s)
+            d = it.get("alpha_if_deleted")
+            if a is not None and d is not None and d - a > ALPHA_IF_DELETED_GAIN.value:
+                add(i, "raises-alpha-if-deleted", d, ALPHA_IF_DELETED_GAIN.value, s)
+    efa = results.get("efa")
+    if efa:
+        for i, pr in efa["primary"].items():
+            main, second = abs(pr["loading"] or 0), pr["second"]
+            if not LOADING_MIN.ok(main):
+                add(i, "low-loading", pr["loading"], LOADING_MIN.value, "efa")
+            if second is not None and second >= CROSS_LOADING_MIN.value and main - second < CROSS_LOADING_GAP.value:
+                add(i, "cross-loading", second, CROSS_LOADING_MIN.value, "efa")
+        for i in efa["heywood"]:
+            add(i, "heywood", None, None, "efa")
+    cfa = results.get("cfa")
+    if cfa:
+        for i, per in cfa["loadings"].items():
+            for f, v in per.items():
+                if v is not None and not LOADING_MIN.ok(abs(v)):
+                    add(i, "low-loading", v, LOADING_MIN.value, f"cfa:{f}")
+        items = {i for v in model.values() for i in v}
+        for w in cfa["warnings"]:
+            if w["code"] == "heywood" and w["variable"] in items:
+                add(w["variable"], "heywood", None, None, "cfa")
+    for g, inv in results.get("invariance", {}).items():
+        for i in inv.get("flagged", []):
+            add(i, "non-invariant", None, None, g)
+    for i, it in results["items"].items():
+        fl = max(it.get("floor_pct") or 0, it.get("ceiling_pct") or 0)
+        if not FLOOR_CEILING_MAX.ok(fl):
+            add(i, "floor-ceiling", fl, FLOOR_CEILING_MAX.value,
+                "floor" if (it.get("floor_pct") or 0) >= (it.get("ceiling_pct") or 0) else "ceiling")
+        m = it.get("missing_pct")
+        if m is not None and not MISSING_MAX.ok(m):
+            add(i, "high-missing", m, MISSING_MAX.value, "answers")
+    order = {i: j for j, i in enumerate(results["item_order"])}
+    return sorted(flags.values(), key=lambda f: (order.get(f["item"], 1 << 30), ITEM_FLAGS.index(f["reason"])))
+
+
+def _respondent_flags(care, ids: pd.Series, outliers: bool = True) -> list[dict]:
+    if care is None:
+        return []
+    out = []
+    table = care.table
+    for idx in care.flagged:
+        row = table.loc[idx]
+        for code in str(row["flags"]).split(";"):
+            if not code or (code == "multivariate-outlier" and not outliers):
+                continue
+            value = {"straightlining": row["longstring"], "low-irv": row["irv"],
+                     "multivariate-outlier": row["d2_p"], "too-few-answers": row["n_answered"]}[code]
+            out.append({"respondent": str(ids.loc[idx]), "reason": code, "value": _num(value)})
+    return out
+
+
+def _scale_flags(results: dict, model: dict) -> list[dict]:
+    out = []
+    for s, e in results["scales"].items():
+        if e.get("alpha") is not None and not ALPHA_MIN.ok(e["alpha"]):
+            out.append({"scale": s, "reason": "low-alpha", "value": e["alpha"], "threshold": ALPHA_MIN.value})
+        if e.get("omega_total") is not None and not OMEGA_MIN.ok(e["omega_total"]):
+            out.append({"scale": s, "reason": "low-omega", "value": e["omega_total"],
+                        "threshold": OMEGA_MIN.value})
+    cfa = results.get("cfa")
+    if cfa:
+        failed = [key for key, ok in cfa["meets"].items() if ok is False]
+        if failed:
+            for f in model:
+                if f in results["scales"]:
+                    out.append({"scale": f, "reason": "cfa-fit", "value": None, "threshold": None,
+                                "indices": {key: cfa["fit"][key] for key in failed}})
+        ave = cfa.get("ave") or {}
+        for f, v in ave.items():
+            if v is not None and not AVE_MIN.ok(v):
+                out.append({"scale": f, "reason": "low-ave", "value": v, "threshold": AVE_MIN.value})
+        htmt = cfa.get("htmt") or {}
+        names = list(htmt)
+        for a_i, a in enumerate(names):
+            for b in names[a_i + 1:]:
+                v = htmt[a].get(b)
+                if v is not None and not HTMT_MAX.ok(v):
+                    out.append({"scale": a, "reason": "high-htmt", "value": v,
+                                "threshold": HTMT_MAX.value, "other": b})
+                    out.append({"scale": b, "reason": "high-htmt", "value": v,
+                                "threshold": HTMT_MAX.value, "other": a})
+    order = {s: j for j, s in enumerate(results["scales"])}
+    return sorted(out, key=lambda f: (order.get(f["scale"], 1 << 30), SCALE_FLAGS.index(f["reason"])))
