@@ -17,8 +17,8 @@ The model (all documented in :class:`Design`):
   classic failure of scalar invariance between language versions;
 - missingness: blank answers (MCAR, ``missing``), "don't know" (``dont_know``) and
   "not applicable" (``not_applicable``) codes;
-- careless respondents (``careless`` share): half straightliners (one answer repeated),
-  half random responders (uniform answers).
+- careless respondents (``careless`` share), alternating the ``careless_kinds``:
+  straightliners (one answer repeated) and random responders (uniform answers).
 
 Same design, ``n`` and ``seed``: same respondents, byte for byte.
 """
@@ -55,6 +55,7 @@ class Design:
     dont_know: float = 0.01
     not_applicable: float = 0.005
     careless: float = 0.0
+    careless_kinds: tuple[str, ...] = ("straightlining", "random")
     groups: dict = field(
         default_factory=lambda: {
             "lang": {"fr": 0.6, "en": 0.4},
@@ -165,10 +166,15 @@ def simulate(form: Form, n: int, *, seed: int = 1, design: Design | None = None)
     n_care = round(design.careless * n)
     if n_care:
         who = rng.choice(n, size=n_care, replace=False)
-        straight, rand = who[: (n_care + 1) // 2], who[(n_care + 1) // 2 :]
-        x[straight] = rng.choice(codes, size=len(straight))[:, None]
-        x[rand] = rng.choice(codes, size=(len(rand), len(items)))
-        kind[straight], kind[rand] = "straightlining", "random"
+        kinds = [design.careless_kinds[i % len(design.careless_kinds)] for i in range(n_care)]
+        for person, what in zip(who, kinds, strict=True):
+            if what == "straightlining":
+                x[person] = rng.choice(codes)
+            elif what == "random":
+                x[person] = rng.choice(codes, size=len(items))
+            else:
+                raise ValueError(f"Design.careless_kinds must hold 'straightlining' or 'random'; got {what!r}.")
+            kind[person] = what
     # missing answers and missing codes (never for careless respondents, who answer everything)
     u = rng.random(x.shape)
     keep = (kind == "")[:, None]
