@@ -29,12 +29,12 @@ _API = {
     "omega": "reliability",
     "bootstrap_reliability": "reliability",
     "ordinal_reliability": "reliability",
-    # correlation.py
-    "correlation": "correlation",
-    "polychoric": "correlation",
-    "polychoric_full": "correlation",
-    "kmo": "correlation",
-    "bartlett": "correlation",
+    # _correlation.py (not "correlation": a submodule named like the function shadows it)
+    "correlation": "_correlation",
+    "polychoric": "_correlation",
+    "polychoric_full": "_correlation",
+    "kmo": "_correlation",
+    "bartlett": "_correlation",
     # factor.py
     "efa": "factor",
     "map_test": "factor",

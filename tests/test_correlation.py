@@ -17,9 +17,8 @@ from scipy.stats import multivariate_normal
 
 import psychometrics as pm
 
-# the function, not ``pm.correlation``: importing the submodule ``psychometrics.correlation``
-# by any path rebinds that package attribute to the module (see test_api's shadowing xfail)
-from psychometrics.correlation import bvn_cdf, correlation
+# the function directly (also available as pm.correlation)
+from psychometrics._correlation import bvn_cdf, correlation
 from psychometrics.errors import PsychometricsError
 
 EXTRA = Path(__file__).resolve().parent / "reference" / "reliability_extra.json"
