@@ -196,7 +196,7 @@ def check_paper(paper: str, func: str) -> str:
 
 def _instructions(ws, form: Form, lang: str, version: str, respondent: str, paper: str):
     s = STRINGS[lang]
-    ws.column_dimensions["A"].width = 85
+    ws.column_dimensions["A"].width = 72
     missing = [c.label[lang] for c in form.response_set.missing]
     dk, na = [*missing, "", ""][:2]
     rows: list[tuple[str, Font | None, float]] = [
@@ -231,7 +231,7 @@ def _instructions(ws, form: Form, lang: str, version: str, respondent: str, pape
         if font is not None:
             cell.font = font
         if text:
-            ws.row_dimensions[r].height = _height(text, 88, 16 if font and font.size and font.size > 12 else 15)
+            ws.row_dimensions[r].height = _height(text, 74, 16 if font and font.size and font.size > 12 else 15)
     ws.protection.sheet = True
     page_setup(ws, paper)
 
