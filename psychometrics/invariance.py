@@ -20,8 +20,8 @@ import pandas as pd
 from scipy import stats
 
 from psychometrics import sem
+from psychometrics._cfa import CFA, _check_options, _fit, _parse_model, _prepare, single_thread
 from psychometrics._checks import check_choice, check_fraction, check_int
-from psychometrics.cfa import CFA, _check_options, _fit, _parse_model, _prepare, single_thread
 from psychometrics.errors import PsychometricsError
 
 __all__ = ["Invariance", "invariance"]
