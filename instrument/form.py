@@ -66,9 +66,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
-import yaml
-
 from instrument.model import LANGUAGES, Form, Item, ItemBank, Problem, RecallContext, Scale
+from instrument.yamlfile import UNREADABLE, YamlList, YamlMap, read_yaml
 
 __all__ = ["FORM_ID_PATTERN", "ORDERS", "FormError", "load_form", "read_spec"]
 
@@ -80,8 +79,6 @@ ORDERS = ("grouped", "interleaved", "shuffled")
 VERSION_LABELS = ("A", "B")
 #: Fewest items of a scored facet or construct.
 MIN_ITEMS = 3
-#: Largest spec file read (a spec is a few kB).
-MAX_SPEC_BYTES = 1_000_000
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _FIELDS = {
@@ -115,118 +112,35 @@ class FormError(Exception):
 # --------------------------------------------------------------------------- YAML reading
 
 
-class _Map(dict):
-    """A mapping read from YAML that remembers its line and each key's line (1-based)."""
-
-    line: int = 0
-    lines: dict
-
-    def line_of(self, key) -> int:
-        return self.lines.get(key, self.line)
-
-
-class _Seq(list):
-    """A sequence read from YAML that remembers its line and each entry's line."""
-
-    line: int = 0
-    lines: list
-
-    def line_of(self, index: int) -> int:
-        return self.lines[index] if 0 <= index < len(self.lines) else self.line
-
-
-class _YAMLProblem(Exception):
-    def __init__(self, code, message, line):
-        super().__init__(message)
-        self.code, self.message, self.line = code, message, line
-
-
-class _Loader(yaml.SafeLoader):
-    """Safe loader that refuses aliases (no alias bombs), records lines, reports duplicate keys."""
-
-    def __init__(self, stream):
-        super().__init__(stream)
-        self.duplicates: list[tuple[str, int]] = []
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise _YAMLProblem(
-                "yaml-alias",
-                "YAML aliases (*name) are not allowed in a form spec; write the value out",
-                event.start_mark.line + 1,
-            )
-        return super().compose_node(parent, index)
-
-
-def _construct_map(loader: _Loader, node):
-    loader.flatten_mapping(node)
-    data = _Map()
-    data.line = node.start_mark.line + 1
-    data.lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            hash(key)
-        except TypeError:
-            raise _YAMLProblem("invalid-yaml", "a mapping key must be a plain value", key_node.start_mark.line + 1) from None
-        if key in data:
-            loader.duplicates.append((str(key), key_node.start_mark.line + 1))
-        data[key] = loader.construct_object(value_node, deep=True)
-        data.lines[key] = key_node.start_mark.line + 1
-    return data
-
-
-def _construct_seq(loader: _Loader, node):
-    data = _Seq(loader.construct_object(child, deep=True) for child in node.value)
-    data.line = node.start_mark.line + 1
-    data.lines = [child.start_mark.line + 1 for child in node.value]
-    return data
-
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+def _line_of(container, key) -> int | None:
+    """The line of a key (mapping) or index (list) as read by :mod:`instrument.yamlfile`."""
+    if isinstance(container, YamlMap):
+        return container.line_of(key)
+    if isinstance(container, YamlList):
+        return container.lines[key] if isinstance(key, int) and 0 <= key < len(container.lines) else container.line
+    return None
 
 
 def read_spec(path: str | os.PathLike) -> tuple[object, list[Problem]]:
     """Read a spec file safely: ``(data, problems)``; data is None when unreadable.
 
-    Mappings and sequences carry their line numbers (``.line``, ``.line_of(key)``).
-    Python tags are refused (safe loader), aliases are refused, duplicate keys reported.
+    The reading is :func:`instrument.yamlfile.read_yaml`'s: only plain scalars are built
+    (Python tags refused: ``unsafe-yaml``), aliases refused (``yaml-alias``, no alias bomb),
+    size and depth limited (``yaml-too-large``), repeated keys reported
+    (``duplicate-field``), syntax errors with their line (``yaml-syntax``). Mappings carry
+    ``.line`` and ``.line_of(key)``, lists ``.line`` and ``.lines``.
     """
     where = str(path)
-    try:
-        size = os.path.getsize(path)
-    except OSError as exc:
-        return None, [Problem("unreadable-file", f"cannot read the form spec: {exc.strerror or exc}", file=where)]
-    if size > MAX_SPEC_BYTES:
-        return None, [Problem("file-too-large", f"a form spec is at most {MAX_SPEC_BYTES} bytes; this one has {size}", file=where)]
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [Problem("invalid-yaml", f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})", file=where)]
-    loader = _Loader(text)
-    try:
-        data = loader.get_single_data()
-    except _YAMLProblem as exc:
-        return None, [Problem(exc.code, exc.message, file=where, line=exc.line)]
-    except yaml.constructor.ConstructorError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        tag = str(exc.problem or "")
-        code = "unsafe-yaml" if "python" in tag or "constructor" in tag else "invalid-yaml"
-        return None, [Problem(code, f"refused YAML tag: {tag}", file=where, line=line)]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        return None, [Problem("invalid-yaml", f"not valid YAML: {problem}", file=where, line=line)]
-    finally:
-        loader.dispose()
-    problems = [
-        Problem("duplicate-key", f"the key {key!r} appears twice in the same mapping", file=where, line=line)
-        for key, line in loader.duplicates
-    ]
+    problems: list[Problem] = []
+
+    def add(code, message, file, line):
+        problems.append(Problem(code, message, file=file, line=line))
+
+    data = read_yaml(Path(path), where, add)
+    if data is UNREADABLE:
+        return None, problems
+    if data is None:
+        return None, [*problems, Problem("empty-file", "the form spec is empty", file=where, line=1)]
     return data, problems
 
 
@@ -244,7 +158,7 @@ class _Checker:
         self.problems.append(Problem(code, message, file=self.file, line=line, item=item))
 
     def line(self, key) -> int | None:
-        return self.data.line_of(key) if isinstance(self.data, _Map) else None
+        return _line_of(self.data, key)
 
     # --- small readers
 
@@ -263,7 +177,7 @@ class _Checker:
             return {}
         out = {}
         for lang, text in value.items():
-            lang_line = value.line_of(lang) if isinstance(value, _Map) else line
+            lang_line = _line_of(value, lang) or line
             if lang not in LANGUAGES:
                 self.add("unknown-field", f"'{key}' has a text in {lang!r}; languages are {', '.join(LANGUAGES)}", lang_line)
                 continue
@@ -279,7 +193,7 @@ class _Checker:
     def id_list(self, mapping, key, what) -> list[tuple[str, int | None]]:
         """A list of ids (a single id is accepted) with the line of each."""
         value = mapping.get(key)
-        line = mapping.line_of(key) if isinstance(mapping, _Map) else None
+        line = _line_of(mapping, key)
         if value is None:
             return []
         if isinstance(value, str):
@@ -289,7 +203,7 @@ class _Checker:
             return []
         out = []
         for index, entry in enumerate(value):
-            entry_line = value.line_of(index) if isinstance(value, _Seq) else line
+            entry_line = _line_of(value, index) or line
             if not isinstance(entry, str | int) or isinstance(entry, bool):
                 self.add("invalid-value", f"'{key}' entries must be {what} ids; got {entry!r}", entry_line)
                 continue
@@ -512,15 +426,13 @@ def load_form(spec_path: str | os.PathLike, bank: ItemBank | None = None) -> For
     select = data.get("select")
     if select is None:
         ck.add("missing-field", "the spec needs 'select' (constructs, facets, levels, items, exclude)", 1)
-        select = _Map()
-        select.line, select.lines = 1, {}
+        select = YamlMap(1)
     elif not isinstance(select, dict):
         ck.add("invalid-value", "'select' must be a mapping with constructs, facets, levels, items, exclude", ck.line("select"))
-        select = _Map()
-        select.line, select.lines = 1, {}
+        select = YamlMap(1)
     for key in select:
         if key not in _SELECT_FIELDS:
-            ck.add("unknown-field", f"unknown field {key!r} in 'select'; the fields are {', '.join(sorted(_SELECT_FIELDS))}", select.line_of(key))
+            ck.add("unknown-field", f"unknown field {key!r} in 'select'; the fields are {', '.join(sorted(_SELECT_FIELDS))}", _line_of(select, key))
 
     constructs = ck.id_list(select, "constructs", "construct")
     facets = ck.id_list(select, "facets", "facet")

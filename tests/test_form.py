@@ -294,14 +294,14 @@ def test_aliases_are_refused_no_billion_laughs(tmp_path, bank):
     bomb = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
     bomb += "".join(f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]\n" for i in range(8))
     problems = problems_of(tmp_path, bomb, bank)
-    assert codes(problems) == ["yaml-alias"] and problems[0].line == 2
+    assert set(codes(problems)) == {"yaml-alias"} and problems[0].line == 2
 
 
 def test_duplicate_keys_and_invalid_yaml(tmp_path, bank):
     problems = problems_of(tmp_path, GOOD_SPEC + "order: interleaved\n", bank)
-    assert ("duplicate-key", 21) in {(p.code, p.line) for p in problems}
+    assert ("duplicate-field", 21) in {(p.code, p.line) for p in problems}
     problems = problems_of(tmp_path, "id: [unclosed\n", bank)
-    assert codes(problems) == ["invalid-yaml"]
+    assert codes(problems) == ["yaml-syntax"]
     problems = problems_of(tmp_path, "- just\n- a list\n", bank)
     assert codes(problems) == ["not-a-mapping"]
 
@@ -311,7 +311,7 @@ def test_read_spec_records_lines(tmp_path):
     assert problems == []
     assert data.line_of("select") == 12
     assert data["select"].line_of("exclude") == 16
-    assert data["versions"].line_of(1) == 20
+    assert data["versions"].lines[1] == 20
 
 
 # ----------------------------------------------------------------------------- the sample spec

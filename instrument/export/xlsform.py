@@ -88,6 +88,7 @@ def rows(form: Form) -> dict[str, list[dict]]:
                     "integer",
                     q.id,
                     text(q.label),
+                    hint={lang: STRINGS[lang]["prompt_integer"].format(min=low, max=high) for lang in langs} if parts else None,
                     required="yes" if q.required else "",
                     constraint=" and ".join(parts),
                     constraint_message=message if parts else None,
