@@ -140,6 +140,7 @@ def test_spec_problems_are_listed_with_file_and_line(tmp_path, test_bank):
     assert build_command(spec, tmp_path / "out", "xlsx", console=con) == 1
     text = buffer.getvalue()
     assert "invalid-form-id" in text and f"{spec}:1" in text
+    assert "^[a-z][a-z0-9_]{0,30}$" in text  # messages are printed as they are (no markup)
     assert "invalid-order" in text and f"{spec}:19" in text
     assert "2 problem(s)" in text
     assert not (tmp_path / "out").exists()

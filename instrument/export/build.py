@@ -231,9 +231,16 @@ def build(form: Form, out: str | os.PathLike, formats=None, *, paper: str = "A4"
 
 
 def _print_problems(console, problems, what: str):
+    from rich.markup import escape
+
     for problem in problems:
-        console.print(f"[red]{problem.code}[/red]  {problem.place or '-'}  {problem.message}", highlight=False, markup=True, soft_wrap=True)
-    console.print(f"{len(problems)} problem(s) in {what}; nothing was written.")
+        console.print(
+            f"[red]{escape(problem.code)}[/red]  {escape(problem.place or '-')}  {escape(problem.message)}",
+            highlight=False,
+            markup=True,
+            soft_wrap=True,
+        )
+    console.print(f"{len(problems)} problem(s) in {escape(what)}; nothing was written.", highlight=False)
 
 
 def build_command(spec, out, formats=None, *, respondents=None, paper: str = "A4", console=None) -> int:
