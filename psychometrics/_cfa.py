@@ -872,8 +872,9 @@ def cfa(
         ``{"TRU": ["TRU1", "TRU2", "TRU3"], ...}`` or ``"TRU =~ TRU1 + TRU2 + TRU3"``
         (``x1 ~~ x2`` lines add residual covariances; a factor measured by factors is a
         second-order factor). The first item of each factor is the marker (loading 1).
-    estimator : ``"ML"``
-        ``"WLSMV"`` is reserved (raises ``not-implemented``).
+    estimator : ``"ML"`` or ``"WLSMV"``
+        ``"WLSMV"``: ordinal items, lavaan's ``ordered = items, estimator = "WLSMV"``
+        (one group, first-order factors, listwise; see :func:`psychometrics.wls.wlsmv_cfa`).
     missing : ``"listwise"`` or ``"fiml"``
         Complete rows only, or full-information ML on every row with at least one answer
         (lavaan ``missing = "ml"``; the saturated model by EM).
@@ -914,6 +915,15 @@ def cfa(
     speed =~ x7 + x8 + x9", data = hs))``.
     """
     func = "cfa"
+    if estimator == "WLSMV":
+        from psychometrics import wls
+
+        check_choice(missing, name="missing", choices=("listwise", "fiml", "ml"), func=func)
+        spec = _parse_model(model, second_order, residual_covariances, func)
+        return wls.wlsmv_cfa(data, spec.factors, missing=missing, group=group,
+                             second_order=spec.second_order,
+                             residual_covariances=spec.residual_covariances,
+                             std_lv=bool(std_lv), htmt2=bool(htmt2))
     missing = _check_options(estimator, missing, func)
     spec = _parse_model(model, second_order, residual_covariances, func)
     d = _prepare(data, spec.items, group, missing, func)

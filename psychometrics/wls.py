@@ -788,7 +788,7 @@ def wlsmv_cfa(
       implied correlations (``residuals(fit, type = "cor")``).
     - ``modindices``: empty (not computed for WLSMV); ``params``: see :class:`WLSMV`.
     """
-    from psychometrics.cfa import CFA, FitWarning
+    from psychometrics._cfa import CFA, FitWarning  # not psychometrics.cfa: keeps pm.cfa a function
 
     func = "cfa"
     unsupported = [

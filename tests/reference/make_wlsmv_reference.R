@@ -87,6 +87,10 @@ x4$TRU2 <- c(1, 1, 2, 3, 3)[x4$TRU2]
 x4$TRU4 <- as.integer(x4$TRU4 >= 4)
 f4 <- cfa("F =~ TRU1 + TRU2 + TRU4 + TRU5", data = x4, ordered = names(x4), estimator = "WLSMV")
 out$mixed4 <- details(f4, 'x4$TRU2 <- c(1, 1, 2, 3, 3)[x4$TRU2]; x4$TRU4 <- as.integer(x4$TRU4 >= 4); lavaan::cfa("F =~ TRU1 + TRU2 + TRU4 + TRU5", data = x4, ordered = TRUE, estimator = "WLSMV")', TRUE)
+f4s <- cfa("F =~ TRU1 + TRU2 + TRU4 + TRU5", data = x4, ordered = names(x4), estimator = "WLSMV", std.lv = TRUE)
+pe <- parameterEstimates(f4s); pe <- pe[pe$op == "=~", ]
+out$mixed4_std_lv <- list(call = 'lavaan::cfa(..., data = x4, ordered = TRUE, estimator = "WLSMV", std.lv = TRUE); parameterEstimates(fit)',
+                          loadings = as.list(setNames(pe$est, pe$rhs)), se = as.list(setNames(pe$se, pe$rhs)))
 # 3. the 4-factor model on consortium_dev (diagonal of gamma and a few entries)
 fc <- cfa(cd$model, data = cd$x, ordered = names(cd$x), estimator = "WLSMV")
 out$consortium_dev <- details(fc, 'lavaan::cfa(model, data = x, ordered = items, estimator = "WLSMV")')
