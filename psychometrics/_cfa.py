@@ -462,7 +462,8 @@ def _fit(
             f"The model given to {func} has more free parameters ({structure.npar}) than "
             f"sample moments ({moments}): it is not identified (df = {df}).",
         )
-    result = sem.fisher_scoring(structure, discs, structure.start())
+    result = sem.fisher_scoring(structure, discs, structure.start(),
+                                info_every=3 if d.missing == "fiml" else 1)
     mats = [structure.matrices(result.theta, g) for g in range(ngroups)]
     state = _State(structure, discs, result, d, spec, group_equal, group_partial, std_lv,
                    mats, h1)
@@ -604,6 +605,10 @@ def _htmt(r: np.ndarray, factors: dict[str, list[str]], items: list[str], htmt2:
 
 
 def _pooled_correlation(state: _State) -> np.ndarray:
+    if len(state.h1) == 1:
+        s = state.h1[0][0]
+        sd = np.sqrt(np.diag(s))
+        return s / np.outer(sd, sd)
     y = np.vstack(state.data.arrays)
     if state.data.missing == "fiml":
         s, _, _, _ = sem.em_saturated(y)

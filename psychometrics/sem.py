@@ -214,6 +214,15 @@ class Jacobian:
         """Only the observed variables ``cols`` (a missing-data pattern)."""
         return Jacobian(self.u[:, cols], self.v[:, cols], self.c, self.dmu[:, cols])
 
+    def factor(self) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Pool the distinct u and v vectors: ``(Z, (u_id, v_id, c))`` with
+        ``u = Z[u_id]``, ``v = Z[v_id]`` (few distinct vectors: unit vectors, columns of
+        Lambda A and Lambda Phi), so that traces need only ``Z P Z'``."""
+        z, inverse = np.unique(np.vstack([self.u, self.v]), axis=0, return_inverse=True)
+        inverse = np.asarray(inverse).ravel()
+        n = len(self.c)
+        return z, (inverse[:n], inverse[n:], self.c)
+
     @staticmethod
     def concat(parts: list[Jacobian]) -> Jacobian:
         return Jacobian(
@@ -369,71 +378,143 @@ def missing_patterns(y: np.ndarray) -> list[_Pattern]:
     return out
 
 
+class _Patterns:
+    """Missing-data patterns of one group as stacked, embedded arrays (pattern k's
+    statistics on its observed variables, zeros elsewhere), processed in chunks."""
+
+    def __init__(self, y: np.ndarray):
+        self.p = y.shape[1]
+        pats = missing_patterns(y)
+        self.list = pats
+        k = len(pats)
+        p = self.p
+        self.mask = np.zeros((k, p), dtype=bool)
+        self.n = np.array([pt.n for pt in pats], dtype=float)
+        self.ybar = np.zeros((k, p))
+        self.s = np.zeros((k, p, p))
+        for j, pt in enumerate(pats):
+            self.mask[j, pt.obs] = True
+            self.ybar[j, pt.obs] = pt.ybar
+            self.s[j][np.ix_(pt.obs, pt.obs)] = pt.s
+        self.nobs = self.mask.sum(axis=1)
+        size = max(1, int(2_000_000 // (p * p)))
+        self.chunks = [slice(a, min(a + size, k)) for a in range(0, k, size)]
+
+    def inverses(self, sigma: np.ndarray, sl: slice):
+        """Embedded inverses of Sigma_oo (zeros outside o) and log det Sigma_oo, for the
+        patterns ``sl``; ``None`` when one Sigma_oo is not positive definite."""
+        mask = self.mask[sl]
+        both = mask[:, :, None] & mask[:, None, :]
+        eye = np.eye(self.p)
+        m = np.where(both, sigma, 0.0) + (~mask)[:, :, None] * eye
+        try:
+            chol = np.linalg.cholesky(m)
+        except np.linalg.LinAlgError:
+            return None
+        logdet = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+        inv = np.linalg.inv(m) - (~mask)[:, :, None] * eye
+        inv = (inv + inv.transpose(0, 2, 1)) / 2.0
+        return inv, logdet
+
+
+def _q_info(q: np.ndarray, w: np.ndarray, a: tuple, b: tuple) -> np.ndarray:
+    """sum_k w_k tr(P_k dS_a P_k dS_b) from Q_k = Z P_k Z' and the factored Jacobians
+    ``(u_id, v_id, c)`` of ``a`` and ``b`` (rows of Z)."""
+    ua, va, ca = a
+    ub, vb, cb = b
+    out = np.zeros((len(ua), len(ub)))
+    per = max(1, int(3_000_000 // max(1, len(ua) * len(ub))))
+    for s in range(0, len(q), per):
+        qs = q[s:s + per]
+        qu, qv = qs[:, ua], qs[:, va]
+        t = qu[:, :, ub] * qv[:, :, vb] + qu[:, :, vb] * qv[:, :, ub]
+        out += np.tensordot(w[s:s + per], t, axes=1)
+    return 2.0 * np.outer(ca, cb) * out
+
+
+def _q_info_diag(q: np.ndarray, w: np.ndarray, a: tuple) -> np.ndarray:
+    ua, va, ca = a
+    t = q[:, ua, ua] * q[:, va, va] + q[:, ua, va] ** 2
+    return 2.0 * ca**2 * (w @ t)
+
+
 class FIMLDiscrepancy:
     """Full-information ML with missing data (lavaan ``missing = "ml"``), one group.
 
-    ``f = -2 log L`` summed over missing-data patterns (each row's observed variables).
+    ``f = -2 log L`` summed over missing-data patterns (each row's observed variables),
+    computed pattern-batched: each Sigma_oo^-1 embedded in a p x p matrix.
     """
 
     meanstructure = True
 
     def __init__(self, y: np.ndarray):
+        y = y[~np.isnan(y).all(axis=1)]
         self.p = y.shape[1]
-        self.patterns = missing_patterns(y)
-        self.n = int(sum(pt.n for pt in self.patterns))
+        self.pat = _Patterns(y)
+        self.patterns = self.pat.list
+        self.n = int(self.pat.n.sum())
         self._h1: tuple[np.ndarray, np.ndarray, float, int] | None = None
         self._y = y
 
-    def evaluate(self, sigma, mu, jac: Jacobian | None = None, want: str = "f") -> Evaluation:
-        p = self.p
+    def _moments(self, sigma, mu, want_q: Jacobian | None = None, pool=None):
+        """f, dF/dSigma, dF/dmu and (optionally) Q_k for the information."""
+        pat, p = self.pat, self.p
         f = 0.0
-        g_sigma = np.zeros((p, p)) if want != "f" else None
-        g_mu = np.zeros(p) if want != "f" else None
+        g_sigma = np.zeros((p, p))
+        g_mu = np.zeros(p)
+        w_bar = np.zeros((p, p))
+        qs = []
+        for sl in pat.chunks:
+            res = pat.inverses(sigma, sl)
+            if res is None:
+                return None
+            inv, logdet = res
+            n = pat.n[sl]
+            d = (pat.ybar[sl] - mu) * pat.mask[sl]
+            inv_d = np.einsum("kij,kj->ki", inv, d)
+            f += float(n @ (pat.nobs[sl] * _LOG2PI + logdet
+                            + np.einsum("kij,kij->k", inv, pat.s[sl])
+                            + np.einsum("ki,ki->k", d, inv_d)))
+            m = pat.s[sl] + d[:, :, None] * d[:, None, :]
+            g_sigma += np.einsum("k,kij->ij", n, inv - inv @ m @ inv)
+            g_mu += -2.0 * (n @ inv_d)
+            w_bar += np.einsum("k,kij->ij", n, inv)
+            if pool is not None:
+                qs.append(pool @ inv @ pool.T)
+        q = np.concatenate(qs) if qs else None
+        return f, g_sigma, g_mu, w_bar, q
+
+    def evaluate(self, sigma, mu, jac: Jacobian | None = None, want: str = "f") -> Evaluation:
+        if want == "f":
+            res = self._moments(sigma, mu)
+            return Evaluation(np.inf) if res is None else Evaluation(res[0])
+        pool, fa = jac.factor() if want == "fgi" else (None, None)
+        res = self._moments(sigma, mu, pool=pool)
+        if res is None:
+            return Evaluation(np.inf)
+        f, g_sigma, g_mu, w_bar, q = res
+        grad = jac.trace_with(g_sigma) + jac.dmu @ g_mu
         info = None
         if want == "fgi":
-            info = np.zeros((len(jac), len(jac)))
-        for pt in self.patterns:
-            o = pt.obs
-            ci = _chol_inv(sigma[np.ix_(o, o)])
-            if ci is None:
-                return Evaluation(np.inf)
-            inv, logdet = ci
-            d = pt.ybar - mu[o]
-            inv_d = inv @ d
-            f += pt.n * (len(o) * _LOG2PI + logdet + float(np.sum(pt.s * inv)) + float(d @ inv_d))
-            if want == "f":
-                continue
-            m = pt.s + np.outer(d, d)
-            g_sigma[np.ix_(o, o)] += pt.n * (inv - inv @ m @ inv)
-            g_mu[o] += -2.0 * pt.n * inv_d
-            if want == "fgi":
-                jo = jac.restrict(o)
-                info += pt.n * (jo.info(inv) + 2.0 * ((jo.dmu @ inv) @ jo.dmu.T))
-        if want == "f":
-            return Evaluation(f)
-        grad = jac.trace_with(g_sigma) + jac.dmu @ g_mu
+            info = _q_info(q, self.pat.n, fa, fa) + 2.0 * (jac.dmu @ w_bar) @ jac.dmu.T
         return Evaluation(f, grad, info)
 
     def information(self, sigma, mu, a: Jacobian, b: Jacobian | None = None) -> np.ndarray:
         """Expected information (Hessian of ``f``) between entries ``a`` and ``b``,
         summed over missing-data patterns."""
         b = a if b is None else b
-        out = np.zeros((len(a), len(b)))
-        for pt in self.patterns:
-            o = pt.obs
-            inv, _ = _chol_inv(sigma[np.ix_(o, o)])
-            ao, bo = a.restrict(o), b.restrict(o)
-            out += pt.n * (ao.info(inv, bo) + 2.0 * ((ao.dmu @ inv) @ bo.dmu.T))
-        return out
+        both = Jacobian.concat([a, b])
+        pool, (u, v, c) = both.factor()
+        na = len(a)
+        _, _, _, w_bar, q = self._moments(sigma, mu, pool=pool)
+        fa, fb = (u[:na], v[:na], c[:na]), (u[na:], v[na:], c[na:])
+        return _q_info(q, self.pat.n, fa, fb) + 2.0 * (a.dmu @ w_bar) @ b.dmu.T
 
     def information_diag(self, sigma, mu, a: Jacobian) -> np.ndarray:
-        out = np.zeros(len(a))
-        for pt in self.patterns:
-            o = pt.obs
-            inv, _ = _chol_inv(sigma[np.ix_(o, o)])
-            ao = a.restrict(o)
-            out += pt.n * (ao.info_diag(inv) + 2.0 * np.einsum("ap,pq,aq->a", ao.dmu, inv, ao.dmu))
-        return out
+        pool, fa = a.factor()
+        _, _, _, w_bar, q = self._moments(sigma, mu, pool=pool)
+        return _q_info_diag(q, self.pat.n, fa) + 2.0 * np.einsum(
+            "ap,pq,aq->a", a.dmu, w_bar, a.dmu)
 
     def loglik(self, sigma, mu) -> float:
         f = self.evaluate(sigma, mu).f
@@ -442,7 +523,7 @@ class FIMLDiscrepancy:
     def h1_fit(self) -> tuple[np.ndarray, np.ndarray, float, int]:
         """Saturated model by EM: (sigma, mu, log L, iterations)."""
         if self._h1 is None:
-            self._h1 = em_saturated(self._y, self.patterns)
+            self._h1 = em_saturated(self._y, self.pat)
         return self._h1
 
     def loglik_saturated(self) -> float:
@@ -456,67 +537,60 @@ class FIMLDiscrepancy:
         """Independence model (means and variances free): the likelihood factorises by
         variable, so each variable's observed mean and (biased) variance are the ML
         estimates."""
-        y = self._y[~np.isnan(self._y).all(axis=1)]
         ll = 0.0
         for j in range(self.p):
-            x = y[:, j]
+            x = self._y[:, j]
             x = x[~np.isnan(x)]
-            v = x.var()
-            ll += -0.5 * len(x) * (_LOG2PI + np.log(v) + 1.0)
+            ll += -0.5 * len(x) * (_LOG2PI + np.log(x.var()) + 1.0)
         return float(ll)
 
 
 def em_saturated(
-    y: np.ndarray, patterns: list[_Pattern] | None = None, tol: float = 1e-9, max_iter: int = 10000
+    y: np.ndarray, pat: _Patterns | None = None, tol: float = 1e-8, max_iter: int = 10000
 ) -> tuple[np.ndarray, np.ndarray, float, int]:
-    """Unrestricted means and covariance by EM with missing data (as lavaan's h1 model,
+    """Unrestricted means and covariance by EM with missing data (lavaan's h1 model,
     started like lavaan from the observed means and variances); returns
-    ``(sigma, mu, log L, iterations)``. Stops when no moment moves by more than ``tol``."""
-    if patterns is None:
-        patterns = missing_patterns(y)
+    ``(sigma, mu, log L, iterations)``. Stops when no moment moves by more than ``tol``.
+
+    E-step per pattern with ``A = Sigma P`` (``P`` the embedded Sigma_oo^-1): expected
+    row ``mu + A (ybar - mu)``, conditional covariance ``Sigma - A Sigma``.
+    """
+    y = y[~np.isnan(y).all(axis=1)]
+    if pat is None:
+        pat = _Patterns(y)
     p = y.shape[1]
-    n = sum(pt.n for pt in patterns)
-    mu = np.nanmean(y[~np.isnan(y).all(axis=1)], axis=0)
+    n_tot = pat.n.sum()
+    mu = np.nanmean(y, axis=0)
     yc = y - mu
-    var = np.nanmean(yc * yc, axis=0)
-    sigma = np.diag(var)
+    sigma = np.diag(np.nanmean(yc * yc, axis=0))
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007 (it is used after the loop)
         t1 = np.zeros(p)
         t2 = np.zeros((p, p))
-        for pt in patterns:
-            o = pt.obs
-            if len(o) == p:
-                t1 += pt.n * pt.ybar
-                t2 += pt.n * (pt.s + np.outer(pt.ybar, pt.ybar))
-                continue
-            mis = np.setdiff1d(np.arange(p), o)
-            soo = sigma[np.ix_(o, o)]
-            smo = sigma[np.ix_(mis, o)]
-            coef = linalg.solve(soo, smo.T, assume_a="pos").T  # (mis x obs)
-            b = np.zeros((p, len(o)))
-            b[o, np.arange(len(o))] = 1.0
-            b[mis] = coef
-            c0 = np.zeros(p)
-            c0[mis] = mu[mis] - coef @ mu[o]
-            mean_hat = b @ pt.ybar + c0
-            t1 += pt.n * mean_hat
-            cond = np.zeros((p, p))
-            cond[np.ix_(mis, mis)] = sigma[np.ix_(mis, mis)] - coef @ smo.T
-            t2 += pt.n * (b @ pt.s @ b.T + np.outer(mean_hat, mean_hat) + cond)
-        mu_new = t1 / n
-        sigma_new = t2 / n - np.outer(mu_new, mu_new)
+        for sl in pat.chunks:
+            inv, _ = pat.inverses(sigma, sl)
+            n = pat.n[sl]
+            a = sigma @ inv
+            d = (pat.ybar[sl] - mu) * pat.mask[sl]
+            m = mu + np.einsum("kij,kj->ki", a, d)
+            t1 += n @ m
+            cond = sigma - a @ sigma
+            t2 += np.einsum("k,kij->ij", n, m[:, :, None] * m[:, None, :]
+                            + a @ pat.s[sl] @ a.transpose(0, 2, 1) + cond)
+        mu_new = t1 / n_tot
+        sigma_new = t2 / n_tot - np.outer(mu_new, mu_new)
         sigma_new = (sigma_new + sigma_new.T) / 2.0
         delta = max(np.abs(mu_new - mu).max(), np.abs(sigma_new - sigma).max())
         mu, sigma = mu_new, sigma_new
         if delta < tol:
             break
     ll = 0.0
-    for pt in patterns:
-        o = pt.obs
-        inv, logdet = _chol_inv(sigma[np.ix_(o, o)])
-        d = pt.ybar - mu[o]
-        ll += -0.5 * pt.n * (len(o) * _LOG2PI + logdet + float(np.sum(pt.s * inv)) + float(d @ inv @ d))
+    for sl in pat.chunks:
+        inv, logdet = pat.inverses(sigma, sl)
+        d = (pat.ybar[sl] - mu) * pat.mask[sl]
+        ll += -0.5 * float(pat.n[sl] @ (pat.nobs[sl] * _LOG2PI + logdet
+                                         + np.einsum("kij,kij->k", inv, pat.s[sl])
+                                         + np.einsum("ki,kij,kj->k", d, inv, d)))
     return sigma, mu, float(ll), it
 
 
@@ -574,6 +648,7 @@ def fisher_scoring(
     *,
     max_iter: int = 500,
     tol: float = 1e-20,
+    info_every: int = 1,
 ) -> OptimResult:
     """Minimise the summed discrepancy by Fisher scoring (Gauss-Newton with the expected
     information) with a backtracking line search.
@@ -582,7 +657,9 @@ def fisher_scoring(
     ``tol * max(1, f)``: the default asks for the optimum to machine precision (score
     tests and modification indices are first-order sensitive to the estimates). Steps
     with a decrement below ``1e-9 f`` are taken whole (no line search: the change in
-    ``f`` is then below its rounding error).
+    ``f`` is then below its rounding error). With ``info_every > 1`` the information is
+    recomputed only every so many iterations after the first three (when it is costly,
+    as with FIML), and once more at the solution.
     """
     theta = theta0.copy()
     ev = evaluate(structure, discrepancies, theta, "fgi")
@@ -592,8 +669,9 @@ def fisher_scoring(
                            "positive definite")
     message = "maximum number of iterations reached"
     converged = False
+    fresh = True
     it = 0
-    for it in range(1, max_iter + 1):  # noqa: B007
+    for it in range(1, max_iter + 1):
         step = _solve(ev.info, ev.grad)
         decrement = float(ev.grad @ step)
         scale = max(1.0, abs(ev.f))
@@ -620,6 +698,15 @@ def fisher_scoring(
                 message = "line search failed"
                 break
         theta = trial
+        if it < 3 or it % info_every == 0:
+            ev = evaluate(structure, discrepancies, theta, "fgi")
+            fresh = True
+        else:
+            info = ev.info
+            ev = evaluate(structure, discrepancies, theta, "fg")
+            ev.info = info
+            fresh = False
+    if not fresh:
         ev = evaluate(structure, discrepancies, theta, "fgi")
     return OptimResult(theta, ev.f, ev.grad, ev.info, it, converged, message)
 

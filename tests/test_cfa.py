@@ -335,12 +335,6 @@ def test_heywood_case_is_reported():
     assert fit.loadings.loc["y1", "F"] > 1
 
 
-def test_wlsmv_not_implemented(hs):
-    with pytest.raises(PsychometricsError) as e:
-        pm.cfa(hs, HS_MODEL, estimator="WLSMV")
-    assert e.value.code == "not-implemented" and "WLSMV" in str(e.value)
-
-
 @pytest.mark.parametrize(
     ("kwargs", "code", "words"),
     [
