@@ -28,6 +28,7 @@ Toit & Spisic (1997) and Asparouhov & Muthén (2010).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -118,7 +119,18 @@ def ordinal_stats(data: pd.DataFrame, max_categories: int = 15) -> OrdinalStats:
     x = as_items(data, func="ordinal_stats", min_rows=3, min_items=2)
     x = x.loc[x.notna().all(axis=1).to_numpy()]
     check_int(max_categories, name="max_categories", minimum=2, func="ordinal_stats")
-    return _ordinal_stats(x, max_categories, "ordinal_stats")
+    with _one_blas_thread():
+        return _ordinal_stats(x, max_categories, "ordinal_stats")
+
+
+def _one_blas_thread():
+    """BLAS on one thread: these matrices are a few hundred wide, and a multi-threaded
+    BLAS is then slower (several times slower on a busy machine)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a scikit-learn dependency, normally present
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 
 def _ordinal_stats(x: pd.DataFrame, max_categories: int, func: str) -> OrdinalStats:
@@ -439,8 +451,9 @@ def fit_wlsmv(
     check_int(max_categories, name="max_categories", minimum=2, func="fit_wlsmv")
     x = as_items(data[items], func="fit_wlsmv", min_rows=3, min_items=2)
     x = x.loc[x.notna().all(axis=1).to_numpy()]
-    st = _ordinal_stats(x, max_categories, "fit_wlsmv")
-    return _fit(st, factors, items, pattern, bool(std_lv))
+    with _one_blas_thread():
+        st = _ordinal_stats(x, max_categories, "fit_wlsmv")
+        return _fit(st, factors, items, pattern, bool(std_lv))
 
 
 def _check_model(data, model, func):
