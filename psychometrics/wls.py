@@ -545,6 +545,13 @@ def _fit(st: OrdinalStats, factors: list[str], items: list[str], pattern: np.nda
         lam, phi = unpack(theta)
         return -sw[:, None] * _jacobian(lam, phi, li, lf, fi, fj, iu, ju)
 
+    if len(iu) < q:
+        raise PsychometricsError(
+            "not-identified",
+            f"The model given to fit_wlsmv has more free parameters in its correlation "
+            f"structure ({q}) than polychoric correlations ({len(iu)}): it is not identified "
+            f"(df = {len(iu) - q}).",
+        )
     start = _start(st.rho.to_numpy(), pattern, li, lf, len(fi))
     sol = optimize.least_squares(
         residual, start, jac=jac, method="lm", xtol=1e-14, ftol=1e-14, gtol=1e-14,
@@ -584,7 +591,9 @@ def _fit(st: OrdinalStats, factors: list[str], items: list[str], pattern: np.nda
     # tests: U restricted to the correlations (the thresholds are saturated)
     wd = w[:, None] * delta
     info = delta.T @ wd
-    info_inv = np.linalg.inv(info)
+    ev = np.linalg.eigvalsh(info)
+    singular = ev[0] <= 1e-10 * max(ev[-1], 1e-300)
+    info_inv = np.linalg.pinv(info) if singular else np.linalg.inv(info)
     u = np.diag(w) - wd @ info_inv @ wd.T
     ug = u @ g_rr
     tr1, tr2 = float(np.trace(ug)), float(np.sum(ug * ug.T))
@@ -671,6 +680,10 @@ def _fit(st: OrdinalStats, factors: list[str], items: list[str], pattern: np.nda
     for i in np.flatnonzero(res_var < 0):
         warnings.append(("heywood", f"negative residual variance of the latent response of "
                          f"item {items[i]!r} ({res_var[i]:.4g}): a Heywood case.", items[i]))
+    if singular:
+        warnings.append(("not-identified", "the information matrix is singular: the model "
+                         "may not be identified (standard errors and the scaled test are not "
+                         "trustworthy).", None))
     if np.linalg.eigvalsh(phi)[0] <= 0:
         warnings.append(("non-positive-definite-phi", "the factor correlation matrix is not "
                          "positive definite (a factor correlation at or beyond 1).", None))

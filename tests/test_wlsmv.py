@@ -383,3 +383,22 @@ def test_perfectly_associated_binary_items_are_refused():
     with pytest.raises(PsychometricsError) as e:
         ordinal_stats(x)
     assert e.value.code == "degenerate-table" and "'a'" in str(e.value)
+
+
+def test_model_with_more_parameters_than_correlations_is_refused():
+    x = pd.DataFrame({"a": [1, 2, 3, 1, 2, 3] * 5, "b": [1, 2, 2, 1, 3, 3] * 5,
+                      "c": [2, 1, 3, 3, 2, 1] * 5})
+    with pytest.raises(PsychometricsError) as e:
+        fit_wlsmv(x, {"F": ["a", "b", "c"], "G": ["b", "c"]})
+    assert e.value.code == "not-identified" and "df = -3" in str(e.value)
+
+
+def test_empirically_underidentified_model_is_flagged():
+    # two 2-item factors that do not correlate: each factor's two loadings are not separable
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((500, 4))
+    z[:, 1] += z[:, 0]
+    z[:, 3] += z[:, 2]
+    x = pd.DataFrame(np.digitize(z, [-1, 0, 1]), columns=list("abcd"))
+    res = fit_wlsmv(x, {"F": ["a", "b"], "G": ["c", "d"]})
+    assert "not-identified" in [w[0] for w in res.warnings]
