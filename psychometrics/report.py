@@ -783,7 +783,7 @@ def _invariance(frame: pd.DataFrame, model: dict, g: str, notes: _Notes) -> dict
     minimum = int(MIN_GROUP_SIZE.value)
     kept = [lvl for lvl in pd.unique(col.dropna()) if sizes[lvl] >= minimum]
     excluded = {str(lvl): int(sizes[lvl]) for lvl in pd.unique(col.dropna()) if sizes[lvl] < minimum}
-    out: dict = {"group": g, "sizes": {str(k): int(v) for k, v in sizes.items()},
+    out: dict = {"group": g, "sizes": {str(k): int(sizes[k]) for k in pd.unique(col.dropna())},
                  "excluded": excluded, "min_group_size": minimum}
     if len(kept) < 2:
         out["skipped"] = "too-few-groups"

@@ -1,0 +1,266 @@
+"""The figures of the validation report, drawn with matplotlib as SVG strings.
+
+Every function takes the ``results`` dict of :func:`psychometrics.report.validate` (so a
+report can be re-drawn from ``results.json``) and returns one ``<svg>`` element to inline
+in the HTML. Figures are drawn on a bare ``Figure`` (no pyplot, no GUI backend: the
+Agg/SVG canvases only) and are deterministic: fixed ``svg.hashsalt`` (one per figure, so
+ids never collide when several SVGs share a page), no date in the metadata, text kept as
+text (``svg.fonttype = "none"``, escaped by matplotlib) in the report's font.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+
+__all__ = ["cfa_loadings", "efa_heatmap", "item_distributions", "scree"]
+
+BLUE = "#2c6fad"
+ORANGE = "#d9822b"
+GREY = "#8a8f98"
+RED = "#b8322a"
+INK = "#1f2328"
+
+_RC = {
+    "svg.fonttype": "none",
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica"],
+    "font.size": 8,
+    "axes.edgecolor": "#6b7078",
+    "axes.labelcolor": INK,
+    "axes.titlesize": 8,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+
+def _figure(width: float, height: float):
+    import matplotlib
+
+    matplotlib.use("Agg")  # never a GUI backend, even if pyplot gets imported later
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _svg(fig, name: str, title: str) -> str:
+    """The figure as one ``<svg>`` element (no XML prolog), deterministic."""
+    import matplotlib
+
+    buf = io.StringIO()
+    with matplotlib.rc_context({**_RC, "svg.hashsalt": f"intangibles-{name}"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    text = buf.getvalue()
+    start = text.index("<svg")
+    svg = text[start:]
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(title)}" class="figure-svg" ', 1)
+    return re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
+
+
+def _attr(text: str) -> str:
+    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
+
+
+def _rc():
+    import matplotlib
+
+    return matplotlib.rc_context(_RC)
+
+
+def _dec(v: float, digits: int, lang: str) -> str:
+    s = f"{v:.{digits}f}"
+    return s.replace(".", ",") if lang == "fr" else s
+
+
+# --------------------------------------------------------------------------- items
+
+
+def item_distributions(results: dict, *, lang: str = "fr", text: dict | None = None,
+                       columns: int = 8) -> str:
+    """Small multiples: the share of each answer for every item (raw answers, as asked).
+
+    Panels whose lowest or highest answer exceeds the floor/ceiling threshold get a
+    coloured frame; the dashed line marks that threshold.
+    """
+    text = text or {}
+    items = results["item_order"]
+    low, high = results["response_range"]["low"], results["response_range"]["high"]
+    cut = results["thresholds"]["floor_ceiling_pct"]["value"]
+    values = [v for v in np.arange(low, high + 1)] if float(low).is_integer() and high - low <= 10 else None
+    n = len(items)
+    cols = max(1, min(columns, n))
+    rows = int(np.ceil(n / cols))
+    with _rc():
+        fig = _figure(1.25 * cols, 1.05 * rows + 0.2)
+        axes = fig.subplots(rows, cols, sharey=True, squeeze=False)
+        for k, ax in enumerate(axes.flat):
+            if k >= n:
+                ax.set_visible(False)
+                continue
+            item = items[k]
+            entry = results["items"][item]
+            freq = entry.get("frequencies") or {}
+            total = sum(freq.values()) or 1
+            cats = values if values is not None else sorted(float(c) for c in freq)
+            pct = [100 * freq.get(_key(c), 0) / total for c in cats]
+            x = np.arange(len(cats))
+            colours = [GREY] * len(cats)
+            if len(cats) >= 2:
+                colours[0], colours[-1] = ORANGE, BLUE
+            ax.bar(x, pct, color=colours, width=0.75)
+            ax.axhline(cut, color=RED, lw=0.6, ls=(0, (3, 2)))
+            ax.set_xticks(x, [_short(c) for c in cats], fontsize=6)
+            ax.tick_params(axis="y", labelsize=6, length=2)
+            ax.tick_params(axis="x", length=0)
+            ax.set_ylim(0, 100)
+            rev = " (R)" if entry.get("reverse") else ""
+            ax.set_title(f"{item}{rev}", fontsize=7, pad=2)
+            flagged = max(entry.get("floor_pct") or 0, entry.get("ceiling_pct") or 0) > cut
+            if flagged:
+                for side in ("left", "bottom"):
+                    ax.spines[side].set_color(RED)
+                ax.set_title(f"{item}{rev}", fontsize=7, pad=2, color=RED, fontweight="bold")
+        for r in range(rows):
+            axes[r, 0].set_ylabel("%", fontsize=7)
+        title = text.get("fig_items", "Answers per item")
+    return _svg(fig, "items", title)
+
+
+def _key(c) -> str:
+    c = float(c)
+    return str(int(c)) if c.is_integer() else str(c)
+
+
+def _short(c) -> str:
+    c = float(c)
+    return str(int(c)) if c.is_integer() else f"{c:g}"
+
+
+# --------------------------------------------------------------------------- scree
+
+
+def scree(results: dict, *, lang: str = "fr", text: dict | None = None, most: int = 20) -> str | None:
+    """Scree plot: observed eigenvalues, parallel analysis' simulated 95th percentile and
+    mean, the number of factors parallel analysis retains."""
+    text = text or {}
+    dim = results.get("dimensionality") or {}
+    ev, pa = dim.get("eigenvalues"), dim.get("parallel")
+    if not ev or not pa:
+        return None
+    k = min(len(ev), most)
+    x = np.arange(1, k + 1)
+    with _rc():
+        fig = _figure(6.4, 3.0)
+        ax = fig.subplots()
+        ax.plot(x, ev[:k], marker="o", ms=3.5, color=BLUE, lw=1.4, label=text.get("observed", "observed"))
+        ax.plot(x, pa["threshold"][:k], color=ORANGE, lw=1.2, ls="--",
+                label=text.get("simulated_q", "simulated, 95th percentile"))
+        ax.plot(x, pa["sim_mean"][:k], color=GREY, lw=1.0, ls=":",
+                label=text.get("simulated_mean", "simulated, mean"))
+        m = pa["n_factors"]
+        if 1 <= m <= k:
+            ax.axvline(m + 0.5, color=RED, lw=0.8, ls=(0, (2, 2)))
+            ax.annotate(text.get("pa_retains", "parallel analysis: {n}").format(n=m),
+                        xy=(m + 0.5, max(ev[:k]) * 0.92), xytext=(6, 0),
+                        textcoords="offset points", color=RED, fontsize=7.5)
+        ax.axhline(1.0, color="#c9ccd1", lw=0.6)
+        ax.set_xticks(x)
+        ax.set_xlabel(text.get("factor_number", "factor / component"))
+        ax.set_ylabel(text.get("eigenvalue", "eigenvalue"))
+        ax.legend(frameon=False, fontsize=7.5, loc="upper right")
+        title = text.get("fig_scree", "Scree plot and parallel analysis")
+    return _svg(fig, "scree", title)
+
+
+# --------------------------------------------------------------------------- EFA
+
+
+def efa_heatmap(results: dict, *, lang: str = "fr", text: dict | None = None) -> str | None:
+    """Heat map of the EFA pattern loadings, items grouped by the scale of the model,
+    factors in the order of the scales they match; values of .20 and more printed."""
+    text = text or {}
+    efa = results.get("efa")
+    if not efa:
+        return None
+    model = results.get("model") or {}
+    match = efa.get("factor_scales") or {}
+    factors = list(efa["factors"])
+    scale_pos = {s: j for j, s in enumerate(model)}
+    factors.sort(key=lambda f: scale_pos.get(match.get(f), len(scale_pos)))
+    items = [i for v in model.values() for i in v if i in efa["loadings"]]
+    items += [i for i in efa["loadings"] if i not in items]
+    mat = np.array([[efa["loadings"][i][f] or 0.0 for f in factors] for i in items])
+    p, k = mat.shape
+    with _rc():
+        fig = _figure(min(1.6 + 0.62 * k, 7.4), 0.9 + 0.17 * p)
+        ax = fig.subplots()
+        im = ax.imshow(mat, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
+        for (r, c), v in np.ndenumerate(mat):
+            if abs(v) >= 0.2:
+                ax.text(c, r, _dec(v, 2, lang).replace("0,", ",").replace("0.", "."),
+                        ha="center", va="center", fontsize=6,
+                        color="white" if abs(v) >= 0.55 else INK)
+        ax.set_yticks(np.arange(p), items, fontsize=6.5)
+        labels = [f"{f}\n{match[f]}" if f in match else f for f in factors]
+        ax.set_xticks(np.arange(k), labels, fontsize=6.5, rotation=35, ha="right", rotation_mode="anchor")
+        ax.xaxis.tick_top()
+        ax.tick_params(length=0)
+        for side in ax.spines.values():
+            side.set_visible(False)
+        row = 0
+        for v in list(model.values())[:-1]:
+            row += sum(1 for i in v if i in efa["loadings"])
+            ax.axhline(row - 0.5, color=INK, lw=0.6)
+        fig.colorbar(im, ax=ax, shrink=0.35, aspect=15, pad=0.02).ax.tick_params(labelsize=6)
+        title = text.get("fig_efa", "EFA loadings")
+    return _svg(fig, "efa", title)
+
+
+# --------------------------------------------------------------------------- CFA
+
+
+def cfa_loadings(results: dict, *, lang: str = "fr", text: dict | None = None) -> str | None:
+    """Horizontal bars of the standardized CFA loadings, grouped by factor; bars below
+    the loading threshold in orange, the threshold as a dashed line."""
+    text = text or {}
+    cfa = results.get("cfa")
+    if not cfa:
+        return None
+    cut = results["thresholds"]["loading"]["value"]
+    rows = []
+    for f, items in (results.get("model") or {}).items():
+        for i in items:
+            v = (cfa["loadings"].get(i) or {}).get(f)
+            if v is not None:
+                rows.append((f, i, v))
+    if not rows:
+        return None
+    n = len(rows)
+    with _rc():
+        fig = _figure(6.4, 0.6 + 0.16 * n)
+        ax = fig.subplots()
+        y = np.arange(n)[::-1]
+        vals = np.array([r[2] for r in rows])
+        ax.barh(y, vals, color=[BLUE if abs(v) >= cut else ORANGE for v in vals], height=0.7)
+        ax.axvline(cut, color=RED, lw=0.8, ls=(0, (3, 2)))
+        ax.set_yticks(y, [r[1] for r in rows], fontsize=6.5)
+        ax.set_xlim(min(0.0, float(vals.min()) - 0.05), 1.0)
+        ax.tick_params(axis="y", length=0)
+        start = 0
+        prev = rows[0][0]
+        for j, (f, _i, _v) in enumerate([*rows, (None, None, None)]):
+            if f != prev:
+                mid = (y[start] + y[j - 1]) / 2
+                ax.text(1.0, mid, f" {prev}", va="center", ha="left", fontsize=6.5, color=INK,
+                        transform=ax.get_yaxis_transform(), clip_on=False)
+                if f is not None:
+                    ax.axhline(y[j] + 0.5, color="#c9ccd1", lw=0.6)
+                start, prev = j, f
+        ax.set_xlabel(text.get("std_loading", "standardized loading"))
+        title = text.get("fig_cfa", "CFA standardized loadings")
+    return _svg(fig, "cfa", title)
