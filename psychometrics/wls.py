@@ -36,8 +36,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+# private module paths (not .correlation or .cfa): pm.correlation and pm.cfa stay functions
 from psychometrics._checks import as_items, check_columns, check_int
-from psychometrics.correlation import bvn_cdf, bvn_pdf
+from psychometrics._correlation import bvn_cdf, bvn_pdf
 from psychometrics.errors import PsychometricsError
 
 __all__ = ["WLSMV", "OrdinalStats", "fit_wlsmv", "ordinal_stats"]

@@ -402,3 +402,20 @@ def test_empirically_underidentified_model_is_flagged():
     x = pd.DataFrame(np.digitize(z, [-1, 0, 1]), columns=list("abcd"))
     res = fit_wlsmv(x, {"F": ["a", "b"], "G": ["c", "d"]})
     assert "not-identified" in [w[0] for w in res.warnings]
+
+
+def test_public_functions_are_not_shadowed_by_submodules(consortium):
+    # importing psychometrics.cfa or psychometrics.correlation would rebind pm.cfa /
+    # pm.correlation to the module; wls imports the private _cfa / _correlation
+    import subprocess
+    import sys
+
+    code = (
+        "import psychometrics as pm, psychometrics.wls, inspect, pandas as pd\n"
+        "x = pd.DataFrame({'a': [1, 2, 3, 1, 2, 3, 2] * 9, 'b': [1, 2, 2, 1, 3, 3, 1] * 9,"
+        " 'c': [2, 1, 3, 3, 2, 1, 1] * 9, 'd': [1, 1, 2, 3, 3, 2, 2] * 9})\n"
+        "psychometrics.wls.wlsmv_cfa(x, {'F': ['a', 'b', 'c', 'd']})\n"
+        "print(inspect.isfunction(pm.cfa), inspect.isfunction(pm.correlation))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True"]
