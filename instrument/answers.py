@@ -23,14 +23,21 @@ __all__ = ["AnswerCoder", "Coded", "normalize_label"]
 _SPACES = re.compile(r"\s+")
 _CODE_LABEL = re.compile(r"^([+-]?\d+(?:[.,]\d+)?)\s*(?:[-–—:.)=]\s*)?(.*)$")
 _NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
-_MULTI = re.compile(r"^\d+(?:[.,]0+)?(?:\s*(?:,|;|/|&|\+|\bet\b|\band\b|\bou\b|\bor\b|-|–)\s*\d+(?:[.,]0+)?)+$")
+_MULTI = re.compile(
+    r"^\d+(?:[.,]0+)?(?:(?:\s*(?:,|;|/|&|\+|\bet\b|\band\b|\bou\b|\bor\b|-|–)\s*|\s+)\d+(?:[.,]0+)?)+$"
+)
+
+
+#: typographic apostrophes -> "'" (before NFKD, which splits "´" into a space and an accent)
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'", "′": "'"})
 
 
 def normalize_label(text: str) -> str:
     """Case-, accent-, apostrophe- and space-insensitive form of a label."""
-    text = unicodedata.normalize("NFKD", str(text))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.replace("’", "'").replace("‘", "'").replace("`", "'").replace("´", "'")
+    text = str(text).translate(_APOSTROPHES)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return _SPACES.sub(" ", text).strip().casefold()
 
 
@@ -68,6 +75,14 @@ class AnswerCoder:
         self._range = f"{min(self.codes)}-{max(self.codes)}" + (
             f" (or {', '.join(map(str, self.missing_codes))})" if self.missing_codes else ""
         )
+        # fast paths for what nearly every cell holds: a code as a number, or a label exactly
+        # as the drop-down wrote it (same outcome as the full rules below, without their cost)
+        self._numbers = {c: Coded(code=c) for c in self.allowed}
+        self._exact = {str(c): Coded(code=c) for c in self.allowed}
+        for code, texts in (labels or {}).items():
+            for text in texts:
+                if text and text == text.strip():
+                    self._exact[text] = Coded(code=int(code))
 
     def _number(self, value: float, shown) -> Coded:
         if math.isnan(value) or math.isinf(value):
@@ -81,12 +96,28 @@ class AnswerCoder:
 
     def code(self, value) -> Coded:
         """Code one cell value as read from a workbook or CSV (None or "" = blank)."""
+        kind = type(value)
+        if kind is float or kind is int:
+            hit = self._numbers.get(value)
+            if hit is not None:
+                return hit
+        elif kind is str:
+            hit = self._exact.get(value)
+            if hit is not None:
+                return hit
+        return self._code(value)
+
+    def _code(self, value) -> Coded:
         if value is None:
             return BLANK
         if isinstance(value, bool):
             return Coded(problem="boolean-in-answer", message=f"{value!r} (TRUE/FALSE) is not an answer; expected {self._range}")
-        if isinstance(value, int | float):
-            return self._number(float(value), value)
+        if isinstance(value, int):  # exact, even beyond the range of a float
+            if value in self.allowed:
+                return Coded(code=value)
+            return Coded(problem="out-of-range", message=f"{value!r} is outside the answer codes {self._range}")
+        if isinstance(value, float):  # numbers read from a workbook are floats: 7.0 is shown as 7
+            return self._number(value, int(value) if value.is_integer() else value)
         if isinstance(value, _dt.date | _dt.datetime | _dt.time | _dt.timedelta):
             return Coded(problem="date-in-answer", message=f"a date or time ({value}) is not an answer; expected {self._range}")
         text = _SPACES.sub(" ", str(value).replace("\u00a0", " ")).strip()
