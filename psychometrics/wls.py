@@ -448,13 +448,17 @@ def fit_wlsmv(
     >>> #                       data = df, ordered = TRUE, estimator = "WLSMV")
     >>> #    fitMeasures(fit); standardizedSolution(fit)
     """
-    factors, items, pattern = _check_model(data, model, "fit_wlsmv")
-    check_int(max_categories, name="max_categories", minimum=2, func="fit_wlsmv")
-    x = as_items(data[items], func="fit_wlsmv", min_rows=3, min_items=2)
+    return _fit_wlsmv(data, model, std_lv, max_categories, "fit_wlsmv")
+
+
+def _fit_wlsmv(data, model, std_lv: bool, max_categories: int, func: str) -> WLSMV:
+    factors, items, pattern = _check_model(data, model, func)
+    check_int(max_categories, name="max_categories", minimum=2, func=func)
+    x = as_items(data[items], func=func, min_rows=3, min_items=2)
     x = x.loc[x.notna().all(axis=1).to_numpy()]
     with _one_blas_thread():
-        st = _ordinal_stats(x, max_categories, "fit_wlsmv")
-        return _fit(st, factors, items, pattern, bool(std_lv))
+        st = _ordinal_stats(x, max_categories, func)
+        return _fit(st, factors, items, pattern, bool(std_lv), func)
 
 
 def _check_model(data, model, func):
@@ -513,7 +517,7 @@ def _jacobian(lam, phi, li, lf, fi, fj, iu, ju) -> np.ndarray:
 
 
 def _fit(st: OrdinalStats, factors: list[str], items: list[str], pattern: np.ndarray,
-         std_lv: bool) -> WLSMV:
+         std_lv: bool, func: str = "fit_wlsmv") -> WLSMV:
     p, m = pattern.shape
     n = st.n
     iu, ju = np.triu_indices(p, 1)
@@ -549,7 +553,7 @@ def _fit(st: OrdinalStats, factors: list[str], items: list[str], pattern: np.nda
     if len(iu) < q:
         raise PsychometricsError(
             "not-identified",
-            f"The model given to fit_wlsmv has more free parameters in its correlation "
+            f"The model given to {func} has more free parameters in its correlation "
             f"structure ({q}) than polychoric correlations ({len(iu)}): it is not identified "
             f"(df = {len(iu) - q}).",
         )
@@ -835,7 +839,7 @@ def wlsmv_cfa(
             f"The 'missing' parameter of {func} must be 'listwise' with estimator='WLSMV' "
             f"(lavaan's default for ordinal data); got {missing!r}.",
         )
-    res = fit_wlsmv(data, factors, std_lv=std_lv)
+    res = _fit_wlsmv(data, factors, bool(std_lv), 15, func)
     names = list(res.loadings.columns)
     items = list(res.loadings.index)
     lam = res.loadings.to_numpy()

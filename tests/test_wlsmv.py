@@ -419,3 +419,15 @@ def test_public_functions_are_not_shadowed_by_submodules(consortium):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "True"]
+
+
+def test_pm_cfa_errors_name_cfa_and_continuous_data_is_refused():
+    import psychometrics as pm
+
+    _, _, _, hs = load_reference("hs1939")
+    with pytest.raises(PsychometricsError) as e:
+        pm.cfa(hs, {"visual": ["x1", "x2", "x3"]}, estimator="WLSMV")
+    assert e.value.code == "too-many-categories" and "of cfa" in str(e.value)
+    with pytest.raises(PsychometricsError) as e:
+        pm.cfa(hs, {"visual": ["x1", "x2", "x3"]}, estimator="WLSMV", missing="ml")
+    assert e.value.code == "invalid-option"
