@@ -33,6 +33,7 @@ import re
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
@@ -108,6 +109,11 @@ class Expected:
     def coder(self) -> AnswerCoder:
         return AnswerCoder(self.codes, self.missing_codes, self.labels)
 
+    @cached_property
+    def _coders(self) -> tuple[AnswerCoder, dict]:
+        """The item coder and the context coders, built once per process (not per file)."""
+        return self.coder(), {}
+
 
 # ----------------------------------------------------------------------------- results
 @dataclass
@@ -172,6 +178,7 @@ class Returns:
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _FORMULA_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3}[0-9]{1,7})\"[^>]*?(?<!/)>(?:(?!</(?:\w+:)?c>).)*?<(?:\w+:)?f[\s>/]", re.S)
+_ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _ENTITY = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
 
 
@@ -182,6 +189,7 @@ def _col_index(letters: str) -> int:
     return n - 1
 
 
+@lru_cache(maxsize=4096)
 def _split_cell(address: str) -> tuple[int, int]:
     m = re.fullmatch(r"\$?([A-Z]{1,3})\$?([0-9]{1,7})", address.strip().upper())
     if not m:
@@ -189,6 +197,7 @@ def _split_cell(address: str) -> tuple[int, int]:
     return int(m.group(2)) - 1, _col_index(m.group(1))
 
 
+@lru_cache(maxsize=65536)
 def _cell_name(row: int, col: int) -> str:
     letters, col = "", col + 1
     while col:
@@ -265,7 +274,7 @@ class _Archive:
 
     def formula_cells(self, part: str) -> set[str]:
         data = self.read(part)
-        if b"<f" not in data and b":f" not in data:
+        if not _ANY_FORMULA.search(data):  # a quick scan; "<formula1>" of validations is not one
             return set()
         return {m.group(1).decode() for m in _FORMULA_CELL.finditer(data)}
 
@@ -346,6 +355,16 @@ def _row_from_cells(result, expected, coder, get, where, respondent, meta, ctx_c
     answered = 0
     for qid in expected.context:
         value, place = get(qid)
+        if place.pop("formula", False):  # a context answer is never computed either
+            result.problems.append(Problem("formula-in-answer", "a formula in an answer cell is never evaluated; type the answer",
+                                           file=result.file, item=qid, **place))
+            row[qid] = None
+            continue
+        if place.pop("merged", False):
+            result.problems.append(Problem("merged-cell", "the answer cell was merged with others; answer refused",
+                                           file=result.file, item=qid, **place))
+            row[qid] = None
+            continue
         coded, code, message = _code_context(qid, value, expected, ctx_cache)
         if code:
             result.problems.append(Problem(code, message, file=result.file, item=qid, **place))
@@ -388,12 +407,27 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
     if sheet_name not in sheets:
         raise _Refused("missing-sheet", f"the answer sheet {sheet_name!r} is missing (renamed or deleted)")
     formulas = archive.formula_cells(sheets[sheet_name][0])
-    sheet = book.get_sheet_by_name(sheet_name)
-    grid = sheet.to_python(skip_empty_area=False)
-    merged = sheet.merged_cell_ranges or []
+    try:
+        sheet = book.get_sheet_by_name(sheet_name)
+        grid = sheet.to_python(skip_empty_area=False)
+        merged = sheet.merged_cell_ranges or []
+    except Exception as exc:
+        raise _Refused("corrupt-file", f"the sheet {sheet_name!r} cannot be read: {exc}", sheet=sheet_name) from None
     if archive.external_links:
         result.problems.append(Problem("external-link", "the workbook links to other files; links are never followed",
                                        file=result.file, severity="warning"))
+    # merged ranges of more than one cell, indexed by row (ranges over many rows are kept aside)
+    spans: dict[int, list[tuple[int, int]]] = {}
+    tall: list[tuple[int, int, int, int]] = []
+    for (r0, c0), (r1, c1) in merged:
+        if (r0, c0) == (r1, c1):
+            continue
+        if r1 - r0 < 64 and len(spans) < 100_000:
+            for rr in range(r0, r1 + 1):
+                spans.setdefault(rr, []).append((c0, c1))
+        else:
+            tall.append((r0, c0, r1, c1))
+    merged = bool(spans or tall)
 
     def value_at(r: int, c: int):
         if r < len(grid) and c < len(grid[r]):
@@ -402,24 +436,31 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
         return None
 
     def in_merged(r: int, c: int) -> bool:
-        return any(r0 <= r <= r1 and c0 <= c <= c1 and (r0, c0) != (r1, c1) for (r0, c0), (r1, c1) in merged)
+        return any(c0 <= c <= c1 for c0, c1 in spans.get(r, ())) or any(
+            r0 <= r <= r1 and c0 <= c <= c1 for r0, c0, r1, c1 in tall
+        )
 
-    coder, ctx_cache = expected.coder(), {}
+    coder, ctx_cache = expected._coders
     layout = meta.get("layout")
     if layout == "respondent":
-        cells = {k[5:]: v for k, v in meta.items() if k.startswith("cell:")}
-        missing = [i for i in (*expected.context, *expected.items) if i not in cells]
+        missing = [i for i in (*expected.context, *expected.items) if f"cell:{i}" not in meta]
         if missing:
             raise _Refused("missing-metadata", f"_meta lacks the cells of {', '.join(missing[:5])}", sheet="_meta")
-        answer_cols = set()
+        cells: dict[str, tuple[int, int, str]] = {}  # id -> (row, col, A1 name)
+        for qid in (*expected.context, *expected.items):
+            try:
+                r, c = _split_cell(meta[f"cell:{qid}"])
+            except ValueError:
+                raise _Refused("missing-metadata", f"_meta gives {meta[f'cell:{qid}']!r} as the cell of {qid}, "
+                               "not a cell address", sheet="_meta") from None
+            cells[qid] = (r, c, _cell_name(r, c))
 
         def get(qid):
-            r, c = _split_cell(cells[qid])
-            answer_cols.add(c)
-            place = {"sheet": sheet_name, "cell": _cell_name(r, c)}
-            if place["cell"] in formulas:
+            r, c, name = cells[qid]
+            place = {"sheet": sheet_name, "cell": name}
+            if name in formulas:
                 place["formula"] = True
-            if in_merged(r, c):
+            if merged and in_merged(r, c):
                 place["merged"] = True
             return value_at(r, c), place
 
@@ -427,22 +468,29 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
         row = _row_from_cells(result, expected, coder, get, f"{sheet_name}", respondent, meta, ctx_cache)
         # answers typed beside their cell (e.g. in the next column) are reported, not guessed
         for item in expected.items:
-            r, c = _split_cell(cells[item])
-            if value_at(r, c) is not None:
+            r, c, name = cells[item]
+            if value_at(r, c) is not None or name in formulas:
                 continue
             for cc in range(c + 1, len(grid[r]) if r < len(grid) else 0):
                 v = value_at(r, cc)
                 if v is not None and v != item and coder.code(v).code is not None:
                     result.problems.append(Problem(
                         "answer-outside-cell", f"{v!r} was typed in {_cell_name(r, cc)}, not in the answer cell "
-                        f"{_cell_name(r, c)}; it was not used", file=result.file, sheet=sheet_name,
+                        f"{name}; it was not used", file=result.file, sheet=sheet_name,
                         cell=_cell_name(r, cc), item=item))
                     break
         if row is not None:
             result.rows.append(row)
     elif layout == "grid":
-        header = int(meta.get("header_row", "1")) - 1
-        first = int(meta.get("first_data_row", str(header + 2))) - 1
+        try:
+            header = int(meta.get("header_row", "1")) - 1
+            first = int(meta.get("first_data_row", str(header + 2))) - 1
+        except ValueError:
+            raise _Refused("missing-metadata", "_meta gives a header_row or first_data_row that is not a row number",
+                           sheet="_meta") from None
+        if not (0 <= header < first):
+            raise _Refused("missing-metadata", f"_meta gives header row {header + 1} and first data row {first + 1}",
+                           sheet="_meta")
         head = [str(v).strip() if v is not None else "" for v in (grid[header] if header < len(grid) else [])]
         cols = {name: j for j, name in enumerate(head) if name}
         missing = [i for i in ("respondent", *expected.items) if i not in cols]
@@ -460,19 +508,19 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
                 place = {"sheet": sheet_name, "cell": _cell_name(r, c)}
                 if place["cell"] in formulas:
                     place["formula"] = True
-                if in_merged(r, c):
+                if merged and in_merged(r, c):
                     place["merged"] = True
                 return value_at(r, c), place
 
             code = value_at(r, cols["respondent"])
             code = "" if code is None else (str(int(code)) if isinstance(code, float) and code.is_integer() else str(code).strip())
-            if not code:
-                code = f"{Path(result.file).stem}-row{r + 1}"
-                result.problems.append(Problem("missing-respondent-code", f"row {r + 1} has answers but no respondent "
-                                               f"code; named {code}", file=result.file, sheet=sheet_name,
-                                               cell=_cell_name(r, cols["respondent"]), severity="warning"))
-            row = _row_from_cells(result, expected, coder, get, f"{sheet_name}!{r + 1}", code, meta, ctx_cache)
+            named = code or f"{Path(result.file).stem}-row{r + 1}"
+            row = _row_from_cells(result, expected, coder, get, f"{sheet_name}!{r + 1}", named, meta, ctx_cache)
             if row is not None:
+                if not code:
+                    result.problems.append(Problem("missing-respondent-code", f"row {r + 1} has answers but no "
+                                                   f"respondent code; named {named}", file=result.file, sheet=sheet_name,
+                                                   cell=_cell_name(r, cols["respondent"]), severity="warning"))
                 result.rows.append(row)
     else:
         raise _Refused("not-our-workbook", f"unknown workbook layout {layout!r} in _meta", sheet="_meta")
@@ -504,7 +552,7 @@ def _read_csv(result: FileResult, data: bytes, expected: Expected) -> None:
         raise _Refused("missing-column", f"the CSV lacks the column(s) {', '.join(missing[:5])}", cell="row 1")
     result.problems.append(Problem("no-metadata", "a CSV carries no form fingerprint: matched by its columns only",
                                    file=result.file, severity="warning"))
-    coder, ctx_cache = expected.coder(), {}
+    coder, ctx_cache = expected._coders
     meta = {"language": "", "order_version": ""}
     for r, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
@@ -549,6 +597,8 @@ def read_file(path: str | os.PathLike, expected: Expected, name: str | None = No
         return result.reject(refused.code, refused.message, **refused.where)
     except OSError as exc:
         return result.reject("unreadable-file", f"cannot read the file: {exc.strerror or exc}")
+    except Exception as exc:  # a damaged file must never stop the batch: it is rejected, with the reason
+        return result.reject("unreadable-file", f"the file could not be read ({type(exc).__name__}: {exc})")
     if not result.rows:
         return result.reject("empty-response", "no answer in this file")
     if any(p.severity == "error" for p in result.problems):
@@ -621,10 +671,13 @@ def _assemble(results: list[FileResult], expected: Expected) -> Returns:
             problems.append(Problem("duplicate-respondent", f"respondent {code!r} appears {len(group)} times "
                                     f"(in {', '.join(files)}); all rows kept", file=f, severity="warning"))
     counts = responses.groupby("source_file").size()
+    per_file: dict[str, int] = {}
+    for p in problems:  # the file's own problems and the duplicates found across files
+        per_file[p.file] = per_file.get(p.file, 0) + 1
     files = pd.DataFrame(
         [{"file": r.file, "status": r.status, "code": r.code, "message": r.message,
           "respondents": int(counts.get(r.file, 0)),
-          "problems": sum(p.file == r.file for p in r.problems)} for r in results],
+          "problems": per_file.get(r.file, 0)} for r in results],
         columns=["file", "status", "code", "message", "respondents", "problems"],
     )
     return Returns(responses=responses, files=files, problems=tuple(problems))
