@@ -84,49 +84,66 @@ def item_distributions(results: dict, *, lang: str = "fr", text: dict | None = N
                        columns: int = 8) -> str:
     """Small multiples: the share of each answer for every item (raw answers, as asked).
 
-    Panels whose lowest or highest answer exceeds the floor/ceiling threshold get a
-    coloured frame; the dashed line marks that threshold.
+    One panel per item (bars from 0 to 100%), drawn on a single Axes so that the SVG stays
+    small even for a hundred items. Panels whose lowest or highest answer exceeds the
+    floor/ceiling threshold get a red title and frame; the dashed line marks that threshold.
     """
+    from matplotlib.collections import LineCollection
+    from matplotlib.patches import Rectangle
+
     text = text or {}
     items = results["item_order"]
     low, high = results["response_range"]["low"], results["response_range"]["high"]
     cut = results["thresholds"]["floor_ceiling_pct"]["value"]
-    values = [v for v in np.arange(low, high + 1)] if float(low).is_integer() and high - low <= 10 else None
+    if float(low).is_integer() and float(high).is_integer() and high - low <= 10:
+        cats = list(np.arange(low, high + 1))
+    else:
+        cats = sorted({float(c) for i in items for c in (results["items"][i].get("frequencies") or {})})
+    m = len(cats)
     n = len(items)
     cols = max(1, min(columns, n))
     rows = int(np.ceil(n / cols))
+    pw, ph = m + 1.2, 1.55  # panel width (bar units) and height (1 = 100%)
+    xs, ys, hs, colours, frames, dashes, bad_frames = [], [], [], [], [], [], []
     with _rc():
-        fig = _figure(1.25 * cols, 1.05 * rows + 0.2)
-        axes = fig.subplots(rows, cols, sharey=True, squeeze=False)
-        for k, ax in enumerate(axes.flat):
-            if k >= n:
-                ax.set_visible(False)
-                continue
-            item = items[k]
+        fig = _figure(1.25 * cols, 0.95 * rows + 0.15)
+        fig.set_layout_engine(None)
+        ax = fig.add_axes((0.01, 0.01, 0.98, 0.98))
+        for k, item in enumerate(items):
+            r, c = divmod(k, cols)
+            x0, y0 = c * pw, (rows - 1 - r) * ph
             entry = results["items"][item]
             freq = entry.get("frequencies") or {}
             total = sum(freq.values()) or 1
-            cats = values if values is not None else sorted(float(c) for c in freq)
-            pct = [100 * freq.get(_key(c), 0) / total for c in cats]
-            x = np.arange(len(cats))
-            colours = [GREY] * len(cats)
-            if len(cats) >= 2:
-                colours[0], colours[-1] = ORANGE, BLUE
-            ax.bar(x, pct, color=colours, width=0.75)
-            ax.axhline(cut, color=RED, lw=0.6, ls=(0, (3, 2)))
-            ax.set_xticks(x, [_short(c) for c in cats], fontsize=6)
-            ax.tick_params(axis="y", labelsize=6, length=2)
-            ax.tick_params(axis="x", length=0)
-            ax.set_ylim(0, 100)
-            rev = " (R)" if entry.get("reverse") else ""
-            ax.set_title(f"{item}{rev}", fontsize=7, pad=2)
+            for j, cat in enumerate(cats):
+                xs.append(x0 + j + 0.6)
+                ys.append(y0)
+                hs.append(freq.get(_key(cat), 0) / total)
+                colours.append(ORANGE if j == 0 else BLUE if j == m - 1 else GREY)
             flagged = max(entry.get("floor_pct") or 0, entry.get("ceiling_pct") or 0) > cut
-            if flagged:
-                for side in ("left", "bottom"):
-                    ax.spines[side].set_color(RED)
-                ax.set_title(f"{item}{rev}", fontsize=7, pad=2, color=RED, fontweight="bold")
-        for r in range(rows):
-            axes[r, 0].set_ylabel("%", fontsize=7)
+            frame = [(x0 + 0.1, y0 + 1.0), (x0 + 0.1, y0), (x0 + m + 0.1, y0)]
+            (bad_frames if flagged else frames).append(frame)
+            dashes.append([(x0 + 0.1, y0 + cut / 100), (x0 + m + 0.1, y0 + cut / 100)])
+            rev = " (R)" if entry.get("reverse") else ""
+            ax.text(x0 + 0.1 + m / 2, y0 + 1.08, f"{item}{rev}", ha="center", va="bottom",
+                    fontsize=7, color=RED if flagged else INK,
+                    fontweight="bold" if flagged else "normal")
+            if r == rows - 1 or k + cols >= n:
+                for j, cat in enumerate(cats):
+                    ax.text(x0 + j + 0.6, y0 - 0.04, _short(cat), ha="center", va="top", fontsize=5.5,
+                            color="#5b6270")
+            if c == 0:
+                for v in (0, 50, 100):
+                    ax.text(x0 + 0.02, y0 + v / 100, f"{v}", ha="right", va="center", fontsize=5.5,
+                            color="#5b6270")
+        ax.bar(xs, hs, bottom=ys, width=0.75, color=colours, linewidth=0)
+        ax.add_collection(LineCollection(frames, colors="#6b7078", linewidths=0.6))
+        ax.add_collection(LineCollection(bad_frames, colors=RED, linewidths=1.0))
+        ax.add_collection(LineCollection(dashes, colors=RED, linewidths=0.6, linestyles=(0, (3, 2))))
+        ax.add_patch(Rectangle((0, 0), 0, 0, visible=False))
+        ax.set_xlim(-0.5, cols * pw)
+        ax.set_ylim(-0.25, rows * ph)
+        ax.set_axis_off()
         title = text.get("fig_items", "Answers per item")
     return _svg(fig, "items", title)
 
@@ -206,9 +223,9 @@ def efa_heatmap(results: dict, *, lang: str = "fr", text: dict | None = None) ->
                         ha="center", va="center", fontsize=6,
                         color="white" if abs(v) >= 0.55 else INK)
         ax.set_yticks(np.arange(p), items, fontsize=6.5)
-        labels = [f"{f}\n{match[f]}" if f in match else f for f in factors]
-        ax.set_xticks(np.arange(k), labels, fontsize=6.5, rotation=35, ha="right", rotation_mode="anchor")
+        labels = [f"{f} {match[f]}" if f in match else f for f in factors]
         ax.xaxis.tick_top()
+        ax.set_xticks(np.arange(k), labels, fontsize=6.5, rotation=40, ha="left", rotation_mode="anchor")
         ax.tick_params(length=0)
         for side in ax.spines.values():
             side.set_visible(False)

@@ -143,7 +143,7 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
         out = []
         for w in fl.get("where") or []:
             if w == "efa":
-                out.append(t["sec_efa"].split(" (")[0] if lang == "fr" else "EFA")
+                out.append("AFE" if lang == "fr" else "EFA")
             elif w.startswith("cfa:"):
                 out.append(("AFC" if lang == "fr" else "CFA") + f" ({w[4:]})")
             elif w == "cfa":
@@ -484,7 +484,7 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
     glance = [
         t["glance_n"].format(n=f.int(n), k=f.int(r["n_items"]), s=f.int(len(r["scales"]))),
         t["glance_ready"].format(ready=n_ready, total=len(r["scales"])),
-        t["glance_items"].format(n=len(item_flags)),
+        t["glance_items"].format(revise=len(revise), review=len(review)),
         t["glance_resp"].format(n=len(by_resp)),
     ]
     if cfa:

@@ -44,6 +44,8 @@ _API = {
     "cfa": "cfa",
     # invariance.py
     "invariance": "invariance",
+    # report.py
+    "validate": "report",
     # errors.py
     "PsychometricsError": "errors",
 }

@@ -109,6 +109,10 @@ ORDINAL_MAX_CATEGORIES = Threshold("categories", 7, "<=", "Rhemtulla, Brosseau-L
 #: distances of rows outside a small estimation sample are inflated far beyond the
 #: chi-square reference (Tabachnick & Fidell 2013, ch. 4, on stable covariance estimates).
 OUTLIER_ROWS_PER_ITEM = Threshold("complete_rows_per_item", 5, ">=", "Tabachnick & Fidell 2013")
+#: The whole model is tested for invariance when every group has at least 5 complete rows
+#: per item (Bentler & Chou 1987's 5 cases per parameter, counted per item here); with fewer,
+#: each scale is tested on its own (one-factor models, far fewer parameters per group).
+INVARIANCE_ROWS_PER_ITEM = Threshold("invariance_rows_per_item", 5, ">=", "Bentler & Chou 1987")
 #: Smallest group kept in an invariance test (the default of psychometrics.invariance).
 MIN_GROUP_SIZE = Threshold("group_size", 30, ">=", "psychometrics.invariance default")
 #: Report tables by group show "< 5" instead of any count or statistic below 5 respondents
@@ -121,7 +125,8 @@ THRESHOLDS: dict[str, Threshold] = {
         ITEM_REST_MIN, ALPHA_IF_DELETED_GAIN, LOADING_MIN, CROSS_LOADING_MIN,
         CROSS_LOADING_GAP, FLOOR_CEILING_MAX, MISSING_MAX, ALPHA_MIN, OMEGA_MIN, CFI_MIN,
         TLI_MIN, RMSEA_MAX, SRMR_MAX, AVE_MIN, HTMT_MAX, KMO_MIN, BARTLETT_P_MAX,
-        ORDINAL_MAX_CATEGORIES, OUTLIER_ROWS_PER_ITEM, MIN_GROUP_SIZE, MIN_CELL,
+        ORDINAL_MAX_CATEGORIES, OUTLIER_ROWS_PER_ITEM, INVARIANCE_ROWS_PER_ITEM, MIN_GROUP_SIZE,
+        MIN_CELL,
     )
 }
 
@@ -798,14 +803,17 @@ def _invariance(frame: pd.DataFrame, model: dict, g: str, notes: _Notes) -> dict
     fits: dict = {}
     flagged: list[str] = []
     score_tests: list[dict] = []
-    if (per_group > len(items)).all() and (per_group >= minimum).all():
+    need = max(minimum, INVARIANCE_ROWS_PER_ITEM.value * len(items), len(items) + 1)
+    out["model_rows_needed"] = int(need)
+    if (per_group >= need).all():
         out["mode"] = "model"
         plan = {"model": model}
     else:
         out["mode"] = "per-scale"
         out["mode_reason"] = (
-            f"Too few complete rows per group for the whole model ({len(items)} items; "
-            f"complete rows: {', '.join(f'{k}={int(v)}' for k, v in per_group.items())}): "
+            f"Too few complete rows per group for the whole model ({len(items)} items need "
+            f"{int(need)} per group; complete rows: "
+            f"{', '.join(f'{k}={int(v)}' for k, v in per_group.items())}): "
             "each scale is tested on its own (one-factor models).")
         plan = {f: {f: v} for f, v in model.items() if len(v) >= 3}
         for f, v in model.items():

@@ -44,6 +44,7 @@ PSYCHOMETRICS_API = [
     "reverse_key",
     "score",
     "scree",
+    "validate",
 ]
 
 INSTRUMENT_API = [
