@@ -380,6 +380,9 @@ REFUSALS = {
     "xml-entities": ("x.xlsx", lambda: rezip(clean(), replace={"xl/workbook.xml": (
         b'<?xml version="1.0"?><!DOCTYPE lol [<!ENTITY lol "lol">]>'
         + zipfile.ZipFile(io.BytesIO(clean())).read("xl/workbook.xml"))})),
+    "xml-entities:late-doctype": ("x.xlsx", lambda: rezip(clean(), replace={"xl/workbook.xml": (
+        b'<?xml version="1.0"?><!--' + b"x" * 5000 + b'--><!DOCTYPE workbook SYSTEM "http://example.com/x.dtd">'
+        + zipfile.ZipFile(io.BytesIO(clean())).read("xl/workbook.xml").split(b"?>", 1)[-1])})),
     "missing-metadata": ("x.xlsx", lambda: (SAMPLES / "member_R131_fr_no-meta.xlsx").read_bytes()),
     "missing-metadata:bad-address": ("x.xlsx", lambda: with_meta("cell:trcpi1", "not a cell")),
     "not-our-workbook": ("x.xlsx", lambda: with_meta("format", "someone-else")),
