@@ -31,15 +31,17 @@ import io
 import os
 import re
 import zipfile
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from instrument.answers import AnswerCoder
 from instrument.model import Form, Problem
+
+if TYPE_CHECKING:  # pandas is imported where it is used: worker processes never need it
+    import pandas as pd
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -162,6 +164,8 @@ class Returns:
 
     def log(self) -> pd.DataFrame:
         """One row per file, then one per problem (file, status, code, sheet, cell, item, message)."""
+        import pandas as pd
+
         rows = [
             {"file": r.file, "status": r.status, "code": r.code, "sheet": "", "cell": "", "item": "",
              "respondents": r.respondents, "message": r.message}
@@ -647,6 +651,26 @@ def _read_many(args):
     return [read_file(p, expected) for p in paths]
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may use (containers, taskset)
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _pool_context():
+    """fork where it is cheap and safe (Linux, Python < 3.12); elsewhere forkserver or spawn:
+    Python 3.12+ warns that forking a multi-threaded process (BLAS, a progress bar) may
+    deadlock. Workers only import this module (pandas is imported lazily), so they start fast."""
+    import multiprocessing as mp
+    import sys
+
+    methods = mp.get_all_start_methods()
+    if sys.platform == "linux" and sys.version_info < (3, 12) and "fork" in methods:
+        return mp.get_context("fork")
+    return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
 def read_returns(inputs, form: Form | Expected, *, jobs: int = 0, progress=None) -> Returns:
     """Read every file in ``inputs`` (files or folders, recursively) returned for ``form``.
 
@@ -656,25 +680,33 @@ def read_returns(inputs, form: Form | Expected, *, jobs: int = 0, progress=None)
     """
     expected = form if isinstance(form, Expected) else Expected.from_form(form)
     paths = _expand(inputs)
-    jobs = jobs or os.cpu_count() or 1
-    results: list[FileResult] = []
+    jobs = jobs or _cores()
     if jobs == 1 or len(paths) < 64:
+        results: list[FileResult] = []
         for i, p in enumerate(paths, 1):
             results.append(read_file(p, expected))
             if progress:
                 progress(i, len(paths))
-    else:
-        size = max(16, min(256, len(paths) // (jobs * 4) or 1))
-        chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for chunk in pool.map(_read_many, [(c, expected) for c in chunks]):
-                results.extend(chunk)
-                if progress:
-                    progress(len(results), len(paths))
-    return _assemble(results, expected)
+        return _assemble(results, expected)
+    # chunks of 8-64 files: a few ms of work each, so the workers stay busy to the end and the
+    # progress moves steadily; the per-chunk cost (pickling ``expected``, its coders) is small
+    size = max(8, min(64, len(paths) // (jobs * 8) or 1))
+    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
+    done: dict[int, list[FileResult]] = {}
+    n_done = 0
+    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=_pool_context()) as pool:
+        futures = {pool.submit(_read_many, (chunk, expected)): k for k, chunk in enumerate(chunks)}
+        for future in as_completed(futures):
+            done[futures[future]] = future.result()
+            n_done += len(done[futures[future]])
+            if progress:
+                progress(n_done, len(paths))
+    return _assemble([r for k in range(len(chunks)) for r in done[k]], expected)
 
 
 def _assemble(results: list[FileResult], expected: Expected) -> Returns:
+    import pandas as pd
+
     problems: list[Problem] = []
     rows: list[dict] = []
     for r in results:

@@ -302,6 +302,18 @@ def test_simulated_batch_round_trips_and_jobs_do_not_change_the_result(form, sim
     assert (got["language"] == truth["lang"]).all()
 
 
+def test_workers_started_without_fork_give_the_same_result(form, simulated, monkeypatch):
+    """Python 3.12+ (and macOS) start workers with forkserver/spawn: they import only what
+    reading needs, and the result is the same."""
+    import multiprocessing as mp
+
+    _, folder = simulated
+    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    monkeypatch.setattr(returns_mod, "_pool_context", lambda: mp.get_context(method))
+    other = read_returns([folder], form, jobs=2)
+    pd.testing.assert_frame_equal(other.responses, read_returns([folder], form, jobs=1).responses)
+
+
 @pytest.mark.parametrize("min_answered", [0.5, 0.75, 1.0])
 def test_min_answered_rule_on_a_simulated_batch(form, simulated, min_answered):
     sample, folder = simulated
