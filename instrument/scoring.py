@@ -101,13 +101,17 @@ def score_command(inputs, *, form, out, log=None, min_answered=0.5, jobs=0, cons
     write_table(table, out, labels=labels, value_labels=values)
     log = Path(log) if log else out.with_name(out.stem + "-log.csv")
     write_table(returns.log(), log)
-    n_err = sum(p.severity == "error" for p in returns.problems)
+    # refused cells of the files kept (a rejected file's reason is counted once, as "rejected")
+    rejected = set(returns.files.loc[returns.files["status"] == "rejected", "file"])
+    n_err = sum(p.severity == "error" and p.file not in rejected for p in returns.problems)
+    n_warn = sum(p.severity == "warning" for p in returns.problems)
     console.print(
         f"{returns.n_files} file(s) in = {returns.n_scored} scored + {returns.n_rejected} rejected; "
-        f"{len(table)} respondent(s); {n_err} cell problem(s)."
+        f"{len(table)} respondent(s); {n_err} cell problem(s); {n_warn} warning(s).",
+        markup=False, highlight=False,
     )
     flagged = int((table.get("careless_flags", pd.Series(dtype=object)).fillna("") != "").sum())
     if flagged:
         console.print(f"{flagged} respondent(s) flagged for careless responding (column careless_flags).")
-    console.print(f"Scores: {out}\nLog: {log}")
+    console.print(f"Scores: {out}\nLog: {log}", markup=False, highlight=False)  # a path may hold [brackets]
     return 0
