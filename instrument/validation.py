@@ -233,7 +233,7 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
             "fc_flag": "floor-ceiling" in codes,
             "rest": f.num(st.get("item_rest_r")), "rest_flag": "low-item-rest-r" in codes,
             "aid": f.num(st.get("alpha_if_deleted")), "aid_flag": "raises-alpha-if-deleted" in codes,
-            "codes": ", ".join(codes),
+            "codes": codes,
         })
     items = {
         "rows": item_rows,

@@ -484,8 +484,16 @@ def _validate(data, keys, *, groups, labels, model, n_boot, n_iter, seed, progre
     # ------------------------------------------------------------------ reliability
     step("reliability")
     results["scales"] = {}
+    done: dict[tuple, str] = {}
     for s, keyed_items in keyed.items():
+        same = done.get(tuple(keyed_items))
+        if same is not None:  # e.g. a construct measured by one facet: same items, same numbers
+            import copy
+
+            results["scales"][s] = copy.deepcopy(results["scales"][same])
+            continue
         results["scales"][s] = _reliability(raw, keyed_items, low, high, ordinal, n_boot, seed, notes, s)
+        done[tuple(keyed_items)] = s
 
     # ------------------------------------------------------------------ model
     if model is None:
@@ -827,21 +835,23 @@ def _invariance(frame: pd.DataFrame, model: dict, g: str, notes: _Notes) -> dict
             fits[name] = {"skipped": e.code, "reason": str(e)}
             notes.add(f"invariance:{g}:{name}", e.code, str(e))
             continue
-        table = inv.table.copy()
+        found, steps = _purify(invariance, sub, m, g, minimum, inv, notes, name)
         fits[name] = {
-            "table": _clean(table),
+            "table": _clean(inv.table),
             "groups": {str(k): int(v) for k, v in inv.group_sizes.items()},
-            "flagged": list(inv.flagged),
+            "flagged": found,
+            "flagged_first_pass": list(inv.flagged),
+            "purification": steps,
             "released": [list(r) for r in inv.released],
         }
-        flagged += [i for i in inv.flagged if i not in flagged]
+        flagged += [i for i in found if i not in flagged]
         it = inv.items
         if not it.empty:
             top = it.sort_values("X2", ascending=False).head(TOP_MISFIT)
             score_tests += [{"scale": name, "item": r["item"], "parameter": r["parameter"],
                              "group": str(r["group"]), "reference_group": str(r["reference_group"]),
                              "X2": _num(r["X2"]), "p": _num(r["p"]), "p_adj": _num(r["p_adj"]),
-                             "flagged": bool(r["flagged"])} for _, r in top.iterrows()]
+                             "flagged": r["item"] in found} for _, r in top.iterrows()]
         out.setdefault("rule", inv.rule)
     out["fits"] = fits
     if out["mode"] == "model" and "model" in fits and "table" in fits["model"]:
@@ -849,6 +859,51 @@ def _invariance(frame: pd.DataFrame, model: dict, g: str, notes: _Notes) -> dict
     out["score_tests"] = sorted(score_tests, key=lambda r: -(r["X2"] or 0))[:TOP_MISFIT]
     out["flagged"] = flagged
     return out
+
+
+def _purify(invariance, data, model, g, minimum, first, notes, name) -> tuple[list[str], list[dict]]:
+    """Items judged non-invariant, by iterative purification of the anchor items.
+
+    Score tests of the scalar model spread the misfit of one biased intercept over the
+    other items of its factor (the latent mean absorbs part of the shift, so every other
+    intercept misfits a little the other way): with a clear bias, items with no bias get
+    significant tests too. So, as in DIF analysis (Candell & Drasgow 1988; the sequential
+    search of Yoon & Millsap 2007): take the item with the largest significant score test,
+    set it aside (drop it from the anchors, i.e. from the model), refit, and repeat until
+    no constraint is significant. Returns the items set aside, in order, and the steps.
+    """
+    current = {f: list(v) for f, v in model.items()}
+    inv = first
+    found: list[str] = []
+    steps: list[dict] = []
+    for _ in range(sum(len(v) for v in model.values())):
+        it = inv.items
+        sig = it[it["flagged"]] if not it.empty else it
+        if sig.empty:
+            break
+        top = sig.sort_values("X2", ascending=False, kind="stable").iloc[0]
+        item = str(top["item"])
+        found.append(item)
+        steps.append({"item": item, "parameter": str(top["parameter"]), "X2": _num(top["X2"]),
+                      "p_adj": _num(top["p_adj"])})
+        nxt = {f: [i for i in v if i != item] for f, v in current.items()}
+        nxt = {f: v for f, v in nxt.items() if v}
+        alone = len(nxt) == 1
+        if any(len(v) < (3 if alone else 2) for v in nxt.values()):
+            others = [str(i) for i in dict.fromkeys(sig["item"]) if str(i) not in found]
+            notes.add(f"invariance:{g}:{name}", "purification-stopped",
+                      f"After setting aside {', '.join(found)}, a factor would be left with too "
+                      "few anchor items to test the others"
+                      + (f" (the last fit also flagged {', '.join(others)}, possibly by "
+                         "contamination)" if others else "") + ".")
+            break
+        current = nxt
+        try:
+            inv = invariance(data, current, g, min_group_size=minimum)
+        except PsychometricsError as e:
+            notes.add(f"invariance:{g}:{name}", e.code, str(e))
+            break
+    return found, steps
 
 
 # --------------------------------------------------------------------------- flags

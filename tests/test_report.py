@@ -60,14 +60,14 @@ def _toy(n=200, seed=0, extra=None):
 @pytest.fixture(scope="module")
 def simulated():
     """The member form, 500 simulated respondents: trigo1 weak (loading .15), lgcri1's
-    intercept shifted by .6 for English respondents, and 4 straightliners written over
+    intercept shifted by .8 for English respondents, and 4 straightliners written over
     4 rows (one constant answer on every item). No missing answers; answer shares
     symmetric with 5% at each end (so no floor/ceiling effect is built in)."""
     from instrument.form import load_form
     from instrument.simulate import Design, simulate
 
     form = load_form(FORM)
-    design = Design(weak_items=("trigo1",), non_invariant=("lgcri1", "lang", "en", 0.6),
+    design = Design(weak_items=("trigo1",), non_invariant=("lgcri1", "lang", "en", 0.8),
                     loading=0.75, within=0.45, between=0.3, shares=(0.05, 0.2, 0.5, 0.2, 0.05),
                     missing=0.0, dont_know=0.0, not_applicable=0.0)
     sample = simulate(form, 500, seed=7, design=design)
@@ -119,6 +119,11 @@ def test_flag_details_name_where_and_threshold(simulated):
     assert by[("lgcri1", "non-invariant")]["where"] == ["lang"]
     inv = v.results["invariance"]["lang"]
     assert inv["flagged"] == ["lgcri1"]
+    # the first fit's score tests also flag lgcro2, an item of the same factor whose
+    # intercept absorbs part of lgcri1's shift; purification sets lgcri1 aside and refits
+    fit = next(iter(inv["fits"].values()))
+    assert set(fit["flagged_first_pass"]) == {"lgcri1", "lgcro2"}
+    assert [s["item"] for s in fit["purification"]] == ["lgcri1"]
 
 
 def test_results_follow_the_contract(simulated):
