@@ -262,16 +262,13 @@ def _as_keys(keys, columns):
 
     load_keys = _api("load_keys")
 
-    if isinstance(keys, Keys):
-        return load_keys(
-            {"scales": {k: list(v) for k, v in keys.scales.items()}, "min": keys.min,
-             "max": keys.max, "groups": list(keys.groups), "id": keys.id},
-            columns=columns,
-        ) if keys.min is not None else load_keys(
-            {"scales": {k: list(v) for k, v in keys.scales.items()},
-             "groups": list(keys.groups), **({"id": keys.id} if keys.id else {})},
-            columns=columns,
-        )
+    if isinstance(keys, Keys):  # re-checked against the data's columns
+        doc = {"scales": {k: list(v) for k, v in keys.scales.items()}, "groups": list(keys.groups)}
+        if keys.min is not None:
+            doc.update(min=keys.min, max=keys.max)
+        if keys.id:
+            doc["id"] = keys.id
+        return load_keys(doc, columns=columns)
     if isinstance(keys, Mapping) and "scales" not in keys:
         keys = {"scales": dict(keys)}
     return load_keys(keys, columns=columns)
@@ -325,7 +322,8 @@ def validate(
     ----------
     data : DataFrame
         One column per item (raw answers, reverse-keyed items NOT recoded, missing as NA),
-        plus the group columns and, optionally, the respondent id column (``keys.id``).
+        plus the group columns and, optionally, the respondent id column (``keys.id``, else a
+        column named ``respondent``, else the index).
     keys : Keys, keys mapping or path
         The psych-style key (``{"scales": {...}, "min": 1, "max": 5}``, see
         :func:`psychometrics.load_keys`). Without ``min``/``max`` the response range is the
@@ -432,7 +430,8 @@ def _validate(data, keys, *, groups, labels, model, n_boot, n_iter, seed, progre
         n_cat <= ORDINAL_MAX_CATEGORIES.value
         and all(np.all(c == np.round(c)) for c in categories)
     )
-    ids = (data[k.id].astype(str) if k.id and k.id in data.columns
+    id_col = k.id or ("respondent" if "respondent" in data.columns else None)
+    ids = (data[id_col].astype(str) if id_col and id_col in data.columns
            else pd.Series([str(i) for i in data.index], index=data.index))
     ids.index = raw.index
 
@@ -441,7 +440,7 @@ def _validate(data, keys, *, groups, labels, model, n_boot, n_iter, seed, progre
         "n": len(raw),
         "n_items": len(items),
         "item_order": items,
-        "keys": {"scales": keyed, "min": low, "max": high, "id": k.id},
+        "keys": {"scales": keyed, "min": low, "max": high, "id": id_col},
         "response_range": {"low": low, "high": high},
         "ordinal": ordinal,
         "max_categories": n_cat,
