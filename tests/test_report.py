@@ -479,3 +479,41 @@ def test_read_data_formats(tmp_path, suffix):
     back = read_data(path)
     assert list(back["A1"].astype(float)) == list(df["A1"])
     assert list(back["respondent"].astype(str)) == list(df["respondent"])
+
+
+def test_heywood_cross_loading_floor_ceiling_and_missing_flags():
+    # heywood.csv: r12 r13 / r23 > 1, so h1 cannot be fitted without a negative residual
+    # variance (R: psych::fa(heywood, nfactors = 1); lavaan::cfa("H =~ h1 + h2 + h3 + h4"))
+    from pathlib import Path
+
+    x = pd.read_csv(Path(__file__).resolve().parent / "reference" / "heywood.csv")
+    v = validate(x, {"scales": {"H": ["h1", "h2", "h3", "h4"]}}, n_boot=30)
+    hey = [f for f in v.flags["items"] if f["reason"] == "heywood"]
+    assert [(f["item"], f["where"]) for f in hey] == [("h1", ["efa", "cfa"])]
+    assert v.results["ordinal"] is False and "wlsmv" not in v.results["cfa"]
+
+    rng = np.random.default_rng(9)
+    n = 600
+    eta = rng.multivariate_normal([0, 0], [[1, 0.3], [0.3, 1]], size=n)
+    cols = {}
+    for f, name in enumerate("AB"):
+        for j in range(1, 6):
+            y = 0.75 * eta[:, f] + 0.66 * rng.standard_normal(n)
+            cols[f"{name}{j}"] = np.digitize(y, [-1.3, -0.5, 0.5, 1.3]) + 1.0
+    # A5 measures both factors equally; B5 is answered "5" by 40%; A2 misses 20% of answers
+    cols["A5"] = np.digitize(0.5 * eta[:, 0] + 0.5 * eta[:, 1] + 0.6 * rng.standard_normal(n),
+                             [-1.3, -0.5, 0.5, 1.3]) + 1.0
+    cols["B5"] = np.digitize(0.75 * eta[:, 1] + 0.66 * rng.standard_normal(n),
+                             [-1.6, -1.0, -0.5, 0.25]) + 1.0
+    df = pd.DataFrame(cols)
+    df.loc[rng.choice(n, n // 5, replace=False), "A2"] = np.nan
+    keys = {"scales": {"A": [f"A{j}" for j in range(1, 6)], "B": [f"B{j}" for j in range(1, 6)]},
+            "min": 1, "max": 5}
+    v = validate(df, keys, n_boot=30)
+    got = {(f["item"], f["reason"]) for f in v.flags["items"]}
+    assert ("A5", "cross-loading") in got
+    assert ("B5", "floor-ceiling") in got and ("A2", "high-missing") in got
+    assert {i for i, _ in got} <= {"A5", "B5", "A2"}
+    pr = v.results["efa"]["primary"]["A5"]
+    assert pr["second"] >= 0.30 and abs(pr["loading"]) - pr["second"] < 0.20
+    assert v.results["cfa"]["missing"] == "fiml"
