@@ -323,7 +323,9 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
                          "mismatch": bool(match) and match.get(pr["factor"]) != model_scale.get(i)})
         factors = sorted(efa["factors"], key=lambda x: list(model).index(match[x]) if x in match else 1 << 20)
         phi = [{"name": x + (f" ({match[x]})" if x in match else ""),
-                "cells": [f.num(efa["phi"][x][y]) for y in factors]} for x in factors]
+                "cells": [{"v": f.num(efa["phi"][x][y]),
+                           "bad": x != y and not th["factor_r"].ok(abs(efa["phi"][x][y] or 0))}
+                          for y in factors]} for x in factors]
         efa_view = {
             "caption": t["caption_efa"].format(corr=corr_label.lower()),
             "rows": rows, "factors": [x for x in factors], "phi": phi,
@@ -332,6 +334,8 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
                 cross=f.num(th["cross_loading"].value), gap=f.num(th["cross_loading_gap"].value),
                 cross_source=th["cross_loading"].source),
             "warnings": efa.get("warnings") or [],
+            "interp_phi": t["interp_phi"].format(value=f.num(th["factor_r"].value),
+                                                 source=th["factor_r"].source),
         }
 
     # ---------------------------------------------------------- CFA
@@ -372,13 +376,15 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
                                   "r2": f.num((cfa.get("r_squared") or {}).get(i)),
                                   "low": val is not None and not th["loading"].ok(abs(val))})
         resid = [{"pair": f"{x['item1']} ~ {x['item2']}", "value": f.num(x["residual"]),
-                  "big": abs(x["residual"] or 0) > 0.10} for x in cfa.get("residuals", [])]
+                  "big": not th["residual_r"].ok(abs(x["residual"] or 0))} for x in cfa.get("residuals", [])]
         mis = [{"param": f"{x['lhs']} {x['op']} {x['rhs']}", "mi": f.num(x["mi"], 1),
                 "sepc": f.num(x["sepc_all"])} for x in cfa.get("modindices", [])]
         missing_txt = t["missing_fiml"] if cfa.get("missing") == "fiml" else t["missing_listwise"]
         cfa_view = {
             "rows": rows, "wlsmv": bool(wl),
             "wlsmv_skipped": t["wlsmv_skipped"].format(code=w.get("skipped")) if w.get("skipped") else "",
+            "interp_misfit": t["interp_misfit"].format(value=f.num(th["residual_r"].value),
+                                                       source=th["residual_r"].source),
             "interp": t["interp_fit"].format(cfi=f.num(th["cfi"].value), rmsea=f.num(th["rmsea"].value),
                                              srmr=f.num(th["srmr"].value), estimator="ML", n=f.int(cfa["n"]),
                                              missing=missing_txt),
@@ -455,8 +461,12 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
                            "ref": x["reference_group"], "x2": f.num(x["X2"], 2),
                            "p": f.p(x["p_adj"]), "flag": x["flagged"]} for x in inv.get("score_tests", [])]
         inv_view.append(entry)
+    CHEN_2007 = _module_of("invariance").CHEN_2007
     invariance = {"groups": inv_view, "interp": t["interp_invariance"].format(
-        min=f.int(R.MIN_GROUP_SIZE.value), min_source=R.MIN_GROUP_SIZE.source)}
+        min=f.int(R.MIN_GROUP_SIZE.value), min_source=R.MIN_GROUP_SIZE.source,
+        cfi=f.num(-CHEN_2007["delta_cfi"], 3), rmsea=f.num(CHEN_2007["delta_rmsea"], 3),
+        srmr_m=f.num(CHEN_2007["delta_srmr_metric"], 3), srmr_s=f.num(CHEN_2007["delta_srmr_scalar"], 3),
+        rows=f.int(R.INVARIANCE_ROWS_PER_ITEM.value))}
 
     # ---------------------------------------------------------- actions
     revise, review = [], []
@@ -504,6 +514,16 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
         "invariance": invariance, "actions": actions,
         "notes": r.get("notes") or [], "thresholds": thresholds,
     }
+
+
+def _module_of(name: str):
+    """The psychometrics module defining a public name (through the package's _API map:
+    module files may be renamed, e.g. to avoid shadowing)."""
+    import importlib
+
+    import psychometrics
+
+    return importlib.import_module(f"psychometrics.{psychometrics._API[name]}")
 
 
 def _p_eq(p: str) -> str:

@@ -93,6 +93,10 @@ CFI_MIN = Threshold("cfi", 0.95, ">=", "Hu & Bentler 1999")
 TLI_MIN = Threshold("tli", 0.95, ">=", "Hu & Bentler 1999")
 RMSEA_MAX = Threshold("rmsea", 0.06, "<=", "Hu & Bentler 1999")
 SRMR_MAX = Threshold("srmr", 0.08, "<=", "Hu & Bentler 1999")
+#: Residual correlations beyond +-.10 point at local misfit (Kline 2016); shown in bold.
+RESIDUAL_MAX = Threshold("residual_r", 0.10, "<=", "Kline 2016")
+#: EFA factor correlations above .85 suggest two factors that are not distinct (Brown 2015).
+FACTOR_R_MAX = Threshold("factor_r", 0.85, "<=", "Brown 2015")
 #: Average variance extracted at least .50 (Fornell & Larcker 1981).
 AVE_MIN = Threshold("ave", 0.50, ">=", "Fornell & Larcker 1981")
 #: Heterotrait-monotrait ratio at most .85 (Henseler, Ringle & Sarstedt 2015).
@@ -124,7 +128,8 @@ THRESHOLDS: dict[str, Threshold] = {
     for t in (
         ITEM_REST_MIN, ALPHA_IF_DELETED_GAIN, LOADING_MIN, CROSS_LOADING_MIN,
         CROSS_LOADING_GAP, FLOOR_CEILING_MAX, MISSING_MAX, ALPHA_MIN, OMEGA_MIN, CFI_MIN,
-        TLI_MIN, RMSEA_MAX, SRMR_MAX, AVE_MIN, HTMT_MAX, KMO_MIN, BARTLETT_P_MAX,
+        TLI_MIN, RMSEA_MAX, SRMR_MAX, RESIDUAL_MAX, FACTOR_R_MAX, AVE_MIN, HTMT_MAX, KMO_MIN,
+        BARTLETT_P_MAX,
         ORDINAL_MAX_CATEGORIES, OUTLIER_ROWS_PER_ITEM, INVARIANCE_ROWS_PER_ITEM, MIN_GROUP_SIZE,
         MIN_CELL,
     )
