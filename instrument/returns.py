@@ -681,6 +681,8 @@ def read_returns(inputs, form: Form | Expected, *, jobs: int = 0, progress=None)
     expected = form if isinstance(form, Expected) else Expected.from_form(form)
     paths = _expand(inputs)
     jobs = jobs or _cores()
+    if progress:
+        progress(0, len(paths))  # the total is known before the first file is read
     if jobs == 1 or len(paths) < 64:
         results: list[FileResult] = []
         for i, p in enumerate(paths, 1):

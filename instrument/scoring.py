@@ -95,12 +95,13 @@ def score_command(inputs, *, form, out, log=None, min_answered=0.5, jobs=0, cons
     ) as bar:
         task = bar.add_task("read", total=None)
         returns = read_returns(inputs, loaded, jobs=jobs, progress=lambda done, total: bar.update(task, completed=done, total=total))
-    table = score_returns(returns, loaded, min_answered=min_answered)
-    lang = loaded.languages[0]
-    labels, values = table_labels(loaded, lang, table.columns)
-    write_table(table, out, labels=labels, value_labels=values)
     log = Path(log) if log else out.with_name(out.stem + "-log.csv")
-    write_table(returns.log(), log)
+    with console.status("Calcul et écriture / scoring and writing"):
+        table = score_returns(returns, loaded, min_answered=min_answered)
+        lang = loaded.languages[0]
+        labels, values = table_labels(loaded, lang, table.columns)
+        write_table(table, out, labels=labels, value_labels=values)
+        write_table(returns.log(), log)
     # refused cells of the files kept (a rejected file's reason is counted once, as "rejected")
     rejected = set(returns.files.loc[returns.files["status"] == "rejected", "file"])
     n_err = sum(p.severity == "error" and p.file not in rejected for p in returns.problems)

@@ -293,7 +293,8 @@ def test_simulated_batch_round_trips_and_jobs_do_not_change_the_result(form, sim
     pd.testing.assert_frame_equal(parallel.responses, serial.responses)
     pd.testing.assert_frame_equal(parallel.files, serial.files)
     assert parallel.n_files == parallel.n_scored == 70 and not parallel.problems
-    assert calls[-1] == (70, 70) and all(b == 70 for _, b in calls)
+    assert calls[0] == (0, 70) and calls[-1] == (70, 70) and all(b == 70 for _, b in calls)
+    assert [a for a, _ in calls] == sorted(a for a, _ in calls) and len(calls) > 2  # steady, never backwards
     got = parallel.responses.set_index("respondent")
     truth = sample.responses.set_index("respondent")
     assert list(got.index) == list(truth.index)
