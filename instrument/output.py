@@ -93,6 +93,19 @@ def write_table(
     return path
 
 
+def _cell_value(v):
+    """A value openpyxl can store: numpy scalars as Python ones; in text, the control
+    characters XML forbids (a vertical tab typed in a CSV...) shown as U+FFFD instead of
+    making the whole write fail."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, str):
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", v)
+    return v
+
+
 def _write_xlsx(df, path, labels, value_labels, sheet, labels_sheet):
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -101,14 +114,14 @@ def _write_xlsx(df, path, labels, value_labels, sheet, labels_sheet):
     wb = Workbook()
     ws = wb.active
     ws.title = sheet
-    ws.append([str(c) for c in df.columns])
+    ws.append([_cell_value(str(c)) for c in df.columns])
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDE7F0")
     for cell in ws[1]:
         cell.font, cell.fill = bold, fill
         cell.alignment = Alignment(horizontal="center")
     values = df.astype(object).where(df.notna(), None).to_numpy()
     for row in values:
-        ws.append([v.item() if isinstance(v, np.generic) else v for v in row])
+        ws.append([_cell_value(v) for v in row])
     for j, col in enumerate(df.columns, start=1):
         width = max(len(str(col)), *(len(str(v)) for v in df[col].head(200).tolist())) if len(df) else len(str(col))
         ws.column_dimensions[get_column_letter(j)].width = min(max(6, width + 2), 40)
@@ -123,6 +136,7 @@ def _write_xlsx(df, path, labels, value_labels, sheet, labels_sheet):
         cell.font, cell.fill = bold, fill
     for col in df.columns:
         vl = value_labels.get(col)
-        meta.append([str(col), labels.get(col, ""), "; ".join(f"{k} = {v}" for k, v in vl.items()) if vl else ""])
+        text = "; ".join(f"{k} = {v}" for k, v in vl.items()) if vl else ""
+        meta.append([_cell_value(str(col)), _cell_value(labels.get(col, "")), _cell_value(text)])
     meta.column_dimensions["A"].width, meta.column_dimensions["B"].width, meta.column_dimensions["C"].width = 20, 80, 60
     wb.save(path)

@@ -126,6 +126,18 @@ def test_sav_and_dta_carry_variable_and_value_labels(tmp_path, table, form, lang
     assert data["respondent"].iloc[0] == HYPERLINK  # statistics files are not spreadsheets: kept as typed
 
 
+def test_control_characters_do_not_break_the_xlsx(tmp_path, table):
+    """A vertical tab typed in a CSV's text answer: XML forbids it; the cell shows U+FFFD."""
+    odd = table.copy()
+    odd.loc[2, "consortium_id"] = "RC\x0b01"
+    path = write_table(odd, tmp_path / "scores.xlsx")
+    ws = openpyxl.load_workbook(path)["data"]
+    col = list(odd.columns).index("consortium_id") + 1
+    assert ws.cell(4, col).value == "RC\ufffd01"
+    for suffix in (".csv", ".sav", ".dta", ".parquet"):
+        write_table(odd, tmp_path / f"scores{suffix}")
+
+
 def test_parquet_round_trip(tmp_path, table):
     path = write_table(table, tmp_path / "scores.parquet")
     back = pd.read_parquet(path)
