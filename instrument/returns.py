@@ -369,6 +369,8 @@ def _code_context(qid: str, value, expected: Expected, coder_cache: dict):
         if (lo is not None and number < lo) or (hi is not None and number > hi):
             return None, "out-of-range", f"{value!r} is outside {lo}-{hi}"
         return int(number), "", ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a code typed as a number in a text cell: 101, not 101.0
     text = str(value).strip()
     return text[:200], "", ""
 

@@ -458,10 +458,14 @@ def test_context_answers_are_checked(tmp_path, expected_form):
     ws = wb["Questionnaire"]
     ws[meta["cell:years"]] = 75  # the range is 0-60
     ws[meta["cell:sector"]] = "Public ou privé"
+    ws[meta["cell:domain"]] = "santé"  # a label without its code
+    ws[meta["cell:consortium_id"]] = 101  # a text answer typed as a number
     wb.save(tmp_path / "c.xlsx")
     result = read_file(tmp_path / "c.xlsx", expected_form)
     assert {(p.code, p.item) for p in result.problems} == {("out-of-range", "years"), ("invalid-answer", "sector")}
-    assert result.rows[0]["years"] is None and result.rows[0]["sector"] is None
+    row = result.rows[0]
+    assert row["years"] is None and row["sector"] is None
+    assert row["domain"] == 1 and row["consortium_id"] == "101"
 
 
 def test_warnings_keep_the_file_scored(tmp_path, expected_form, form):
