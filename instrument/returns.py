@@ -636,15 +636,25 @@ def read_file(path: str | os.PathLike, expected: Expected, name: str | None = No
 
 
 def _expand(inputs) -> list[Path]:
+    """Files named, and files found in folders (sorted, recursively; lock files ``~$...``
+    and hidden files or folders skipped). A file named twice is read once."""
     files: list[Path] = []
+    seen: set = set()
     for item in inputs:
         item = Path(item)
         if item.is_dir():
-            files.extend(
-                sorted(p for p in item.rglob("*") if p.is_file() and not p.name.startswith(("~$", ".")))
+            found = sorted(
+                p for p in item.rglob("*")
+                if p.is_file() and not p.name.startswith("~$")
+                and not any(part.startswith(".") for part in p.relative_to(item).parts)
             )
         else:
-            files.append(item)
+            found = [item]
+        for p in found:
+            key = os.path.normcase(os.path.realpath(p))
+            if key not in seen:
+                seen.add(key)
+                files.append(p)
     return files
 
 

@@ -488,6 +488,11 @@ def test_read_returns_takes_an_expected_and_a_folder_recursively(tmp_path, expec
     (sub / "r.xlsx").write_bytes(clean())
     (sub / "~$r.xlsx").write_bytes(b"lock file of an open workbook")
     (sub / ".DS_Store").write_bytes(b"\x00")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "index").write_bytes(b"DIRC")
     result = read_returns([tmp_path], expected_form, jobs=1)
     assert list(result.files["file"].map(name)) == ["r.xlsx"]  # lock and hidden files skipped
     assert result.n_scored == 1 and math.isclose(result.responses["trcpi1"].notna().sum(), 1)
+    # a file named twice (in a folder given and by its own name) is one file in
+    again = read_returns([tmp_path, sub / "r.xlsx", sub / ".." / "b" / "r.xlsx"], expected_form, jobs=1)
+    assert again.n_files == 1 and not [p for p in again.problems if p.code == "duplicate-respondent"]
