@@ -108,11 +108,11 @@ BARTLETT_P_MAX = Threshold("bartlett_p", 0.05, "<", "Bartlett 1950")
 #: Items with at most 7 answer categories are treated as ordinal (polychoric correlations,
 #: ordinal alpha/omega, WLSMV): Rhemtulla, Brosseau-Liard & Savalei 2012.
 ORDINAL_MAX_CATEGORIES = Threshold("categories", 7, "<=", "Rhemtulla, Brosseau-Liard & Savalei 2012")
-#: Mahalanobis distances need a well-estimated covariance matrix: with fewer complete rows
-#: than 5 per item, the multivariate-outlier flags are dropped (noted in results["notes"]);
-#: distances of rows outside a small estimation sample are inflated far beyond the
-#: chi-square reference (Tabachnick & Fidell 2013, ch. 4, on stable covariance estimates).
-OUTLIER_ROWS_PER_ITEM = Threshold("complete_rows_per_item", 5, ">=", "Tabachnick & Fidell 2013")
+#: Mahalanobis distances need a well-estimated covariance matrix (pm.careless estimates it
+#: pairwise from every respondent): with fewer respondents than 5 per item, the
+#: multivariate-outlier flags are dropped (noted in results["notes"]) (Tabachnick & Fidell
+#: 2013, ch. 4, on stable covariance estimates).
+OUTLIER_ROWS_PER_ITEM = Threshold("rows_per_item", 5, ">=", "Tabachnick & Fidell 2013")
 #: The whole model is tested for invariance when every group has at least 5 complete rows
 #: per item (Bentler & Chou 1987's 5 cases per parameter, counted per item here); with fewer,
 #: each scale is tested on its own (one-factor models, far fewer parameters per group).
@@ -459,13 +459,13 @@ def _validate(data, keys, *, groups, labels, model, n_boot, n_iter, seed, progre
     step("sample")
     care = notes.attempt("careless", careless, raw, items, low=low, high=high)
     results["sample"] = _sample(raw, data, groups, care, keyed, low, high)
-    n_complete_all = results["sample"]["n_complete"]
-    outliers_ok = n_complete_all >= OUTLIER_ROWS_PER_ITEM.value * len(items)
+    n_rows = results["sample"]["n"]
+    outliers_ok = n_rows >= OUTLIER_ROWS_PER_ITEM.value * len(items)
     results["sample"]["outliers_checked"] = outliers_ok
     if care is not None and not outliers_ok:
         notes.add("careless", "outliers-not-checked",
-                  f"Only {n_complete_all} respondents answered all {len(items)} items (fewer than "
-                  f"{OUTLIER_ROWS_PER_ITEM.value:g} per item): their covariance matrix is too "
+                  f"Only {n_rows} respondents for {len(items)} items (fewer than "
+                  f"{OUTLIER_ROWS_PER_ITEM.value:g} per item): the covariance matrix is too "
                   "unstable for Mahalanobis distances, so no respondent is flagged "
                   "multivariate-outlier.")
 

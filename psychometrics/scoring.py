@@ -221,9 +221,10 @@ def careless(
     - ``irv``: intra-individual response variability, the standard deviation (n - 1
       denominator, as R's ``sd``) of the answered items; NA with fewer than 2 answers
       (Dunn, Heggestad, Shanock & Theilgard 2018).
-    - ``d2``: the squared Mahalanobis distance from the item means, with the mean vector
-      and covariance matrix (n - 1) of the complete rows; a row with missing answers is
-      measured on its answered items only (the matching sub-block of that covariance),
+    - ``d2``: the squared Mahalanobis distance from the item means, with the means and the
+      pairwise-complete covariance (n - 1) of all rows (of the complete rows when that
+      matrix is not positive definite); a row with missing answers is measured on its
+      answered items only (the matching sub-block of that covariance),
       ``d2_df`` the number of items used, ``d2_p`` its chi-square upper tail. NA for all
       rows when there are no more complete rows than items or the covariance is singular
       (too few respondents to judge).
@@ -361,16 +362,27 @@ def careless(
 
 
 def _mahalanobis(x: np.ndarray, answered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """D² of every row on its answered items, from the complete rows' mean and covariance."""
+    """D² of every row on its answered items.
+
+    The mean and covariance come from every row (pairwise-complete covariance), so that a
+    row with a missing answer is measured against the same sample as a complete one; when
+    that matrix is not positive definite, from the complete rows only. NA when neither is
+    usable (no more rows than items, or a singular covariance).
+    """
     n, k = x.shape
     d2, df = np.full(n, np.nan), np.zeros(n, dtype="int64")
-    complete = x[answered.all(axis=1)]
-    if len(complete) <= k:
+    if n <= k:
         return d2, df
-    mu = complete.mean(axis=0)
-    cov = np.cov(complete, rowvar=False)
-    if np.linalg.matrix_rank(cov) < k:
-        return d2, df
+    frame = pd.DataFrame(x)
+    mu = frame.mean().to_numpy()
+    cov = frame.cov(min_periods=max(3, k // 2)).to_numpy()
+    if not _positive_definite(cov):
+        complete = x[answered.all(axis=1)]
+        if len(complete) <= k:
+            return d2, df
+        mu, cov = complete.mean(axis=0), np.cov(complete, rowvar=False)
+        if not _positive_definite(cov):
+            return d2, df
     patterns, which = np.unique(answered, axis=0, return_inverse=True)
     which = which.reshape(-1)
     for j, pat in enumerate(patterns):  # one pass per missing-data pattern, not per row
@@ -382,6 +394,16 @@ def _mahalanobis(x: np.ndarray, answered: np.ndarray) -> tuple[np.ndarray, np.nd
         d2[rows] = np.einsum("ij,ij->i", dev, sol)
         df[rows] = pat.sum()
     return d2, df
+
+
+def _positive_definite(cov: np.ndarray) -> bool:
+    if not np.isfinite(cov).all():
+        return False
+    try:
+        np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        return False
+    return np.linalg.eigvalsh(cov)[0] > 1e-10 * max(1.0, float(np.trace(cov)))
 
 
 def _at_least(share: float, k: int) -> int:
