@@ -11,7 +11,8 @@ What is checked, in order, for each file (each refusal has a stable code):
    truncated zip), ``zip-bomb`` (uncompressed size or ratio over the limits),
    ``xml-entities`` (a DOCTYPE/ENTITY declaration: "billion laughs"), ``sheet-too-large``;
 2. the match with the form through the hidden ``_meta`` sheet: ``missing-metadata``,
-   ``not-our-workbook``, ``other-form``, ``unknown-form-version``, ``hash-mismatch``;
+   ``not-our-workbook``, ``unknown-format-version``, ``other-form``, ``unknown-form-version``,
+   ``hash-mismatch``;
 3. every answer cell: ``formula-in-answer`` (never evaluated), ``merged-cell``, and the
    codes of :mod:`instrument.answers` (``out-of-range``, ``decimal-answer``,
    ``multiple-answers``, ``date-in-answer``, ``invalid-answer``...), ``answer-outside-cell``;
@@ -59,6 +60,7 @@ MAX_FILE_BYTES = 50 * 2**20  #: a returned file larger than this is refused unre
 MAX_MEMBER_BYTES = 64 * 2**20  #: largest uncompressed XML part read (a 100,000-cell grid is ~10 MB)
 MAX_TOTAL_BYTES = 256 * 2**20  #: largest uncompressed archive
 MAX_RATIO = 200  #: largest compression ratio of a part over 1 MB (zip bombs)
+FORMAT_VERSION = "1"  #: the ``format_version`` of the returned-workbook contract this reader reads
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".xlsb"}
 SUFFIXES = WORKBOOK_SUFFIXES | {".csv"}
@@ -319,6 +321,13 @@ def _meta_dict(rows) -> dict[str, str]:
 def _check_meta(meta: dict, expected: Expected) -> None:
     if meta.get("format") != "intangibles-workbook":
         raise _Refused("not-our-workbook", "the _meta sheet is not that of an intangibles workbook", sheet="_meta")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise _Refused(
+            "unknown-format-version",
+            f"workbook format version {meta.get('format_version')!r}; this version of intangibles reads "
+            f"format {FORMAT_VERSION} (update intangibles, or re-export the form)",
+            sheet="_meta",
+        )
     if meta.get("form_id") != expected.form_id:
         raise _Refused(
             "other-form",

@@ -7,7 +7,9 @@ import csv
 import importlib.util
 import io
 import math
+import shutil
 import struct
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -400,6 +402,7 @@ REFUSALS = {
     "missing-metadata:bad-address": ("x.xlsx", lambda: with_meta("cell:trcpi1", "not a cell")),
     "not-our-workbook": ("x.xlsx", lambda: with_meta("format", "someone-else")),
     "not-our-workbook:layout": ("x.xlsx", lambda: with_meta("layout", "poster")),
+    "unknown-format-version": ("x.xlsx", lambda: with_meta("format_version", "2")),
     "other-form": ("x.xlsx", lambda: with_meta("form_id", "partners")),
     "unknown-form-version": ("x.xlsx", lambda: with_meta("form_version", "0.9")),
     "hash-mismatch": ("x.xlsx", lambda: with_meta("form_hash", "0" * 64)),
@@ -496,3 +499,36 @@ def test_read_returns_takes_an_expected_and_a_folder_recursively(tmp_path, expec
     # a file named twice (in a folder given and by its own name) is one file in
     again = read_returns([tmp_path, sub / "r.xlsx", sub / ".." / "b" / "r.xlsx"], expected_form, jobs=1)
     assert again.n_files == 1 and not [p for p in again.problems if p.code == "duplicate-respondent"]
+
+
+@pytest.mark.tool
+def test_workbooks_saved_again_by_libreoffice_give_the_same_outcome(tmp_path, form):
+    """Returned files are often saved by a spreadsheet program: shared strings instead of
+    inline ones, numbers re-encoded, booleans stored as =TRUE() formulas."""
+    office = shutil.which("libreoffice") or shutil.which("soffice")
+    if office is None:
+        pytest.skip("LibreOffice is not installed")
+    names = ["member_R105_fr_messy-accepted.xlsx", "member_R106_fr_B_messy-refused.xlsx",
+             "member_R107_en_formula-beside.xlsx"]
+    (tmp_path / "in").mkdir()
+    for n in names:
+        shutil.copy(SAMPLES / n, tmp_path / "in" / n)
+    subprocess.run(
+        [office, "--headless", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+         "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(tmp_path / "out"),
+         *[str(tmp_path / "in" / n) for n in names]],
+        check=True, capture_output=True, timeout=180,
+    )
+    assert all("xl/sharedStrings.xml" in zipfile.ZipFile(tmp_path / "out" / n).namelist() for n in names)
+    ours = read_returns([SAMPLES / n for n in names], form, jobs=1)
+    theirs = read_returns([tmp_path / "out"], form, jobs=1)
+    assert list(theirs.files["status"]) == list(ours.files["status"])
+    items = [*form.item_ids, "years", "sector"]
+    pd.testing.assert_frame_equal(theirs.responses[items], ours.responses[items])
+
+    def found(r):
+        return sorted((name(p.file), p.code, p.item) for p in r.problems)
+
+    # LibreOffice writes TRUE as the formula =TRUE(): still refused, as a formula
+    expected = [("formula-in-answer" if c == "boolean-in-answer" else c) for c in (x[1] for x in found(ours))]
+    assert sorted(x[1] for x in found(theirs)) == sorted(expected)
