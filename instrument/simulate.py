@@ -282,7 +282,7 @@ def _context_codes(form: Form, frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def write_workbooks(form: Form, sample: Sample, out, *, jobs: int = 0) -> list[Path]:
+def write_workbooks(form: Form, sample: Sample, out) -> list[Path]:
     """Write each simulated respondent as a returned workbook (their language, order A or B).
 
     Answers are written as a respondent picks them in the drop-down (``"4 - Plutôt d'accord"``),
