@@ -148,12 +148,21 @@ def validate(
         list[str] | None, typer.Option("--group", help="Column for measurement invariance (repeatable).")
     ] = None,
     lang: Annotated[str, typer.Option(help="Language of the report: fr or en.")] = "fr",
+    keep_careless: Annotated[
+        bool,
+        typer.Option(
+            "--keep-careless",
+            help="Keep the respondents flagged straightlining or low-irv in the analyses "
+            "(by default they are left out; they are always listed in the report).",
+        ),
+    ] = False,
 ):
     """Validate the scales and write the validation report (HTML, PDF) and results.json."""
     from instrument.validation import validate_command
 
     raise typer.Exit(
-        validate_command(data, out=out, form=form, keys=keys, groups=group or [], lang=lang, console=console)
+        validate_command(data, out=out, form=form, keys=keys, groups=group or [], lang=lang,
+                         exclude_careless=not keep_careless, console=console)
     )
 
 

@@ -85,8 +85,9 @@ def item_distributions(results: dict, *, lang: str = "fr", text: dict | None = N
     """Small multiples: the share of each answer for every item (raw answers, as asked).
 
     One panel per item (bars from 0 to 100%), drawn on a single Axes so that the SVG stays
-    small even for a hundred items. Panels whose lowest or highest answer exceeds the
-    floor/ceiling threshold get a red title and frame; the dashed line marks that threshold.
+    small even for a hundred items. Panels of near-constant items (one answer above the
+    ``category_pct`` threshold) get a red title and frame; the dashed line marks that
+    threshold.
     """
     from matplotlib.collections import LineCollection
     from matplotlib.patches import Rectangle
@@ -94,7 +95,7 @@ def item_distributions(results: dict, *, lang: str = "fr", text: dict | None = N
     text = text or {}
     items = results["item_order"]
     low, high = results["response_range"]["low"], results["response_range"]["high"]
-    cut = results["thresholds"]["floor_ceiling_pct"]["value"]
+    cut = results["thresholds"].get("category_pct", {}).get("value", 80.0)
     if float(low).is_integer() and float(high).is_integer() and high - low <= 10:
         cats = list(np.arange(low, high + 1))
     else:
@@ -120,7 +121,7 @@ def item_distributions(results: dict, *, lang: str = "fr", text: dict | None = N
                 ys.append(y0)
                 hs.append(freq.get(_key(cat), 0) / total)
                 colours.append(ORANGE if j == 0 else BLUE if j == m - 1 else GREY)
-            flagged = max(entry.get("floor_pct") or 0, entry.get("ceiling_pct") or 0) > cut
+            flagged = 100 * max(freq.values(), default=0) / total > cut
             frame = [(x0 + 0.1, y0 + 1.0), (x0 + 0.1, y0), (x0 + m + 0.1, y0)]
             (bad_frames if flagged else frames).append(frame)
             dashes.append([(x0 + 0.1, y0 + cut / 100), (x0 + m + 0.1, y0 + cut / 100)])

@@ -41,9 +41,17 @@ __all__ = ["Design", "Sample", "patch_cells", "simulate", "simulate_command"]
 
 @dataclass(frozen=True)
 class Design:
-    """What to simulate. Defaults give a realistic, well-behaved member survey."""
+    """What to simulate. Defaults give a realistic, well-behaved member survey.
 
-    loading: float = 0.72
+    ``loading`` is the standardized loading on the latent response ``y*``; cutting ``y*``
+    into five skewed categories attenuates it: the ML (Pearson) loadings of the answers
+    come out about 10% lower. The default .85 gives answer loadings of about .76 and an
+    AVE of about .58 for the form's 4- to 6-item facets at n = 300 (seeds 2026-2030: .54
+    to .63), so that a well-behaved facet clears Fornell & Larcker's .50 with some margin;
+    at the former .72 the answers' AVE was about .42 and every facet looked "not ready".
+    """
+
+    loading: float = 0.85
     spread: float = 0.08
     weak_items: tuple[str, ...] = ()
     weak_loading: float = 0.15

@@ -32,7 +32,8 @@ DATA_SUFFIXES = (".csv", ".xlsx", ".parquet", ".sav")
 #: Item flags that call for revising or dropping the item; the others ask for a look.
 REVISE = ("low-item-rest-r", "raises-alpha-if-deleted", "low-loading", "cross-loading",
           "heywood", "non-invariant")
-REVIEW = ("floor-ceiling", "high-missing")
+REVIEW = ("near-constant", "high-missing")
+PERCENT_FLAGS = ("near-constant", "high-missing", "floor-ceiling")
 MAX_LISTED = 40  # respondents listed in the report (all of them are in results.json)
 
 
@@ -148,8 +149,6 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
                 out.append(("AFC" if lang == "fr" else "CFA") + f" ({w[4:]})")
             elif w == "cfa":
                 out.append("AFC" if lang == "fr" else "CFA")
-            elif w in ("floor", "ceiling"):
-                out.append(t[f"where_{w}"])
             else:
                 out.append(w)
         return ", ".join(out)
@@ -157,16 +156,18 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
     def why(fl):
         code = fl["reason"]
         value = fl.get("value")
-        digits = 1 if code in ("floor-ceiling", "high-missing") else 2
+        digits = 1 if code in PERCENT_FLAGS else 2
         where = where_text(fl)
         extra = {}
+        if code == "floor-ceiling":
+            extra["end"] = t[f"where_{fl.get('end', 'ceiling')}"]
         if code == "cfa-fit":
             extra["indices"] = ", ".join(f"{k.upper()} {f.num(x, 3)}" for k, x in (fl.get("indices") or {}).items())
         if code == "high-htmt":
             extra["other"] = fl.get("other", "")
         return t[f"why_{code}"].format(
             value=f.num(value, digits) if value is not None else "",
-            threshold=f.threshold(fl.get("threshold")) if code not in ("floor-ceiling", "high-missing")
+            threshold=f.threshold(fl.get("threshold")) if code not in PERCENT_FLAGS
             else f.num(fl.get("threshold"), 0),
             where=where, **extra)
 
@@ -177,20 +178,30 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
     shown = [kv for kv in miss_items if kv[1] > 0][:10]
     care = s.get("careless") or {}
     care_rows = []
+    received = s.get("n_received", n)
+    n_excluded = s.get("n_excluded", 0)
+    excluded_for = s.get("excluded_for") or []
+    n_flagged = s.get("n_flagged", care.get("n_flagged", 0))
     if care:
         rules = {
             "straightlining": t["rule_straightlining"].format(cut=care["longstring_cut"]),
             "low-irv": t["rule_low_irv"].format(cut=f.num(care["irv_cut"], 2)),
-            "multivariate-outlier": t["rule_outlier"].format(cut=f.num(care["p_cut"], 3)),
+            "multivariate-outlier": t["rule_outlier"],
             "too-few-answers": t["rule_few"].format(cut=f.num(100 * care["min_answered"], 0)),
         }
         for code in R.RESPONDENT_FLAGS:
             care_rows.append({"code": code, "label": t[f"flag_{code}"], "rule": rules[code],
-                              "count": f.int(care.get("counts", {}).get(code, 0))})
+                              "count": f.int(care.get("counts", {}).get(code, 0)),
+                              "effect": t["effect_excluded"] if code in excluded_for else t["effect_flagged"]})
     by_resp: dict[str, list[str]] = {}
+    left_out: set[str] = set()
     for fl in r["flags"]["respondents"]:
         by_resp.setdefault(fl["respondent"], []).append(fl["reason"])
-    resp_rows = [{"respondent": k, "reasons": ", ".join(c) } for k, c in list(by_resp.items())[:MAX_LISTED]]
+        if fl.get("excluded"):
+            left_out.add(fl["respondent"])
+    resp_rows = [{"respondent": k, "reasons": ", ".join(c),
+                  "analyzed": t["word_no"] if k in left_out else t["word_yes"]}
+                 for k, c in list(by_resp.items())[:MAX_LISTED]]
     groups = []
     for g, levels in s["groups"].items():
         rows = []
@@ -203,16 +214,23 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
 
     sample = {
         "facts": [
-            (t["respondents"], f.int(n)),
+            (t["received"], f.int(received)),
+            (t["flagged_careless"], f.int(n_flagged)),
+            (t["excluded_careless"], f.int(n_excluded)),
+            (t["analyzed"], f.int(n)),
             (t["complete_rows"], f"{f.int(s['n_complete'])} ({f.pct(100 * s['n_complete'] / n if n else None)})"),
             (t["missing_overall"], f.pct(s["missing_pct"])),
         ],
+        "interp_sample": (t["interp_sample"] if n_excluded else t["interp_sample_all"]).format(
+            received=f.int(received), excluded=f.int(n_excluded), n=f.int(n)),
         "by_respondent": [(t[f"missing_{k}"], f.int(c)) for k, c in s["missing_respondents"].items()],
         "by_item": [{"item": i, "pct": f.pct(p), "flag": p > th["missing_pct"].value} for i, p in shown],
         "interp_missing": t["interp_missing"].format(value=f.num(th["missing_pct"].value, 0),
                                                       source=th["missing_pct"].source),
         "careless": care_rows,
-        "interp_careless": t["interp_careless"].format(n=f.int(care.get("n_flagged", 0))),
+        "interp_careless": (t["interp_careless"] if excluded_for else t["interp_careless_kept"]).format(
+            n=f.int(n_flagged), excluded=f.int(n_excluded),
+            codes=f" {t['word_or']} ".join(excluded_for or R.EXCLUDED_FLAGS)),
         "respondents": resp_rows,
         "more_respondents": t["more_rows"].format(n=len(by_resp) - MAX_LISTED) if len(by_resp) > MAX_LISTED else "",
         "groups": groups,
@@ -230,17 +248,19 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
             "item": i + (" (R)" if e.get("reverse") else ""), "text": label(i), "scale": sc or "",
             "mean": f.num(e.get("mean")), "sd": f.num(e.get("sd")),
             "floor": f.pct(e.get("floor_pct"), 0), "ceiling": f.pct(e.get("ceiling_pct"), 0),
-            "fc_flag": "floor-ceiling" in codes,
+            "fc_flag": "near-constant" in codes and e.get("modal_value") in (
+                r["response_range"]["low"], r["response_range"]["high"]),
             "rest": f.num(st.get("item_rest_r")), "rest_flag": "low-item-rest-r" in codes,
             "aid": f.num(st.get("alpha_if_deleted")), "aid_flag": "raises-alpha-if-deleted" in codes,
             "codes": codes,
         })
     items = {
         "rows": item_rows,
-        "caption": t["caption_items"].format(value=f.num(th["floor_ceiling_pct"].value, 0)),
+        "caption": t["caption_items"].format(value=f.num(th["category_pct"].value, 0)),
         "interp": t["interp_items"].format(
             rest=f.num(th["item_rest_r"].value), rest_source=th["item_rest_r"].source,
             gain=f.num(th["alpha_if_deleted_gain"].value), gain_source=th["alpha_if_deleted_gain"].source,
+            cat=f.num(th["category_pct"].value, 0), cat_source=th["category_pct"].source,
             fc=f.num(th["floor_ceiling_pct"].value, 0), fc_source=th["floor_ceiling_pct"].source),
     }
 
@@ -262,6 +282,10 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
             "omega": ci(e.get("omega_ci_low"), e.get("omega_ci_high"), e.get("omega_total")),
             "omega_flag": e.get("omega_total") is not None and not th["omega"].ok(e["omega_total"]),
             "ord_alpha": f.num(e.get("ordinal_alpha")), "ord_omega": f.num(e.get("ordinal_omega")),
+            "fc": (f"{f.pct(e.get('floor_pct'), 0)} / {f.pct(e.get('ceiling_pct'), 0)}"
+                   if e.get("floor_pct") is not None else t["na"]),
+            "fc_flag": e.get("floor_pct") is not None and not th["floor_ceiling_pct"].ok(
+                max(e["floor_pct"], e.get("ceiling_pct") or 0)),
             "ready": e.get("ready", True),
         })
     settings = r["settings"]
@@ -273,6 +297,8 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
             n_boot=f.int(settings["n_boot"]), seed=settings["seed"]),
         "interp_cont": t["interp_reliability_cont"].format(
             cats=int(th["categories"].value), source=th["categories"].source),
+        "interp_fc": t["interp_scale_fc"].format(
+            fc=f.num(th["floor_ceiling_pct"].value, 0), source=th["floor_ceiling_pct"].source),
     }
 
     # ---------------------------------------------------------- factorability
@@ -486,16 +512,20 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
     actions = {
         "revise": revise, "review": review,
         "scales": [{"scale": scale_name(k), "reasons": x} for k, x in not_ready.items()],
-        "respondents": t["respondents_summary"].format(n=f.int(len(by_resp))) if by_resp else "",
+        "respondents": (t["respondents_summary"] if left_out else t["respondents_summary_kept"]).format(
+            n=f.int(len(by_resp)), excluded=f.int(len(left_out)),
+            others=f.int(len(by_resp) - len(left_out))) if by_resp else "",
     }
 
     # ---------------------------------------------------------- glance, notes
     n_ready = sum(1 for e in r["scales"].values() if e.get("ready", True))
     glance = [
-        t["glance_n"].format(n=f.int(n), k=f.int(r["n_items"]), s=f.int(len(r["scales"]))),
+        t["glance_n"].format(n=f.int(n), k=f.int(r["n_items"]), s=f.int(len(r["scales"])),
+                             received=f.int(received)),
         t["glance_ready"].format(ready=n_ready, total=len(r["scales"])),
         t["glance_items"].format(revise=len(revise), review=len(review)),
-        t["glance_resp"].format(n=len(by_resp)),
+        t["glance_resp"].format(n=f.int(len(by_resp)), excluded=f.int(len(left_out)))
+        if left_out else t["glance_resp_kept"].format(n=f.int(len(by_resp))),
     ]
     if cfa:
         ok = all(x is not False for x in cfa["meets"].values())
@@ -662,21 +692,23 @@ def _check_items(df, items, path) -> None:
 
 
 def validate_command(data, *, out, form=None, keys=None, groups=(), lang="fr", console=None,
-                     n_boot: int | None = None, seed: int = 1) -> int:
+                     n_boot: int | None = None, seed: int = 1, exclude_careless: bool = True) -> int:
     """The ``intangibles validate`` command; returns the exit code (0 done, 1 a problem in
-    the input files, 2 bad usage)."""
+    the input files, 2 bad usage). ``exclude_careless=False`` (``--keep-careless``) keeps
+    the straightliners and low-variability respondents in the analyses (see
+    :func:`psychometrics.report.validate`)."""
     from rich.console import Console
 
     console = console or Console()
     try:
         return _run(data, out=out, form=form, keys=keys, groups=list(groups or []), lang=lang,
-                    console=console, n_boot=n_boot, seed=seed)
+                    console=console, n_boot=n_boot, seed=seed, exclude_careless=exclude_careless)
     except InputError as e:
         console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True, markup=True)
         return e.status
 
 
-def _run(data, *, out, form, keys, groups, lang, console, n_boot, seed) -> int:
+def _run(data, *, out, form, keys, groups, lang, console, n_boot, seed, exclude_careless) -> int:
     import pandas as pd
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -748,7 +780,8 @@ def _run(data, *, out, form, keys, groups, lang, console, n_boot, seed) -> int:
 
         try:
             result = validate(df, keys_arg, groups=groups, labels=labels, model=model,
-                              n_boot=n_boot or N_BOOT, seed=seed, progress=step)
+                              n_boot=n_boot or N_BOOT, seed=seed,
+                              exclude_careless=exclude_careless, progress=step)
         except PsychometricsError as exc:
             raise InputError(f"{path}: {exc}") from exc
         step("report.html")

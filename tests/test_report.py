@@ -127,10 +127,16 @@ def test_flag_details_name_where_and_threshold(simulated):
 
 
 def test_results_follow_the_contract(simulated):
-    v, _ = simulated
+    v, straightliners = simulated
     r = v.results
     json.dumps(r, allow_nan=False)  # plain JSON, no NaN
-    assert r["n"] == 500 and r["n_items"] == 40
+    # n: the respondents analyzed; the 4 straightliners are left out (exclude_careless)
+    assert r["n"] == 496 and r["n_items"] == 40
+    s = r["sample"]
+    assert (s["n_received"], s["n_excluded"], s["n_analyzed"], s["n"]) == (500, 4, 496, 496)
+    assert set(s["excluded"]) == straightliners and s["excluded_for"] == ["straightlining", "low-irv"]
+    assert r["settings"]["exclude_careless"] is True
+    assert all(f["excluded"] == (f["respondent"] in straightliners) for f in r["flags"]["respondents"])
     for name, s in r["scales"].items():
         for key in ("alpha", "ci_low", "ci_high", "omega_total", "omega_ci_low", "omega_ci_high",
                     "feldt_low", "feldt_high", "ordinal_alpha", "ordinal_omega", "n", "ready"):
@@ -481,7 +487,7 @@ def test_read_data_formats(tmp_path, suffix):
     assert list(back["respondent"].astype(str)) == list(df["respondent"])
 
 
-def test_heywood_cross_loading_floor_ceiling_and_missing_flags():
+def test_heywood_cross_loading_near_constant_and_missing_flags():
     # heywood.csv: r12 r13 / r23 > 1, so h1 cannot be fitted without a negative residual
     # variance (R: psych::fa(heywood, nfactors = 1); lavaan::cfa("H =~ h1 + h2 + h3 + h4"))
     from pathlib import Path
@@ -500,11 +506,11 @@ def test_heywood_cross_loading_floor_ceiling_and_missing_flags():
         for j in range(1, 6):
             y = 0.75 * eta[:, f] + 0.66 * rng.standard_normal(n)
             cols[f"{name}{j}"] = np.digitize(y, [-1.3, -0.5, 0.5, 1.3]) + 1.0
-    # A5 measures both factors equally; B5 is answered "5" by 40%; A2 misses 20% of answers
+    # A5 measures both factors equally; B5 is answered "5" by 84%; A2 misses 20% of answers
     cols["A5"] = np.digitize(0.5 * eta[:, 0] + 0.5 * eta[:, 1] + 0.6 * rng.standard_normal(n),
                              [-1.3, -0.5, 0.5, 1.3]) + 1.0
     cols["B5"] = np.digitize(0.75 * eta[:, 1] + 0.66 * rng.standard_normal(n),
-                             [-1.6, -1.0, -0.5, 0.25]) + 1.0
+                             [-2.6, -2.2, -1.8, -1.0]) + 1.0
     df = pd.DataFrame(cols)
     df.loc[rng.choice(n, n // 5, replace=False), "A2"] = np.nan
     keys = {"scales": {"A": [f"A{j}" for j in range(1, 6)], "B": [f"B{j}" for j in range(1, 6)]},
@@ -512,8 +518,97 @@ def test_heywood_cross_loading_floor_ceiling_and_missing_flags():
     v = validate(df, keys, n_boot=30)
     got = {(f["item"], f["reason"]) for f in v.flags["items"]}
     assert ("A5", "cross-loading") in got
-    assert ("B5", "floor-ceiling") in got and ("A2", "high-missing") in got
+    assert ("B5", "near-constant") in got and ("A2", "high-missing") in got
     assert {i for i, _ in got} <= {"A5", "B5", "A2"}
+    b5 = next(f for f in v.flags["items"] if f["reason"] == "near-constant")
+    top = v.results["items"]["B5"]
+    freq = top["frequencies"]
+    assert b5["value"] == top["modal_pct"] == pytest.approx(100 * freq["5"] / sum(freq.values()))
+    assert b5["value"] > 80 and max(freq, key=freq.get) == "5"
+    assert b5["where"] == ["5"] and top["modal_value"] == 5 and b5["threshold"] == 80
     pr = v.results["efa"]["primary"]["A5"]
     assert pr["second"] >= 0.30 and abs(pr["loading"]) - pr["second"] < 0.20
     assert v.results["cfa"]["missing"] == "fiml"
+
+
+def test_floor_ceiling_is_judged_on_scale_scores():
+    """Terwee et al. (2007): > 15% of the respondents at the lowest/highest possible SCALE
+    score. Items with 45% of "5" are common and not flagged; a 3-item scale whose score is
+    5 for a quarter of the respondents is (a scale flag, so the scale is not ready)."""
+    rng = np.random.default_rng(12)
+    n = 400
+    eta = rng.multivariate_normal([0, 0], [[1, 0.3], [0.3, 1]], size=n)
+    cols = {}
+    for j in range(1, 5):
+        cols[f"A{j}"] = np.digitize(0.75 * eta[:, 0] + 0.66 * rng.standard_normal(n),
+                                    [-1.3, -0.5, 0.5, 1.3]) + 1.0
+    for j in range(1, 4):  # about 45% of "5" on each item, 9 in 10 loadings
+        cols[f"C{j}"] = np.digitize(0.9 * eta[:, 1] + 0.44 * rng.standard_normal(n),
+                                    [-1.5, -0.9, -0.4, 0.1]) + 1.0
+    df = pd.DataFrame(cols)
+    keys = {"scales": {"A": ["A1", "A2", "A3", "A4"], "C": ["C1", "C2", "C3"]}, "min": 1, "max": 5}
+    # everyone analyzed: on 7 items, a run of 4 identical answers is a straight line
+    v = validate(df, keys, n_boot=30, exclude_careless=False)
+    assert v.results["n"] == v.results["sample"]["n_received"] == n
+    ceiling = 100 * (df[["C1", "C2", "C3"]] == 5).all(axis=1).mean()
+    floor = 100 * (df[["C1", "C2", "C3"]] == 1).all(axis=1).mean()
+    c = v.results["scales"]["C"]
+    assert c["ceiling_pct"] == pytest.approx(ceiling) and ceiling > 15
+    assert c["floor_pct"] == pytest.approx(floor) and c["n_scored"] == n
+    assert [f for f in v.flags["scales"] if f["reason"] == "floor-ceiling"] == [
+        {"scale": "C", "reason": "floor-ceiling", "value": pytest.approx(ceiling),
+         "threshold": 15.0, "end": "ceiling"}]
+    assert not c["ready"] and "floor-ceiling" in c["not_ready"]
+    # the items' own percentages are reported, not flagged
+    assert all(v.results["items"][i]["ceiling_pct"] > 30 for i in ("C1", "C2", "C3"))
+    assert not [f for f in v.flags["items"] if f["item"].startswith("C")]
+    assert v.results["scales"]["A"]["ceiling_pct"] < 15
+
+
+def test_careless_respondents_left_out_unless_kept(tmp_path):
+    """Straightliners are flagged and, by default, left out of every analysis; with
+    exclude_careless=False (--keep-careless) they are analyzed too. Either way they are
+    listed in flags.respondents."""
+    from typer.testing import CliRunner
+
+    from instrument.cli import app
+    from psychometrics import careless
+
+    df, keys = _toy(150, seed=8)
+    items = [c for c in df.columns if c != "respondent"]
+    df.loc[[3, 40, 77], items] = [[1.0] * 12, [5.0] * 12, [3.0] * 12]
+    liners = {"P003", "P040", "P077"}
+    # on 12 items a run of 6 identical answers is a straight line: a few attentive
+    # respondents also have one (4 items of a factor in a row); all are left out
+    care = careless(df, items, low=1, high=5).table
+    flagged = set(df.loc[care["flags"].str.contains("straightlining|low-irv"), "respondent"])
+    assert liners < flagged
+    v = validate(df, keys, n_boot=30)
+    r = v.results
+    n = 150 - len(flagged)
+    assert r["n"] == n and r["sample"]["n_received"] == 150
+    assert set(r["sample"]["excluded"]) == flagged and r["sample"]["n_excluded"] == len(flagged)
+    assert r["scales"]["A"]["n"] == n and r["cfa"]["n"] == n
+    assert {f["respondent"] for f in v.flags["respondents"] if f["excluded"]} == flagged
+    kept = validate(df, keys, n_boot=30, exclude_careless=False).results
+    assert kept["n"] == kept["scales"]["A"]["n"] == kept["cfa"]["n"] == 150
+    assert kept["sample"]["n_excluded"] == 0 and kept["settings"]["exclude_careless"] is False
+    assert {f["respondent"] for f in kept["flags"]["respondents"]} >= liners
+    assert not any(f["excluded"] for f in kept["flags"]["respondents"])
+    # the alpha of A moves when the straightliners are analyzed (1s, 5s and 3s agree)
+    assert kept["scales"]["A"]["alpha"] != r["scales"]["A"]["alpha"]
+
+    data, keys_file = tmp_path / "d.csv", tmp_path / "k.json"
+    df.to_csv(data, index=False)
+    keys_file.write_text(json.dumps(keys))
+    for extra, expected in (([], n), (["--keep-careless"], 150)):
+        out = tmp_path / f"o{expected}"
+        res = CliRunner().invoke(app, ["validate", str(data), "--keys", str(keys_file),
+                                       "--out", str(out), "--lang", "en", *extra])
+        assert res.exit_code == 0, res.output
+        got = json.loads((out / "results.json").read_text())
+        assert got["n"] == expected and got["sample"]["n_received"] == 150
+        html = (out / "report.html").read_text(encoding="utf-8")
+        sample = html.split('<section id="sample">')[1].split("</section>")[0]
+        assert "Respondents received" in sample and "Left out of the analyses" in sample
+        assert ("left out of every analysis below" in sample) == (expected == n)
