@@ -2,27 +2,48 @@
 
 Every input file is accounted for: it is ``scored``, ``scored-with-issues`` (some cells
 refused, the rest kept) or ``rejected`` (with the reason), and the log has one row per file
-plus one per refused cell. Invariant: files in = files scored + files rejected.
+plus one per refused cell. Invariant: files in = files scored + files rejected. A damaged
+or hostile file never stops the batch: :func:`read_file` never raises on a file's content.
 
 What is checked, in order, for each file (each refusal has a stable code):
 
 1. the file itself: ``empty-file``, ``file-too-large``, ``legacy-xls`` (an .xls renamed),
-   ``ods-not-supported``, ``macro-enabled`` (.xlsm renamed), ``corrupt-file`` (not a zip, a
-   truncated zip), ``zip-bomb`` (uncompressed size or ratio over the limits),
-   ``xml-entities`` (a DOCTYPE/ENTITY declaration: "billion laughs"), ``sheet-too-large``;
+   ``encrypted-workbook`` (password-protected), ``ods-not-supported``, ``macro-enabled``
+   (.xlsm renamed), ``corrupt-file`` (not a zip, a truncated zip, an .xlsb, a sheet or sheet
+   list that is not well-formed or ambiguous), ``unsafe-zip`` (two members of one name, an
+   absolute path, ``..`` or a symbolic link in a member name), ``zip-bomb`` (uncompressed size
+   or ratio over the limits), ``xml-entities`` (a DOCTYPE/ENTITY declaration: "billion
+   laughs"), ``sheet-too-large``, ``too-many-sheets``;
 2. the match with the form through the hidden ``_meta`` sheet: ``missing-metadata``,
    ``not-our-workbook``, ``unknown-format-version``, ``other-form``, ``unknown-form-version``,
-   ``hash-mismatch``;
+   ``hash-mismatch``, ``missing-sheet`` (answer sheet renamed or deleted), ``layout-changed``
+   (rows inserted, deleted or sorted: a question's id is no longer beside its answer cell);
 3. every answer cell: ``formula-in-answer`` (never evaluated), ``merged-cell``, and the
    codes of :mod:`instrument.answers` (``out-of-range``, ``decimal-answer``,
    ``multiple-answers``, ``date-in-answer``, ``invalid-answer``...), ``answer-outside-cell``;
-4. across files: ``duplicate-respondent``; a file with no answer at all: ``empty-response``.
+4. across files: ``duplicate-respondent``; a file with no answer at all: ``empty-response``;
+   warnings: ``identifying-respondent-code`` (a code that looks like an e-mail address, a
+   phone number or a person's name: codes must be pseudonyms), ``external-link``,
+   ``not-utf8``, ``no-metadata``, ``missing-respondent-code``.
 
-Memory is bounded: a file is read only if it is at most ``MAX_FILE_BYTES``; a zip member
-only if its uncompressed size is at most ``MAX_MEMBER_BYTES`` (and the whole archive at most
-``MAX_TOTAL_BYTES``, compression ratio at most ``MAX_RATIO``). Reading never evaluates
-formulas, never runs macros and never follows external links: values come from the cells'
-stored values (python-calamine), formulas are detected in the sheet's XML and refused.
+Nothing is ever evaluated or followed: values are the cells' stored values (python-calamine);
+formulas are found in the sheet's XML and refused, their cached values never used; macros
+are never run; external links never followed; no zip member is ever extracted to disk.
+
+Memory is bounded, whatever the file. Before python-calamine parses a byte, the zip's
+directory is checked (each part at most ``MAX_MEMBER_BYTES`` uncompressed, the archive at
+most ``MAX_TOTAL_BYTES``, compression ratio at most ``MAX_RATIO`` for parts over 1 MB), and
+the parts calamine reads are scanned as streams in 1 MB chunks: the answer sheet and
+``_meta`` must span at most ``MAX_CELLS`` cells from A1 (calamine builds a dense grid: two
+cells at A1 and XFD1048576 would ask for 17 billion) and ``MAX_MERGED`` merged ranges; the
+shared strings at most ``MAX_STRINGS`` (counted, and as declared: calamine reserves memory
+for the declared count); the workbook at most ``MAX_SHEETS`` sheets. The peak for one file
+is therefore about twice the file (at most ``MAX_FILE_BYTES``; this reader and calamine
+each hold it), plus the shared strings (at most ``MAX_MEMBER_BYTES`` of text), plus
+~100 bytes per cell of the one sheet read (``MAX_CELLS``): under 250 MB for the largest
+file accepted, a few MB for the usual 20 kB workbook, and under 100 MB above the baseline
+for every refused bomb (measured by ``tests/test_hostile.py``: zip bomb, 1,000,000-row
+sheet, billion laughs, far-apart cells, declared-count bombs).
 """
 
 from __future__ import annotations
@@ -45,9 +66,13 @@ if TYPE_CHECKING:  # pandas is imported where it is used: worker processes never
     import pandas as pd
 
 __all__ = [
+    "MAX_CELLS",
     "MAX_FILE_BYTES",
     "MAX_MEMBER_BYTES",
+    "MAX_MERGED",
     "MAX_RATIO",
+    "MAX_SHEETS",
+    "MAX_STRINGS",
     "MAX_TOTAL_BYTES",
     "Expected",
     "FileResult",
@@ -60,6 +85,10 @@ MAX_FILE_BYTES = 50 * 2**20  #: a returned file larger than this is refused unre
 MAX_MEMBER_BYTES = 64 * 2**20  #: largest uncompressed XML part read (a 100,000-cell grid is ~10 MB)
 MAX_TOTAL_BYTES = 256 * 2**20  #: largest uncompressed archive
 MAX_RATIO = 200  #: largest compression ratio of a part over 1 MB (zip bombs)
+MAX_CELLS = 500_000  #: largest sheet read (rows x columns from A1; a 2,000-respondent x 250-column grid)
+MAX_MERGED = 50_000  #: most merged ranges in a sheet read
+MAX_STRINGS = 500_000  #: most shared strings in a workbook
+MAX_SHEETS = 1_000  #: most sheets (and workbook relationships) in a workbook
 FORMAT_VERSION = "1"  #: the ``format_version`` of the returned-workbook contract this reader reads
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".xlsb"}
@@ -182,9 +211,28 @@ class Returns:
 
 # ----------------------------------------------------------------------------- xlsx internals
 _REL_ID = "http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"  # r:id as expat names it
-_FORMULA_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3}[0-9]{1,7})\"[^>]*?(?<!/)>(?:(?!</(?:\w+:)?c>).)*?<(?:\w+:)?f[\s>/]", re.S)
-_ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _ENTITY = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
+# Quick scans of a sheet part (each starts with a literal, so it runs at C speed). Elements
+# with a namespace prefix ("<x:c"), formulas ("<f") or NUL bytes (UTF-16) send the part to
+# the exact streaming pass; so does any cell or row whose start tag is not "simple": its
+# position first (r="D14", double quotes), then only attributes separated by one space whose
+# values are plain tokens (so no second r, no ">" inside a value).
+_PREFIXED = re.compile(rb":(?:c|row|f|mergeCell)[\s/>]")
+_FORMULA = re.compile(rb"<f[\s/>]")
+_C_SIMPLE = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: (?!r=)[\w.:-]++="[\w.: -]*+")*+ ?/?>')
+_ROW_SIMPLE = re.compile(rb'<row r="([0-9]{1,7})"(?: (?!r=)[\w.:-]++="[\w.: -]*+")*+ ?/?>')
+_TAG_ENDS = (b" ", b">", b"/", b"\t", b"\n", b"\r")  #: what may follow an element's name
+
+
+def _count_tags(data: bytes, name: bytes) -> int:
+    """Start tags ``<name`` (without a prefix) in ``data``: plain counts, faster than a regex."""
+    return sum(data.count(b"<" + name + end) for end in _TAG_ENDS)
+
+
+_SI_TAG = re.compile(rb"[<:]si[\s/>]")
+_UNIQUE_COUNT = re.compile(rb"\suniqueCount\s*=\s*[\"']\s*([0-9]+)")
+_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
+_CHUNK = 2**20  #: parts larger than this are scanned as a stream, in chunks of this size
 
 
 def _col_index(letters: str) -> int:
@@ -217,22 +265,52 @@ class _Refused(Exception):
         self.code, self.message, self.where = code, message, where
 
 
+def _unsafe_name(name: str) -> bool:
+    """A zip member name no spreadsheet program writes: absolute, with a drive, or with '..'."""
+    parts = name.replace("\\", "/").split("/")
+    return name.startswith(("/", "\\")) or ":" in parts[0] or ".." in parts or "\x00" in name
+
+
 class _Archive:
-    """The zip of an .xlsx, opened with every size and safety check before a byte is parsed."""
+    """The zip of an .xlsx, opened with every size and safety check before a byte is parsed.
+
+    The parts python-calamine reads are checked here first: the answer sheet and ``_meta``
+    (:meth:`scan_sheet`: size of the area, formulas), the shared strings (:meth:`check_strings`),
+    and the zip itself (sizes, ratios, duplicate or unsafe member names), so that what this
+    class checked is exactly what calamine reads, and calamine never allocates more than
+    the limits allow.
+    """
 
     def __init__(self, data: bytes):
         try:
             self.zf = zipfile.ZipFile(io.BytesIO(data))
             infos = self.zf.infolist()
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
             raise _Refused("corrupt-file", f"not a readable .xlsx (damaged or truncated zip: {exc})") from None
         names = {i.filename for i in infos}
         if "mimetype" in names:
             raise _Refused("ods-not-supported", "an OpenDocument spreadsheet (.ods) renamed: save it as .xlsx (Excel 2007+)")
         if "xl/vbaProject.bin" in names:
             raise _Refused("macro-enabled", "a macro-enabled workbook (.xlsm): save it as a plain .xlsx; macros are never run")
+        if "xl/workbook.bin" in names:
+            raise _Refused("corrupt-file", "a binary workbook (.xlsb) renamed: save it as .xlsx (Excel 2007+)")
         if "xl/workbook.xml" not in names:
             raise _Refused("corrupt-file", "not an Excel workbook (no xl/workbook.xml)")
+        seen: set[str] = set()
+        for info in infos:
+            # two members of one name: this reader and python-calamine could read different ones
+            key = info.filename.replace("\\", "/").casefold()
+            if key in seen:
+                raise _Refused("unsafe-zip", f"the zip holds two parts named {info.filename!r} (a tampered file)")
+            seen.add(key)
+            if _unsafe_name(info.filename):
+                raise _Refused("unsafe-zip", f"the zip holds a part named {info.filename!r} (an absolute path or '..'); "
+                               "no spreadsheet program writes that")
+            if (info.external_attr >> 16) & 0o170000 == 0o120000:
+                raise _Refused("unsafe-zip", f"the zip part {info.filename!r} is a symbolic link")
+            if info.flag_bits & 0x1:
+                raise _Refused("encrypted-workbook", f"the zip part {info.filename!r} is encrypted: remove the password, "
+                               "save as .xlsx, and send the file again")
         total = 0
         for info in infos:
             total += info.file_size
@@ -251,11 +329,20 @@ class _Archive:
     def read(self, name: str) -> bytes:
         try:
             data = self.zf.read(name)
-        except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
             raise _Refused("corrupt-file", f"cannot read part {name}: {exc}") from None
         if _ENTITY.search(data[:4096]) or (b"<!ENTITY" in data):
             raise _Refused("xml-entities", f"part {name} declares XML entities (DOCTYPE/ENTITY), refused unread")
         return data
+
+    def chunks(self, name: str):
+        """The bytes of a part, in chunks of ``_CHUNK`` (memory stays small whatever its size)."""
+        try:
+            with self.zf.open(name) as fh:
+                while chunk := fh.read(_CHUNK):
+                    yield chunk
+        except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
+            raise _Refused("corrupt-file", f"cannot read part {name}: {exc}") from None
 
     def sheets(self) -> dict[str, tuple[str, str]]:
         """Sheet name -> (part path, state) from workbook.xml and its relationships."""
@@ -267,19 +354,151 @@ class _Archive:
             raise
         except Exception as exc:  # expat.ExpatError, a DTD or an entity declaration
             raise _Refused("corrupt-file", f"workbook.xml cannot be parsed safely: {exc}") from None
-        targets = {r.get("Id"): r.get("Target", "") for r in rels}
-        out = {}
+        targets: dict = {}
+        for r in rels:
+            if r.get("Id") in targets:  # which one would calamine take? refuse rather than guess
+                raise _Refused("corrupt-file", f"workbook.xml.rels defines the relationship {r.get('Id')!r} twice")
+            targets[r.get("Id")] = r.get("Target", "")
+        out: dict = {}
+        folded: set = set()
         for sheet in wb:
+            name = sheet.get("name")
+            if name is None or name.casefold() in folded:  # Excel forbids it; two readers could differ
+                raise _Refused("corrupt-file", f"workbook.xml lists the sheet name {name!r} twice (or none)")
+            folded.add(name.casefold())
             target = targets.get(sheet.get(_REL_ID), "")
             path = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
-            out[sheet.get("name")] = (path, sheet.get("state", "visible"))
+            out[name] = (path, sheet.get("state", "visible"))
         return out
 
-    def formula_cells(self, part: str) -> set[str]:
-        data = self.read(part)
-        if not _ANY_FORMULA.search(data):  # a quick scan; "<formula1>" of validations is not one
-            return set()
-        return {m.group(1).decode() for m in _FORMULA_CELL.finditer(data)}
+    def check_parts(self) -> None:
+        """The parts python-calamine parses when it opens the workbook: the styles and the
+        shared strings declare no XML entities, and there are at most ``MAX_STRINGS`` shared
+        strings, counted and as declared (calamine reserves memory for the declared
+        ``uniqueCount`` before it reads a string). Read as a stream."""
+        for part in ("xl/styles.xml", "xl/sharedStrings.xml"):
+            if part in self.names:
+                self._check_part(part, count=part.endswith("Strings.xml"))
+
+    def _check_part(self, part: str, count: bool) -> None:
+        n, tail, first = 0, b"", True
+        for chunk in self.chunks(part):
+            data = tail + chunk
+            if (first and _ENTITY.search(data[:4096])) or b"<!ENTITY" in data:
+                raise _Refused("xml-entities", f"part {part} declares XML entities (DOCTYPE/ENTITY), refused unread")
+            if count:
+                if first:
+                    at = data.find(b"sst")
+                    declared = _UNIQUE_COUNT.search(data[at : data.find(b">", at) + 1]) if at >= 0 else None
+                    if declared and int(declared.group(1)) > MAX_STRINGS:
+                        raise _Refused("sheet-too-large", f"the workbook declares {int(declared.group(1)):,} shared "
+                                       f"strings (limit {MAX_STRINGS:,})")
+                n += len(_SI_TAG.findall(data, max(len(tail) - 3, 0)))
+                if n > MAX_STRINGS:
+                    raise _Refused("sheet-too-large", f"the workbook holds more than {MAX_STRINGS:,} shared strings")
+            first, tail = False, data[-8:]
+
+    def scan_sheet(self, part: str, sheet: str) -> set[str]:
+        """The cells of a sheet part that hold a formula (A1 names), after checking that the
+        sheet python-calamine would build (a dense grid from A1 to its last cell) has at
+        most ``MAX_CELLS`` cells and ``MAX_MERGED`` merged ranges.
+
+        Small parts in the form every spreadsheet program writes (each cell and row with
+        its position first) are checked with regexes; any other part (formulas, cells
+        without positions, odd quoting or encodings, large parts) goes through a streaming
+        expat pass that places every cell exactly as calamine does.
+        """
+        try:
+            size = self.zf.getinfo(part).file_size
+        except KeyError:
+            raise _Refused("corrupt-file", f"the sheet {sheet!r} has no part {part!r} in the workbook", sheet=sheet) from None
+        if size <= _CHUNK:
+            data = self.read(part)
+            if b"\x00" not in data and not _FORMULA.search(data) and not _PREFIXED.search(data):
+                cells = _C_SIMPLE.findall(data)
+                rows = _ROW_SIMPLE.findall(data)
+                if len(cells) == _count_tags(data, b"c") and len(rows) == _count_tags(data, b"row"):
+                    last_row = max(map(int, rows), default=0)
+                    last_col = 0
+                    if cells:
+                        cols, numbers = zip(*cells, strict=True)
+                        last_row = max(last_row, *map(int, numbers))
+                        last_col = max(_col_index(c.decode()) for c in set(cols)) + 1
+                    _check_area(last_row, last_col, _count_tags(data, b"mergeCell"), sheet)
+                    return set()
+        return self._scan_stream(part, sheet)
+
+    def _scan_stream(self, part: str, sheet: str) -> set[str]:
+        from xml.parsers import expat
+
+        formulas: set[str] = set()
+        st = {"row": -1, "col": -1, "cell": None, "rows": 0, "cols": 0, "merged": 0}
+
+        def start(name, attrs):
+            local = name.rpartition(":")[2]  # no namespace processing: "x:c" -> "c"
+            if local == "c":
+                ref = attrs.get("r")
+                if ref is None:  # calamine: the row's row, the column after the previous cell's
+                    r, c = st["row"], st["col"] + 1
+                else:
+                    m = _REF.fullmatch(ref)
+                    if not m or int(m.group(2)) < 1:
+                        raise _Refused("corrupt-file", f"a cell of sheet {sheet!r} has the position {ref[:20]!r}", sheet=sheet)
+                    r, c = int(m.group(2)) - 1, _col_index(m.group(1).upper())
+                st["col"], st["cell"] = c, (max(r, 0), c)
+                grow(r + 1, c + 1)
+            elif local == "row":
+                ref = attrs.get("r")
+                if ref is None:
+                    st["row"] += 1
+                elif ref.isascii() and ref.isdigit() and 0 < int(ref) <= 1_048_576:
+                    st["row"] = int(ref) - 1
+                else:
+                    raise _Refused("corrupt-file", f"a row of sheet {sheet!r} has the number {ref[:20]!r}", sheet=sheet)
+                st["col"] = -1
+                grow(st["row"] + 1, 0)
+            elif local == "f" and st["cell"] is not None:
+                formulas.add(_cell_name(*st["cell"]))
+            elif local == "mergeCell":
+                st["merged"] += 1
+                if st["merged"] > MAX_MERGED:
+                    _check_area(st["rows"], st["cols"], st["merged"], sheet)
+
+        def end(name):
+            if name.rpartition(":")[2] == "c":
+                st["cell"] = None
+
+        def grow(rows, cols):
+            if rows > st["rows"] or cols > st["cols"]:
+                st["rows"], st["cols"] = max(rows, st["rows"]), max(cols, st["cols"])
+                if st["rows"] * max(st["cols"], 1) > MAX_CELLS:
+                    _check_area(st["rows"], st["cols"], st["merged"], sheet)
+
+        def refuse(*_args):
+            raise _Refused("xml-entities", f"the sheet {sheet!r} declares a DTD or XML entities, refused unparsed", sheet=sheet)
+
+        parser = expat.ParserCreate()
+        parser.StartElementHandler = start
+        parser.EndElementHandler = end
+        parser.StartDoctypeDeclHandler = refuse
+        parser.EntityDeclHandler = refuse
+        try:
+            for chunk in self.chunks(part):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except expat.ExpatError as exc:
+            raise _Refused("corrupt-file", f"the sheet {sheet!r} is not well-formed XML ({exc})", sheet=sheet) from None
+        _check_area(st["rows"], st["cols"], st["merged"], sheet)
+        return formulas
+
+
+def _check_area(rows: int, cols: int, merged: int, sheet: str) -> None:
+    if rows * max(cols, 1) > MAX_CELLS:
+        raise _Refused("sheet-too-large", f"the sheet {sheet!r} spans {rows:,} rows x {cols:,} columns from A1; "
+                       f"the limit is {MAX_CELLS:,} cells", sheet=sheet)
+    if merged > MAX_MERGED:
+        raise _Refused("sheet-too-large", f"the sheet {sheet!r} has more than {MAX_MERGED:,} merged ranges "
+                       f"(limit {MAX_MERGED:,})", sheet=sheet)
 
 
 def _start_tags(data: bytes, local_name: str) -> list[dict]:
@@ -294,6 +513,9 @@ def _start_tags(data: bytes, local_name: str) -> list[dict]:
     def start(name, attrs):
         if name.rpartition("}")[2] == local_name:
             found.append(attrs)
+            if len(found) > MAX_SHEETS:
+                raise _Refused("too-many-sheets", f"the workbook lists more than {MAX_SHEETS:,} {local_name} "
+                               "elements; a returned questionnaire has a few sheets")
 
     def refuse(*_args):
         raise _Refused("xml-entities", "an XML part declares a DTD or entities, refused unparsed")
@@ -425,6 +647,47 @@ def _row_from_cells(result, expected, coder, get, where, respondent, meta, ctx_c
     return row if answered else None
 
 
+def _check_rows(grid: list, cells: dict, sheet: str) -> None:
+    """Each question's id is shown in the row of its answer cell (the narrow grey column).
+    When an id is found on another row only (rows inserted, deleted or sorted, cells cut and
+    pasted), the answers no longer match their questions: refused rather than guessed."""
+    answer_cells = {(r, c) for r, c, _ in cells.values()}
+    found: dict[str, set[int]] = {}
+    for r, row in enumerate(grid):
+        for c, v in enumerate(row):
+            if isinstance(v, str) and v in cells and (r, c) not in answer_cells:
+                found.setdefault(v, set()).add(r)
+    moved = [(qid, found[qid]) for qid, (r, _c, _n) in cells.items() if qid in found and r not in found[qid]]
+    if moved:
+        qid, rows = moved[0]
+        raise _Refused(
+            "layout-changed",
+            f"the question {qid} is now on row {min(rows) + 1}, not on the row of its answer cell "
+            f"{cells[qid][2]} ({len(moved)} question(s) moved): rows were inserted, deleted or sorted, or "
+            "cells moved, so answers cannot be matched to questions; type them in the original file",
+            sheet=sheet, cell=cells[qid][2], item=qid,
+        )
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^\W\d_]{2,}")
+_PHONE = re.compile(r"\+?[\d\s().-]+")
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+
+
+def _identifying(code: str) -> str:
+    """What a respondent code looks like when it may identify a person (``""`` if not):
+    an e-mail address, a phone (or other 9-15-digit personal) number, or a name in words."""
+    code = str(code).strip()
+    if _EMAIL.search(code):
+        return "an e-mail address"
+    if _PHONE.fullmatch(code) and 9 <= sum(ch.isdigit() for ch in code) <= 15:
+        return "a phone number (or another personal number)"
+    words = code.split()
+    if 2 <= len(words) <= 5 and all(len(w) >= 2 and _NAME_WORD.fullmatch(w) for w in words):
+        return "a person's name"
+    return ""
+
+
 def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
     import python_calamine as pc
 
@@ -433,6 +696,9 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
     if "_meta" not in sheets:
         raise _Refused("missing-metadata", "the hidden _meta sheet is missing: this file was not built from the form "
                        "(or the sheet was deleted); it cannot be matched to a form version")
+    # what calamine will read is checked first: it must never allocate more than the limits
+    archive.check_parts()
+    archive.scan_sheet(sheets["_meta"][0], "_meta")
     try:
         book = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
         meta = _meta_dict(book.get_sheet_by_name("_meta").to_python(skip_empty_area=False))
@@ -442,7 +708,7 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
     sheet_name = meta.get("answer_sheet", "")
     if sheet_name not in sheets:
         raise _Refused("missing-sheet", f"the answer sheet {sheet_name!r} is missing (renamed or deleted)")
-    formulas = archive.formula_cells(sheets[sheet_name][0])
+    formulas = archive.scan_sheet(sheets[sheet_name][0], sheet_name)
     try:
         sheet = book.get_sheet_by_name(sheet_name)
         grid = sheet.to_python(skip_empty_area=False)
@@ -490,6 +756,7 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
                 raise _Refused("missing-metadata", f"_meta gives {meta[f'cell:{qid}']!r} as the cell of {qid}, "
                                "not a cell address", sheet="_meta") from None
             cells[qid] = (r, c, _cell_name(r, c))
+        _check_rows(grid, cells, sheet_name)
 
         def get(qid):
             r, c, name = cells[qid]
@@ -619,6 +886,9 @@ def read_file(path: str | os.PathLike, expected: Expected, name: str | None = No
         data = path.read_bytes()
         suffix = path.suffix.lower()
         if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+            if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
+                raise _Refused("encrypted-workbook", "a password-protected (encrypted) workbook: it cannot be "
+                               "read; remove the password (File > Info > Protect), save as .xlsx, send it again")
             raise _Refused("legacy-xls", "an old-format Excel file (.xls, or a password-protected workbook): "
                            "save it as .xlsx (Excel 2007+)")
         if suffix == ".csv":
@@ -634,6 +904,10 @@ def read_file(path: str | os.PathLike, expected: Expected, name: str | None = No
     except OSError as exc:
         return result.reject("unreadable-file", f"cannot read the file: {exc.strerror or exc}")
     except Exception as exc:  # a damaged file must never stop the batch: it is rejected, with the reason
+        return result.reject("unreadable-file", f"the file could not be read ({type(exc).__name__}: {exc})")
+    except BaseException as exc:  # a panic in a Rust reader (pyo3's PanicException) is not an Exception
+        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+            raise
         return result.reject("unreadable-file", f"the file could not be read ({type(exc).__name__}: {exc})")
     if not result.rows:
         return result.reject("empty-response", "no answer in this file")
@@ -746,6 +1020,13 @@ def _assemble(results: list[FileResult], expected: Expected) -> Returns:
         for f in files:
             problems.append(Problem("duplicate-respondent", f"respondent {code!r} appears {len(group)} times "
                                     f"(in {', '.join(files)}); all rows kept", file=f, severity="warning"))
+    # respondent codes are pseudonyms: one that looks like an e-mail, a phone number or a name is flagged
+    for code, file, place in zip(responses["respondent"], responses["source_file"], responses["source_place"], strict=True):
+        kind = _identifying(code)
+        if kind:
+            problems.append(Problem("identifying-respondent-code", f"the respondent code at {place} looks like {kind}: "
+                                    "codes must be pseudonymous (e.g. R101); replace it, and keep the list that links "
+                                    "codes to people apart from the data", file=file, severity="warning"))
     counts = responses.groupby("source_file").size()
     per_file: dict[str, int] = {}
     for p in problems:  # the file's own problems and the duplicates found across files
