@@ -3,7 +3,9 @@
 Every writer goes through :func:`instrument.files.atomic_path`. Text cells that a
 spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a
 carriage return) are neutralized with a leading apostrophe in CSV and XLSX (OWASP's advice
-against formula injection); numbers are untouched.
+against formula injection); numbers are untouched. The same table gives the same bytes in
+every format: the time of writing that openpyxl and ReadStat stamp is replaced by a fixed
+date (:mod:`instrument.files`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from instrument.files import atomic_path
+from instrument.files import atomic_path, fix_timestamps, reproducible_zip
 
 __all__ = ["FORMATS", "neutralize", "write_table"]
 
@@ -80,6 +82,7 @@ def write_table(
                 plain, str(tmp), column_labels=[labels.get(c, "")[:250] for c in plain.columns],
                 variable_value_labels={k: {float(c): str(t)[:120] for c, t in v.items()} for k, v in value_labels.items()},
             )
+            fix_timestamps(tmp)
         elif suffix == ".dta":
             import pyreadstat
 
@@ -88,6 +91,7 @@ def write_table(
                 plain, str(tmp), column_labels=[labels.get(c, "")[:80] for c in plain.columns],
                 variable_value_labels={k: {int(c): str(t)[:80] for c, t in v.items()} for k, v in value_labels.items()},
             )
+            fix_timestamps(tmp)
         else:
             _write_xlsx(_neutralized(df), tmp, labels, value_labels, sheet, labels_sheet)
     return path
@@ -140,3 +144,4 @@ def _write_xlsx(df, path, labels, value_labels, sheet, labels_sheet):
         meta.append([_cell_value(str(col)), _cell_value(labels.get(col, "")), _cell_value(text)])
     meta.column_dimensions["A"].width, meta.column_dimensions["B"].width, meta.column_dimensions["C"].width = 20, 80, 60
     wb.save(path)
+    Path(path).write_bytes(reproducible_zip(Path(path).read_bytes()))  # no time of saving: same table, same bytes

@@ -298,7 +298,7 @@ def write_workbooks(form: Form, sample: Sample, out) -> list[Path]:
     """
     from instrument.export.common import labelled, version_labels
     from instrument.export.xlsx import build_workbook
-    from instrument.files import write_bytes
+    from instrument.files import reproducible_zip, write_bytes
     from instrument.returns import _Archive
 
     out = Path(out)
@@ -311,7 +311,7 @@ def write_workbooks(form: Form, sample: Sample, out) -> list[Path]:
             wb = build_workbook(form, lang=lang, version=version, respondent=PLACEHOLDER)
             buf = io.BytesIO()
             wb.save(buf)
-            data = buf.getvalue()
+            data = reproducible_zip(buf.getvalue())  # no time of saving: same seed, same bytes
             archive = _Archive(data)
             sheets = archive.sheets()
             meta = {}

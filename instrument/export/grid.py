@@ -48,7 +48,7 @@ from instrument.export.xlsx import (
     set_messages,
     write_meta,
 )
-from instrument.files import atomic_path
+from instrument.files import save_workbook
 from instrument.model import Form
 
 __all__ = ["FIRST_DATA_ROW", "HEADER_ROW", "ROWS", "build_workbook", "write"]
@@ -214,7 +214,6 @@ def write(
     written = []
     for label, target in targets:
         wb = build_workbook(form, lang=lang, version=label, rows=rows, paper=paper)
-        with atomic_path(target) as tmp:
-            wb.save(tmp)
+        save_workbook(wb, target)  # atomic, and the same bytes for the same form
         written.append(target)
     return written

@@ -22,7 +22,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from instrument.export.common import STRINGS, blocks
-from instrument.files import atomic_path
+from instrument.files import save_workbook
 from instrument.model import Form
 
 __all__ = ["LANGUAGE_NAMES", "rows", "write"]
@@ -164,6 +164,5 @@ def write(form: Form, path: str | os.PathLike) -> list[Path]:
             ws.column_dimensions[ws.cell(row=1, column=index).column_letter].width = width
         ws.freeze_panes = "A2"
     path = Path(path)
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
+    save_workbook(wb, path)  # atomic, and the same bytes for the same form
     return [path]

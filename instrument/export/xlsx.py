@@ -40,7 +40,7 @@ from instrument.export.common import (
     labelled,
     version_labels,
 )
-from instrument.files import atomic_path
+from instrument.files import save_workbook
 from instrument.model import Form
 
 __all__ = [
@@ -424,7 +424,6 @@ def write(
     written = []
     for label, target in targets:
         wb = build_workbook(form, lang=lang, version=label, respondent=respondent, paper=paper)
-        with atomic_path(target) as tmp:
-            wb.save(tmp)
+        save_workbook(wb, target)  # atomic, and the same bytes for the same form
         written.append(target)
     return written
