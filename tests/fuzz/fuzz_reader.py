@@ -1,0 +1,95 @@
+"""Fuzz ``instrument.returns.read_file`` with atheris (libFuzzer). Not part of pytest.
+
+    mkdir -p /tmp/fuzz-corpus /tmp/fuzz-crashes
+    .venv/bin/python tests/fuzz/fuzz_reader.py -max_total_time=720 -max_len=65536 -rss_limit_mb=1024 -timeout=20 \\
+        -dict=tests/fuzz/xlsx.dict -artifact_prefix=/tmp/fuzz-crashes/ \\
+        /tmp/fuzz-corpus data_samples/returned tests/corpus/returned
+
+Seeds: the sample returned files (valid, messy and grid workbooks, CSV files) and the hostile
+corpus; libFuzzer only writes new inputs into the first folder. Most inputs are mutated INSIDE the zip: one part (a sheet,
+``_meta``, the shared strings, workbook.xml...) is mutated by libFuzzer and the zip is written
+again, so mutations reach the XML instead of breaking the zip's CRCs; the rest mutate the
+raw bytes (zip structure, CSV).
+
+A crash is: ``read_file`` raising anything, a status other than the three, a problem without
+a kebab-case code, a kept file without rows, or the process dying (libFuzzer reports aborts,
+timeouts and memory over ``-rss_limit_mb``). Every crash found is kept as a regression case in
+``tests/corpus`` (``tests/corpus/make_corpus.py``) with its fix.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import re
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import atheris
+
+ROOT = Path(__file__).resolve().parents[2]
+CODE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+with atheris.instrument_imports():
+    from instrument.answers import AnswerCoder  # noqa: F401  (instrumented for coverage)
+    from instrument.returns import REJECTED, SCORED, WITH_ISSUES, Expected, read_file
+
+from instrument.form import load_form  # noqa: E402
+
+EXPECTED = Expected.from_form(load_form(ROOT / "data_samples" / "form_member.yaml"))
+WORK = Path(tempfile.mkdtemp(prefix="fuzz-reader-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
+PARTS_FIRST = ("xl/worksheets/", "xl/sharedStrings.xml", "xl/workbook.xml", "xl/_rels/", "xl/styles.xml")
+
+
+def custom_mutator(data: bytes, max_size: int, seed: int) -> bytes:
+    rng = random.Random(seed)
+    if data[:2] == b"PK" and rng.random() < 0.85:
+        try:
+            zin = zipfile.ZipFile(io.BytesIO(data))
+            infos = zin.infolist()
+            xml = [i for i in infos if i.filename.startswith(PARTS_FIRST)] or infos
+            target = rng.choice(xml).filename
+            content = zin.read(target)
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+                for info in infos:
+                    body = zin.read(info.filename)
+                    if info.filename == target:
+                        body = atheris.Mutate(content, len(content) + 4096)
+                    zout.writestr(info.filename, body)
+            result = out.getvalue()
+            if len(result) <= max_size:
+                return result
+        except Exception:  # a damaged zip: mutate its raw bytes instead
+            pass
+    return atheris.Mutate(data, max_size)
+
+
+def test_one_input(data: bytes) -> None:
+    # zips and OLE files as .xlsx; other bytes as .csv or .xlsx (by their last byte) to reach both readers
+    text = not data.startswith((b"PK", b"\xd0")) and (not data or data[-1] % 2 == 0)
+    suffix = ".csv" if text else ".xlsx"
+    path = WORK / f"input{suffix}"
+    path.write_bytes(data)
+    result = read_file(path, EXPECTED)
+    if result.status not in (SCORED, WITH_ISSUES, REJECTED):
+        raise AssertionError(f"status {result.status!r}")
+    for p in result.problems:
+        if not CODE.match(p.code) or not p.message:
+            raise AssertionError(f"problem without a code or message: {p!r}")
+    if result.status == REJECTED and (result.rows or not CODE.match(result.code)):
+        raise AssertionError(f"rejected with rows or without a code: {result.code!r}")
+    if result.status != REJECTED and not result.rows:
+        raise AssertionError("kept without a row")
+
+
+def main() -> None:
+    atheris.Setup(sys.argv, test_one_input, custom_mutator=custom_mutator)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()

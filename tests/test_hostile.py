@@ -1,0 +1,314 @@
+"""Hostile and broken inputs (tests/corpus): every returned file and form spec gets its
+coded outcome, the batch goes on, nothing is evaluated or executed, memory stays bounded.
+
+The corpus and its expected outcomes are written by ``tests/corpus/make_corpus.py``; the big
+cases (zip bomb, 1,000,000-row sheet...) and odd file names are generated here, in a
+temporary folder, by the same functions.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import instrument.returns as returns_mod
+from instrument.form import FormError, load_form
+from instrument.returns import Expected, read_file, read_returns
+from instrument.scoring import score_returns
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "tests" / "corpus"
+SPEC = ROOT / "data_samples" / "form_member.yaml"
+MB = 2**20
+
+
+def _load_maker():
+    spec = importlib.util.spec_from_file_location("make_corpus", CORPUS / "make_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+MAKER = _load_maker()
+
+
+@pytest.fixture(scope="module")
+def form():
+    return load_form(SPEC)
+
+
+@pytest.fixture(scope="module")
+def expected_rows() -> list[dict]:
+    with open(CORPUS / "expected.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    """The cases generated at test time (big files, odd names), in one temporary folder."""
+    folder = tmp_path_factory.mktemp("generated")
+    for name in sorted(MAKER.GENERATED):
+        MAKER.build(name, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def batch(form, generated, tmp_path_factory):
+    """Every returned file of the corpus (committed and generated) read as ONE batch."""
+    folder = tmp_path_factory.mktemp("batch")
+    for src in (CORPUS / "returned", generated / "returned"):
+        for p in src.iterdir():
+            shutil.copy(p, folder / p.name)
+    return read_returns([folder], form, jobs=1)
+
+
+def name(path: str) -> str:
+    return Path(path).name
+
+
+# ----------------------------------------------------------------------------- the corpus
+def test_corpus_lists_every_file_and_at_least_30_kinds(expected_rows):
+    listed = {r["file"] for r in expected_rows if not r["generated"]}
+    on_disk = {f"{sub}/{p.name}" for sub in ("returned", "specs") for p in (CORPUS / sub).iterdir()}
+    assert listed == on_disk
+    assert len(expected_rows) >= 60 and len({r["file"].split("/")[1].split(".")[0] for r in expected_rows}) >= 30
+    statuses = {r["status"] for r in expected_rows}
+    assert statuses == {"scored", "scored-with-issues", "rejected", "form-error"}
+    assert sum(p.stat().st_size for p in CORPUS.rglob("*") if p.is_file()) < 1.2 * MB  # kept small
+    # every kind the hardening issue names is there
+    wanted = {"not-a-zip", "truncated", "xls-renamed", "xlsm-renamed", "ods-renamed", "zip-bomb",
+              "billion-laughs-shared-strings", "billion-laughs-sheet", "huge-sheet-1e6-rows", "meta-deleted",
+              "meta-hash-edited", "other-form-version", "merged-answer", "answer-moved", "formula", "formula-xlfn",
+              "formula-array", "formula-shared", "external-link", "date-in-answer", "text-in-number", "empty",
+              "duplicate-a", "csv-cp1252", "csv-nul", "csv-formula-injection", "ten-thousand-sheets",
+              "long-sheet-name", "password-protected", "answer-sheet-renamed", "zip-absolute-path", "zip-dotdot",
+              "zip-symlink", "zip-duplicate-member", "anchor-bomb", "python-tag", "not-utf8", "huge",
+              "deep-nesting"}
+    kinds = {r["file"].split("/")[1].rsplit(".", 1)[0] for r in expected_rows}
+    assert wanted <= kinds, wanted - kinds
+
+
+def test_corpus_script_is_deterministic(tmp_path):
+    MAKER.main(tmp_path)
+    for p in (CORPUS / "returned").iterdir():
+        assert (tmp_path / "returned" / p.name).read_bytes() == p.read_bytes(), p.name
+    for p in (CORPUS / "specs").iterdir():
+        assert (tmp_path / "specs" / p.name).read_bytes() == p.read_bytes(), p.name
+    assert (tmp_path / "expected.csv").read_bytes() == (CORPUS / "expected.csv").read_bytes()
+
+
+def test_every_returned_file_gets_its_coded_outcome_and_the_batch_goes_on(batch, expected_rows):
+    files = batch.files.assign(name=batch.files["file"].map(name)).set_index("name")
+    codes: dict[str, set] = {}
+    for p in batch.problems:
+        codes.setdefault(name(p.file), set()).add(p.code)
+        assert p.code and p.message, p  # every problem has a stable code and a message
+    rows = [r for r in expected_rows if r["file"].startswith("returned/")]
+    assert len(files) == len(rows)  # every file accounted for, odd names included
+    for row in rows:
+        file = row["file"].split("/", 1)[1]
+        got = files.loc[file]
+        assert got["status"] == row["status"], (file, got["message"])
+        if row["status"] == "rejected":
+            assert got["code"] == row["code"] and got["message"], (file, got["code"], got["message"])
+            assert got["respondents"] == 0
+        elif row["code"]:
+            assert row["code"] in codes.get(file, set()), (file, codes.get(file))
+        else:
+            assert not codes.get(file), (file, codes.get(file))
+    assert batch.n_scored + batch.n_rejected == batch.n_files
+    assert batch.n_scored >= 15 and batch.n_rejected >= 30
+    log = batch.log()
+    assert len(log) == batch.n_files + len(batch.problems) and (log["code"].iloc[batch.n_files:] != "").all()
+
+
+def test_odd_file_names_are_read_and_named_as_they_are(batch, generated):
+    odd = [n.split("/", 1)[1] for n, (_s, _c, what, _b) in MAKER.CASES.items() if "odd file name" in what]
+    assert len(odd) == 6
+    names = set(batch.files["file"].map(name))
+    for n in odd:
+        assert n in names and (generated / "returned" / n).is_file()
+    assert "saut\nde ligne.xlsx" in names or sys.platform == "win32"
+    assert "-rf --help.xlsx" in names
+
+
+@pytest.mark.parametrize("case", sorted(n for n in MAKER.CASES if n.startswith("specs/")))
+def test_every_spec_gives_its_coded_form_error_and_nothing_runs(case, generated, monkeypatch, tmp_path):
+    status, code, _what, _build = MAKER.CASES[case]
+    assert status == "form-error"
+
+    def boom(*args, **kwargs):
+        raise AssertionError(f"a YAML spec made the loader run a command: {args!r}")
+
+    for owner, attr in ((os, "system"), (os, "popen"), (subprocess, "Popen"), (subprocess, "run"), (os, "execv")):
+        monkeypatch.setattr(owner, attr, boom)
+    path = (generated if case in MAKER.GENERATED else CORPUS) / case
+    with pytest.raises(FormError) as info:
+        load_form(path)
+    found = {p.code for p in info.value.problems}
+    assert code in found, found
+    assert all(p.file for p in info.value.problems)
+    assert not Path("/tmp/intangibles-pwned").exists()
+
+
+def test_python_tag_never_calls_os_system(monkeypatch, tmp_path):
+    """The payload itself, through both loaders (libyaml and pure Python): os.system is
+    replaced by a function that fails loudly, and is never reached."""
+    calls = []
+    monkeypatch.setattr(os, "system", lambda *a: calls.append(a) or pytest.fail("os.system was called"))
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("id: !!python/object/apply:os.system ['echo owned']\nversion: '1'\n", encoding="utf-8")
+    from instrument import yamlfile
+
+    for loader in (None, yamlfile._Loader):
+        problems = []
+        data = yamlfile.read_yaml(spec, "spec.yaml", lambda *p, found=problems: found.append(p), loader=loader)
+        assert data is yamlfile.UNREADABLE and [p[0] for p in problems] == ["unsafe-yaml"]
+    with pytest.raises(FormError):
+        load_form(spec)
+    assert calls == []
+
+
+# ----------------------------------------------------------------------------- nothing evaluated
+FORMULA_CASES = {  # file -> the answer cells holding a formula (each with a cached value of 4)
+    "formula.xlsx": {"trcpi1"}, "formula-xlfn.xlsx": {"trcpi1"}, "formula-array.xlsx": {"trcpi1"},
+    "formula-shared.xlsx": {"trcpi1", "trcpi4", "trcpi5"}, "formula-single-quotes.xlsx": {"trcpi1"},
+    "formula-prefixed.xlsx": {"trcpi1"}, "formula-no-position.xlsx": {"trcpi1"},
+}
+
+
+@pytest.mark.parametrize("file", sorted(FORMULA_CASES))
+def test_a_formulas_cached_value_never_reaches_the_scores(form, file):
+    expected = Expected.from_form(form)
+    result = read_file(CORPUS / "returned" / file, expected)
+    refused = {p.item for p in result.problems if p.code == "formula-in-answer"}
+    assert refused == FORMULA_CASES[file] and result.status == "scored-with-issues"
+    row = result.rows[0]
+    assert all(row[item] is None for item in refused)  # not 4, the cached value
+    # the same workbook with those cells blank scores exactly the same
+    returned = read_returns([CORPUS / "returned" / file], form, jobs=1)
+    table = score_returns(returned, form)
+    clean = read_returns([ROOT / "data_samples" / "returned" / "member_R101_fr.xlsx"], form, jobs=1)
+    blanked = clean.responses.copy()
+    for item in refused:
+        blanked[item] = pd.array([None], dtype="Int64")
+    truth = score_returns(type(clean)(responses=blanked, files=clean.files, problems=()), form)
+    scales = [s.name for s in form.scales]
+    pd.testing.assert_frame_equal(table[scales].reset_index(drop=True), truth[scales].reset_index(drop=True))
+    # and it differs from what the cached 4 would give (so the test cannot pass vacuously)
+    cached = clean.responses.copy()
+    for item in refused:
+        cached[item] = pd.array([4], dtype="Int64")
+    with_cache = score_returns(type(clean)(responses=cached, files=clean.files, problems=()), form)
+    assert not with_cache[scales].equals(truth[scales])
+
+
+def test_external_links_are_never_followed(form, monkeypatch):
+    """Reading a workbook that links to file:///C:/secret/... opens no other file."""
+    import builtins
+
+    opened = []
+    real_open = builtins.open
+
+    def spy(file, *args, **kwargs):
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", spy)
+    path = CORPUS / "returned" / "external-link.xlsx"
+    result = read_file(path, Expected.from_form(form))
+    assert result.status == "scored" and [p.code for p in result.problems] == ["external-link"]
+    assert all("secret" not in f for f in opened)
+
+
+# ----------------------------------------------------------------------------- memory
+MEMORY_SCRIPT = textwrap.dedent("""
+    import json, sys
+    from instrument.form import load_form
+    from instrument.returns import Expected, read_file
+
+    def status(key):  # kB, from /proc/self/status
+        with open("/proc/self/status") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith(key + ":"))
+
+    expected = Expected.from_form(load_form(sys.argv[1]))
+    read_file(sys.argv[2], expected)  # warm up: every import and cache, a clean workbook read
+    out = {}
+    for path in sys.argv[3:]:
+        before = status("VmRSS")
+        with open("/proc/self/clear_refs", "w") as fh:  # reset the peak (VmHWM) to the current RSS
+            fh.write("5")
+        result = read_file(path, expected)
+        out[path] = [result.code, (status("VmHWM") - before) / 1024]
+    print(json.dumps(out))
+""")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux's /proc peak-RSS reset")
+def test_memory_stays_bounded_on_bombs_and_huge_sheets(generated):
+    """Peak resident memory (getrusage, so calamine's Rust allocations count too) of a fresh
+    process reading each bomb, above its baseline after reading a clean workbook: < 100 MB.
+    Also for the largest sheet accepted (480,000 cells, read in full by calamine)."""
+    cases = {
+        "zip-bomb.xlsx": "zip-bomb", "huge-sheet-1e6-rows.xlsx": "sheet-too-large",
+        "many-merges.xlsx": "sheet-too-large", "large-accepted-sheet.xlsx": "",  # read: 480,000 cells
+    }
+    committed = {
+        "far-apart-cells.xlsx": "sheet-too-large", "shared-strings-count-bomb.xlsx": "sheet-too-large",
+        "billion-laughs-shared-strings.xlsx": "xml-entities", "billion-laughs-sheet.xlsx": "xml-entities",
+        "ten-thousand-sheets.xlsx": "too-many-sheets",
+    }
+    paths = [str(generated / "returned" / n) for n in cases] + [str(CORPUS / "returned" / n) for n in committed]
+    sizes = {n: (generated / "returned" / n).stat().st_size for n in cases}
+    assert sizes["zip-bomb.xlsx"] < 2 * MB and sizes["huge-sheet-1e6-rows.xlsx"] < 8 * MB
+    run = subprocess.run(
+        [sys.executable, "-c", MEMORY_SCRIPT, str(SPEC), str(ROOT / "data_samples" / "returned" / "member_R101_fr.xlsx"),
+         *paths], capture_output=True, text=True, timeout=300, check=True, cwd=ROOT,
+    )
+    out = json.loads(run.stdout)
+    for path, (code, grown_mb) in out.items():
+        assert code == {**cases, **committed}[Path(path).name], path
+        assert grown_mb < 100, (Path(path).name, grown_mb)
+
+
+def test_the_huge_sheet_is_what_it_claims(generated):
+    """The 1,000,000-row case really expands to ~40 MB of XML (under the part limit, so the
+    cell-area bound is what refuses it) and its rows go to 1,000,000."""
+    import zipfile
+
+    with zipfile.ZipFile(generated / "returned" / "huge-sheet-1e6-rows.xlsx") as z:
+        info = z.getinfo(MAKER.SHEET)
+        assert 30 * MB < info.file_size < returns_mod.MAX_MEMBER_BYTES
+        assert info.file_size / info.compress_size < returns_mod.MAX_RATIO
+        with z.open(info) as fh:
+            fh.seek(info.file_size - 200)
+            assert b'<row r="1000000">' in fh.read()
+    with zipfile.ZipFile(generated / "returned" / "zip-bomb.xlsx") as z:
+        assert z.getinfo(MAKER.SHEET).file_size > 250 * MB
+
+
+def test_a_rust_panic_rejects_the_file_instead_of_stopping_the_batch(form, tmp_path, monkeypatch):
+    """pyo3's PanicException derives from BaseException, not Exception."""
+    import python_calamine as pc
+
+    class PanicException(BaseException):
+        pass
+
+    def panic(*_a, **_k):
+        raise PanicException("called `Option::unwrap()` on a `None` value")
+
+    monkeypatch.setattr(pc.CalamineWorkbook, "from_filelike", panic)
+    result = read_returns([ROOT / "data_samples" / "returned" / "member_R101_fr.xlsx"], form, jobs=1)
+    assert list(result.files["status"]) == ["rejected"] and result.files["code"].iloc[0] == "unreadable-file"
+    assert "PanicException" in result.files["message"].iloc[0]
