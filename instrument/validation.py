@@ -107,6 +107,19 @@ class _Fmt:
         return self.num(v, 2) if v < 1 else self.num(v, 0)
 
 
+def _options(text: str):
+    """``text`` escaped, with the command-line options in it (``--keep-careless``...) as
+    ``<code class="option">`` that never breaks after its hyphens."""
+    import re
+
+    import markupsafe
+
+    parts = re.split(r"((?:intangibles validate )?--[a-z][a-z-]*)", text)
+    return markupsafe.Markup("").join(
+        markupsafe.Markup('<code class="option">{}</code>').format(p) if k % 2 else markupsafe.escape(p)
+        for k, p in enumerate(parts))
+
+
 def _text(value, lang: str) -> str:
     if isinstance(value, dict):
         return str(value.get(lang) or next(iter(value.values()), ""))
@@ -228,9 +241,11 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
         "interp_missing": t["interp_missing"].format(value=f.num(th["missing_pct"].value, 0),
                                                       source=th["missing_pct"].source),
         "careless": care_rows,
-        "interp_careless": (t["interp_careless"] if excluded_for else t["interp_careless_kept"]).format(
+        "interp_careless": _options((t["interp_careless"] if excluded_for else t["interp_careless_kept"]).format(
             n=f.int(n_flagged), excluded=f.int(n_excluded),
-            codes=f" {t['word_or']} ".join(excluded_for or R.EXCLUDED_FLAGS)),
+            codes=f" {t['word_or']} ".join(
+                c if t[f"flag_{c}"] == c else f"{t[f'flag_{c}']} ({c})"
+                for c in (excluded_for or R.EXCLUDED_FLAGS)))),
         "respondents": resp_rows,
         "more_respondents": t["more_rows"].format(n=len(by_resp) - MAX_LISTED) if len(by_resp) > MAX_LISTED else "",
         "groups": groups,
@@ -485,7 +500,11 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
                             else t["no_non_invariant"])
         entry["tests"] = [{"item": x["item"], "param": x["parameter"], "group": x["group"],
                            "ref": x["reference_group"], "x2": f.num(x["X2"], 2),
-                           "p": f.p(x["p_adj"]), "flag": x["flagged"]} for x in inv.get("score_tests", [])]
+                           "p": f.p(x["p_adj"]),
+                           # the test that set its item aside: flagged item, significant test
+                           "flag": x["flagged"] and x["p_adj"] is not None
+                           and x["p_adj"] < inv.get("alpha", 0.05)}
+                          for x in inv.get("score_tests", [])]
         inv_view.append(entry)
     CHEN_2007 = _module_of("invariance").CHEN_2007
     invariance = {"groups": inv_view, "interp": t["interp_invariance"].format(
@@ -512,9 +531,11 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
     actions = {
         "revise": revise, "review": review,
         "scales": [{"scale": scale_name(k), "reasons": x} for k, x in not_ready.items()],
-        "respondents": (t["respondents_summary"] if left_out else t["respondents_summary_kept"]).format(
+        "respondents": _options((t["respondents_summary_kept"] if not left_out
+                                 else t["respondents_summary_all_out"] if len(left_out) == len(by_resp)
+                                 else t["respondents_summary"]).format(
             n=f.int(len(by_resp)), excluded=f.int(len(left_out)),
-            others=f.int(len(by_resp) - len(left_out))) if by_resp else "",
+            others=f.int(len(by_resp) - len(left_out)))) if by_resp else "",
     }
 
     # ---------------------------------------------------------- glance, notes
