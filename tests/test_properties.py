@@ -1,0 +1,211 @@
+"""Property-based tests (hypothesis) of the readers and the scorer: whatever a cell holds,
+whatever bytes a file holds, reading never crashes and every problem has a code; scores do
+not depend on the order of the files and never leave [low, high]."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from instrument.form import load_form
+from instrument.returns import (
+    REJECTED,
+    SCORED,
+    WITH_ISSUES,
+    Expected,
+    Returns,
+    read_file,
+    read_returns,
+)
+from instrument.scoring import score_returns
+from instrument.simulate import Design, simulate, write_workbooks
+
+ROOT = Path(__file__).resolve().parents[1]
+CLEAN = ROOT / "data_samples" / "returned" / "member_R101_fr.xlsx"
+CODE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                            HealthCheck.too_slow])
+
+FORM = load_form(ROOT / "data_samples" / "form_member.yaml")
+EXPECTED = Expected.from_form(FORM)
+CLEAN_BYTES = CLEAN.read_bytes()
+
+
+def check(result) -> None:
+    """What every outcome must satisfy, whatever the input."""
+    assert result.status in (SCORED, WITH_ISSUES, REJECTED)
+    for p in result.problems:
+        assert CODE.match(p.code) and p.message, p
+        assert p.severity in ("error", "warning")
+    if result.status == REJECTED:
+        assert CODE.match(result.code) and result.rows == []
+    else:
+        assert result.rows
+        allowed = set(EXPECTED.codes) | set(EXPECTED.missing_codes)
+        for row in result.rows:
+            assert all(row[i] is None or row[i] in allowed for i in EXPECTED.items)
+        if result.status == WITH_ISSUES:
+            assert any(p.severity == "error" for p in result.problems)
+
+
+# ----------------------------------------------------------------------------- arbitrary cell values
+cell_values = st.one_of(
+    st.none(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=60),
+    st.sampled_from(["4 - Plutôt d'accord", "plutot d'accord", " 4 ", "4,0", "3, 4", "=2+2", "=HYPERLINK(\"x\")",
+                     "+1", "-1", "@SUM(A1)", "\t4", "8 - Je ne sais pas", "9", "TRUE", "#N/A", "1e3", "٤"]),
+    st.booleans(),
+    st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(2100, 1, 1)),
+    st.datetimes(min_value=dt.datetime(1900, 3, 1), max_value=dt.datetime(2100, 1, 1)),
+    st.times(),
+    st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=900)),
+)
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what openpyxl refuses to write
+
+
+def _writable(v):
+    return _ILLEGAL.sub("?", v) if isinstance(v, str) else v
+
+
+@pytest.fixture(scope="module")
+def meta_cells():
+    wb = openpyxl.load_workbook(CLEAN)
+    return {r[0].value[5:]: r[1].value for r in wb["_meta"].iter_rows() if str(r[0].value).startswith("cell:")}
+
+
+@SETTINGS
+@given(values=st.dictionaries(st.sampled_from([*EXPECTED.items, *EXPECTED.context]), cell_values, min_size=1, max_size=12),
+       respondent=st.one_of(st.none(), st.text(max_size=40)))
+def test_any_cell_value_written_by_openpyxl_never_crashes_the_reader(tmp_path, meta_cells, values, respondent):
+    wb = openpyxl.load_workbook(io.BytesIO(CLEAN_BYTES))
+    ws = wb["Questionnaire"]
+    for qid, value in values.items():
+        ws[meta_cells[qid]] = _writable(value)
+    if respondent is not None:
+        for row in wb["_meta"].iter_rows():
+            if row[0].value == "respondent":
+                row[1].value = _writable(respondent)
+    path = tmp_path / "answers.xlsx"
+    wb.save(path)
+    result = read_file(path, EXPECTED)
+    check(result)
+    # a formula typed in an answer cell is refused, never evaluated
+    for qid, value in values.items():
+        if isinstance(value, str) and value.startswith("=") and len(value) > 1 and result.status != REJECTED:
+            assert result.rows[0][qid] is None
+            assert any(p.code == "formula-in-answer" and p.item == qid for p in result.problems)
+    # a code typed as a number in an item cell is read as that code
+    for qid, value in values.items():
+        if qid in EXPECTED.items and type(value) is int and value in (1, 2, 3, 4, 5, 8, 9) and result.status != REJECTED:
+            assert result.rows[0][qid] == value
+
+
+# ----------------------------------------------------------------------------- arbitrary bytes
+@SETTINGS
+@given(data=st.binary(max_size=4096), suffix=st.sampled_from([".xlsx", ".csv", ".xls", ".txt", ""]))
+def test_random_bytes_never_crash_the_reader(tmp_path, data, suffix):
+    path = tmp_path / f"f{suffix}"
+    path.write_bytes(data)
+    check(read_file(path, EXPECTED))
+
+
+@SETTINGS
+@given(edits=st.lists(st.tuples(st.integers(0, len(CLEAN_BYTES) - 1), st.integers(0, 255)), min_size=1, max_size=20),
+       cut=st.one_of(st.none(), st.integers(0, len(CLEAN_BYTES))))
+def test_random_byte_mutations_of_a_valid_workbook_never_crash_the_reader(tmp_path, edits, cut):
+    data = bytearray(CLEAN_BYTES)
+    for at, byte in edits:
+        data[at] = byte
+    path = tmp_path / "m.xlsx"
+    path.write_bytes(bytes(data[:cut]))
+    check(read_file(path, EXPECTED))
+
+
+_PARTS = [i.filename for i in zipfile.ZipFile(CLEAN).infolist()]
+
+
+@SETTINGS
+@given(target=st.sampled_from(_PARTS), at=st.floats(0, 1), insert=st.sampled_from(
+    [b"<f>1</f>", b'<c r="XFD1048576"><v>1</v></c>', b"<!DOCTYPE x>", b"</row>", b"<row>", b"<c>", b"\x00",
+     b'<mergeCell ref="A1:XFD1048576"/>', b"&amp;", b"&lol;", b"<", b'"', b"\xff\xfe", b"", b'<sheet name="_meta"/>']),
+    delete=st.integers(0, 64))
+def test_mutations_inside_the_zip_never_crash_the_reader(tmp_path, target, at, insert, delete):
+    """Mutations that reach the XML (the zip and its checksums are rebuilt)."""
+    src = zipfile.ZipFile(io.BytesIO(CLEAN_BYTES))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == target:
+                k = int(at * len(body))
+                body = body[:k] + insert + body[k + delete :]
+            z.writestr(info.filename, body)
+    path = tmp_path / "z.xlsx"
+    path.write_bytes(out.getvalue())
+    check(read_file(path, EXPECTED))
+
+
+# ----------------------------------------------------------------------------- the scorer
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sim")
+    sample = simulate(FORM, 24, seed=5, design=Design(missing=0.2, dont_know=0.05, not_applicable=0.05, careless=0.1))
+    return sorted(write_workbooks(FORM, sample, folder))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_scores_do_not_depend_on_the_order_of_the_files(simulated, data):
+    order = data.draw(st.permutations(simulated))
+    first = score_returns(read_returns(simulated, FORM, jobs=1), FORM)
+    other = score_returns(read_returns(list(order), FORM, jobs=1), FORM)
+    key = ["respondent"]
+    a = first.drop(columns=["source_file", "source_place"]).sort_values(key).reset_index(drop=True)
+    b = other.drop(columns=["source_file", "source_place"]).sort_values(key).reset_index(drop=True)
+    scales = [s.name for s in FORM.scales] + [f"{s.name}_n" for s in FORM.scales]
+    pd.testing.assert_frame_equal(a[["respondent", *FORM.item_ids, *scales]], b[["respondent", *FORM.item_ids, *scales]])
+    # careless indices use the whole sample (covariances): equal up to the order of the sums
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9)
+
+
+def _returns(matrix: np.ndarray) -> Returns:
+    items = list(FORM.item_ids)
+    frame = pd.DataFrame(matrix, columns=items).astype("Int64")
+    n = len(frame)
+    head = pd.DataFrame({"respondent": [f"P{i}" for i in range(n)], "source_file": "x.csv", "source_place": "",
+                         "language": "fr", "order_version": "A"})
+    context = pd.DataFrame({q: pd.array([None] * n, dtype="Int64") for q in EXPECTED.context})
+    files = pd.DataFrame({"file": ["x.csv"], "status": ["scored"], "code": [""], "message": [""],
+                          "respondents": [n], "problems": [0]})
+    return Returns(responses=pd.concat([head, context, frame], axis=1), files=files, problems=())
+
+
+answer = st.sampled_from([1, 2, 3, 4, 5, 8, 9, None])
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.lists(st.lists(answer, min_size=len(FORM.item_ids), max_size=len(FORM.item_ids)), min_size=1, max_size=12),
+       min_answered=st.floats(0, 1))
+def test_scores_never_leave_the_scale_range(rows, min_answered):
+    rs = FORM.response_set
+    table = score_returns(_returns(np.array(rows, dtype=object)), FORM, min_answered=min_answered)
+    for scale in FORM.scales:
+        values = table[scale.name].astype("float64")
+        ok = values.isna() | ((values >= rs.low) & (values <= rs.high))
+        assert ok.all(), (scale.name, values[~ok].tolist())
+        answered = table[f"{scale.name}_n"].astype("float64")
+        assert ((answered >= 0) & (answered <= len(scale.keys))).all()
+        # a score exists exactly when enough items were answered (missing codes 8/9 never count)
+        assert (values.notna() == (answered > 0) & (answered >= min_answered * len(scale.keys) - 1e-9)).all()
