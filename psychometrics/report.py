@@ -3,11 +3,16 @@
 ``pm.validate(data, keys)`` runs, on any DataFrame with a psych-style key (no files, no
 forms; the report itself is written by ``instrument.validation``):
 
-1. **Sample**: rows, complete rows, missing answers per item and per respondent, group
-   sizes, careless responding (:func:`psychometrics.careless` on the raw answers).
-2. **Items**: distribution, floor and ceiling, and for every scale the item-rest
-   correlation and alpha if deleted (:func:`psychometrics.alpha`).
-3. **Reliability** per scale: alpha (Feldt's interval, psych::alpha) and omega total
+1. **Sample**: careless responding (:func:`psychometrics.careless` on the raw answers of
+   every row received); by default the straightliners and low-variability respondents
+   (:data:`EXCLUDED_FLAGS`) are then left out of every analysis below (screen, then
+   analyze); rows received, excluded and analyzed, complete rows, missing answers per item
+   and per respondent, group sizes.
+2. **Items**: distribution, floor and ceiling (reported; near-constant items flagged), and
+   for every scale the item-rest correlation and alpha if deleted
+   (:func:`psychometrics.alpha`).
+3. **Reliability** per scale (and the floor/ceiling effect of its score, Terwee et al.
+   2007): alpha (Feldt's interval, psych::alpha) and omega total
    (one-factor minres, psych::omega) with percentile bootstrap intervals
    (:func:`psychometrics.bootstrap_reliability`, seeded), and ordinal alpha and omega
    (polychoric correlations) when the items are ordinal.
@@ -18,7 +23,9 @@ forms; the report itself is written by ``instrument.validation``):
 6. **CFA**: ML (FIML when answers are missing), and WLSMV for ordinal items when the
    engine provides it; standardized loadings, local misfit (residual correlations,
    modification indices), AVE, Fornell-Larcker, HTMT.
-7. **Invariance** across each group column (:func:`psychometrics.invariance`).
+7. **Invariance** across each group column (:func:`psychometrics.invariance`), items
+   judged by score tests Holm-adjusted over every constraint tested for that column, with
+   iterative purification (:func:`_purify`).
 8. **Flags**: items and respondents with stable codes, and scales not ready, each judged
    against a named threshold (:data:`THRESHOLDS`) with its published source.
 
