@@ -4,7 +4,7 @@ The demo design (``instrument.demo.DEMO_DESIGN``: the member form, one weak item
 straightliners; 1% blanks, 1% "don't know", 0.5% "not applicable"), ``--n`` respondents
 (300), each seed once with the planted item (``trigi2``: intercept +1.0 on the latent
 response for English respondents, or ``--shift``) and once without. As the validation report does: codes
-8/9 become missing, respondents flagged straightlining or low-irv are left out, items
+8/9 become missing, respondents flagged both straightlining and low-irv are left out, items
 reverse keyed, then invariance across fr/en (scale by scale here: too few complete rows
 for the whole model).
 

@@ -152,7 +152,7 @@ def validate(
         bool,
         typer.Option(
             "--keep-careless",
-            help="Keep the respondents flagged straightlining or low-irv in the analyses "
+            help="Keep the respondents flagged both straightlining and low-irv in the analyses "
             "(by default they are left out; they are always listed in the report).",
         ),
     ] = False,

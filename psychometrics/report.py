@@ -166,10 +166,11 @@ ITEM_FLAGS = (
 )
 #: Respondent flag codes (psychometrics.careless).
 RESPONDENT_FLAGS = ("straightlining", "low-irv", "multivariate-outlier", "too-few-answers")
-#: Respondents flagged with one of these codes are left out of the analyses by default
-#: (``exclude_careless=True``): a constant or nearly constant answer string over mixed-keyed
-#: items is not an answer to the items (Meade & Craig 2012; Curran 2016: screen, then
-#: analyze). Multivariate outliers and respondents with too few answers are only flagged
+#: Respondents flagged with ALL of these codes are left out of the analyses by default
+#: (``exclude_careless=True``): a long string of identical answers that also hardly varies
+#: over mixed-keyed items is not an answer to the items (Meade & Craig 2012; Curran 2016:
+#: screen, then analyze, and ask two indices to agree before dropping anyone: on a short
+#: form an attentive respondent can give half the items the same answer and still vary). Multivariate outliers and respondents with too few answers are only flagged
 #: (an outlier may be a real, unusual respondent; missing answers are handled by each
 #: analysis).
 EXCLUDED_FLAGS = ("straightlining", "low-irv")
@@ -387,7 +388,7 @@ def validate(
         Seed of the bootstrap and of parallel analysis (same seed, same numbers).
     exclude_careless : bool
         Screen, then analyze (Meade & Craig 2012; Curran 2016): respondents flagged
-        ``straightlining`` or ``low-irv`` (:data:`EXCLUDED_FLAGS`) by
+        both ``straightlining`` and ``low-irv`` (:data:`EXCLUDED_FLAGS`) by
         :func:`psychometrics.careless` on every row received are left out of every
         analysis (items, reliability, EFA, CFA, validity, invariance). ``results["n"]`` is
         then the number analyzed; ``results["sample"]`` gives ``n_received``,
@@ -497,7 +498,7 @@ def _validate(data, keys, *, groups, labels, model, n_boot, n_iter, seed, exclud
                   "multivariate-outlier.")
     if exclude_careless and care is not None:
         drop = care.table["flags"].str.split(";").map(
-            lambda codes: bool(set(codes).intersection(EXCLUDED_FLAGS))).to_numpy(dtype=bool)
+            lambda codes: set(EXCLUDED_FLAGS) <= set(codes)).to_numpy(dtype=bool)
     else:
         drop = np.zeros(n_received, dtype=bool)
     if n_received - int(drop.sum()) < 3:
