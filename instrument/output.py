@@ -71,7 +71,9 @@ def write_table(
         raise ValueError(f"The output file must end with one of {', '.join(FORMATS)}; got {path.name!r}.")
     with atomic_path(path) as tmp:
         if suffix == ".csv":
-            _neutralized(df).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+            # CRLF (RFC 4180) also makes the writer quote a text holding a bare CR: with "\n" alone
+            # it was written unquoted and spreadsheets split the row there
+            _neutralized(df).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
         elif suffix == ".parquet":
             df.to_parquet(tmp, index=False)
         elif suffix == ".sav":

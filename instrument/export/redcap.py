@@ -55,6 +55,9 @@ COLUMNS = [
     "Field Annotation",
 ]
 
+_TEXT_COLUMNS = {"Section Header", "Field Label", "Field Note"}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
 #: A valid REDCap variable name as written here.
 VARIABLE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,25}$")
 
@@ -155,7 +158,10 @@ def write(form: Form, path: str | os.PathLike, *, lang: str = "fr") -> list[Path
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writeheader()
-    writer.writerows(rows(form, lang))
+    for row in rows(form, lang):
+        # REDCap's data dictionary is edited in a spreadsheet: a label starting like a formula
+        # (a custom bank's text, a consortium name first) gets the leading apostrophe OWASP advises
+        writer.writerow({k: ("'" + v if k in _TEXT_COLUMNS and v.startswith(_FORMULA_START) else v) for k, v in row.items()})
     path = Path(path)
     write_bytes(path, buffer.getvalue().encode("utf-8"))
     return [path]
