@@ -6,8 +6,9 @@ which languages, and fills the ``{consortium}`` placeholders of the item texts.
 
 :func:`load_form` checks the spec against the bank and collects EVERY problem (each a
 :class:`~instrument.model.Problem` with a stable code, the spec file and its line) before
-raising :class:`FormError`. Codes: ``invalid-yaml``, ``unsafe-yaml``, ``yaml-alias``,
-``duplicate-key``, ``not-a-mapping``, ``missing-field``, ``unknown-field``, ``invalid-value``,
+raising :class:`FormError`. Codes: ``yaml-syntax``, ``unsafe-yaml`` (a Python tag: never
+built, nothing run), ``yaml-alias`` (no anchor bomb), ``yaml-too-large`` (size, nesting),
+``invalid-encoding`` (not UTF-8), ``duplicate-field``, ``empty-file``, ``not-a-mapping``, ``missing-field``, ``unknown-field``, ``invalid-value``,
 ``invalid-form-id``, ``invalid-version``, ``unknown-language``, ``missing-translation``,
 ``unknown-construct``, ``unknown-facet``, ``unknown-level``, ``unknown-item``,
 ``retired-item``, ``unknown-exclusion``, ``empty-selection``, ``unknown-response-set``,
