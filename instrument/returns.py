@@ -37,17 +37,19 @@ the parts calamine reads are scanned as streams in 1 MB chunks: the answer sheet
 ``_meta`` must span at most ``MAX_CELLS`` cells from A1 (calamine builds a dense grid: two
 cells at A1 and XFD1048576 would ask for 17 billion) and ``MAX_MERGED`` merged ranges; the
 shared strings at most ``MAX_STRINGS`` (counted, and as declared: calamine reserves memory
-for the declared count); the workbook at most ``MAX_SHEETS`` sheets. The peak for one file
+for the declared count); the workbook at most ``MAX_SHEETS`` sheets. A CSV is decoded as a
+stream (never held whole as text), at most ``MAX_CELLS`` fields. The peak for one file
 is therefore about twice the file (at most ``MAX_FILE_BYTES``; this reader and calamine
 each hold it), plus the shared strings (at most ``MAX_MEMBER_BYTES`` of text), plus
 ~100 bytes per cell of the one sheet read (``MAX_CELLS``): under 250 MB for the largest
 file accepted, a few MB for the usual 20 kB workbook, and under 100 MB above the baseline
 for every refused bomb (measured by ``tests/test_hostile.py``: zip bomb, 1,000,000-row
-sheet, billion laughs, far-apart cells, declared-count bombs).
+sheet, 400,000-row CSV, billion laughs, far-apart cells, declared-count bombs).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -829,20 +831,48 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
         raise _Refused("not-our-workbook", f"unknown workbook layout {layout!r} in _meta", sheet="_meta")
 
 
-def _read_csv(result: FileResult, data: bytes, expected: Expected) -> None:
+def _bounded(reader):
+    """The records of a csv reader, refused past ``MAX_CELLS`` fields or when unparsable."""
+    cells = 0
     try:
-        text = data.decode("utf-8-sig")
+        for values in reader:
+            cells += max(len(values), 1)
+            if cells > MAX_CELLS:
+                raise _Refused("sheet-too-large", f"the CSV holds more than {MAX_CELLS:,} fields (the limit)")
+            yield values
+    except csv.Error as exc:
+        raise _Refused("corrupt-file", f"the CSV cannot be parsed: {exc}") from None
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Whether ``data`` is UTF-8, checked in 1 MB chunks (no copy of the whole text)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(view), _CHUNK):
+            decoder.decode(view[start : start + _CHUNK])
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
+        return False
+    return True
+
+
+def _read_csv(result: FileResult, data: bytes, expected: Expected) -> None:
+    """A CSV read as a stream (the text is never held whole: a 40 MB CSV took 900 MB as a
+    str and its UCS-4 copy in a StringIO), at most ``MAX_CELLS`` fields."""
+    encoding = "utf-8-sig"
+    if not _is_utf8(data):
+        encoding = "cp1252"
         result.problems.append(Problem("not-utf8", "the CSV is not UTF-8; read as Windows-1252 (check accents)",
                                        file=result.file, severity="warning"))
-    if "\x00" in text:
+    if b"\x00" in data:
         raise _Refused("corrupt-file", "the CSV holds NUL bytes: not a text file")
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        dialect = csv.Sniffer().sniff(data[:16384].decode(encoding, errors="ignore")[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
+    reader = _bounded(csv.reader(stream, dialect))
     try:
         head = [h.strip() for h in next(reader)]
     except StopIteration:

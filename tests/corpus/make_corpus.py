@@ -238,6 +238,16 @@ def many_merges(path: Path) -> None:
                                                                   '<mergeCells count="60032">' + merges, x)))
 
 
+def huge_csv(path: Path, rows: int = 400_000) -> None:
+    """A 38 MB data-entry CSV of 400,000 respondents (it used to take 900 MB to read)."""
+    header, first = entry_csv(["X0"]).splitlines()[:2]
+    rest = first.split(";", 1)[1]
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(header + "\n")
+        for start in range(0, rows, 10_000):
+            fh.write("".join(f"X{i};{rest}\n" for i in range(start, min(start + 10_000, rows))))
+
+
 def huge_spec(path: Path) -> None:
     text = SPEC.read_text(encoding="utf-8")
     path.write_text(text + "\n# " + "bourrage / padding " * 60_000 + "\n", encoding="utf-8")
@@ -451,6 +461,8 @@ case(R + "huge-sheet-1e6-rows.xlsx", "rejected", "sheet-too-large",
 case(R + "large-accepted-sheet.xlsx", "scored", "",
      "120 000 lignes sous les questions (480 000 cellules, sous la limite) : lu / a large sheet under the limit",
      generated=True)(large_sheet)
+case(R + "huge-csv.csv", "rejected", "sheet-too-large", "CSV de 38 Mo, 400 000 lignes / a 38 MB, 400,000-row CSV",
+     generated=True)(huge_csv)
 case(R + "many-merges.xlsx", "rejected", "sheet-too-large", "60 000 plages fusionnées / 60,000 merged ranges",
      generated=True)(many_merges)
 for k, odd in enumerate(["réponses de Zoé (copie).xlsx", "l'équipe \"A\".xlsx", "-rf --help.xlsx",
