@@ -308,6 +308,7 @@ def _numbers(value):
     return value
 
 
+@pytest.mark.slow
 def test_validate_results_are_reproducible(validated):
     first, second = (json.loads((out / "results.json").read_text(encoding="utf-8")) for out in validated)
     assert _numbers(first) == _numbers(second)
@@ -315,6 +316,7 @@ def test_validate_results_are_reproducible(validated):
     assert first["n"] > 100 and first["scales"]
 
 
+@pytest.mark.slow
 def test_report_escapes_hostile_codes_and_suppresses_small_groups(validated):
     html = (validated[0] / "report.html").read_text(encoding="utf-8")
     assert "<script>alert('x')</script>" not in html
