@@ -223,6 +223,7 @@ _PREFIXED = re.compile(rb":(?:c|row|f|mergeCell)[\s/>]")
 _FORMULA = re.compile(rb"<f[\s/>]")
 _C_SIMPLE = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: (?!r=)[\w.:-]++="[\w.: -]*+")*+ ?/?>')
 _ROW_SIMPLE = re.compile(rb'<row r="([0-9]{1,7})"(?: (?!r=)[\w.:-]++="[\w.: -]*+")*+ ?/?>')
+_ERROR_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"(?: [\w.:-]++="[\w.: -]*+")*? t="e"')
 _TAG_ENDS = (b" ", b">", b"/", b"\t", b"\n", b"\r")  #: what may follow an element's name
 
 
@@ -277,7 +278,7 @@ class _Archive:
     """The zip of an .xlsx, opened with every size and safety check before a byte is parsed.
 
     The parts python-calamine reads are checked here first: the answer sheet and ``_meta``
-    (:meth:`scan_sheet`: size of the area, formulas), the shared strings (:meth:`check_strings`),
+    (:meth:`scan_sheet`: size of the area, formulas), the shared strings and styles (:meth:`check_parts`),
     and the zip itself (sizes, ratios, duplicate or unsafe member names), so that what this
     class checked is exactly what calamine reads, and calamine never allocates more than
     the limits allow.
@@ -400,8 +401,9 @@ class _Archive:
                     raise _Refused("sheet-too-large", f"the workbook holds more than {MAX_STRINGS:,} shared strings")
             first, tail = False, data[-8:]
 
-    def scan_sheet(self, part: str, sheet: str) -> set[str]:
-        """The cells of a sheet part that hold a formula (A1 names), after checking that the
+    def scan_sheet(self, part: str, sheet: str) -> dict[str, str]:
+        """The cells of a sheet part that hold a formula or an Excel error value (A1 name ->
+        ``"formula"`` or ``"error"``: calamine reads an error as a blank), after checking that the
         sheet python-calamine would build (a dense grid from A1 to its last cell) has at
         most ``MAX_CELLS`` cells and ``MAX_MERGED`` merged ranges.
 
@@ -427,13 +429,15 @@ class _Archive:
                         last_row = max(last_row, *map(int, numbers))
                         last_col = max(_col_index(c.decode()) for c in set(cols)) + 1
                     _check_area(last_row, last_col, _count_tags(data, b"mergeCell"), sheet)
-                    return set()
+                    if b' t="e"' not in data:
+                        return {}
+                    return {m.decode(): "error" for m in _ERROR_CELL.findall(data)}
         return self._scan_stream(part, sheet)
 
-    def _scan_stream(self, part: str, sheet: str) -> set[str]:
+    def _scan_stream(self, part: str, sheet: str) -> dict[str, str]:
         from xml.parsers import expat
 
-        formulas: set[str] = set()
+        flagged: dict[str, str] = {}
         st = {"row": -1, "col": -1, "cell": None, "rows": 0, "cols": 0, "merged": 0}
 
         def start(name, attrs):
@@ -449,6 +453,8 @@ class _Archive:
                     r, c = int(m.group(2)) - 1, _col_index(m.group(1).upper())
                 st["col"], st["cell"] = c, (max(r, 0), c)
                 grow(r + 1, c + 1)
+                if attrs.get("t") == "e":
+                    flagged.setdefault(_cell_name(*st["cell"]), "error")
             elif local == "row":
                 ref = attrs.get("r")
                 if ref is None:
@@ -460,7 +466,7 @@ class _Archive:
                 st["col"] = -1
                 grow(st["row"] + 1, 0)
             elif local == "f" and st["cell"] is not None:
-                formulas.add(_cell_name(*st["cell"]))
+                flagged[_cell_name(*st["cell"])] = "formula"
             elif local == "mergeCell":
                 st["merged"] += 1
                 if st["merged"] > MAX_MERGED:
@@ -491,7 +497,7 @@ class _Archive:
         except expat.ExpatError as exc:
             raise _Refused("corrupt-file", f"the sheet {sheet!r} is not well-formed XML ({exc})", sheet=sheet) from None
         _check_area(st["rows"], st["cols"], st["merged"], sheet)
-        return formulas
+        return flagged
 
 
 def _check_area(rows: int, cols: int, merged: int, sheet: str) -> None:
@@ -608,6 +614,9 @@ def _code_context(qid: str, value, expected: Expected, coder_cache: dict):
     return text[:200], "", ""
 
 
+_ERROR_MESSAGE = "the cell holds an Excel error value (#N/A, #DIV/0!...), not an answer; type the answer"
+
+
 def _row_from_cells(result, expected, coder, get, where, respondent, meta, ctx_cache) -> dict | None:
     """Build one respondent's row from a cell getter ``get(id) -> (value, place dict)``."""
     row = {"respondent": respondent, "source_file": result.file, "source_place": where,
@@ -625,6 +634,10 @@ def _row_from_cells(result, expected, coder, get, where, respondent, meta, ctx_c
                                            file=result.file, item=qid, **place))
             row[qid] = None
             continue
+        if place.pop("error", False):
+            result.problems.append(Problem("invalid-answer", _ERROR_MESSAGE, file=result.file, item=qid, **place))
+            row[qid] = None
+            continue
         coded, code, message = _code_context(qid, value, expected, ctx_cache)
         if code:
             result.problems.append(Problem(code, message, file=result.file, item=qid, **place))
@@ -639,6 +652,10 @@ def _row_from_cells(result, expected, coder, get, where, respondent, meta, ctx_c
         if place.pop("merged", False):
             result.problems.append(Problem("merged-cell", "the answer cell was merged with others; answer refused",
                                            file=result.file, item=item, **place))
+            row[item] = None
+            continue
+        if place.pop("error", False):
+            result.problems.append(Problem("invalid-answer", _ERROR_MESSAGE, file=result.file, item=item, **place))
             row[item] = None
             continue
         coded = coder.code(value)
@@ -710,7 +727,7 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
     sheet_name = meta.get("answer_sheet", "")
     if sheet_name not in sheets:
         raise _Refused("missing-sheet", f"the answer sheet {sheet_name!r} is missing (renamed or deleted)")
-    formulas = archive.scan_sheet(sheets[sheet_name][0], sheet_name)
+    flagged = archive.scan_sheet(sheets[sheet_name][0], sheet_name)  # formulas and error values
     try:
         sheet = book.get_sheet_by_name(sheet_name)
         grid = sheet.to_python(skip_empty_area=False)
@@ -763,8 +780,8 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
         def get(qid):
             r, c, name = cells[qid]
             place = {"sheet": sheet_name, "cell": name}
-            if name in formulas:
-                place["formula"] = True
+            if name in flagged:
+                place[flagged[name]] = True
             if merged and in_merged(r, c):
                 place["merged"] = True
             return value_at(r, c), place
@@ -774,7 +791,7 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
         # answers typed beside their cell (e.g. in the next column) are reported, not guessed
         for item in expected.items:
             r, c, name = cells[item]
-            if value_at(r, c) is not None or name in formulas:
+            if value_at(r, c) is not None or name in flagged:
                 continue
             for cc in range(c + 1, len(grid[r]) if r < len(grid) else 0):
                 v = value_at(r, cc)
@@ -811,8 +828,8 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
                 if c is None:
                     return None, {"sheet": sheet_name, "cell": f"row {r + 1}"}
                 place = {"sheet": sheet_name, "cell": _cell_name(r, c)}
-                if place["cell"] in formulas:
-                    place["formula"] = True
+                if place["cell"] in flagged:
+                    place[flagged[place["cell"]]] = True
                 if merged and in_merged(r, c):
                     place["merged"] = True
                 return value_at(r, c), place

@@ -420,6 +420,9 @@ data_case(R + "formula-prefixed.xlsx", "scored-with-issues", "formula-in-answer"
 data_case(R + "formula-no-position.xlsx", "scored-with-issues", "formula-in-answer",
           "formule dans une cellule sans attribut r (position implicite) / a formula in a cell without r",
           lambda: with_sheet_xml(base("T46"), _implicit_row_15))
+data_case(R + "error-value.xlsx", "scored-with-issues", "invalid-answer",
+          "#N/A tapé dans une cellule (valeur d'erreur, que calamine lit vide) / an error value, read blank by calamine",
+          lambda: with_cells(base("T48"), {"D15": '<c r="D15" s="10" t="e"><v>#N/A</v></c>'}))
 data_case(R + "external-link.xlsx", "scored", "external-link",
           "liens externes (xl/externalLinks), jamais suivis / external links, never followed",
           lambda: rezip(base("T47"), add={"xl/externalLinks/externalLink1.xml": f'<externalLink xmlns="{MAIN_NS}">'
