@@ -351,7 +351,6 @@ def _prepare(data, items, group, missing, func, min_group_size=None) -> _Data:
                 "too-few-rows",
                 f"{func} needs {rule} in {where}; got {len(y)}.",
             )
-        obs = y[~np.isnan(y)] if y.size else y
         if missing == "fiml":
             answered_k = ~np.isnan(y)
             empty = np.flatnonzero(answered_k.sum(axis=0) < 2)
@@ -361,7 +360,6 @@ def _prepare(data, items, group, missing, func, min_group_size=None) -> _Data:
                     f"{func} needs at least 2 answers to item {items[empty[0]]!r} in {where}; "
                     f"got {int(answered_k[:, empty[0]].sum())}.",
                 )
-        del obs
         with np.errstate(invalid="ignore"):
             lo, hi = np.nanmin(y, axis=0), np.nanmax(y, axis=0)
         const = np.flatnonzero(lo == hi)
@@ -534,7 +532,7 @@ def _fit_measures(state: _State, df: int) -> dict:
     lo, hi = _rmsea_ci(chisq, df, n, g)
     npar = state.structure.npar
     return {
-        "chisq": chisq,
+        "chisq": float(chisq),
         "df": int(df),
         "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
         "cfi": float(cfi),
@@ -544,7 +542,7 @@ def _fit_measures(state: _State, df: int) -> dict:
         "rmsea_ci_upper": hi,
         "srmr": _srmr(state),
         "aic": -2.0 * loglik + 2.0 * npar,
-        "bic": -2.0 * loglik + npar * np.log(n),
+        "bic": float(-2.0 * loglik + npar * np.log(n)),
         "loglik": loglik,
         "loglik_h1": loglik_h1,
         "npar": int(npar),
@@ -857,9 +855,9 @@ def _check_options(estimator, missing, func):
 def cfa(
     data: pd.DataFrame,
     model,
-    *,
     estimator: str = "ML",
     missing: str = "listwise",
+    *,
     group: str | None = None,
     second_order: Mapping[str, Sequence[str]] | None = None,
     residual_covariances: Sequence[tuple[str, str]] | None = None,

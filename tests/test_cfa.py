@@ -118,6 +118,10 @@ def test_hs1939_classic_values(hs):
     assert fit.fit["baseline_df"] == 36  # R: fitMeasures(fit, "baseline.df")
     assert fit.n == 301
     assert fit.warnings == ()
+    json.dumps(fit.fit)  # plain Python numbers (results.json)
+    assert all(type(v) in (int, float) for v in fit.fit.values())
+    same = pm.cfa(hs, HS_MODEL, "ML", "listwise")  # DESIGN order: estimator, missing
+    assert same.fit["chisq"] == fit.fit["chisq"]
     text = fit.summary()
     assert "85.306" in text and "x9" in text
 
