@@ -440,10 +440,11 @@ def _fit(
     std_lv: bool = False,
     extras: bool = True,
     htmt2: bool = True,
+    discrepancies: list | None = None,
 ) -> CFA:
     ngroups = len(d.arrays)
     meanstructure = ngroups > 1 or d.missing == "fiml"
-    discs = _discrepancies(d, meanstructure, func)
+    discs = discrepancies or _discrepancies(d, meanstructure, func)
     h1 = [disc.h1() for disc in discs]
     structure = sem.cfa_structure(
         spec.factors, d.items, h1, meanstructure=meanstructure,

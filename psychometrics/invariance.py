@@ -20,7 +20,15 @@ import pandas as pd
 from scipy import stats
 
 from psychometrics import sem
-from psychometrics._cfa import CFA, _check_options, _fit, _parse_model, _prepare, single_thread
+from psychometrics._cfa import (
+    CFA,
+    _check_options,
+    _discrepancies,
+    _fit,
+    _parse_model,
+    _prepare,
+    single_thread,
+)
 from psychometrics._checks import check_choice, check_fraction, check_int
 from psychometrics.errors import PsychometricsError
 
@@ -281,11 +289,13 @@ def invariance(
     spec = _parse_model(model, second_order, residual_covariances, func)
     d = _prepare(data, spec.items, group, missing, func, min_group_size=min_group_size)
     with single_thread():
+        discs = _discrepancies(d, True, func)  # sample statistics (FIML: EM) once
         fits = {
-            "configural": _fit(d, spec, func=func, extras=False),
-            "metric": _fit(d, spec, func=func, group_equal=("loadings",), extras=False),
+            "configural": _fit(d, spec, func=func, extras=False, discrepancies=discs),
+            "metric": _fit(d, spec, func=func, group_equal=("loadings",), extras=False,
+                           discrepancies=discs),
             "scalar": _fit(d, spec, func=func, group_equal=("loadings", "intercepts"),
-                           extras=False),
+                           extras=False, discrepancies=discs),
         }
         items = score_tests(fits["scalar"])
         if not items.empty:
@@ -301,7 +311,7 @@ def invariance(
                 for f, i, kind in released
             )
             fits["partial"] = _fit(d, spec, func=func, group_equal=("loadings", "intercepts"),
-                                   group_partial=partial, extras=False)
+                                   group_partial=partial, extras=False, discrepancies=discs)
     cols = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower",
             "rmsea_ci_upper", "srmr", "aic", "bic"]
     table = pd.DataFrame({name: {c: f.fit[c] for c in cols} for name, f in fits.items()}).T

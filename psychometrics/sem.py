@@ -419,17 +419,33 @@ class _Patterns:
 
 def _q_info(q: np.ndarray, w: np.ndarray, a: tuple, b: tuple) -> np.ndarray:
     """sum_k w_k tr(P_k dS_a P_k dS_b) from Q_k = Z P_k Z' and the factored Jacobians
-    ``(u_id, v_id, c)`` of ``a`` and ``b`` (rows of Z)."""
+    ``(u_id, v_id, c)`` of ``a`` and ``b`` (rows of Z).
+
+    With ``N_b[y, z] = sum_k w_k Q_k[y, u_b] Q_k[z, v_b]`` (one matrix product over the
+    patterns per entry b of the smaller side), the trace is ``N_b[u_a, v_a] +
+    N_b[v_a, u_a]``. Entries with ``c = 0`` (means) contribute nothing and are skipped.
+    """
+    swap = len(a[0]) < len(b[0])
+    if swap:
+        a, b = b, a
     ua, va, ca = a
     ub, vb, cb = b
     out = np.zeros((len(ua), len(ub)))
-    per = max(1, int(3_000_000 // max(1, len(ua) * len(ub))))
-    for s in range(0, len(q), per):
-        qs = q[s:s + per]
-        qu, qv = qs[:, ua], qs[:, va]
-        t = qu[:, :, ub] * qv[:, :, vb] + qu[:, :, vb] * qv[:, :, ub]
-        out += np.tensordot(w[s:s + per], t, axes=1)
-    return 2.0 * np.outer(ca, cb) * out
+    ka, kb = np.flatnonzero(ca != 0), np.flatnonzero(cb != 0)
+    if len(ka) and len(kb):
+        nz = q.shape[1]
+        ubk, vbk = ub[kb], vb[kb]
+        m = np.zeros((len(kb), nz, nz))
+        per = max(1, int(4_000_000 // (len(kb) * nz)))
+        for s in range(0, len(q), per):
+            qs = q[s:s + per]
+            x = qs[:, :, ubk] * w[s:s + per, None, None]  # (k, nz, nb)
+            y = qs[:, :, vbk]
+            m += np.matmul(x.transpose(2, 1, 0), y.transpose(2, 0, 1))
+        sub = m[:, ua[ka], va[ka]] + m[:, va[ka], ua[ka]]  # (nb, na)
+        out[np.ix_(ka, kb)] = sub.T
+    out *= 2.0 * np.outer(ca, cb)
+    return out.T if swap else out
 
 
 def _q_info_diag(q: np.ndarray, w: np.ndarray, a: tuple) -> np.ndarray:
@@ -455,6 +471,7 @@ class FIMLDiscrepancy:
         self.n = int(self.pat.n.sum())
         self._h1: tuple[np.ndarray, np.ndarray, float, int] | None = None
         self._y = y
+        self._cache: tuple[bytes, list | None] | None = None
 
     def _moments(self, sigma, mu, want_q: Jacobian | None = None, pool=None):
         """f, dF/dSigma, dF/dmu and (optionally) Q_k for the information."""
@@ -464,11 +481,10 @@ class FIMLDiscrepancy:
         g_mu = np.zeros(p)
         w_bar = np.zeros((p, p))
         qs = []
-        for sl in pat.chunks:
-            res = pat.inverses(sigma, sl)
-            if res is None:
-                return None
-            inv, logdet = res
+        invs = self._inverses(sigma)
+        if invs is None:
+            return None
+        for sl, (inv, logdet) in zip(pat.chunks, invs, strict=True):
             n = pat.n[sl]
             d = (pat.ybar[sl] - mu) * pat.mask[sl]
             inv_d = np.einsum("kij,kj->ki", inv, d)
@@ -483,6 +499,22 @@ class FIMLDiscrepancy:
                 qs.append(pool @ inv @ pool.T)
         q = np.concatenate(qs) if qs else None
         return f, g_sigma, g_mu, w_bar, q
+
+    def _inverses(self, sigma):
+        """Per chunk of patterns: embedded Sigma_oo^-1 and log det, for the last Sigma
+        asked (a line search's accepted point is evaluated again with derivatives)."""
+        key = sigma.tobytes()
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        out = []
+        for sl in self.pat.chunks:
+            res = self.pat.inverses(sigma, sl)
+            if res is None:
+                out = None
+                break
+            out.append(res)
+        self._cache = (key, out)
+        return out
 
     def evaluate(self, sigma, mu, jac: Jacobian | None = None, want: str = "f") -> Evaluation:
         if want == "f":
