@@ -12,7 +12,6 @@ _API = {
     "load_form": "form",
     "FormError": "form",
     "read_returns": "returns",
-    "simulate": "simulate",
     "Problem": "model",
     "ResponseSet": "model",
     "Item": "model",

@@ -1,66 +1,53 @@
 """Psychometrics on any DataFrame of item responses (one column per item, missing as NA).
 
 The public API mirrors R's psych / lavaan / semTools; every result is a frozen dataclass
-of labelled pandas objects. Submodules load on first use (no work at import time)::
+of labelled pandas objects::
 
     import psychometrics as pm
-    pm.alpha(items).alpha
+    pm.alpha(items).alpha          # psych::alpha(items)$total$raw_alpha
+    pm.cfa(data, {"TRU": [...]})   # lavaan::cfa(model, data)
 
+The functions are imported here, once, so that ``pm.cfa`` and ``pm.invariance`` stay
+functions even when their submodules (``psychometrics.cfa``...) are imported elsewhere.
 This package never imports ``instrument``.
 """
 
 from __future__ import annotations
 
-import importlib
+from psychometrics.cfa import cfa
+from psychometrics.correlation import bartlett, correlation, kmo, polychoric, polychoric_full
+from psychometrics.errors import PsychometricsError
+from psychometrics.factor import efa, map_test, parallel_analysis, scree
+from psychometrics.invariance import invariance
+from psychometrics.items import item_analysis
+from psychometrics.keys import load_keys
+from psychometrics.reliability import alpha, bootstrap_reliability, omega, ordinal_reliability
+from psychometrics.report import validate
+from psychometrics.scoring import careless, reverse_key, score
 
 __version__ = "0.1.0"
 
-# public name -> submodule that defines it
-_API = {
-    # scoring.py
-    "reverse_key": "scoring",
-    "score": "scoring",
-    "careless": "scoring",
-    "load_keys": "keys",
-    # items.py
-    "item_analysis": "items",
-    # reliability.py
-    "alpha": "reliability",
-    "omega": "reliability",
-    "bootstrap_reliability": "reliability",
-    "ordinal_reliability": "reliability",
-    # _correlation.py (not "correlation": a submodule named like the function shadows it)
-    "correlation": "_correlation",
-    "polychoric": "_correlation",
-    "polychoric_full": "_correlation",
-    "kmo": "_correlation",
-    "bartlett": "_correlation",
-    # factor.py
-    "efa": "factor",
-    "map_test": "factor",
-    "parallel_analysis": "factor",
-    "scree": "factor",
-    # cfa.py
-    "cfa": "cfa",
-    # invariance.py
-    "invariance": "invariance",
-    # report.py
-    "validate": "report",
-    # errors.py
-    "PsychometricsError": "errors",
-}
-
-__all__ = sorted(_API)
-
-
-def __getattr__(name: str):
-    module = _API.get(name)
-    if module is None:
-        raise AttributeError(f"module 'psychometrics' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"psychometrics.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__all__ = [
+    "PsychometricsError",
+    "alpha",
+    "bartlett",
+    "bootstrap_reliability",
+    "careless",
+    "cfa",
+    "correlation",
+    "efa",
+    "invariance",
+    "item_analysis",
+    "kmo",
+    "load_keys",
+    "map_test",
+    "omega",
+    "ordinal_reliability",
+    "parallel_analysis",
+    "polychoric",
+    "polychoric_full",
+    "reverse_key",
+    "score",
+    "scree",
+    "validate",
+]

@@ -43,7 +43,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from psychometrics.cfa import cfa
+from psychometrics.correlation import bartlett, kmo
 from psychometrics.errors import PsychometricsError
+from psychometrics.factor import efa, map_test, parallel_analysis
+from psychometrics.invariance import invariance
+from psychometrics.items import item_analysis
+from psychometrics.keys import load_keys
+from psychometrics.reliability import alpha, bootstrap_reliability, omega, ordinal_reliability
+from psychometrics.scoring import careless, reverse_key, score
 
 __all__ = [
     "EXCLUDED_FLAGS",
@@ -289,20 +297,8 @@ class _Notes:
         self.items.append({"step": step, "code": code, "message": message})
 
 
-def _api(name: str):
-    """A public function of the package, through its ``_API`` map (robust to module names
-    and to a submodule attribute shadowing a function of the same name)."""
-    import importlib
-
-    import psychometrics
-
-    return getattr(importlib.import_module(f"psychometrics.{psychometrics._API[name]}"), name)
-
-
 def _as_keys(keys, columns):
     from psychometrics.keys import Keys
-
-    load_keys = _api("load_keys")
 
     if isinstance(keys, Keys):  # re-checked against the data's columns
         doc = {"scales": {k: list(v) for k, v in keys.scales.items()}, "groups": list(keys.groups)}
@@ -431,7 +427,6 @@ def validate(
 
 def _validate(data, keys, *, groups, labels, model, n_boot, n_iter, seed, exclude_careless,
               progress) -> Validation:
-    careless = _api("careless")
     step = progress or (lambda _name: None)
     notes = _Notes()
     if not isinstance(data, pd.DataFrame):
@@ -549,7 +544,6 @@ def _validate(data, keys, *, groups, labels, model, n_boot, n_iter, seed, exclud
 
     # ------------------------------------------------------------------ items
     step("items")
-    item_analysis = _api("item_analysis")
     ia = notes.attempt("items", item_analysis, raw, {}, low, high)
     item_scales = {i: [s for s, v in scales.items() if i in v] for i in items}
     reverse = {i.removeprefix("-") for v in keyed.values() for i in v if i.startswith("-")}
@@ -598,7 +592,6 @@ def _validate(data, keys, *, groups, labels, model, n_boot, n_iter, seed, exclud
                 )
     model_items = list(dict.fromkeys(i for v in model.values() for i in v))
     sign_keys = [("-" + i) if i in reverse else i for i in model_items]
-    reverse_key = _api("reverse_key")
     scored = reverse_key(raw[model_items], sign_keys, low, high)
     has_missing = bool(scored.isna().any().any())
     corr = "polychoric" if ordinal else "pearson"
@@ -608,7 +601,6 @@ def _validate(data, keys, *, groups, labels, model, n_boot, n_iter, seed, exclud
 
     # ------------------------------------------------------------------ factorability
     step("factorability")
-    kmo, bartlett = _api("kmo"), _api("bartlett")
     km = notes.attempt("kmo", kmo, scored)
     results["kmo"] = None if km is None else {
         "overall": _num(km.overall), "items": _clean(km.items), "n": km.n,
@@ -619,7 +611,6 @@ def _validate(data, keys, *, groups, labels, model, n_boot, n_iter, seed, exclud
         "ok": BARTLETT_P_MAX.ok(bt.p)}
 
     step("dimensionality")
-    efa, map_test, parallel_analysis = _api("efa"), _api("map_test"), _api("parallel_analysis")
     pa = notes.attempt("parallel", parallel_analysis, scored, n_iter=int(n_iter), seed=seed,
                        corr=corr, missing=missing)
     mp = notes.attempt("map", map_test, scored, corr=corr, missing=missing)
@@ -679,7 +670,6 @@ def _validate(data, keys, *, groups, labels, model, n_boot, n_iter, seed, exclud
 
 
 def _sample(raw, data, groups, care, keyed, low, high) -> dict:
-    score = _api("score")
     answered = raw.notna()
     n, k = raw.shape
     per_resp = answered.sum(axis=1)
@@ -729,7 +719,6 @@ def _sample(raw, data, groups, care, keyed, low, high) -> dict:
 def _scale_floor_ceiling(entries: dict, raw, keyed, low, high, notes) -> None:
     """% of the respondents with a scale score at the lowest / highest possible value
     (Terwee et al. 2007), the score being the mean of the answered items (pm.score)."""
-    score = _api("score")
     try:
         scores = score(raw, keyed, low, high, counts=False)
     except PsychometricsError as e:
@@ -745,9 +734,6 @@ def _scale_floor_ceiling(entries: dict, raw, keyed, low, high, notes) -> None:
 
 
 def _reliability(raw, keyed_items, low, high, ordinal, n_boot, seed, notes, name) -> dict:
-    alpha, omega = _api("alpha"), _api("omega")
-    bootstrap_reliability, ordinal_reliability = _api("bootstrap_reliability"), _api("ordinal_reliability")
-    reverse_key = _api("reverse_key")
 
     cols = [i.removeprefix("-") for i in keyed_items]
     x = reverse_key(raw[cols], list(keyed_items), low, high)[cols]
@@ -875,7 +861,6 @@ def _cfa_entry(fit, model) -> dict:
 
 
 def _cfa(scored, model, ordinal, has_missing, notes, step) -> dict | None:
-    cfa = _api("cfa")
     if any(len(v) < 2 for v in model.values()) or (len(model) == 1 and len(next(iter(model.values()))) < 3):
         notes.add("cfa", "not-identified",
                   "The CFA needs at least 3 items for a lone factor and 2 per factor otherwise.")
@@ -897,7 +882,6 @@ def _cfa(scored, model, ordinal, has_missing, notes, step) -> dict | None:
 
 
 def _invariance(frame: pd.DataFrame, model: dict, g: str, notes: _Notes) -> dict:
-    invariance = _api("invariance")
     col = frame[g]
     sizes = col.value_counts(dropna=True)
     minimum = int(MIN_GROUP_SIZE.value)
