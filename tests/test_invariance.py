@@ -211,3 +211,32 @@ def test_fiml_invariance_on_complete_data_equals_listwise():
     b = pm.invariance(data, factors, "school", missing="fiml")
     np.testing.assert_allclose(b.table["chisq"], a.table["chisq"], atol=1e-6)
     np.testing.assert_allclose(b.items["X2"], a.items["X2"], rtol=1e-5)
+
+
+def test_fiml_invariance_with_missing_data():
+    # R: cfa(model, data = xf, group = "gender", missing = "ml"[, group.equal = c("loadings",
+    #    "intercepts")]) and lavTestScore(scalar); xf = every bfi row with an answer
+    raw, cfg, _, _ = load_reference("bfi")
+    factors = {s: [k.lstrip("-") for k in keys] for s, keys in cfg["scales"].items()}
+    items = [i for v in factors.values() for i in v]
+    xf = raw[items].astype(float).copy()
+    for keys in cfg["scales"].values():
+        for k in keys:
+            if k.startswith("-"):
+                xf[k[1:]] = cfg["max"] + cfg["min"] - xf[k[1:]]
+    xf = xf[xf.notna().any(axis=1)].assign(gender=raw["gender"])
+    assert xf[items].isna().to_numpy().any()
+    inv = pm.invariance(xf, factors, "gender", missing="fiml")
+    ref = EXTRA["bfi_fiml_groups"]
+    assert [str(g) for g in inv.groups] == ref["group_label"]
+    for model in ("configural", "scalar"):
+        assert inv.table.loc[model, "chisq"] == pytest.approx(ref[model]["chisq"], abs=1e-2)
+        assert inv.table.loc[model, "df"] == ref[model]["df"]
+        for key in ("cfi", "tli", "rmsea", "srmr"):
+            assert inv.table.loc[model, key] == pytest.approx(ref[model][key], abs=1e-3), (model, key)
+        assert inv.table.loc[model, "aic"] == pytest.approx(ref[model]["aic"], abs=1e-2)
+    expected = _reference_score_tests(ref, inv.groups)
+    items_ = inv.items.set_index(["item", "parameter", "group"])
+    assert len(items_) == len(expected) == 45
+    for item, kind, group, x2, _p in expected:
+        assert items_.loc[(item, kind, group), "X2"] == pytest.approx(x2, abs=2e-3, rel=1e-3)

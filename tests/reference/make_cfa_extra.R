@@ -70,6 +70,18 @@ fp <- cfa(bfi$model, data = ddb, group = "g", group.equal = c("loadings", "inter
 out$bfi_partial <- list(call = paste0('cfa(model, data, group = "gender", group.equal = c("loadings", "intercepts"), group.partial = c(',
                         paste0('"', part, '"', collapse = ", "), '))'), fit = fm(fp))
 
+# multi-group FIML on every row with an answer and a group (bfi by gender)
+xg <- bfi$xf; xg$g <- read.csv(file.path(ref, "bfi.csv"))$gender[as.integer(rownames(bfi$xf))]
+fcf <- cfa(bfi$model, data = xg, group = "g", missing = "ml")
+fsf <- cfa(bfi$model, data = xg, group = "g", missing = "ml", group.equal = c("loadings", "intercepts"))
+lt <- lavTestScore(fsf)
+out$bfi_fiml_groups <- list(
+  call = 'cfa(model, data = xf (+ gender), group = "gender", missing = "ml"[, group.equal = c("loadings", "intercepts")]); lavTestScore(scalar)',
+  configural = fm(fcf), scalar = fm(fsf),
+  score_test = list(lhs = lt$uni$lhs, rhs = lt$uni$rhs, X2 = lt$uni$X2, p = lt$uni$p.value),
+  partable_labels = { pt <- parTable(fsf); list(plabel = pt$plabel, lhs = pt$lhs, op = pt$op, rhs = pt$rhs, group = pt$group) },
+  group_label = lavInspect(fsf, "group.label"))
+
 cd <- prep("consortium_dev")
 f <- cfa(cd$model, data = cd$x)
 out$consortium_dev_ml <- list(comprelsem = as.list(compRelSEM(f)), group_label_lang = unique(cd$d$lang),
