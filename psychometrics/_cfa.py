@@ -413,7 +413,10 @@ def _discrepancies(d: _Data, meanstructure: bool, func: str):
         where = f" in group {d.labels[k]!r}" if d.labels else ""
         if d.missing == "fiml":
             disc = sem.FIMLDiscrepancy(y)
-            s, _ = disc.h1()
+            try:
+                s, _ = disc.h1()
+            except np.linalg.LinAlgError:
+                s = np.zeros((len(d.items), len(d.items)))  # reported just below
         else:
             s = np.cov(y, rowvar=False, bias=True).reshape(len(d.items), len(d.items))
             disc = None

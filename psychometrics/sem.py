@@ -600,7 +600,10 @@ def em_saturated(
         t1 = np.zeros(p)
         t2 = np.zeros((p, p))
         for sl in pat.chunks:
-            inv, _ = pat.inverses(sigma, sl)
+            res = pat.inverses(sigma, sl)
+            if res is None:
+                raise np.linalg.LinAlgError("EM: covariance matrix not positive definite")
+            inv, _ = res
             n = pat.n[sl]
             a = sigma @ inv
             d = (pat.ybar[sl] - mu) * pat.mask[sl]
@@ -804,9 +807,10 @@ def cfa_structure(
     first-order factors. Exogenous latent variables covary freely; residual variances
     are free; ``residual_covariances`` adds free observed residual covariances. With a
     mean structure the intercepts are free and the latent means fixed to 0, except that
-    when ``"intercepts"`` (but not ``"means"``) is in ``group_equal`` the latent means of
-    the exogenous latent variables are free in every group but the first (lavaan's
-    ``group.equal``). ``group_partial`` lists ``(lhs, op, rhs)`` entries left free across
+    when ``"intercepts"`` (but not ``"means"``) is in ``group_equal`` the means (or
+    intercepts) of the first-order factors are free in every group but the first
+    (lavaan's ``group.equal``; lavaan also frees the higher-order factors' means, which
+    are then not identified: here they stay 0, same fit, one parameter less). ``group_partial`` lists ``(lhs, op, rhs)`` entries left free across
     groups (lavaan's ``group.partial``). ``moments`` gives each group's (S, ybar) for the
     start values.
     """
@@ -885,7 +889,7 @@ def cfa_structure(
                 add(g, NU, i, 0, True, ybar[i], item, "~1", "")
             free_means = g > 0 and "intercepts" in group_equal and "means" not in group_equal
             for f in latent:
-                free = free_means and f in exogenous
+                free = free_means and f in factors
                 add(g, ALPHA, lv[f], 0, free, 0.0, f, "~1", "")
     arr = {k: np.asarray(v) for k, v in cols.items() if k not in ("lhs", "op", "rhs")}
     return Structure(

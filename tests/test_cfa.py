@@ -339,6 +339,19 @@ def test_heywood_case_is_reported():
     assert fit.loadings.loc["y1", "F"] > 1
 
 
+def test_factor_correlation_beyond_one_is_reported():
+    # items correlate .30 within and .45 across the two factors: the implied factor
+    # correlation is .45 / .30 = 1.5 (lavaan warns "covariance matrix of latent variables
+    # is not positive definite")
+    r = np.full((6, 6), 0.45)
+    r[:3, :3] = r[3:, 3:] = 0.3
+    np.fill_diagonal(r, 1.0)
+    fit = pm.cfa(_exact_sample(r, 300), {"A": ["y1", "y2", "y3"], "B": ["y4", "y5", "y6"]})
+    assert fit.converged
+    assert [w.code for w in fit.warnings] == ["non-positive-definite-phi"]
+    assert fit.factor_correlations.loc["A", "B"] == pytest.approx(1.5, abs=1e-6)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "code", "words"),
     [

@@ -240,3 +240,20 @@ def test_fiml_invariance_with_missing_data():
     assert len(items_) == len(expected) == 45
     for item, kind, group, x2, _p in expected:
         assert items_.loc[(item, kind, group), "X2"] == pytest.approx(x2, abs=2e-3, rel=1e-3)
+
+
+def test_second_order_invariance():
+    # R: m <- "<model>\ng =~ visual + textual + speed"
+    #    cfa(m, HolzingerSwineford1939, group = "school", group.equal = "loadings")
+    #      chisq 125.767, df 56
+    #    cfa(m, ..., group.equal = c("loadings", "intercepts"))  chisq 165.841, df 61: lavaan
+    #      frees the means of visual, textual, speed AND g in group 2 (vcov warning: not
+    #      identified); here g's mean stays 0: same fit, one parameter less (df 62)
+    data, factors, _ = _data("hs1939", "school")
+    inv = pm.invariance(data, factors, "school", second_order={"g": ["visual", "textual", "speed"]})
+    assert inv.table.loc["metric", "chisq"] == pytest.approx(125.767, abs=1e-2)
+    assert inv.table.loc["metric", "df"] == 56
+    assert inv.table.loc["scalar", "chisq"] == pytest.approx(165.841, abs=1e-2)
+    assert inv.table.loc["scalar", "df"] == 62
+    assert ("g", "loading") in set(zip(inv.items["factor"], inv.items["parameter"], strict=True))
+    assert all(f.warnings == () for f in inv.fits.values())
