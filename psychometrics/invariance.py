@@ -95,6 +95,11 @@ class Invariance:
     group_sizes: pd.Series
     rule: str
 
+    @property
+    def warnings(self) -> tuple[tuple[str, object], ...]:
+        """``(model, FitWarning)`` for every warning of the fitted models."""
+        return tuple((name, w) for name, fit in self.fits.items() for w in fit.warnings)
+
     def summary(self) -> str:
         cols = ["chisq", "df", "cfi", "tli", "rmsea", "srmr", "delta_cfi", "delta_rmsea",
                 "p_diff", "chen_2007"]
@@ -105,6 +110,7 @@ class Invariance:
             "",
             "Flagged items: " + (", ".join(self.flagged) if self.flagged else "none"),
         ]
+        lines += [f"[{model}] {w.code}: {w.message}" for model, w in self.warnings]
         return "\n".join(lines)
 
 
