@@ -506,7 +506,7 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
                            and x["p_adj"] < inv.get("alpha", 0.05)}
                           for x in inv.get("score_tests", [])]
         inv_view.append(entry)
-    CHEN_2007 = _module_of("invariance").CHEN_2007
+    from psychometrics.invariance import CHEN_2007
     invariance = {"groups": inv_view, "interp": t["interp_invariance"].format(
         min=f.int(R.MIN_GROUP_SIZE.value), min_source=R.MIN_GROUP_SIZE.source,
         cfi=f.num(-CHEN_2007["delta_cfi"], 3), rmsea=f.num(CHEN_2007["delta_rmsea"], 3),
@@ -565,16 +565,6 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
         "invariance": invariance, "actions": actions,
         "notes": r.get("notes") or [], "thresholds": thresholds,
     }
-
-
-def _module_of(name: str):
-    """The psychometrics module defining a public name (through the package's _API map:
-    module files may be renamed, e.g. to avoid shadowing)."""
-    import importlib
-
-    import psychometrics
-
-    return importlib.import_module(f"psychometrics.{psychometrics._API[name]}")
 
 
 def _p_eq(p: str) -> str:

@@ -20,7 +20,8 @@ import pandas as pd
 from scipy import stats
 
 from psychometrics import sem
-from psychometrics._cfa import (
+from psychometrics._checks import check_choice, check_fraction, check_int
+from psychometrics.cfa import (
     CFA,
     _check_options,
     _discrepancies,
@@ -29,7 +30,6 @@ from psychometrics._cfa import (
     _prepare,
     single_thread,
 )
-from psychometrics._checks import check_choice, check_fraction, check_int
 from psychometrics.errors import PsychometricsError
 
 __all__ = ["Invariance", "invariance"]

@@ -838,7 +838,7 @@ def ordinal_reliability(items: pd.DataFrame) -> OrdinalReliability:
     >>> # R: pc <- psych::polychoric(df[, cols], correct = 0)$rho
     >>> # R: psych::alpha(pc)$total$raw_alpha; psych::omega(pc, nfactors = 1)$omega.tot
     """
-    from psychometrics._correlation import polychoric_full
+    from psychometrics.correlation import polychoric_full
 
     x, _ = complete_items(items, name="items", func="ordinal_reliability", min_rows=3, min_items=2)
     pc = polychoric_full(x)

@@ -1,6 +1,6 @@
 """A small structural-equation engine for confirmatory factor analysis (private).
 
-Used by :mod:`psychometrics._cfa` (pm.cfa) and :mod:`psychometrics.invariance`; nothing here is
+Used by :mod:`psychometrics.cfa` (pm.cfa) and :mod:`psychometrics.invariance`; nothing here is
 public API. The model is lavaan's LISREL "all-y" form, per group ``g``::
 
     eta   = alpha + B eta + zeta          (latent variables; B holds higher-order loadings)

@@ -38,7 +38,7 @@ from scipy import optimize, special, stats
 
 # private module paths (not .correlation or .cfa): pm.correlation and pm.cfa stay functions
 from psychometrics._checks import as_items, check_columns, check_int
-from psychometrics._correlation import bvn_cdf, bvn_pdf
+from psychometrics.correlation import bvn_cdf, bvn_pdf
 from psychometrics.errors import PsychometricsError
 
 __all__ = ["WLSMV", "OrdinalStats", "fit_wlsmv", "ordinal_stats"]
@@ -819,7 +819,7 @@ def wlsmv_cfa(
       implied correlations (``residuals(fit, type = "cor")``).
     - ``modindices``: empty (not computed for WLSMV); ``params``: see :class:`WLSMV`.
     """
-    from psychometrics._cfa import CFA, FitWarning  # not psychometrics.cfa: keeps pm.cfa a function
+    from psychometrics.cfa import CFA, FitWarning
 
     func = "cfa"
     unsupported = [

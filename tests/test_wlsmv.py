@@ -405,8 +405,8 @@ def test_empirically_underidentified_model_is_flagged():
 
 
 def test_public_functions_are_not_shadowed_by_submodules(consortium):
-    # importing psychometrics.cfa or psychometrics.correlation would rebind pm.cfa /
-    # pm.correlation to the module; wls imports the private _cfa / _correlation
+    # wls imports psychometrics.cfa and psychometrics.correlation: pm.cfa and
+    # pm.correlation must stay the functions (the package imports them eagerly)
     import subprocess
     import sys
 
