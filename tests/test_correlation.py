@@ -18,7 +18,7 @@ from scipy.stats import multivariate_normal
 import psychometrics as pm
 
 # the function directly (also available as pm.correlation)
-from psychometrics._correlation import bvn_cdf, correlation
+from psychometrics.correlation import bvn_cdf, correlation
 from psychometrics.errors import PsychometricsError
 
 EXTRA = Path(__file__).resolve().parent / "reference" / "reliability_extra.json"
