@@ -456,6 +456,18 @@ data_case(R + "csv-identifying-codes.csv", "scored", "identifying-respondent-cod
 data_case(R + "csv-bom-only.csv", "rejected", "empty-file", "CSV réduit à son BOM / a CSV with only a BOM",
           lambda: b"\xef\xbb\xbf")
 
+# found by the fuzzer (tests/fuzz/fuzz_reader.py) on the reader before its fix: each aborted
+# the whole process (python-calamine asked for terabytes); kept byte for byte
+FUZZ = HERE.parent / "fuzz" / "crashes"
+for artifact, what in (
+    ("crash-3a078cc609daffd036499eb38824133324dd9b93", "atheris : calamine demandait 2,7 To (abandon du processus) "
+     "/ fuzzer: calamine asked for 2.7 TB and aborted the process"),
+    ("oom-097a179f290695620bb07a3efdc2b7b858952935", "atheris : cellule D99999999, 12,8 Go demandés (abandon) "
+     "/ fuzzer: a cell at D99999999, 12.8 GB asked, process aborted"),
+):
+    case(R + f"fuzz-{artifact[:12]}.xlsx", "rejected", "corrupt-file", what)(
+        lambda path, artifact=artifact: path.write_bytes((FUZZ / artifact).read_bytes()))
+
 # generated at test time: big files, odd names
 case(R + "zip-bomb.xlsx", "rejected", "zip-bomb",
      "feuille de ~300 Mo compressée en ~300 ko / a ~300 MB sheet deflated to ~300 kB", generated=True)(zip_bomb)

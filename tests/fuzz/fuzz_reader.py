@@ -8,8 +8,10 @@
 Seeds: the sample returned files (valid, messy and grid workbooks, CSV files) and the hostile
 corpus; libFuzzer only writes new inputs into the first folder. Most inputs are mutated INSIDE the zip: one part (a sheet,
 ``_meta``, the shared strings, workbook.xml...) is mutated by libFuzzer and the zip is written
-again, so mutations reach the XML instead of breaking the zip's CRCs; the rest mutate the
-raw bytes (zip structure, CSV).
+again, so mutations reach the XML instead of breaking the zip's CRCs (a third of them are
+"semantic": a cell moved far away, a position unquoted or dropped, a formula or an error value
+put in a cell, a declared count inflated, entities declared, rows repeated); the rest mutate
+the raw bytes (zip structure, CSV).
 
 A crash is: ``read_file`` raising anything, a status other than the three, a problem without
 a kebab-case code, a kept file without rows, or the process dying (libFuzzer reports aborts,
@@ -44,6 +46,48 @@ WORK = Path(tempfile.mkdtemp(prefix="fuzz-reader-", dir="/dev/shm" if os.path.is
 PARTS_FIRST = ("xl/worksheets/", "xl/sharedStrings.xml", "xl/workbook.xml", "xl/_rels/", "xl/styles.xml")
 
 
+_REFS = [b"A1", b"D15", b"XFD1048576", b"Z1000000", b"A0", b"d15", b"$D$15", b"AAAA1", b"D99999999", b""]
+_NUMBERS = [b"0", b"1", b"-1", b"4000000000", b"99999999999999999999", b"1048577", b"65536"]
+
+
+def semantic(content: bytes, rng: random.Random) -> bytes:
+    """A mutation that knows SpreadsheetML: move a cell far away, drop or requote a position,
+    put a formula or an error in a cell, inflate a declared count, declare entities."""
+    kind = rng.randrange(7)
+    cells = [m.span(1) for m in re.finditer(rb'\br="([^"]*)"', content)]
+    if kind == 0 and cells:  # a cell or row position replaced
+        a, b = rng.choice(cells)
+        return content[:a] + rng.choice(_REFS) + content[b:]
+    if kind == 1 and cells:  # a position attribute removed, or single-quoted
+        a, b = rng.choice(cells)
+        if rng.random() < 0.5:
+            return content[: a - 3] + content[b + 1 :]
+        return content[: a - 1] + b"'" + content[a:b] + b"'" + content[b + 1 :]
+    if kind == 2:  # a formula or an error value in a cell
+        spots = [m.end() for m in re.finditer(rb"<c\b[^>]*>", content)]
+        if spots:
+            at = rng.choice(spots)
+            return content[:at] + rng.choice([b"<f>1+1</f>", b'<f t="shared" si="0"/>', b"<x:f>1</x:f>"]) + content[at:]
+    if kind == 3:  # a declared count inflated
+        counts = [m.span(1) for m in re.finditer(rb'(?:count|uniqueCount)="([0-9]*)"', content)]
+        if counts:
+            a, b = rng.choice(counts)
+            return content[:a] + rng.choice(_NUMBERS) + content[b:]
+    if kind == 4:  # entities declared
+        return b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>' + content.replace(b"<t>", b"<t>&a;", 1)
+    if kind == 5:  # a cell's type changed
+        types = [m.span(1) for m in re.finditer(rb'\bt="([a-zA-Z]*)"', content)]
+        if types:
+            a, b = rng.choice(types)
+            return content[:a] + rng.choice([b"e", b"s", b"b", b"d", b"str", b"n", b"inlineStr", b"x"]) + content[b:]
+    if kind == 6:  # rows or merged ranges repeated
+        rows = [m.span() for m in re.finditer(rb"<row\b.*?</row>|<mergeCell [^>]*/>", content, re.S)]
+        if rows:
+            a, b = rng.choice(rows)
+            return content[:b] + content[a:b] * rng.choice([2, 10, 100]) + content[b:]
+    return content
+
+
 def custom_mutator(data: bytes, max_size: int, seed: int) -> bytes:
     rng = random.Random(seed)
     if data[:2] == b"PK" and rng.random() < 0.85:
@@ -58,7 +102,10 @@ def custom_mutator(data: bytes, max_size: int, seed: int) -> bytes:
                 for info in infos:
                     body = zin.read(info.filename)
                     if info.filename == target:
-                        body = atheris.Mutate(content, len(content) + 4096)
+                        if rng.random() < 0.35:
+                            body = semantic(content, rng)
+                        else:
+                            body = atheris.Mutate(content, len(content) + 4096)
                     zout.writestr(info.filename, body)
             result = out.getvalue()
             if len(result) <= max_size:
