@@ -248,6 +248,25 @@ def huge_csv(path: Path, rows: int = 400_000) -> None:
             fh.write("".join(f"X{i};{rest}\n" for i in range(start, min(start + 10_000, rows))))
 
 
+def many_entries(path: Path, n: int = 150_000) -> None:
+    """The clean workbook plus 150,000 empty zip entries (~14 MB): zipfile built one object per
+    entry (about 160 MB) before any check could run. Written with struct, in a second."""
+    head = zipfile.ZipFile(io.BytesIO(base("B05")))
+    parts = [(i.filename, head.read(i.filename)) for i in head.infolist()] + [(f"x/{k}", b"") for k in range(n)]
+    local, central, offset = [], [], 0
+    for name, body in parts:
+        raw = name.encode()
+        crc = zipfile.crc32(body)
+        header = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0x21, crc, len(body), len(body), len(raw), 0)
+        central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 0, 0, 0x21, crc, len(body), len(body),
+                                   len(raw), 0, 0, 0, 0, 0o644 << 16, offset) + raw)
+        local.append(header + raw + body)
+        offset += len(header) + len(raw) + len(body)
+    directory = b"".join(central)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, len(directory), offset, 0)
+    path.write_bytes(b"".join(local) + directory + end)
+
+
 def huge_spec(path: Path) -> None:
     text = SPEC.read_text(encoding="utf-8")
     path.write_text(text + "\n# " + "bourrage / padding " * 60_000 + "\n", encoding="utf-8")
@@ -478,6 +497,8 @@ case(R + "large-accepted-sheet.xlsx", "scored", "",
      generated=True)(large_sheet)
 case(R + "huge-csv.csv", "rejected", "sheet-too-large", "CSV de 38 Mo, 400 000 lignes / a 38 MB, 400,000-row CSV",
      generated=True)(huge_csv)
+case(R + "zip-many-entries.xlsx", "rejected", "zip-bomb", "150 000 entrées vides dans le zip / 150,000 empty zip entries",
+     generated=True)(many_entries)
 case(R + "many-merges.xlsx", "rejected", "sheet-too-large", "60 000 plages fusionnées / 60,000 merged ranges",
      generated=True)(many_merges)
 for k, odd in enumerate(["réponses de Zoé (copie).xlsx", "l'équipe \"A\".xlsx", "-rf --help.xlsx",
