@@ -63,7 +63,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from instrument.answers import AnswerCoder
+from instrument.answers import MAX_ANSWER_CHARS, AnswerCoder, _show
 from instrument.model import Form, Problem
 
 if TYPE_CHECKING:  # pandas is imported where it is used: worker processes never need it
@@ -327,15 +327,15 @@ class _Archive:
             # two members of one name: this reader and python-calamine could read different ones
             key = info.filename.replace("\\", "/").casefold()
             if key in seen:
-                raise _Refused("unsafe-zip", f"the zip holds two parts named {info.filename!r} (a tampered file)")
+                raise _Refused("unsafe-zip", f"the zip holds two parts named {_show(info.filename)} (a tampered file)")
             seen.add(key)
             if _unsafe_name(info.filename):
-                raise _Refused("unsafe-zip", f"the zip holds a part named {info.filename!r} (an absolute path or '..'); "
+                raise _Refused("unsafe-zip", f"the zip holds a part named {_show(info.filename)} (an absolute path or '..'); "
                                "no spreadsheet program writes that")
             if (info.external_attr >> 16) & 0o170000 == 0o120000:
-                raise _Refused("unsafe-zip", f"the zip part {info.filename!r} is a symbolic link")
+                raise _Refused("unsafe-zip", f"the zip part {_show(info.filename)} is a symbolic link")
             if info.flag_bits & 0x1:
-                raise _Refused("encrypted-workbook", f"the zip part {info.filename!r} is encrypted: remove the password, "
+                raise _Refused("encrypted-workbook", f"the zip part {_show(info.filename)} is encrypted: remove the password, "
                                "save as .xlsx, and send the file again")
         total = 0
         for info in infos:
@@ -383,14 +383,14 @@ class _Archive:
         targets: dict = {}
         for r in rels:
             if r.get("Id") in targets:  # which one would calamine take? refuse rather than guess
-                raise _Refused("corrupt-file", f"workbook.xml.rels defines the relationship {r.get('Id')!r} twice")
+                raise _Refused("corrupt-file", f"workbook.xml.rels defines the relationship {_show(r.get('Id'))} twice")
             targets[r.get("Id")] = r.get("Target", "")
         out: dict = {}
         folded: set = set()
         for sheet in wb:
             name = sheet.get("name")
             if name is None or name.casefold() in folded:  # Excel forbids it; two readers could differ
-                raise _Refused("corrupt-file", f"workbook.xml lists the sheet name {name!r} twice (or none)")
+                raise _Refused("corrupt-file", f"workbook.xml lists the sheet name {_show(name)} twice (or none)")
             folded.add(name.casefold())
             target = targets.get(sheet.get(_REL_ID), "")
             path = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
@@ -438,7 +438,7 @@ class _Archive:
         try:
             size = self.zf.getinfo(part).file_size
         except KeyError:
-            raise _Refused("corrupt-file", f"the sheet {sheet!r} has no part {part!r} in the workbook", sheet=sheet) from None
+            raise _Refused("corrupt-file", f"the sheet {_show(sheet)} has no part {_show(part)} in the workbook", sheet=sheet) from None
         if size <= _CHUNK:
             data = self.read(part)
             if b"\x00" not in data and not _FORMULA.search(data) and not _PREFIXED.search(data):
@@ -472,7 +472,7 @@ class _Archive:
                 else:
                     m = _REF.fullmatch(ref)
                     if not m or int(m.group(2)) < 1:
-                        raise _Refused("corrupt-file", f"a cell of sheet {sheet!r} has the position {ref[:20]!r}", sheet=sheet)
+                        raise _Refused("corrupt-file", f"a cell of sheet {_show(sheet)} has the position {_show(ref[:20])}", sheet=sheet)
                     r, c = int(m.group(2)) - 1, _col_index(m.group(1).upper())
                 st["col"], st["cell"] = c, (max(r, 0), c)
                 grow(r + 1, c + 1)
@@ -485,7 +485,7 @@ class _Archive:
                 elif ref.isascii() and ref.isdigit() and 0 < int(ref) <= 1_048_576:
                     st["row"] = int(ref) - 1
                 else:
-                    raise _Refused("corrupt-file", f"a row of sheet {sheet!r} has the number {ref[:20]!r}", sheet=sheet)
+                    raise _Refused("corrupt-file", f"a row of sheet {_show(sheet)} has the number {_show(ref[:20])}", sheet=sheet)
                 st["col"] = -1
                 grow(st["row"] + 1, 0)
             elif local == "f" and st["cell"] is not None:
@@ -506,7 +506,7 @@ class _Archive:
                     _check_area(st["rows"], st["cols"], st["merged"], sheet)
 
         def refuse(*_args):
-            raise _Refused("xml-entities", f"the sheet {sheet!r} declares a DTD or XML entities, refused unparsed", sheet=sheet)
+            raise _Refused("xml-entities", f"the sheet {_show(sheet)} declares a DTD or XML entities, refused unparsed", sheet=sheet)
 
         parser = expat.ParserCreate()
         parser.StartElementHandler = start
@@ -518,17 +518,17 @@ class _Archive:
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
         except expat.ExpatError as exc:
-            raise _Refused("corrupt-file", f"the sheet {sheet!r} is not well-formed XML ({exc})", sheet=sheet) from None
+            raise _Refused("corrupt-file", f"the sheet {_show(sheet)} is not well-formed XML ({exc})", sheet=sheet) from None
         _check_area(st["rows"], st["cols"], st["merged"], sheet)
         return flagged
 
 
 def _check_area(rows: int, cols: int, merged: int, sheet: str) -> None:
     if rows * max(cols, 1) > MAX_CELLS:
-        raise _Refused("sheet-too-large", f"the sheet {sheet!r} spans {rows:,} rows x {cols:,} columns from A1; "
+        raise _Refused("sheet-too-large", f"the sheet {_show(sheet)} spans {rows:,} rows x {cols:,} columns from A1; "
                        f"the limit is {MAX_CELLS:,} cells", sheet=sheet)
     if merged > MAX_MERGED:
-        raise _Refused("sheet-too-large", f"the sheet {sheet!r} has more than {MAX_MERGED:,} merged ranges "
+        raise _Refused("sheet-too-large", f"the sheet {_show(sheet)} has more than {MAX_MERGED:,} merged ranges "
                        f"(limit {MAX_MERGED:,})", sheet=sheet)
 
 
@@ -577,20 +577,20 @@ def _check_meta(meta: dict, expected: Expected) -> None:
     if meta.get("format_version") != FORMAT_VERSION:
         raise _Refused(
             "unknown-format-version",
-            f"workbook format version {meta.get('format_version')!r}; this version of intangibles reads "
+            f"workbook format version {_show(meta.get('format_version'))}; this version of intangibles reads "
             f"format {FORMAT_VERSION} (update intangibles, or re-export the form)",
             sheet="_meta",
         )
     if meta.get("form_id") != expected.form_id:
         raise _Refused(
             "other-form",
-            f"this workbook belongs to form {meta.get('form_id')!r}, not {expected.form_id!r}",
+            f"this workbook belongs to form {_show(meta.get('form_id'))}, not {expected.form_id!r}",
             sheet="_meta",
         )
     if meta.get("form_version") != expected.form_version:
         raise _Refused(
             "unknown-form-version",
-            f"this workbook is version {meta.get('form_version')!r} of form {expected.form_id!r}; "
+            f"this workbook is version {_show(meta.get('form_version'))} of form {expected.form_id!r}; "
             f"expected version {expected.form_version!r}",
             sheet="_meta",
         )
@@ -619,21 +619,23 @@ def _code_context(qid: str, value, expected: Expected, coder_cache: dict):
             )
         coded = coder.code(value)
         return coded.code, coded.problem, coded.message
+    if kind != "text" and isinstance(value, str) and len(value) > MAX_ANSWER_CHARS:
+        return None, "invalid-answer", f"a text of {len(value):,} characters ({_show(value)}) is not an answer"
     if kind == "integer":
         text = str(value).strip().replace(",", ".")
         try:
             number = float(text) if not isinstance(value, bool) else float("nan")
         except ValueError:
-            return None, "invalid-answer", f"{value!r} is not a whole number"
+            return None, "invalid-answer", f"{_show(value)} is not a whole number"
         if number != number or not number.is_integer():
-            return None, "decimal-answer", f"{value!r} is not a whole number"
+            return None, "decimal-answer", f"{_show(value)} is not a whole number"
         lo, hi = spec
         if (lo is not None and number < lo) or (hi is not None and number > hi):
-            return None, "out-of-range", f"{value!r} is outside {lo}-{hi}"
+            return None, "out-of-range", f"{_show(value)} is outside {lo}-{hi}"
         return int(number), "", ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a code typed as a number in a text cell: 101, not 101.0
-    text = str(value).strip()
+    text = str(value)[:MAX_ANSWER_CHARS].strip()
     return text[:200], "", ""
 
 
@@ -749,14 +751,14 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
     _check_meta(meta, expected)
     sheet_name = meta.get("answer_sheet", "")
     if sheet_name not in sheets:
-        raise _Refused("missing-sheet", f"the answer sheet {sheet_name!r} is missing (renamed or deleted)")
+        raise _Refused("missing-sheet", f"the answer sheet {_show(sheet_name)} is missing (renamed or deleted)")
     flagged = archive.scan_sheet(sheets[sheet_name][0], sheet_name)  # formulas and error values
     try:
         sheet = book.get_sheet_by_name(sheet_name)
         grid = sheet.to_python(skip_empty_area=False)
         merged = sheet.merged_cell_ranges or []
     except Exception as exc:
-        raise _Refused("corrupt-file", f"the sheet {sheet_name!r} cannot be read: {exc}", sheet=sheet_name) from None
+        raise _Refused("corrupt-file", f"the sheet {_show(sheet_name)} cannot be read: {exc}", sheet=sheet_name) from None
     if archive.external_links:
         result.problems.append(Problem("external-link", "the workbook links to other files; links are never followed",
                                        file=result.file, severity="warning"))
@@ -795,7 +797,7 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
             try:
                 r, c = _split_cell(meta[f"cell:{qid}"])
             except ValueError:
-                raise _Refused("missing-metadata", f"_meta gives {meta[f'cell:{qid}']!r} as the cell of {qid}, "
+                raise _Refused("missing-metadata", f"_meta gives {_show(meta[f'cell:{qid}'])} as the cell of {qid}, "
                                "not a cell address", sheet="_meta") from None
             cells[qid] = (r, c, _cell_name(r, c))
         _check_rows(grid, cells, sheet_name)
@@ -820,7 +822,7 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
                 v = value_at(r, cc)
                 if v is not None and v != item and coder.code(v).code is not None:
                     result.problems.append(Problem(
-                        "answer-outside-cell", f"{v!r} was typed in {_cell_name(r, cc)}, not in the answer cell "
+                        "answer-outside-cell", f"{_show(v)} was typed in {_cell_name(r, cc)}, not in the answer cell "
                         f"{name}; it was not used", file=result.file, sheet=sheet_name,
                         cell=_cell_name(r, cc), item=item))
                     break
@@ -868,7 +870,7 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
                                                    cell=_cell_name(r, cols["respondent"]), severity="warning"))
                 result.rows.append(row)
     else:
-        raise _Refused("not-our-workbook", f"unknown workbook layout {layout!r} in _meta", sheet="_meta")
+        raise _Refused("not-our-workbook", f"unknown workbook layout {_show(layout)} in _meta", sheet="_meta")
 
 
 def _bounded(reader):
@@ -1088,7 +1090,7 @@ def _assemble(results: list[FileResult], expected: Expected) -> Returns:
     for code, group in responses[dup].groupby("respondent", sort=True):
         files = sorted(set(group["source_file"]))
         for f in files:
-            problems.append(Problem("duplicate-respondent", f"respondent {code!r} appears {len(group)} times "
+            problems.append(Problem("duplicate-respondent", f"respondent {_show(code)} appears {len(group)} times "
                                     f"(in {', '.join(files)}); all rows kept", file=f, severity="warning"))
     # respondent codes are pseudonyms: one that looks like an e-mail, a phone number or a name is flagged
     for code, file, place in zip(responses["respondent"], responses["source_file"], responses["source_place"], strict=True):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import random
 import re
 import shutil
 import struct
@@ -267,6 +268,14 @@ def many_entries(path: Path, n: int = 150_000) -> None:
     path.write_bytes(b"".join(local) + directory + end)
 
 
+def huge_text_cell(path: Path) -> None:
+    """One answer cell holding 6 million characters (mixed scripts): it used to be normalized
+    character by character (hundreds of MB) and copied whole into the log's message."""
+    rng = random.Random(0)  # varied enough not to compress like a bomb
+    text = "".join(rng.choices("abcdefghijklmnopqrstuvwxyz éèàçôù’😀漢字", k=6_000_000))
+    path.write_bytes(with_cells(base("B06"), {"D15": f'<c r="D15" s="10" t="inlineStr"><is><t>{text}</t></is></c>'}))
+
+
 def huge_spec(path: Path) -> None:
     text = SPEC.read_text(encoding="utf-8")
     path.write_text(text + "\n# " + "bourrage / padding " * 60_000 + "\n", encoding="utf-8")
@@ -499,6 +508,8 @@ case(R + "huge-csv.csv", "rejected", "sheet-too-large", "CSV de 38 Mo, 400 000 l
      generated=True)(huge_csv)
 case(R + "zip-many-entries.xlsx", "rejected", "zip-bomb", "150 000 entrées vides dans le zip / 150,000 empty zip entries",
      generated=True)(many_entries)
+case(R + "huge-text-cell.xlsx", "scored-with-issues", "invalid-answer",
+     "6 millions de caractères dans une cellule / 6 million characters in one cell", generated=True)(huge_text_cell)
 case(R + "many-merges.xlsx", "rejected", "sheet-too-large", "60 000 plages fusionnées / 60,000 merged ranges",
      generated=True)(many_merges)
 for k, odd in enumerate(["réponses de Zoé (copie).xlsx", "l'équipe \"A\".xlsx", "-rf --help.xlsx",
