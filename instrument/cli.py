@@ -130,7 +130,12 @@ def score(
     ] = 0.5,
     jobs: Annotated[int, typer.Option(help="Worker processes (0 = every core).")] = 0,
 ):
-    """Read returned workbooks, check every cell, reverse-key, score, and flag careless answers."""
+    """Read returned workbooks, check every cell, reverse-key, score, and flag careless answers.
+
+    Every input file is accounted for in the log (scored, scored-with-issues or rejected,
+    with a code); the command prints files in = scored + rejected. Example:
+    intangibles score returned/ --form data_samples/form_member.yaml --out scores.xlsx --log scoring-log.csv
+    """
     from instrument.scoring import score_command
 
     raise typer.Exit(
@@ -140,7 +145,7 @@ def score(
 
 @app.command()
 def validate(
-    data: Annotated[Path, typer.Argument(help="Item responses: .csv, .xlsx or .parquet (one column per item).")],
+    data: Annotated[Path, typer.Argument(help="Item responses: .csv, .xlsx, .parquet or .sav (one column per item, one row per respondent).")],
     out: Annotated[Path, typer.Option("--out", help="Folder for report.html, report.pdf and results.json.")],
     form: Annotated[Path | None, typer.Option("--form", help="The form spec (gives the scales and labels).")] = None,
     keys: Annotated[Path | None, typer.Option("--keys", help="A psych-style keys file (JSON or YAML).")] = None,
@@ -157,7 +162,10 @@ def validate(
         ),
     ] = False,
 ):
-    """Validate the scales and write the validation report (HTML, PDF) and results.json."""
+    """Validate the scales and write the validation report (HTML, PDF) and results.json.
+
+    Example: intangibles validate scores.xlsx --form data_samples/form_member.yaml --out report/ --group language
+    """
     from instrument.validation import validate_command
 
     raise typer.Exit(
