@@ -132,9 +132,9 @@ def score(
 ):
     """Read returned workbooks, check every cell, reverse-key, score, and flag careless answers.
 
-    Every input file is accounted for in the log (scored, scored-with-issues or rejected,
-    with a code); the command prints files in = scored + rejected. Example:
-    intangibles score returned/ --form data_samples/form_member.yaml --out scores.xlsx --log scoring-log.csv
+    Every input file is accounted for in the log (scored, scored-with-issues or rejected, with a code); the command prints files in = scored + rejected.
+
+    Example: intangibles score returned/ --form data_samples/form_member.yaml --out scores.xlsx --log scoring-log.csv
     """
     from instrument.scoring import score_command
 
