@@ -31,3 +31,18 @@ def templates_dir() -> Path:
 def samples_dir() -> Path:
     """Folder of the sample form spec, returned workbooks and data sets."""
     return _locate("data_samples")
+
+
+def environment():
+    """The jinja2 environment of every template (autoescape on: everything that comes from a
+    respondent, a spec or the bank is escaped; strict undefined: a missing value is an error,
+    never an empty string)."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )

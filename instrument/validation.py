@@ -582,11 +582,10 @@ def render_html(validation, *, lang: str = "fr", source: dict | None = None) -> 
 
         html = render_html(pm.validate(df, keys), lang="en", source={"data": "survey.csv"})
     """
-    import jinja2
     import markupsafe
 
     from instrument import plots
-    from instrument.resources import templates_dir
+    from instrument.resources import environment, templates_dir
 
     if lang not in LANGS:
         raise ValueError(f"The 'lang' parameter of render_html must be one of {', '.join(LANGS)}; got {lang!r}.")
@@ -598,14 +597,7 @@ def render_html(validation, *, lang: str = "fr", source: dict | None = None) -> 
         svg = fn(validation.results, lang=lang, text=t)
         figs[name] = markupsafe.Markup(svg) if svg else None
     css = (templates_dir() / "report.css").read_text(encoding="utf-8")
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env.get_template("report.html.j2").render(**view, figs=figs, css=markupsafe.Markup(css))
+    return environment().get_template("report.html.j2").render(**view, figs=figs, css=markupsafe.Markup(css))
 
 
 def render_pdf(html: str) -> bytes:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from instrument.model import Choice, Form, Item, ResponseSet
 
@@ -39,6 +40,7 @@ __all__ = [
     "ordered_items",
     "recall_text",
     "version_labels",
+    "version_paths",
 ]
 
 #: Most items in one block (a Likert grid / a page of a platform form).
@@ -186,6 +188,17 @@ def check_version(form: Form, version: str | None, func: str) -> str:
             f"The 'version' parameter of {func} must be one of the form's versions {labels!r}; got {version!r}."
         )
     return version
+
+
+def version_paths(form: Form, path, version: str | None = None, func: str = "write") -> list[tuple[str, Path]]:
+    """``[(version, file)]`` a writer produces for ``path``: with ``version=None`` the first
+    order version goes to ``path`` itself and every other one to ``<stem>_<V><suffix>``
+    beside it; with a version, only that one, to ``path``."""
+    path = Path(path)
+    if version is not None:
+        return [(check_version(form, version, func), path)]
+    labels = version_labels(form)
+    return [(labels[0], path)] + [(v, path.with_name(f"{path.stem}_{v}{path.suffix}")) for v in labels[1:]]
 
 
 def ordered_items(form: Form, version: str = "A") -> list[Item]:

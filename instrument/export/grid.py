@@ -29,9 +29,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from instrument.export.common import (
     STRINGS,
     check_lang,
-    check_version,
     ordered_items,
-    version_labels,
+    version_paths,
 )
 from instrument.export.xlsx import (
     BOLD,
@@ -205,12 +204,7 @@ def write(
     check_paper(paper, "grid.write")
     if isinstance(rows, bool) or not isinstance(rows, int) or not 1 <= rows <= 100_000:
         raise ValueError(f"The 'rows' parameter of grid.write must be a whole number from 1 to 100000; got {rows!r}.")
-    path = Path(path)
-    if version is not None:
-        targets = [(check_version(form, version, "grid.write"), path)]
-    else:
-        labels = version_labels(form)
-        targets = [(labels[0], path)] + [(v, path.with_name(f"{path.stem}_{v}{path.suffix}")) for v in labels[1:]]
+    targets = version_paths(form, path, version, "grid.write")
     written = []
     for label, target in targets:
         wb = build_workbook(form, lang=lang, version=label, rows=rows, paper=paper)

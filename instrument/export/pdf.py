@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from instrument.export.printed import _check, render, version_paths
+from instrument.export.common import version_paths
+from instrument.export.printed import _check, render
 from instrument.files import atomic_path
 from instrument.model import Form
 

@@ -28,7 +28,7 @@ import math
 import os
 from pathlib import Path
 
-from instrument.export.common import ordered_items, recall_text
+from instrument.export.common import ordered_items, recall_text, version_paths
 from instrument.files import write_text
 from instrument.model import Form, Item
 
@@ -42,7 +42,6 @@ __all__ = [
     "environment",
     "render",
     "template_data",
-    "version_paths",
     "write",
 ]
 
@@ -296,18 +295,10 @@ def css_string(value) -> str:
 
 
 def environment():
-    """The jinja2 environment of the exports' templates (autoescape on, strict undefined)."""
-    import jinja2
+    """The jinja2 environment of the exports' templates, with the ``css_string`` filter."""
+    from instrument import resources
 
-    from instrument.resources import templates_dir
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = resources.environment()
     env.filters["css_string"] = css_string
     return env
 
@@ -322,18 +313,6 @@ def render(form: Form, *, lang: str = "fr", paper: str = "A4", version: str | No
     (In R, the nearest is writing an R Markdown questionnaire by hand and knitting it.)
     """
     return environment().get_template("questionnaire.html.j2").render(**template_data(form, lang=lang, paper=paper, version=version))
-
-
-def version_paths(form: Form, path: str | os.PathLike, version: str | None = None) -> list[tuple[str, Path]]:
-    """``[(version, file)]`` the writers produce for ``path``: the first version goes to
-    ``path`` itself, every other one to ``<stem>_<V><suffix>`` beside it."""
-    path = Path(path)
-    if version is not None:
-        return [(version, path)]
-    labels = list(form.versions) or ["A"]
-    out = [(labels[0], path)]
-    out += [(v, path.with_name(f"{path.stem}_{v}{path.suffix}")) for v in labels[1:]]
-    return out
 
 
 def write(

@@ -36,9 +36,8 @@ from instrument.export.common import (
     answer_labels,
     blocks,
     check_lang,
-    check_version,
     labelled,
-    version_labels,
+    version_paths,
 )
 from instrument.files import save_workbook
 from instrument.model import Form
@@ -415,12 +414,7 @@ def write(
     """
     check_lang(form, lang, "xlsx.write")
     check_paper(paper, "xlsx.write")
-    path = Path(path)
-    if version is not None:
-        targets = [(check_version(form, version, "xlsx.write"), path)]
-    else:
-        labels = version_labels(form)
-        targets = [(labels[0], path)] + [(v, path.with_name(f"{path.stem}_{v}{path.suffix}")) for v in labels[1:]]
+    targets = version_paths(form, path, version, "xlsx.write")
     written = []
     for label, target in targets:
         wb = build_workbook(form, lang=lang, version=label, respondent=respondent, paper=paper)
