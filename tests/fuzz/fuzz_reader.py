@@ -17,6 +17,17 @@ A crash is: ``read_file`` raising anything, a status other than the three, a pro
 a kebab-case code, a kept file without rows, or the process dying (libFuzzer reports aborts,
 timeouts and memory over ``-rss_limit_mb``). Every crash found is kept as a regression case in
 ``tests/corpus`` (``tests/corpus/make_corpus.py``) with its fix.
+
+Runs (2 cores shared with other work; atheris 3.0.0, libFuzzer built in; rss limit 1 GB):
+
+- on the fixed reader: three runs of 13 minutes (byte and in-zip mutations; then seeded with
+  the hostile corpus; then with the semantic mutations): 215,591 + 252,998 + 257,034
+  executions, coverage 547 -> 585 edges, no crash, no timeout, RSS under 64 MB;
+- on the reader before its fix (commit f4f097e), the semantic mutations found within a
+  minute two inputs that abort the process (python-calamine asking for 12.8 GB and 2.7 TB):
+  ``tests/fuzz/crashes/``, kept in the corpus as ``returned/fuzz-*.xlsx``; byte mutations
+  alone had found nothing in 5 minutes there (the far-apart-cells and declared-count aborts
+  were found by hand, see ``tests/corpus``).
 """
 
 from __future__ import annotations
