@@ -97,9 +97,9 @@ class _Fmt:
         """A count in a group table: "< 5" below the small-cell minimum."""
         from psychometrics.report import MIN_CELL
 
-        if n is None:
-            return self.na
-        return "< 5" if n < MIN_CELL.value else self.int(n)
+        if n is None or n < MIN_CELL.value:  # None: already suppressed in results.json
+            return "< 5"
+        return self.int(n)
 
     def threshold(self, v) -> str:
         if v is None:
@@ -219,7 +219,7 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
     for g, levels in s["groups"].items():
         rows = []
         for level, e in levels.items():
-            small = e["n"] < R.MIN_CELL.value
+            small = e["n"] is None or e["n"] < R.MIN_CELL.value
             rows.append({"level": level, "n": f.cell(e["n"]),
                          "share": t["suppressed"] if small else f.pct(100 * e["n"] / n),
                          "missing": t["suppressed"] if small or "missing_pct" not in e else f.pct(e["missing_pct"])})
@@ -466,7 +466,7 @@ def _view(v, lang: str, *, source: dict | None = None) -> dict:
     # ---------------------------------------------------------- invariance
     inv_view = []
     for g, inv in (r.get("invariance") or {}).items():
-        sizes = [{"level": k, "n": f.cell(x)} for k, x in inv.get("sizes", {}).items()]
+        sizes = [{"level": k, "n": f.cell(x)} for k, x in inv.get("sizes", {}).items()]  # None: suppressed
         entry = {"group": g, "title": t["inv_title"].format(group=g), "sizes": sizes, "tables": [],
                  "skipped": "", "excluded": "", "mode": "", "flagged": "", "tests": []}
         if inv.get("excluded"):

@@ -154,6 +154,13 @@ MIN_GROUP_SIZE = Threshold("group_size", 30, ">=", "psychometrics.invariance def
 #: (small-cell suppression, Statistics Canada's usual minimum).
 MIN_CELL = Threshold("cell", 5, ">=", "Statistics Canada small-cell suppression")
 
+
+
+def _cell_count(n) -> int | None:
+    """A group's size as results.json gives it: None (suppressed) below :data:`MIN_CELL`."""
+    return int(n) if n >= MIN_CELL.value else None
+
+
 THRESHOLDS: dict[str, Threshold] = {
     t.name: t
     for t in (
@@ -705,13 +712,16 @@ def _sample(raw, data, groups, care, keyed, low, high) -> dict:
         levels = {}
         for level in pd.unique(col.dropna()):
             rows = (col == level).to_numpy()
+            if rows.sum() < MIN_CELL.value:  # small cell: no count, no statistic
+                levels[str(level)] = {"n": None, "suppressed": True}
+                continue
             entry = {"n": int(rows.sum()),
                      "missing_pct": float(100 * (1 - answered.to_numpy()[rows].mean()))}
             if scores is not None:
                 entry["means"] = {s: _num(scores.loc[rows, s].mean()) for s in keyed}
             levels[str(level)] = entry
         if col.isna().any():
-            levels["NA"] = {"n": int(col.isna().sum())}
+            levels["NA"] = {"n": int(col.isna().sum())}  # unknown group: not a cell of people
         out["groups"][g] = levels
     return out
 
@@ -886,13 +896,14 @@ def _invariance(frame: pd.DataFrame, model: dict, g: str, notes: _Notes) -> dict
     sizes = col.value_counts(dropna=True)
     minimum = int(MIN_GROUP_SIZE.value)
     kept = [lvl for lvl in pd.unique(col.dropna()) if sizes[lvl] >= minimum]
-    excluded = {str(lvl): int(sizes[lvl]) for lvl in pd.unique(col.dropna()) if sizes[lvl] < minimum}
-    out: dict = {"group": g, "sizes": {str(k): int(sizes[k]) for k in pd.unique(col.dropna())},
+    excluded = {str(lvl): _cell_count(sizes[lvl]) for lvl in pd.unique(col.dropna()) if sizes[lvl] < minimum}
+    out: dict = {"group": g, "sizes": {str(k): _cell_count(sizes[k]) for k in pd.unique(col.dropna())},
                  "excluded": excluded, "min_group_size": minimum}
     if len(kept) < 2:
         out["skipped"] = "too-few-groups"
+        shown = ", ".join(f"{k}={'<5' if v is None else v}" for k, v in out["sizes"].items())
         out["reason"] = (f"Fewer than 2 groups of column {g!r} have at least {minimum} "
-                         f"respondents (sizes: {', '.join(f'{k}={v}' for k, v in out['sizes'].items())}).")
+                         f"respondents (sizes: {shown}).")
         notes.add(f"invariance:{g}", "too-few-groups", out["reason"])
         return out
     sub = frame[col.isin(kept)]

@@ -212,12 +212,15 @@ def test_small_groups_skipped_and_suppressed():
     df, keys = _toy(n, seed=4, extra={"site": site, "solo": solo})
     v = validate(df, keys, groups=["site", "solo"], n_boot=30)
     inv = v.results["invariance"]
-    # "tiny" is below the minimum group size: left out, the others tested
-    assert inv["site"]["excluded"] == {"tiny": 4}
+    # "tiny" is below the minimum group size: left out, the others tested; results.json
+    # never gives a count under 5 (None: suppressed)
+    assert inv["site"]["excluded"] == {"tiny": None}
+    assert inv["site"]["sizes"]["tiny"] is None and inv["site"]["sizes"]["south"] == 46
+    assert v.results["sample"]["groups"]["site"]["tiny"] == {"n": None, "suppressed": True}
     assert "fits" in inv["site"] and "skipped" not in inv["site"]
     # one group only: recorded as skipped with the reason, not a crash
     assert inv["solo"]["skipped"] == "too-few-groups"
-    assert "y=4" in inv["solo"]["reason"]
+    assert "y=<5" in inv["solo"]["reason"] and "y=4" not in inv["solo"]["reason"]
     assert any(note["code"] == "too-few-groups" for note in v.results["notes"])
 
     html = render_html(v, lang="en")
