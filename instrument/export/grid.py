@@ -23,7 +23,6 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, PatternFill, Protection
 from openpyxl.utils import get_column_letter
-from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from instrument.export.common import (
@@ -40,6 +39,7 @@ from instrument.export.xlsx import (
     ListSheet,
     add_list_validation,
     check_paper,
+    finish_workbook,
     integer_validation,
     meta_rows,
     page_setup,
@@ -174,12 +174,7 @@ def build_workbook(form: Form, *, lang: str, version: str, rows: int = ROWS, pap
     meta += [("header_row", str(HEADER_ROW)), ("first_data_row", str(FIRST_DATA_ROW))]
     meta += [(f"col:{cid}", letters[cid]) for cid, _, _ in columns]
     write_meta(wb, meta)
-    wb.active = 0
-    wb.security = WorkbookProtection(lockStructure=True)
-    wb.properties.title = form.title[lang]
-    wb.properties.creator = "intangibles"
-    wb.properties.language = lang
-    return wb
+    return finish_workbook(wb, form, lang)
 
 
 def write(

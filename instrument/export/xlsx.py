@@ -49,6 +49,7 @@ __all__ = [
     "add_list_validation",
     "build_workbook",
     "check_paper",
+    "finish_workbook",
     "integer_validation",
     "meta_rows",
     "page_setup",
@@ -385,6 +386,11 @@ def build_workbook(form: Form, *, lang: str, version: str, respondent: str = "",
     )
     rows += [(f"cell:{key}", ref) for key, ref in cells]
     write_meta(wb, rows)
+    return finish_workbook(wb, form, lang)
+
+
+def finish_workbook(wb: Workbook, form: Form, lang: str) -> Workbook:
+    """First sheet active, structure locked (no sheet added, deleted or unhidden), properties set."""
     wb.active = 0
     wb.security = WorkbookProtection(lockStructure=True)
     wb.properties.title = form.title[lang]
