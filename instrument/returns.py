@@ -642,6 +642,22 @@ def _code_context(qid: str, value, expected: Expected, coder_cache: dict):
 _ERROR_MESSAGE = "the cell holds an Excel error value (#N/A, #DIV/0!...), not an answer; type the answer"
 
 
+def _refused_cell(result, qid: str, place: dict) -> bool:
+    """Refuse a formula, merged or Excel-error answer cell (recording why); consumes the
+    place's markers so the rest of ``place`` is the cell's address."""
+    formula, merged, error = (place.pop(k, False) for k in ("formula", "merged", "error"))
+    if formula:
+        code, message = "formula-in-answer", "a formula in an answer cell is never evaluated; type the answer"
+    elif merged:
+        code, message = "merged-cell", "the answer cell was merged with others; answer refused"
+    elif error:
+        code, message = "invalid-answer", _ERROR_MESSAGE
+    else:
+        return False
+    result.problems.append(Problem(code, message, file=result.file, item=qid, **place))
+    return True
+
+
 def _row_from_cells(result, expected, coder, get, where, respondent, meta, ctx_cache) -> dict | None:
     """Build one respondent's row from a cell getter ``get(id) -> (value, place dict)``."""
     row = {"respondent": respondent, "source_file": result.file, "source_place": where,
@@ -649,18 +665,7 @@ def _row_from_cells(result, expected, coder, get, where, respondent, meta, ctx_c
     answered = 0
     for qid in expected.context:
         value, place = get(qid)
-        if place.pop("formula", False):  # a context answer is never computed either
-            result.problems.append(Problem("formula-in-answer", "a formula in an answer cell is never evaluated; type the answer",
-                                           file=result.file, item=qid, **place))
-            row[qid] = None
-            continue
-        if place.pop("merged", False):
-            result.problems.append(Problem("merged-cell", "the answer cell was merged with others; answer refused",
-                                           file=result.file, item=qid, **place))
-            row[qid] = None
-            continue
-        if place.pop("error", False):
-            result.problems.append(Problem("invalid-answer", _ERROR_MESSAGE, file=result.file, item=qid, **place))
+        if _refused_cell(result, qid, place):  # a context answer is never computed either
             row[qid] = None
             continue
         coded, code, message = _code_context(qid, value, expected, ctx_cache)
@@ -669,18 +674,7 @@ def _row_from_cells(result, expected, coder, get, where, respondent, meta, ctx_c
         row[qid] = coded
     for item in expected.items:
         value, place = get(item)
-        if place.pop("formula", False):
-            result.problems.append(Problem("formula-in-answer", "a formula in an answer cell is never evaluated; type the answer",
-                                           file=result.file, item=item, **place))
-            row[item] = None
-            continue
-        if place.pop("merged", False):
-            result.problems.append(Problem("merged-cell", "the answer cell was merged with others; answer refused",
-                                           file=result.file, item=item, **place))
-            row[item] = None
-            continue
-        if place.pop("error", False):
-            result.problems.append(Problem("invalid-answer", _ERROR_MESSAGE, file=result.file, item=item, **place))
+        if _refused_cell(result, item, place):
             row[item] = None
             continue
         coded = coder.code(value)
