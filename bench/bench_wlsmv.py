@@ -26,10 +26,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 import psychometrics as pm
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _data import likert
 
 N_ITEMS, N_FACTORS = 32, 4
 KEYS = ["chisq", "chisq.scaled", "cfi.scaled", "tli.scaled", "rmsea.scaled", "srmr", "cfi", "rmsea"]
@@ -39,18 +41,7 @@ OURS = {"chisq": "chisq", "chisq.scaled": "chisq_scaled", "cfi.scaled": "cfi_sca
 
 
 def simulate(n: int, seed: int = 2024) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    rng = np.random.default_rng(seed)
-    phi = np.full((N_FACTORS, N_FACTORS), 0.4)
-    np.fill_diagonal(phi, 1.0)
-    f = rng.multivariate_normal(np.zeros(N_FACTORS), phi, size=n)
-    per = N_ITEMS // N_FACTORS
-    lam = rng.uniform(0.55, 0.80, N_ITEMS)
-    z = np.repeat(f, per, axis=1) * lam + rng.normal(size=(n, N_ITEMS)) * np.sqrt(1 - lam**2)
-    cuts = np.array([-1.6, -0.6, 0.3, 1.2]) + rng.normal(0, 0.15, (N_ITEMS, 1))
-    x = np.stack([np.searchsorted(cuts[j], z[:, j]) + 1 for j in range(N_ITEMS)], axis=1)
-    names = [f"S{j // per + 1}_{j % per + 1}" for j in range(N_ITEMS)]
-    scales = {f"S{k + 1}": names[k * per : (k + 1) * per] for k in range(N_FACTORS)}
-    return pd.DataFrame(x.astype(float), columns=names), scales
+    return likert(n, seed, n_items=N_ITEMS)
 
 
 def consortium() -> tuple[pd.DataFrame, dict[str, list[str]]] | None:
