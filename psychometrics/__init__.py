@@ -21,6 +21,7 @@ from psychometrics.factor import efa, map_test, parallel_analysis, scree
 from psychometrics.invariance import invariance
 from psychometrics.items import item_analysis
 from psychometrics.keys import load_keys
+from psychometrics.power import power, power_n
 from psychometrics.reliability import alpha, bootstrap_reliability, omega, ordinal_reliability
 from psychometrics.report import validate
 from psychometrics.scoring import careless, reverse_key, score
@@ -46,6 +47,8 @@ __all__ = [
     "parallel_analysis",
     "polychoric",
     "polychoric_full",
+    "power",
+    "power_n",
     "reverse_key",
     "score",
     "scree",

@@ -41,6 +41,8 @@ PSYCHOMETRICS_API = [
     "parallel_analysis",
     "polychoric",
     "polychoric_full",
+    "power",
+    "power_n",
     "reverse_key",
     "score",
     "scree",
