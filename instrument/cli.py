@@ -185,5 +185,23 @@ def demo(
     raise typer.Exit(demo_command(out, n=n, console=console))
 
 
+@app.command()
+def doctor(
+    lang: Annotated[str, typer.Option(help="Language of the report: fr or en / langue du rapport.")] = "fr",
+):
+    """Check this machine: Python packages against the lock, PDF libraries and fonts, optional tools.
+
+    Vérifie la machine : paquets Python (comparés au verrou), bibliothèques PDF et polices, outils facultatifs (LibreOffice, pdftoppm, Chromium, R). Each gap comes with the apt-get or pip line that fixes it. Exit status 0 when everything required is there, 1 otherwise.
+
+    Example: intangibles doctor --lang en
+    """
+    from instrument.doctor import doctor_command
+
+    if lang not in ("fr", "en"):
+        err_console.print(f"The '--lang' option must be one of fr, en; got {lang!r}.", markup=False)
+        raise typer.Exit(2)
+    raise typer.Exit(doctor_command(lang=lang, console=console))
+
+
 def main():
     app()

@@ -33,6 +33,22 @@ def samples_dir() -> Path:
     return _locate("data_samples")
 
 
+def lock_file() -> Path | None:
+    """``requirements-lock.txt`` (the versions the tests passed with), if shipped or checked out."""
+    for candidate in (_PKG / "requirements-lock.txt", _PKG.parent / "requirements-lock.txt"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def system_requirements() -> list[tuple[str, ...]]:
+    """``(need, kind, probe, packages, french, english)`` per line of ``system_requirements.tsv``: what
+    the toolkit needs from the operating system (``tools/setup.sh`` reads the same file)."""
+    text = (_PKG / "system_requirements.tsv").read_text(encoding="utf-8")
+    rows = [line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return [tuple(row) for row in rows]
+
+
 def environment():
     """The jinja2 environment of every template (autoescape on: everything that comes from a
     respondent, a spec or the bank is escaped; strict undefined: a missing value is an error,

@@ -1,25 +1,53 @@
 #!/usr/bin/env bash
 # Install what intangibles needs on a fresh Debian/Ubuntu machine, only what is missing:
-# system libraries (Pango for PDF, poppler-utils to check PDFs), then a virtual environment
-# with the package and its test extra. Idempotent; called by `make demo` and `make test`.
+#  1. the system libraries, fonts and tools listed in instrument/system_requirements.tsv
+#     (the same list `intangibles doctor` reports on): needs "required" and "test";
+#  2. a virtual environment with the package and its test extra, at the versions the tests
+#     passed with (requirements-lock.txt, used as pip constraints; `make lock` refreshes it).
+# Idempotent; called by `make demo` and `make test`. Prints what it checked and what it did.
 set -euo pipefail
 venv="${1:-.venv}"
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
+table="instrument/system_requirements.tsv"
+lock="requirements-lock.txt"
 
-need=()
-ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so' || need+=(libpango-1.0-0 libpangoft2-1.0-0)
-ldconfig -p 2>/dev/null | grep -q 'libharfbuzz.so' || need+=(libharfbuzz0b)
-command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
-fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
-if [ ${#need[@]} -gt 0 ]; then
+present() {  # kind probe -> 0 when found on this machine
+  case "$1" in
+    lib)  ldconfig -p 2>/dev/null | grep -qF "$2 " ;;
+    font) { fc-list 2>/dev/null | grep -qiF "$2"; } ||
+          find /usr/share/fonts /usr/local/share/fonts 2>/dev/null -iname "${2// /}*.ttf" | grep -q . ;;
+    tool) command -v "$2" >/dev/null 2>&1 ;;
+    *)    return 1 ;;
+  esac
+}
+
+missing=()   # "packages|alternatives" fields of the lines not satisfied
+while IFS=$'\t' read -r need kind probe packages _fr what; do
+  case "$need" in required|test) ;; *) continue ;; esac
+  if present "$kind" "$probe"; then
+    echo "intangibles setup: ok      $probe ($what)"
+  else
+    echo "intangibles setup: MISSING $probe ($what)"
+    missing+=("$packages")
+  fi
+done < <(grep -v '^#' "$table" | grep -v '^[[:space:]]*$')
+
+if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    echo "intangibles setup: installing system packages: ${need[*]}"
     $sudo apt-get update -qq || true
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+    pkgs=()
+    for field in "${missing[@]}"; do
+      for choice in ${field//|/ }; do   # the first alternative apt knows (Debian 12 vs Ubuntu 24.04 names)
+        if apt-cache show "$choice" >/dev/null 2>&1; then pkgs+=("$choice"); break; fi
+      done
+    done
+    echo "intangibles setup: installing system packages: ${pkgs[*]}"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
   else
-    echo "intangibles setup: please install ${need[*]} (Pango, poppler) with your system's package manager" >&2
+    echo "intangibles setup: please install with your package manager: ${missing[*]//|/ or }" >&2
+    exit 1
   fi
 fi
 
@@ -27,5 +55,6 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install -q --upgrade pip
-"$venv/bin/python" -m pip install -q -e ".[test]"
+"$venv/bin/python" -m pip install -q -c "$lock" -e ".[test]"
 touch "$venv/.installed"
+echo "intangibles setup: done; 'intangibles doctor' reports what is installed and what is optional."
