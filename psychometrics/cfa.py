@@ -877,6 +877,7 @@ def cfa(
     residual_covariances: Sequence[tuple[str, str]] | None = None,
     std_lv: bool = False,
     htmt2: bool = True,
+    cluster: str | None = None,
 ) -> CFA:
     """Confirmatory factor analysis by maximum likelihood (lavaan's ``cfa``).
 
@@ -905,6 +906,11 @@ def cfa(
         Identify by fixing factor variances to 1 instead of first loadings (``std.lv``).
     htmt2 : bool
         HTMT with geometric means (semTools' default), else arithmetic means.
+    cluster : column name, optional
+        Two-level CFA (lavaan's ``cluster =``): ``model`` then has ``level: 1`` and
+        ``level: 2`` blocks (or is ``{"within": {...}, "between": {...}}``, or a plain
+        factor mapping used at both levels) and the result is a
+        :class:`psychometrics.twolevel.TwoLevelCFA` (ML, complete rows).
 
     Returns
     -------
@@ -932,6 +938,10 @@ def cfa(
     speed =~ x7 + x8 + x9", data = hs))``.
     """
     func = "cfa"
+    if cluster is not None:
+        from psychometrics.twolevel import twolevel_cfa
+
+        return twolevel_cfa(data, model, cluster, estimator=estimator, missing=missing)
     if estimator == "WLSMV":
         from psychometrics import wls
 
