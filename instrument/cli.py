@@ -112,11 +112,19 @@ def simulate(
     out: Annotated[Path, typer.Option("--out", help="Folder for the simulated returned workbooks.")] = Path("simulated"),
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes).")] = 1,
     grid: Annotated[bool, typer.Option(help="Write one data-entry grid instead of one workbook per respondent.")] = False,
+    as_: Annotated[
+        str | None,
+        typer.Option("--as", help="Write one response export of a survey platform instead / Écrire plutôt l'export "
+                     "des réponses d'une plateforme : kobo, odk, limesurvey, redcap."),
+    ] = None,
 ):
-    """Simulate respondents from a known measurement model and write them as returned workbooks."""
+    """Simulate respondents from a known measurement model and write them as returned workbooks.
+
+    Simuler des personnes répondantes et écrire leurs classeurs retournés (ou, avec --as, l'export d'une plateforme).
+    """
     from instrument.simulate import simulate_command
 
-    raise typer.Exit(simulate_command(spec, n=n, out=out, seed=seed, grid=grid, console=console))
+    raise typer.Exit(simulate_command(spec, n=n, out=out, seed=seed, grid=grid, platform=as_, console=console))
 
 
 @app.command()
@@ -129,8 +137,20 @@ def score(
         float, typer.Option(help="Share of a scale's items that must be answered for a score (0-1).")
     ] = 0.5,
     jobs: Annotated[int, typer.Option(help="Worker processes (0 = every core).")] = 0,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Read every input as this platform's response export (kobo, odk, limesurvey, redcap) "
+                     "instead of detecting it / Forcer la plateforme."),
+    ] = None,
+    include_incomplete: Annotated[
+        bool,
+        typer.Option("--include-incomplete", help="Keep the platform responses not submitted (LimeSurvey) or not "
+                     "marked complete (REDCap) / Garder les réponses incomplètes."),
+    ] = False,
 ):
     """Read returned workbooks, check every cell, reverse-key, score, and flag careless answers.
+
+    Also reads the response exports of KoboToolbox, ODK Central / Briefcase, LimeSurvey and REDCap for a form exported with form build (detected from the file) / Lit aussi les exports de réponses des plateformes.
 
     Every input file is accounted for in the log (scored, scored-with-issues or rejected, with a code); the command prints files in = scored + rejected.
 
@@ -139,7 +159,8 @@ def score(
     from instrument.scoring import score_command
 
     raise typer.Exit(
-        score_command(inputs, form=form, out=out, log=log, min_answered=min_answered, jobs=jobs, console=console)
+        score_command(inputs, form=form, out=out, log=log, min_answered=min_answered, jobs=jobs, console=console,
+                      source=source, include_incomplete=include_incomplete)
     )
 
 

@@ -63,8 +63,10 @@ from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from instrument import platforms
 from instrument.answers import MAX_ANSWER_CHARS, AnswerCoder, _show
 from instrument.model import Form, Problem
+from instrument.platforms.layout import SCORE
 
 if TYPE_CHECKING:  # pandas is imported where it is used: worker processes never need it
     import pandas as pd
@@ -117,6 +119,7 @@ class Expected:
     missing_codes: tuple[int, ...]
     labels: dict  # code -> list of labels (both languages, "4 - label" forms included)
     context_types: dict  # id -> ("select_one", {code: [labels]}) | ("integer", (min, max)) | ("text", None)
+    exports: object = None  # instrument.platforms.Exports: the form's naming on each survey platform
 
     @classmethod
     def from_form(cls, form: Form) -> Expected:
@@ -143,6 +146,7 @@ class Expected:
             missing_codes=rs.missing_codes,
             labels=labels,
             context_types=ctx,
+            exports=platforms.Exports.from_form(form),
         )
 
     def coder(self) -> AnswerCoder:
@@ -165,6 +169,8 @@ class FileResult:
     message: str = ""
     rows: list = field(default_factory=list)
     problems: list = field(default_factory=list)
+    source: str = ""  # the survey platform of an export ("" for our own files)
+    counts: dict = field(default_factory=dict)  # an export's rows: in, scored, incomplete, rejected
 
     def reject(self, code: str, message: str, **where) -> FileResult:
         self.status, self.code, self.message = REJECTED, code, message
@@ -731,6 +737,8 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
 
     archive = _Archive(data)
     sheets = archive.sheets()
+    if "_meta" not in sheets and _read_export_xlsx(result, data, archive, sheets, expected):
+        return
     if "_meta" not in sheets:
         raise _Refused("missing-metadata", "the hidden _meta sheet is missing: this file was not built from the form "
                        "(or the sheet was deleted); it cannot be matched to a form version")
@@ -914,6 +922,8 @@ def _read_csv(result: FileResult, data: bytes, expected: Expected) -> None:
     except StopIteration:
         raise _Refused("empty-file", "the CSV has no header row") from None
     cols = {name: j for j, name in enumerate(head) if name}
+    if _read_export(result, head, reader, expected, first_row=2):
+        return
     if not set(expected.items) & set(cols):
         raise _Refused("other-form", "none of the form's item ids is a column of this CSV")
     missing = [i for i in ("respondent", *expected.items) if i not in cols]
@@ -937,6 +947,84 @@ def _read_csv(result: FileResult, data: bytes, expected: Expected) -> None:
         row = _row_from_cells(result, expected, coder, get, f"row {r}", code, meta, ctx_cache)
         if row is not None:
             result.rows.append(row)
+
+
+def _read_export(result: FileResult, head: list, records, expected: Expected, first_row: int, sheet: str = "",
+                 flagged: dict | None = None) -> bool:
+    """A survey platform's response export (:mod:`instrument.platforms`): False when the
+    header is not one. Every row is counted: rows in = scored + incomplete + rejected."""
+    exports = expected.exports
+    own = not exports.source and "respondent" in head and set(expected.items) <= set(head)
+    try:
+        layout = None if own else platforms.detect(head, exports)
+    except platforms.Mismatch as exc:
+        raise _Refused(exc.code, exc.message) from None
+    if layout is None:
+        return False
+    result.source = layout.source
+    result.problems.extend(layout.header_problems(result.file, len(expected.items)))
+    coder, ctx_cache = expected._coders
+    where = {qid: j for j, qid in layout.columns.items()}
+    blanks, recode = layout.blanks, layout.recode
+    counts = dict.fromkeys(("in", "scored", "incomplete", "rejected"), 0)
+    for r, values in enumerate(records, start=first_row):
+        if not any(v is not None and str(v).strip() for v in values):
+            continue
+        counts["in"] += 1
+        place = {"sheet": sheet, "cell": f"row {r}"} if sheet else {"cell": f"row {r}"}
+        verdict = layout.verdict(values)
+        if verdict.kind == "incomplete" and exports.include_incomplete:
+            verdict = SCORE
+        if verdict.kind != "scored":
+            counts[verdict.kind] += 1
+            result.problems.append(Problem(verdict.code, verdict.message, file=result.file, severity=verdict.severity,
+                                           **place))
+            continue
+
+        def get(qid, values=values, place=place, r=r):
+            j = where.get(qid)
+            v = values[j] if j is not None and j < len(values) else None
+            if isinstance(v, str) and (v in blanks or v in recode):
+                v = recode.get(v) or None
+            cell = dict(place)
+            if flagged and j is not None and _cell_name(r - 1, j) in flagged:  # a formula or an error value
+                cell[flagged[_cell_name(r - 1, j)]] = True
+            return v, cell
+
+        language = values[layout.language_column] if layout.language_column is not None else ""
+        meta = {"language": language or "", "order_version": ""}
+        respondent = layout.respondent(values, f"{Path(result.file).stem}-row{r}")
+        row = _row_from_cells(result, expected, coder, get, place["cell"], respondent, meta, ctx_cache)
+        if row is None:
+            counts["rejected"] += 1
+            result.problems.append(Problem("empty-response", "no answer to any item in this row", file=result.file,
+                                           severity="warning", **place))
+        else:
+            counts["scored"] += 1
+            result.rows.append(row)
+    result.counts = counts
+    result.message = (f"{layout.variant}: {counts['in']} row(s) in = {counts['scored']} scored + "
+                      f"{counts['incomplete']} incomplete + {counts['rejected']} rejected")
+    return True
+
+
+def _read_export_xlsx(result: FileResult, data: bytes, archive: _Archive, sheets: dict, expected: Expected) -> bool:
+    """A platform's .xlsx export (KoboToolbox, LimeSurvey): its first sheet, checked like ours."""
+    import python_calamine as pc
+
+    name = next((n for n, (_part, state) in sheets.items() if state == "visible"), None)
+    if name is None:
+        return False
+    archive.check_parts()
+    flagged = archive.scan_sheet(sheets[name][0], name)
+    try:
+        grid = pc.CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name(name).to_python()
+    except Exception as exc:
+        raise _Refused("corrupt-file", f"the sheet {_show(name)} cannot be read: {exc}", sheet=name) from None
+    if not grid:
+        return False
+    head = ["" if v is None else str(v).strip() for v in grid[0]]
+    return _read_export(result, head, iter(grid[1:]), expected, first_row=2, sheet=name, flagged=flagged)
 
 
 def read_file(path: str | os.PathLike, expected: Expected, name: str | None = None) -> FileResult:
@@ -979,8 +1067,9 @@ def read_file(path: str | os.PathLike, expected: Expected, name: str | None = No
         return result.reject("empty-response", "no answer in this file")
     if any(p.severity == "error" for p in result.problems):
         result.status = WITH_ISSUES
-        result.code = result.problems[0].code
-        result.message = f"{sum(p.severity == 'error' for p in result.problems)} cell(s) refused"
+        result.code = next(p.code for p in result.problems if p.severity == "error")
+        refused = f"{sum(p.severity == 'error' for p in result.problems)} cell(s) refused"
+        result.message = f"{refused}; {result.message}" if result.message else refused
     return result
 
 
@@ -1032,14 +1121,21 @@ def _pool_context():
     return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-def read_returns(inputs, form: Form | Expected, *, jobs: int = 0, progress=None) -> Returns:
+def read_returns(inputs, form: Form | Expected, *, jobs: int = 0, progress=None, source: str | None = None,
+                 include_incomplete: bool = False) -> Returns:
     """Read every file in ``inputs`` (files or folders, recursively) returned for ``form``.
 
     ``jobs``: worker processes (0 = every core; 1 = in this process). ``progress``: an
     optional callable ``progress(n_done, n_total)``. Files are processed in sorted order and
-    the result does not depend on ``jobs``.
+    the result does not depend on ``jobs``. Survey platforms' response exports are detected
+    (:mod:`instrument.platforms`); ``source`` (kobo, odk, limesurvey, redcap) forces one;
+    ``include_incomplete`` keeps their responses not submitted or not marked complete.
     """
     expected = form if isinstance(form, Expected) else Expected.from_form(form)
+    if source is not None or include_incomplete:
+        from dataclasses import replace
+
+        expected = replace(expected, exports=expected.exports.with_options(source, include_incomplete))
     paths = _expand(inputs)
     jobs = jobs or _cores()
     if progress:
@@ -1100,7 +1196,9 @@ def _assemble(results: list[FileResult], expected: Expected) -> Returns:
     files = pd.DataFrame(
         [{"file": r.file, "status": r.status, "code": r.code, "message": r.message,
           "respondents": int(counts.get(r.file, 0)),
-          "problems": per_file.get(r.file, 0)} for r in results],
-        columns=["file", "status", "code", "message", "respondents", "problems"],
+          "problems": per_file.get(r.file, 0), "source": r.source,
+          **{f"rows_{k}": r.counts.get(k, 0) for k in ("in", "incomplete", "rejected")}} for r in results],
+        columns=["file", "status", "code", "message", "respondents", "problems", "source", "rows_in",
+                 "rows_incomplete", "rows_rejected"],
     )
     return Returns(responses=responses, files=files, problems=tuple(problems))

@@ -67,8 +67,10 @@ def table_labels(form: Form, lang: str, columns) -> tuple[dict, dict]:
     return {c: labels[c] for c in columns if c in labels}, {c: values[c] for c in columns if c in values}
 
 
-def score_command(inputs, *, form, out, log=None, min_answered=0.5, jobs=0, console=None) -> int:
-    """The ``intangibles score`` command. Returns the exit code (0, or 1 when the form is broken)."""
+def score_command(inputs, *, form, out, log=None, min_answered=0.5, jobs=0, console=None, source=None,
+                  include_incomplete=False) -> int:
+    """The ``intangibles score`` command. Returns the exit code (0, or 1 when the form is broken,
+    2 for an unknown ``source``)."""
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -88,13 +90,19 @@ def score_command(inputs, *, form, out, log=None, min_answered=0.5, jobs=0, cons
         for problem in exc.problems:
             console.print(f"[red]{problem}[/red]", highlight=False)
         return 1
+    from instrument.platforms import SOURCES
+
+    if source is not None and source not in SOURCES:
+        console.print(f"--source must be one of {', '.join(SOURCES)}; got {source!r}.", markup=False, highlight=False)
+        return 2
     out = Path(out)
     with Progress(
         TextColumn("[bold]Lecture / reading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
         console=console, transient=True,
     ) as bar:
         task = bar.add_task("read", total=None)
-        returns = read_returns(inputs, loaded, jobs=jobs, progress=lambda done, total: bar.update(task, completed=done, total=total))
+        returns = read_returns(inputs, loaded, jobs=jobs, progress=lambda done, total: bar.update(task, completed=done, total=total),
+                               source=source, include_incomplete=include_incomplete)
     log = Path(log) if log else out.with_name(out.stem + "-log.csv")
     with console.status("Calcul et écriture / scoring and writing"):
         table = score_returns(returns, loaded, min_answered=min_answered)
@@ -111,6 +119,12 @@ def score_command(inputs, *, form, out, log=None, min_answered=0.5, jobs=0, cons
         f"{len(table)} respondent(s); {n_err} cell problem(s); {n_warn} warning(s).",
         markup=False, highlight=False,
     )
+    exports = returns.files[returns.files["source"] != ""]
+    if len(exports):
+        console.print(
+            f"{len(exports)} platform export(s): {int(exports['rows_in'].sum())} row(s) in = "
+            f"{int(exports['respondents'].sum())} scored + {int(exports['rows_incomplete'].sum())} incomplete + "
+            f"{int(exports['rows_rejected'].sum())} rejected.", markup=False, highlight=False)
     flagged = int((table.get("careless_flags", pd.Series(dtype=object)).fillna("") != "").sum())
     if flagged:
         console.print(f"{flagged} respondent(s) flagged for careless responding (column careless_flags).")

@@ -367,8 +367,9 @@ def _replace_shared(xlsx: bytes, old: str, new: str) -> bytes:
     return out.getvalue()
 
 
-def simulate_command(spec, *, n, out, seed, grid=False, console=None) -> int:
-    """The ``intangibles simulate`` command: returned workbooks (or one grid) plus the truth."""
+def simulate_command(spec, *, n, out, seed, grid=False, platform=None, console=None) -> int:
+    """The ``intangibles simulate`` command: returned workbooks, one grid, or one survey
+    platform's response export (``platform``: kobo, odk, limesurvey, redcap)."""
     from rich.console import Console
 
     from instrument.form import FormError, load_form
@@ -384,8 +385,18 @@ def simulate_command(spec, *, n, out, seed, grid=False, console=None) -> int:
     if n < 1:
         console.print(f"[red]--n must be at least 1; got {n}.[/red]")
         return 2
+    from instrument.platforms import SOURCES, write_export
+
+    if platform is not None and platform not in SOURCES:
+        console.print(f"[red]--as must be one of {', '.join(SOURCES)}; got {platform!r}.[/red]", highlight=False)
+        return 2
     sample = simulate(form, n, seed=seed)
     out = Path(out)
+    if platform:
+        path = write_export(form, _context_codes(form, sample.responses), out / f"{form.id}_{platform}.csv", platform)
+        console.print(f"{n} simulated respondents written to {path} ({platform} response export)", markup=False,
+                      highlight=False)
+        return 0
     if grid:
         table = _context_codes(form, sample.responses)
         write_table(table, out / f"{form.id}_simulated.csv")

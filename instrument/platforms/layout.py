@@ -1,0 +1,107 @@
+"""What one platform export's header means: which column holds which item, the id, the
+metadata, the completion status; and how each data row is judged (complete, incomplete,
+another instrument or form version).
+
+A :class:`Layout` is built by a platform module from the header row and the form's own
+export naming (:class:`Names`); :mod:`instrument.returns` then reads the rows through it,
+with the same cell checks as a returned workbook.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from instrument.model import Problem
+
+__all__ = ["Layout", "Mismatch", "Names", "RowVerdict"]
+
+
+class Mismatch(Exception):
+    """A platform export that is not of this form (or not of this version): the file is refused."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+@dataclass(frozen=True)
+class Names:
+    """The form's own export naming on one platform: header text -> form id (item or context
+    question), in every spelling the platform writes (small dicts: picklable, built once)."""
+
+    exact: dict  # header as written -> id
+    folded: dict = field(default_factory=dict)  # normalized label heading -> id (labels, full text)
+    extra: dict = field(default_factory=dict)  # platform-specific facts (form name, codes...)
+
+
+@dataclass(frozen=True)
+class RowVerdict:
+    """How one data row is counted: ``scored`` (read), ``incomplete`` or ``rejected`` (with a code)."""
+
+    kind: str
+    code: str = ""
+    message: str = ""
+    severity: str = "warning"
+
+
+SCORE = RowVerdict("scored")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The meaning of an export's columns (indexes into each data row)."""
+
+    source: str  # kobo, odk, limesurvey, redcap
+    variant: str  # e.g. "KoboToolbox CSV (XML values and headers)"
+    columns: dict  # column index -> item or context id
+    id_columns: tuple = ()  # their values, joined with "/", name the respondent
+    meta: dict = field(default_factory=dict)  # column index -> metadata name (kept in the log)
+    unmapped: tuple = ()  # headers neither mapped nor known metadata
+    ambiguous: tuple = ()  # headers that could be several questions
+    missing: tuple = ()  # items of the form with no column
+    language_column: int | None = None
+    blanks: frozenset = frozenset()  # values that mean "no answer" on this platform
+    recode: dict = field(default_factory=dict)  # platform value -> value read (missing-data codes)
+    judge: object = None  # callable(values) -> RowVerdict, or None (every row is complete)
+    first_id_only: bool = False  # the first non-empty id column names the respondent (else all, joined)
+
+    def header_problems(self, file: str, n_items: int) -> list[Problem]:
+        """One problem per unmapped or ambiguous column, and per item missing from the export."""
+        out = [Problem("platform-export", f"read as {self.variant}: {len(self.columns)} column(s) mapped to the form "
+                       "through its own export naming", file=file, severity="warning")]
+        for h in self.unmapped:
+            out.append(Problem("unmapped-column", f"the column {_short(h)} is neither a question of the form nor "
+                               f"known {self.source} metadata; it was not read", file=file, cell=_short(h),
+                               severity="warning"))
+        for h in self.ambiguous:
+            out.append(Problem("ambiguous-column", f"the heading {_short(h)} matches several questions of the form "
+                               "(shortened text?); it was not read: export with question codes", file=file,
+                               cell=_short(h)))
+        for item in self.missing:
+            out.append(Problem("missing-item", f"the item {item} has no column in this export (left blank for every "
+                               "respondent)", file=file, item=item))
+        return out
+
+    def verdict(self, values: list) -> RowVerdict:
+        return SCORE if self.judge is None else self.judge(values)
+
+    def respondent(self, values: list, fallback: str) -> str:
+        parts = []
+        for j in self.id_columns:
+            v = values[j] if j < len(values) else None
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+            text = "" if v is None else str(v).strip()
+            if text:
+                parts.append(text)
+                if self.first_id_only:
+                    break
+        return "/".join(parts) or fallback
+
+    def metadata(self, values: list) -> dict:
+        return {name: values[j] for j, name in self.meta.items() if j < len(values)}
+
+
+def _short(text) -> str:
+    text = str(text)
+    return repr(text if len(text) <= 60 else text[:57] + "...")
