@@ -14,6 +14,7 @@ This package never imports ``instrument``.
 
 from __future__ import annotations
 
+from psychometrics.autocorrelation import lnam, moran
 from psychometrics.cfa import cfa
 from psychometrics.correlation import bartlett, correlation, kmo, polychoric, polychoric_full
 from psychometrics.errors import PsychometricsError
@@ -21,6 +22,7 @@ from psychometrics.factor import efa, map_test, parallel_analysis, scree
 from psychometrics.invariance import invariance
 from psychometrics.items import item_analysis
 from psychometrics.keys import load_keys
+from psychometrics.network import network, weights
 from psychometrics.power import power, power_n
 from psychometrics.reliability import alpha, bootstrap_reliability, omega, ordinal_reliability
 from psychometrics.report import validate
@@ -40,8 +42,11 @@ __all__ = [
     "invariance",
     "item_analysis",
     "kmo",
+    "lnam",
     "load_keys",
     "map_test",
+    "moran",
+    "network",
     "omega",
     "ordinal_reliability",
     "parallel_analysis",
@@ -53,4 +58,5 @@ __all__ = [
     "score",
     "scree",
     "validate",
+    "weights",
 ]

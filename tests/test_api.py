@@ -34,8 +34,11 @@ PSYCHOMETRICS_API = [
     "invariance",
     "item_analysis",
     "kmo",
+    "lnam",
     "load_keys",
     "map_test",
+    "moran",
+    "network",
     "omega",
     "ordinal_reliability",
     "parallel_analysis",
@@ -47,6 +50,7 @@ PSYCHOMETRICS_API = [
     "score",
     "scree",
     "validate",
+    "weights",
 ]
 
 INSTRUMENT_API = [
