@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
+from threadpoolctl import threadpool_limits
 
 from psychometrics._checks import as_items, check_choice, check_columns
 from psychometrics.errors import PsychometricsError
@@ -558,9 +559,10 @@ def twolevel_cfa(data: pd.DataFrame, model, cluster: str, *, estimator: str = "M
     s_w = c.s_pw / (c.n - c.j)
     s_b = np.cov(c.ybar.T, bias=True) - s_w / np.mean(c.s)
     s_b = _force_pd(s_b) if np.linalg.eigvalsh(s_b)[0] <= 0 else s_b
-    x, f, converged = _fit_model(c, structs["within"], structs["between"], s_w, s_b)
-    h1 = _saturated_em(c, p)
-    _x_b, f_b, _ = _fit_model(c, _Diagonal(p), _Diagonal(p), s_w, s_b)
+    with threadpool_limits(1, user_api="blas"):   # p x p matrices: threads only cost
+        x, f, converged = _fit_model(c, structs["within"], structs["between"], s_w, s_b)
+        h1 = _saturated_em(c, p)
+        _, f_b, _ = _fit_model(c, _Diagonal(p), _Diagonal(p), s_w, s_b)
     return _results(c, structs, items, cluster, (x, f, converged), h1, f_b, levels)
 
 
