@@ -19,17 +19,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from psychometrics import sem
 from psychometrics._checks import check_choice, check_fraction, check_int
-from psychometrics.cfa import (
-    CFA,
-    _check_options,
-    _discrepancies,
-    _fit,
-    _parse_model,
-    _prepare,
-    single_thread,
-)
+from psychometrics.engine import estimate
+from psychometrics.engine.core import BETA, LAMBDA, NU, single_thread
+from psychometrics.engine.indices import CFA
+from psychometrics.engine.model import parse_model
 from psychometrics.errors import PsychometricsError
 
 __all__ = ["Invariance", "invariance"]
@@ -143,7 +137,7 @@ def score_tests(fit: CFA) -> pd.DataFrame:
     of the constrained model and ``h_b`` its cross-information with the copy; this is
     lavaan's bordered-information formula with one constraint removed.
     """
-    state = fit._state
+    state = fit.state
     st = state.structure
     derivs = state.derivatives()
     a_inv = state.info_inverse()
@@ -167,11 +161,11 @@ def score_tests(fit: CFA) -> pd.DataFrame:
             v = d.info[pos, pos] - cross @ a_inv @ cross
             x2 = d.grad[pos] ** 2 / (2.0 * v) if v > 0 else np.nan
             code = st.mat[k0]
-            if code == sem.NU:
+            if code == NU:
                 item, factor, parameter = st.observed[st.row[k0]], None, "intercept"
-            elif code == sem.LAMBDA:
+            elif code == LAMBDA:
                 item, factor, parameter = st.observed[st.row[k0]], st.latent[st.col[k0]], "loading"
-            elif code == sem.BETA:
+            elif code == BETA:
                 item, factor, parameter = st.latent[st.row[k0]], st.latent[st.col[k0]], "loading"
             else:
                 item, factor, parameter = st.lhs[k0], None, st.op[k0]
@@ -283,7 +277,7 @@ def invariance(
     "intercepts"))`` and ``lavTestScore()`` on it.
     """
     func = "invariance"
-    missing = _check_options(estimator, missing, func)
+    missing = estimate.check_options(estimator, missing, func, group=group)
     min_group_size = check_int(min_group_size, name="min_group_size", minimum=2, func=func)
     alpha = check_fraction(alpha, name="alpha", func=func)
     check_choice(adjust, name="adjust", choices=("holm", "bonferroni", "none"), func=func)
@@ -292,16 +286,16 @@ def invariance(
             "invalid-value",
             f"The 'group' parameter of {func} must name one column of the data; got {group!r}.",
         )
-    spec = _parse_model(model, second_order, residual_covariances, func)
-    d = _prepare(data, spec.items, group, missing, func, min_group_size=min_group_size)
+    spec = parse_model(model, second_order, residual_covariances, func)
+    d = estimate.prepare(data, spec.items, group, missing, func, min_group_size=min_group_size)
     with single_thread():
-        discs = _discrepancies(d, True, func)  # sample statistics (FIML: EM) once
+        discs = estimate.discrepancies(d, True, func)  # sample statistics (FIML: EM) once
         fits = {
-            "configural": _fit(d, spec, func=func, extras=False, discrepancies=discs),
-            "metric": _fit(d, spec, func=func, group_equal=("loadings",), extras=False,
-                           discrepancies=discs),
-            "scalar": _fit(d, spec, func=func, group_equal=("loadings", "intercepts"),
-                           extras=False, discrepancies=discs),
+            "configural": estimate.fit(d, spec, func=func, extras=False, discs=discs),
+            "metric": estimate.fit(d, spec, func=func, group_equal=("loadings",), extras=False,
+                           discs=discs),
+            "scalar": estimate.fit(d, spec, func=func, group_equal=("loadings", "intercepts"),
+                           extras=False, discs=discs),
         }
         items = score_tests(fits["scalar"])
         if not items.empty:
@@ -316,8 +310,8 @@ def invariance(
                 (f, "=~", i) if kind == "loading" else (i, "~1", "")
                 for f, i, kind in released
             )
-            fits["partial"] = _fit(d, spec, func=func, group_equal=("loadings", "intercepts"),
-                                   group_partial=partial, extras=False, discrepancies=discs)
+            fits["partial"] = estimate.fit(d, spec, func=func, group_equal=("loadings", "intercepts"),
+                                   group_partial=partial, extras=False, discs=discs)
     cols = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower",
             "rmsea_ci_upper", "srmr", "aic", "bic"]
     table = pd.DataFrame({name: {c: f.fit[c] for c in cols} for name, f in fits.items()}).T

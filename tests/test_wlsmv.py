@@ -1,4 +1,5 @@
-"""WLSMV for ordinal items (psychometrics.wls) against lavaan 0.6-14.
+"""WLSMV for ordinal items (the engine's DWLS estimator, pm.cfa(..., estimator="WLSMV"))
+against lavaan 0.6-14.
 
 Expected numbers come from ``tests/reference/make_wlsmv_reference.R`` (wlsmv_extra.json:
 ``lavInspect(fit, "sampstat")``, ``lavInspect(fit, "gamma")``, ``lavInspect(fit, "wls.v")``,
@@ -17,12 +18,28 @@ import pandas as pd
 import pytest
 from conftest import load_reference
 
-from psychometrics import wls
+import psychometrics as pm
+from psychometrics.engine.ordinal import ordinal_stats, polychorics
 from psychometrics.errors import PsychometricsError
-from psychometrics.wls import fit_wlsmv, ordinal_stats, wlsmv_cfa
 
 HERE = Path(__file__).parent / "reference"
 EXTRA = json.loads((HERE / "wlsmv_extra.json").read_text())
+
+
+def fit_wlsmv(data, model, std_lv=False):
+    return pm.cfa(data, model, estimator="WLSMV", std_lv=std_lv)
+
+
+def wlsmv_cfa(data, model, **options):
+    return pm.cfa(data, model, estimator="WLSMV", **options)
+
+
+def _stats(res):
+    return res.state.discrepancies[0].stats
+
+
+def _est(res, lhs, op, rhs, col="est"):
+    return res.params.set_index(["lhs", "op", "rhs"]).loc[(lhs, op, rhs), col]
 
 
 def _model(cfg):
@@ -119,21 +136,21 @@ def test_empty_cell_in_2x2_table_gets_half_added_keeping_margins(zero_cell):
     # the adjustment matters: the raw table's ML estimate is elsewhere (at the bound)
     grid = np.array([[-np.inf, st.thresholds["B1|t1"], np.inf]])
     grid3 = np.array([[-np.inf, st.thresholds["B3|t1"], np.inf]])
-    raw = wls._polychorics(table[None].astype(float), grid, grid3)[0]
+    raw = polychorics(table[None].astype(float), grid, grid3)[0]
     assert abs(raw - st.rho.loc["B1", "B3"]) > 0.05
 
 
 def test_gamma_is_symmetric_positive_definite_and_diag_matches(consortium_fit):
     # R: diag(lavInspect(fit, "gamma")) and a few entries, 4-factor model on consortium_dev
     ref = EXTRA["consortium_dev"]
-    g = consortium_fit.stats.gamma.to_numpy()
+    g = _stats(consortium_fit).gamma.to_numpy()
     assert g.shape == (624, 624)
     np.testing.assert_allclose(g, g.T, rtol=0, atol=1e-12)
     assert np.linalg.eigvalsh(g)[0] > 0
     np.testing.assert_allclose(np.diag(g), ref["gamma_diag"], rtol=1e-6)
     for i, j, value in ref["gamma_entries"]:
         assert g[int(i) - 1, int(j) - 1] == pytest.approx(value, rel=1e-6)
-    assert list(consortium_fit.stats.gamma.index) == ref["gamma_names"]
+    assert list(_stats(consortium_fit).gamma.index) == ref["gamma_names"]
 
 
 # --------------------------------------------------------------------------- fit and tests
@@ -152,7 +169,7 @@ def test_fit_measures_match_lavaan(name, consortium_fit, bfi_fit, mixed4, zero_c
     res = _fits(name, consortium_fit, bfi_fit, mixed4, zero_cell)
     assert res.converged
     for key, expected in ref["fit"].items():
-        got = res.fit[key]
+        got = res.fit[key.replace(".", "_")]
         if key in ("df", "df.scaled", "baseline.df", "npar"):
             assert got == expected, key
         elif key.split(".")[0] in ("pvalue", "baseline", "cfi", "tli", "rmsea", "srmr") and (
@@ -162,7 +179,7 @@ def test_fit_measures_match_lavaan(name, consortium_fit, bfi_fit, mixed4, zero_c
         else:
             assert got == pytest.approx(expected, rel=1e-6), key
     # lavInspect(fit, "test")$scaled.shifted$shift.parameter
-    assert res.fit["chisq.shift"] == pytest.approx(ref["shift"], rel=1e-6)
+    assert res.fit["chisq_shift"] == pytest.approx(ref["shift"], rel=1e-6)
 
 
 @pytest.mark.parametrize("name", FIT_CASES)
@@ -176,20 +193,20 @@ def test_estimates_and_standard_errors_match_lavaan(name, consortium_fit, bfi_fi
         assert res.loadings.loc[item, f] == pytest.approx(value, abs=1e-5), key
     for key, value in ref["loadings"].items():
         f, item = key.split("=~")
-        assert res.estimates.loc[item, f] == pytest.approx(value, abs=2e-5), key
+        assert _est(res, f, "=~", item) == pytest.approx(value, abs=2e-5), key
         if value != 1:
             assert p.loc[(f, "=~", item), "se"] == pytest.approx(ref["se_loadings"][key], rel=1e-5)
     for key, value in ref["lv_cov"].items():
         a, b = key.split("~~")
-        assert res.phi.loc[a, b] == pytest.approx(value, abs=2e-5), key
+        assert _est(res, a, "~~", b) == pytest.approx(value, abs=2e-5), key
         assert p.loc[(a, "~~", b), "se"] == pytest.approx(ref["se_lv_cov"][key], rel=1e-5), key
         assert p.loc[(a, "~~", b), "std_all"] == pytest.approx(ref["std_lv_cov"][key], abs=1e-5)
     for key, value in ref["se_thresholds"].items():
         item, t = key.split("|")
         assert p.loc[(item, "|", t), "se"] == pytest.approx(value, rel=1e-8), key
     for item, value in ref["residual_variances"].items():
-        assert res.residual_variances[item] == pytest.approx(value, abs=1e-5), item
-    assert len(res.thresholds) == len(ref["thresholds"])
+        assert _est(res, item, "~~", item) == pytest.approx(value, abs=1e-5), item
+    assert (res.params["op"] == "|").sum() == len(ref["thresholds"])
 
 
 def test_std_lv_identification(mixed4):
@@ -200,10 +217,10 @@ def test_std_lv_identification(mixed4):
     res = fit_wlsmv(mixed4, {"F": ["TRU1", "TRU2", "TRU4", "TRU5"]}, std_lv=True)
     p = res.params.set_index(["lhs", "op", "rhs"])
     for item, value in ref["loadings"].items():
-        assert res.estimates.loc[item, "F"] == pytest.approx(value, abs=1e-6)
+        assert _est(res, "F", "=~", item) == pytest.approx(value, abs=1e-6)
         assert p.loc[("F", "=~", item), "se"] == pytest.approx(ref["se"][item], rel=1e-5)
     assert p.loc[("F", "~~", "F"), "free"] == 0 and p.loc[("F", "~~", "F"), "est"] == 1.0
-    assert res.fit["chisq.scaled"] == pytest.approx(marker.fit["chisq.scaled"], rel=1e-9)
+    assert res.fit["chisq_scaled"] == pytest.approx(marker.fit["chisq_scaled"], rel=1e-9)
     pd.testing.assert_frame_equal(res.loadings, marker.loadings, atol=1e-7)
 
 
@@ -220,12 +237,12 @@ def test_shared_reference_cfa_wlsmv(name, consortium_fit, bfi_fit):
         res, full = bfi_fit
         ref = full["cfa_wlsmv"]
     fit = ref["fit"]
-    assert res.fit["df"] == fit["df"] and res.fit["df.scaled"] == fit["df.scaled"]
+    assert res.fit["df"] == fit["df"] and res.fit["df_scaled"] == fit["df.scaled"]
     for key in ("chisq", "chisq.scaled"):
-        assert res.fit[key] == pytest.approx(fit[key], rel=1e-6), key
+        assert res.fit[key.replace(".", "_")] == pytest.approx(fit[key], rel=1e-6), key
     for key in ("pvalue.scaled", "cfi.scaled", "tli.scaled", "rmsea.scaled", "srmr", "cfi",
                 "tli", "rmsea"):
-        assert res.fit[key] == pytest.approx(fit[key], abs=1e-6), key
+        assert res.fit[key.replace(".", "_")] == pytest.approx(fit[key], abs=1e-6), key
     assert len(ref["std_loadings"]) == int(res.loadings.astype(bool).sum().sum())
     for key, value in ref["std_loadings"].items():
         f, item = key.split("=~")
@@ -295,10 +312,10 @@ def test_invariant_to_codes_row_order_and_missing_rows(mixed4):
     with_missing = fit_wlsmv(extra, model)
     assert with_missing.n == base.n == len(mixed4)
     for other in (recoded, shuffled, with_missing):
-        for key in ("chisq", "chisq.scaled", "cfi.scaled", "rmsea.scaled", "srmr"):
+        for key in ("chisq", "chisq_scaled", "cfi_scaled", "rmsea_scaled", "srmr"):
             assert other.fit[key] == pytest.approx(base.fit[key], rel=1e-7, abs=1e-10)
         pd.testing.assert_frame_equal(other.loadings, base.loadings, atol=1e-8)
-    assert recoded.stats.levels["TRU4"] == [3, 13]
+    assert _stats(recoded).levels["TRU4"] == [3, 13]
 
 
 def test_reversed_item_gets_negative_loading_and_same_fit(mixed4):
@@ -308,7 +325,7 @@ def test_reversed_item_gets_negative_loading_and_same_fit(mixed4):
     flipped["TRU5"] = 6 - flipped["TRU5"]
     res = fit_wlsmv(flipped, model)
     assert res.loadings.loc["TRU5", "F"] == pytest.approx(-base.loadings.loc["TRU5", "F"], abs=1e-7)
-    assert res.fit["chisq.scaled"] == pytest.approx(base.fit["chisq.scaled"], rel=1e-7)
+    assert res.fit["chisq_scaled"] == pytest.approx(base.fit["chisq_scaled"], rel=1e-7)
 
 
 def test_heywood_case_is_flagged():
@@ -318,9 +335,9 @@ def test_heywood_case_is_flagged():
     z = rng.multivariate_normal(np.zeros(3), r, size=3000)
     x = pd.DataFrame(np.digitize(z, [-1.0, 0.0, 1.0]), columns=["a", "b", "c"])
     res = fit_wlsmv(x, {"F": ["a", "b", "c"]})
-    codes = [w[0] for w in res.warnings]
-    assert codes == ["heywood"] and res.warnings[0][2] == "a"
-    assert res.residual_variances["a"] < 0 and res.fit["df"] == 0
+    codes = [w.code for w in res.warnings]
+    assert codes == ["heywood"] and res.warnings[0].variable == "a"
+    assert _est(res, "a", "~~", "a") < 0 and res.fit["df"] == 0
 
 
 def test_two_correlated_factors_recover_the_simulated_model():
@@ -334,9 +351,9 @@ def test_two_correlated_factors_recover_the_simulated_model():
     x = pd.DataFrame(np.digitize(ystar, [-0.8, 0.3, 1.2]) + 1, columns=[f"y{i}" for i in range(6)])
     res = fit_wlsmv(x, {"A": ["y0", "y1", "y2"], "B": ["y3", "y4", "y5"]})
     assert res.converged and res.fit["df"] == 8
-    assert res.factor_cor.loc["A", "B"] == pytest.approx(0.4, abs=0.08)
+    assert res.factor_correlations.loc["A", "B"] == pytest.approx(0.4, abs=0.08)
     np.testing.assert_allclose(res.loadings.to_numpy()[load != 0], lam, atol=0.06)
-    assert res.fit["chisq.scaling.factor"] > 0 and res.fit["pvalue.scaled"] > 0.001
+    assert res.fit["chisq_scaling_factor"] > 0 and res.fit["pvalue_scaled"] > 0.001
 
 
 # --------------------------------------------------------------------------- errors
@@ -347,7 +364,7 @@ def test_two_correlated_factors_recover_the_simulated_model():
     [
         ([[1, 2]], {"F": ["a", "b", "c"]}, "not-a-dataframe", "DataFrame"),
         (None, {"F": ["a", "b", "zz"]}, "missing-column", "'zz'"),
-        (None, {}, "invalid-model", "non-empty"),
+        (None, {}, "invalid-model", "at least one factor"),
         (None, {"F": "abc"}, "invalid-model", "'F'"),
         (None, {"F": ["a", "a", "b"]}, "invalid-model", "twice"),
         (None, {"F": ["a", "b"]}, "too-few-items", "at least 3"),
@@ -401,20 +418,20 @@ def test_empirically_underidentified_model_is_flagged():
     z[:, 3] += z[:, 2]
     x = pd.DataFrame(np.digitize(z, [-1, 0, 1]), columns=list("abcd"))
     res = fit_wlsmv(x, {"F": ["a", "b"], "G": ["c", "d"]})
-    assert "not-identified" in [w[0] for w in res.warnings]
+    assert "not-identified" in [w.code for w in res.warnings]
 
 
 def test_public_functions_are_not_shadowed_by_submodules(consortium):
-    # wls imports psychometrics.cfa and psychometrics.correlation: pm.cfa and
-    # pm.correlation must stay the functions (the package imports them eagerly)
+    # the engine imports psychometrics.correlation: pm.cfa and pm.correlation must stay
+    # the functions (the package imports them eagerly)
     import subprocess
     import sys
 
     code = (
-        "import psychometrics as pm, psychometrics.wls, inspect, pandas as pd\n"
+        "import psychometrics as pm, psychometrics.engine.estimate, inspect, pandas as pd\n"
         "x = pd.DataFrame({'a': [1, 2, 3, 1, 2, 3, 2] * 9, 'b': [1, 2, 2, 1, 3, 3, 1] * 9,"
         " 'c': [2, 1, 3, 3, 2, 1, 1] * 9, 'd': [1, 1, 2, 3, 3, 2, 2] * 9})\n"
-        "psychometrics.wls.wlsmv_cfa(x, {'F': ['a', 'b', 'c', 'd']})\n"
+        "pm.cfa(x, {'F': ['a', 'b', 'c', 'd']}, estimator='WLSMV')\n"
         "print(inspect.isfunction(pm.cfa), inspect.isfunction(pm.correlation))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,0 +1,16 @@
+"""One structural-equation engine for cfa, sem and invariance (private modules).
+
+- :mod:`~psychometrics.engine.core`: parameter table (:class:`Structure`), model
+  matrices, derivatives, Fisher scoring.
+- :mod:`~psychometrics.engine.model`: lavaan syntax -> parameter table.
+- :mod:`~psychometrics.engine.ml`: ML and FIML discrepancies.
+- :mod:`~psychometrics.engine.ordinal`: thresholds, polychorics and Gamma (WLSMV's sample
+  statistics); :mod:`~psychometrics.engine.dwls`: the DWLS discrepancy and the WLSMV
+  mean-and-variance adjusted test.
+- :mod:`~psychometrics.engine.estimate`: data, estimator by name, fit and its results.
+- :mod:`~psychometrics.engine.indices`: the leaf: result types and fit indices (lavaan's
+  edge-case rules written once).
+
+The public front doors are :func:`psychometrics.cfa`, :func:`psychometrics.sem` and
+:func:`psychometrics.invariance`. Nothing is imported here (no work at import time).
+"""

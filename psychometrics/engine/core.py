@@ -1,0 +1,404 @@
+"""The engine's core: parameter table, model matrices, derivatives and the optimizer.
+
+The model is lavaan's LISREL "all-y" form, per group ``g``::
+
+    eta   = alpha + B eta + zeta          (latent variables; B holds regressions and
+                                           higher-order loadings)
+    y     = nu + Lambda eta + epsilon
+    Sigma = Lambda A Psi A' Lambda' + Theta,   A = (I - B)^-1
+    mu    = nu + Lambda A alpha
+
+A :class:`Structure` holds the parameter table (one row per matrix entry, fixed or free;
+equality constraints across groups are parameter *sharing*: entries with the same free
+id). An *estimator* is a discrepancy per group that turns model moments into a fit
+function value ``f`` (chi-square scale), its gradient and its expected information
+(:mod:`psychometrics.engine.ml` for ML and FIML, :mod:`psychometrics.engine.dwls` for
+DWLS); :func:`fisher_scoring` minimises the sum over groups.
+
+A discrepancy is an object with ``n`` (rows), ``p``, ``evaluate(sigma, mu, jac, want)``
+returning :class:`Evaluation`. The Jacobian handed to it is :class:`Jacobian` (rank-2 form
+of dSigma, dense dmu).
+
+Derivatives use that every free entry moves Sigma by a rank-2 symmetric matrix
+``c (u v' + v u')``; traces such as ``tr(W dS_a W dS_b)`` then reduce to products of the
+small matrices ``U W U'``, ``V W V'``, ``U W V'`` (no p x p x q arrays).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import linalg
+
+__all__ = [
+    "ALPHA", "BETA", "LAMBDA", "NU", "PSI", "THETA", "Evaluation", "GroupDerivatives",
+    "Jacobian", "Matrices", "OptimResult", "Structure", "evaluate", "fisher_scoring",
+    "group_derivatives", "single_thread",
+]
+
+LAMBDA, BETA, PSI, THETA, NU, ALPHA = range(6)
+
+# --------------------------------------------------------------------------- structure
+
+
+@dataclass
+class Structure:
+    """Parameter table of a (multi-group) factor model.
+
+    Arrays are aligned, one element per matrix entry that is free or fixed to a
+    non-default value: ``group``, ``mat`` (``LAMBDA`` ...), ``row``, ``col``, ``free``
+    (shared free id, -1 when fixed), ``value`` (fixed value, or start value when free),
+    and the labels ``lhs``, ``op``, ``rhs`` (lavaan's syntax, e.g. ``F =~ x1``).
+    Entries not listed are 0. Psi and Theta entries are listed once (row >= col).
+    With ``delta`` (the "delta" parameterization of ordinal items) the residual variances
+    are not parameters: Theta's diagonal is ``1 - diag(Lambda A Psi A' Lambda')`` so that
+    Sigma is a correlation matrix (its diagonal then has no derivative: the DWLS
+    discrepancy uses the off-diagonal only).
+    """
+
+    observed: list[str]
+    latent: list[str]
+    ngroups: int
+    meanstructure: bool
+    group: np.ndarray
+    mat: np.ndarray
+    row: np.ndarray
+    col: np.ndarray
+    free: np.ndarray
+    value: np.ndarray
+    lhs: list[str]
+    op: list[str]
+    rhs: list[str]
+    delta: bool = False
+    npar: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.npar = int(self.free.max()) + 1 if (self.free >= 0).any() else 0
+        self._rows = [np.flatnonzero(self.group == g) for g in range(self.ngroups)]
+        self.has_beta = bool((self.mat == BETA).any())
+
+    @property
+    def p(self) -> int:
+        return len(self.observed)
+
+    @property
+    def m(self) -> int:
+        return len(self.latent)
+
+    def start(self) -> np.ndarray:
+        """Start values of the free parameters (first entry of each shared id)."""
+        theta = np.zeros(self.npar)
+        idx = np.flatnonzero(self.free >= 0)
+        # the first entry wins (reverse so that earlier rows overwrite later ones)
+        theta[self.free[idx[::-1]]] = self.value[idx[::-1]]
+        return theta
+
+    def rows(self, g: int) -> np.ndarray:
+        return self._rows[g]
+
+    def free_rows(self, g: int) -> np.ndarray:
+        r = self._rows[g]
+        return r[self.free[r] >= 0]
+
+    def matrices(self, theta: np.ndarray, g: int) -> Matrices:
+        p, m = self.p, self.m
+        lam, beta, psi = np.zeros((p, m)), np.zeros((m, m)), np.zeros((m, m))
+        th, nu, alpha = np.zeros((p, p)), np.zeros(p), np.zeros(m)
+        r = self._rows[g]
+        val = np.where(self.free[r] >= 0, theta[np.maximum(self.free[r], 0)], self.value[r])
+        mat, i, j = self.mat[r], self.row[r], self.col[r]
+        for code, target in ((LAMBDA, lam), (BETA, beta), (PSI, psi), (THETA, th)):
+            k = mat == code
+            target[i[k], j[k]] = val[k]
+            if code in (PSI, THETA):
+                target[j[k], i[k]] = val[k]
+        k = mat == NU
+        nu[i[k]] = val[k]
+        k = mat == ALPHA
+        alpha[i[k]] = val[k]
+        if self.delta:
+            la = lam @ np.linalg.inv(np.eye(m) - beta) if beta.any() else lam
+            th[np.diag_indices(p)] = 1.0 - np.einsum("ij,jk,ik->i", la, psi, la)
+        return Matrices(lam, beta, psi, th, nu, alpha)
+
+    def implied(self, theta: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray, Matrices]:
+        mats = self.matrices(theta, g)
+        return mats.sigma, mats.mu, mats
+
+
+@dataclass
+class Matrices:
+    """Model matrices of one group and what follows from them."""
+
+    lam: np.ndarray
+    beta: np.ndarray
+    psi: np.ndarray
+    theta: np.ndarray
+    nu: np.ndarray
+    alpha: np.ndarray
+
+    def __post_init__(self) -> None:
+        m = self.beta.shape[0]
+        if self.beta.any():
+            self.a = np.linalg.inv(np.eye(m) - self.beta)
+        else:
+            self.a = np.eye(m)
+        self.phi = self.a @ self.psi @ self.a.T  # covariance of the latent variables
+        self.lam_a = self.lam @ self.a
+        self.sigma = self.lam_a @ self.psi @ self.lam_a.T + self.theta
+        self.sigma = (self.sigma + self.sigma.T) / 2.0
+        self.a_alpha = self.a @ self.alpha  # latent means
+        self.mu = self.nu + self.lam @ self.a_alpha
+
+    def jacobian(self, mat: np.ndarray, row: np.ndarray, col: np.ndarray) -> Jacobian:
+        """Derivatives of Sigma and mu with respect to the entries ``(mat, row, col)``."""
+        n, p = len(mat), self.lam.shape[0]
+        u, v = np.zeros((n, p)), np.zeros((n, p))
+        c = np.ones(n)
+        dmu = np.zeros((n, p))
+        lam_phi = self.lam @ self.phi
+        k = np.flatnonzero(mat == LAMBDA)
+        u[k, row[k]] = 1.0
+        v[k] = lam_phi[:, col[k]].T
+        dmu[k, row[k]] = self.a_alpha[col[k]]
+        k = np.flatnonzero(mat == BETA)
+        u[k] = self.lam_a[:, row[k]].T
+        v[k] = lam_phi[:, col[k]].T
+        dmu[k] = self.lam_a[:, row[k]].T * self.a_alpha[col[k]][:, None]
+        k = np.flatnonzero(mat == PSI)
+        u[k] = self.lam_a[:, row[k]].T
+        v[k] = self.lam_a[:, col[k]].T
+        c[k] = np.where(row[k] == col[k], 0.5, 1.0)
+        k = np.flatnonzero(mat == THETA)
+        u[k, row[k]] = 1.0
+        v[k, col[k]] = 1.0
+        c[k] = np.where(row[k] == col[k], 0.5, 1.0)
+        k = np.flatnonzero(mat == NU)
+        c[k] = 0.0
+        dmu[k, row[k]] = 1.0
+        k = np.flatnonzero(mat == ALPHA)
+        c[k] = 0.0
+        dmu[k] = self.lam_a[:, row[k]].T
+        return Jacobian(u, v, c, dmu)
+
+
+@dataclass
+class Jacobian:
+    """dSigma/dtheta_a = c_a (u_a v_a' + v_a u_a'), dmu/dtheta_a = dmu[a]."""
+
+    u: np.ndarray
+    v: np.ndarray
+    c: np.ndarray
+    dmu: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.c)
+
+    def dense(self) -> np.ndarray:
+        """dSigma as a dense (q, p, p) array (for discrepancies that need it)."""
+        d = self.c[:, None, None] * (self.u[:, :, None] * self.v[:, None, :])
+        return d + d.transpose(0, 2, 1)
+
+    def take(self, idx: np.ndarray) -> Jacobian:
+        """The entries ``idx``."""
+        return Jacobian(self.u[idx], self.v[idx], self.c[idx], self.dmu[idx])
+
+    def restrict(self, cols: np.ndarray) -> Jacobian:
+        """Only the observed variables ``cols`` (a missing-data pattern)."""
+        return Jacobian(self.u[:, cols], self.v[:, cols], self.c, self.dmu[:, cols])
+
+    def factor(self) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Pool the distinct u and v vectors: ``(Z, (u_id, v_id, c))`` with
+        ``u = Z[u_id]``, ``v = Z[v_id]`` (few distinct vectors: unit vectors, columns of
+        Lambda A and Lambda Phi), so that traces need only ``Z P Z'``."""
+        z, inverse = np.unique(np.vstack([self.u, self.v]), axis=0, return_inverse=True)
+        inverse = np.asarray(inverse).ravel()
+        n = len(self.c)
+        return z, (inverse[:n], inverse[n:], self.c)
+
+    @staticmethod
+    def concat(parts: list[Jacobian]) -> Jacobian:
+        return Jacobian(
+            np.vstack([j.u for j in parts]), np.vstack([j.v for j in parts]),
+            np.concatenate([j.c for j in parts]), np.vstack([j.dmu for j in parts]),
+        )
+
+    def trace_with(self, g: np.ndarray) -> np.ndarray:
+        """tr(G dSigma_a) for a symmetric G, for every a."""
+        return 2.0 * self.c * np.einsum("ap,pq,aq->a", self.u, g, self.v)
+
+    def info(self, w: np.ndarray, other: Jacobian | None = None) -> np.ndarray:
+        """tr(W dS_a W dS_b) for a symmetric W (rows a of self, columns b of ``other``)."""
+        o = self if other is None else other
+        uw, vw = self.u @ w, self.v @ w
+        uu, vv = uw @ o.u.T, vw @ o.v.T
+        uv, vu = uw @ o.v.T, vw @ o.u.T
+        return 2.0 * np.outer(self.c, o.c) * (uu * vv + uv * vu)
+
+    def info_diag(self, w: np.ndarray) -> np.ndarray:
+        """The diagonal of :meth:`info` (W symmetric)."""
+        uw, vw = self.u @ w, self.v @ w
+        uu = np.einsum("ap,ap->a", uw, self.u)
+        vv = np.einsum("ap,ap->a", vw, self.v)
+        uv = np.einsum("ap,ap->a", uw, self.v)
+        return 2.0 * self.c**2 * (uu * vv + uv * uv)
+
+
+@dataclass
+class Evaluation:
+    """Fit function value (chi-square scale), gradient and expected information."""
+
+    f: float
+    grad: np.ndarray | None = None
+    info: np.ndarray | None = None
+
+
+# --------------------------------------------------------------------------- optimiser
+
+
+@dataclass
+class OptimResult:
+    theta: np.ndarray
+    f: float
+    grad: np.ndarray
+    info: np.ndarray
+    iterations: int
+    converged: bool
+    message: str
+
+
+def evaluate(structure: Structure, discrepancies, theta: np.ndarray, want: str = "fgi"):
+    """Sum over groups: (f, gradient, information) in the shared parameter space."""
+    q = structure.npar
+    f = 0.0
+    grad = np.zeros(q) if want != "f" else None
+    info = np.zeros((q, q)) if want == "fgi" else None
+    for g, disc in enumerate(discrepancies):
+        mats = structure.matrices(theta, g)
+        rows = structure.free_rows(g)
+        jac = None
+        if want != "f":
+            jac = mats.jacobian(structure.mat[rows], structure.row[rows], structure.col[rows])
+        ev = disc.evaluate(mats.sigma, mats.mu, jac, want)
+        if not np.isfinite(ev.f):
+            return Evaluation(np.inf)
+        f += ev.f
+        if want != "f":
+            ids = structure.free[rows]
+            np.add.at(grad, ids, ev.grad)
+            if want == "fgi":
+                info[np.ix_(ids, ids)] += ev.info  # ids are unique within a group
+    return Evaluation(f, grad, info)
+
+
+def _solve(info: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    try:
+        c = linalg.cho_factor(info, lower=True, check_finite=False)
+        return linalg.cho_solve(c, grad, check_finite=False)
+    except (linalg.LinAlgError, ValueError):
+        step, *_ = np.linalg.lstsq(info, grad, rcond=None)
+        return step
+
+
+def fisher_scoring(
+    structure: Structure,
+    discrepancies,
+    theta0: np.ndarray,
+    *,
+    max_iter: int = 500,
+    tol: float = 1e-20,
+    info_every: int = 1,
+) -> OptimResult:
+    """Minimise the summed discrepancy by Fisher scoring (Gauss-Newton with the expected
+    information) with a backtracking line search.
+
+    Converged when the Newton decrement ``g' H^-1 g`` (chi-square units) is below
+    ``tol * max(1, f)``: the default asks for the optimum to machine precision (score
+    tests and modification indices are first-order sensitive to the estimates). Steps
+    with a decrement below ``1e-9 f`` are taken whole (no line search: the change in
+    ``f`` is then below its rounding error). With ``info_every > 1`` the information is
+    recomputed only every so many iterations after the first three (when it is costly,
+    as with FIML), and once more at the solution.
+    """
+    theta = theta0.copy()
+    ev = evaluate(structure, discrepancies, theta, "fgi")
+    if not np.isfinite(ev.f):
+        return OptimResult(theta, np.inf, np.zeros_like(theta), np.eye(len(theta)), 0, False,
+                           "the start values give an implied covariance matrix that is not "
+                           "positive definite")
+    message = "maximum number of iterations reached"
+    converged = False
+    fresh = True
+    it = 0
+    for it in range(1, max_iter + 1):
+        step = _solve(ev.info, ev.grad)
+        decrement = float(ev.grad @ step)
+        scale = max(1.0, abs(ev.f))
+        if decrement < tol * scale:
+            converged, message = True, "converged"
+            break
+        if decrement < 1e-9 * scale:
+            # near the optimum f differences drown in rounding: take the full step
+            trial = theta - step
+            if not np.isfinite(evaluate(structure, discrepancies, trial, "f").f):
+                message = "line search failed"
+                break
+        else:
+            t = 1.0
+            accepted = False
+            for _ in range(40):
+                trial = theta - t * step
+                f_new = evaluate(structure, discrepancies, trial, "f").f
+                if np.isfinite(f_new) and f_new <= ev.f - 1e-4 * t * decrement:
+                    accepted = True
+                    break
+                t *= 0.5
+            if not accepted:
+                message = "line search failed"
+                break
+        theta = trial
+        if it < 3 or it % info_every == 0:
+            ev = evaluate(structure, discrepancies, theta, "fgi")
+            fresh = True
+        else:
+            info = ev.info
+            ev = evaluate(structure, discrepancies, theta, "fg")
+            ev.info = info
+            fresh = False
+    if not fresh:
+        ev = evaluate(structure, discrepancies, theta, "fgi")
+    return OptimResult(theta, ev.f, ev.grad, ev.info, it, converged, message)
+
+
+@dataclass
+class GroupDerivatives:
+    """One group's derivatives at ``theta`` in the unconstrained (per-group) space."""
+
+    rows: np.ndarray  # partable rows of the group's free entries
+    ids: np.ndarray  # their shared free ids
+    grad: np.ndarray
+    info: np.ndarray
+    matrices: Matrices
+
+
+def group_derivatives(structure: Structure, discrepancies, theta: np.ndarray):
+    """Per group: gradient and expected information of that group's ``f`` with respect
+    to its own free entries (each entry its own parameter: the full space in which the
+    score tests of equality constraints and modification indices are computed)."""
+    out = []
+    for g, disc in enumerate(discrepancies):
+        mats = structure.matrices(theta, g)
+        rows = structure.free_rows(g)
+        jac = mats.jacobian(structure.mat[rows], structure.row[rows], structure.col[rows])
+        ev = disc.evaluate(mats.sigma, mats.mu, jac, "fgi")
+        out.append(GroupDerivatives(rows, structure.free[rows], ev.grad, ev.info, mats))
+    return out
+
+
+def single_thread():
+    """Limit BLAS to one thread: the matrices here are small (items, parameters), and
+    multi-threaded BLAS is then slower, and much slower on a busy machine."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1, user_api="blas")
