@@ -14,6 +14,7 @@ This package never imports ``instrument``.
 
 from __future__ import annotations
 
+from psychometrics.agreement import aggregate, agreement
 from psychometrics.autocorrelation import lnam, moran
 from psychometrics.cfa import cfa
 from psychometrics.correlation import bartlett, correlation, kmo, polychoric, polychoric_full
@@ -32,6 +33,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "PsychometricsError",
+    "aggregate",
+    "agreement",
     "alpha",
     "bartlett",
     "bootstrap_reliability",

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-REF = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+# INTANGIBLES_REFERENCE points elsewhere (e.g. from a git worktree, whose parent has no shared/)
+REF = Path(os.environ.get("INTANGIBLES_REFERENCE")
+           or Path(__file__).resolve().parents[1].parent / "shared" / "reference")
 DATASETS = ("bfi", "hs1939", "consortium_dev")
 
 

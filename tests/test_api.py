@@ -24,6 +24,8 @@ from instrument.cli import app
 
 PSYCHOMETRICS_API = [
     "PsychometricsError",
+    "aggregate",
+    "agreement",
     "alpha",
     "bartlett",
     "bootstrap_reliability",
