@@ -17,6 +17,7 @@ from __future__ import annotations
 from psychometrics.agreement import aggregate, agreement
 from psychometrics.autocorrelation import lnam, moran
 from psychometrics.cfa import cfa
+from psychometrics.contagion import contagion
 from psychometrics.correlation import bartlett, correlation, kmo, polychoric, polychoric_full
 from psychometrics.errors import PsychometricsError
 from psychometrics.factor import efa, map_test, parallel_analysis, scree
@@ -40,6 +41,7 @@ __all__ = [
     "bootstrap_reliability",
     "careless",
     "cfa",
+    "contagion",
     "correlation",
     "efa",
     "invariance",

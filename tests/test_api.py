@@ -31,6 +31,7 @@ PSYCHOMETRICS_API = [
     "bootstrap_reliability",
     "careless",
     "cfa",
+    "contagion",
     "correlation",
     "efa",
     "invariance",
