@@ -7,11 +7,13 @@ test writes a real PDF in a child process with warnings as errors.
 
 from __future__ import annotations
 
+import io
 import re
 import tomllib
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from instrument import doctor, resources
@@ -32,25 +34,34 @@ def healthy(monkeypatch):
 
 
 def _invoke(*args):
-    return CliRunner().invoke(app, ["doctor", *args], env={"COLUMNS": "200"})
+    return CliRunner().invoke(app, ["doctor", *args])
+
+
+def _report(lang: str) -> tuple[int, str]:
+    """The doctor's exit code and its report, printed on a console wide enough that no cell
+    wraps (the CLI's console takes the terminal's width)."""
+    console = Console(file=io.StringIO(), width=400)
+    code = doctor.doctor_command(lang=lang, console=console)
+    return code, console.file.getvalue()
 
 
 def test_everything_there_exits_0_in_both_languages(healthy):
     fr = _invoke()
     assert fr.exit_code == 0, fr.output
     assert "Tout ce qui est requis est là." in fr.output
-    en = _invoke("--lang", "en")
-    assert en.exit_code == 0, en.output
-    assert "Everything required is there." in en.output
-    assert "HarfBuzz-subset font subsetting (PDF)" in en.output
+    code, en = _report("en")
+    assert code == 0
+    assert "Everything required is there." in en
+    assert "HarfBuzz-subset font subsetting (PDF)" in en
 
 
 def test_missing_harfbuzz_subset_exits_1_with_the_apt_line(healthy):
     healthy.setattr(doctor, "probe_library", lambda soname: None if "subset" in soname else soname)
-    result = _invoke("--lang", "en")
-    assert result.exit_code == 1, result.output
-    assert "sudo apt-get install -y libharfbuzz-subset0" in result.output
-    assert "1 required item(s) missing" in result.output
+    assert _invoke("--lang", "en").exit_code == 1
+    code, report = _report("en")
+    assert code == 1
+    assert "sudo apt-get install -y libharfbuzz-subset0" in report
+    assert "1 required item(s) missing" in report
     [check] = [c for c in doctor.run_checks("en") if c.status == doctor.MISSING]
     assert check.need == "required" and "libharfbuzz-subset.so.0" in check.found
 
@@ -58,10 +69,11 @@ def test_missing_harfbuzz_subset_exits_1_with_the_apt_line(healthy):
 def test_a_pdf_that_cannot_be_written_is_a_failure(healthy):
     warning = "DeprecationWarning: HarfBuzz-Subset will be required by future versions of WeasyPrint."
     healthy.setattr(doctor, "probe_pdf", lambda: (False, warning))
-    result = _invoke()
-    assert result.exit_code == 1
-    assert "HarfBuzz-Subset will be required" in " ".join(result.output.split())
-    assert "manquant" in result.output
+    assert _invoke().exit_code == 1
+    code, report = _report("fr")
+    assert code == 1
+    assert "HarfBuzz-Subset will be required" in report
+    assert "manquant" in report
 
 
 def test_missing_optional_tools_only_inform(healthy):
