@@ -189,13 +189,14 @@ def write(form, frame, path, variant: str):
         else:
             header.append(code)
     rows_out = []
-    n_pages = len({c.split("[")[0] for c, *_ in structure})
+    n_pages = sum(r.get("class") == "G" and r.get("language") == base for r in rows(form))
     for i, rec in enumerate(frame.to_dict("records")):
         lang = rec.get("lang") if rec.get("lang") in form.languages else base
         t = submitted_at(i)
         stamp = t.strftime("%Y-%m-%d %H:%M:%S")
         row = [str(i + 1), stamp, str(n_pages), lang, str(1000 + 7 * i), stamp, stamp]
-        row += [answers.text(qid, rec.get(qid), lang if full else None) for _c, qid, *_ in structure]
+        # full answers are in the export's language (the base language), whatever the respondent's
+        row += [answers.text(qid, rec.get(qid), base if full else None) for _c, qid, *_ in structure]
         rows_out.append(row)
     if variant == "xlsx":
         return write_xlsx(path, "results", header, rows_out)

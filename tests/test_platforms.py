@@ -1,0 +1,218 @@
+"""instrument.platforms: the response exports of KoboToolbox, ODK, LimeSurvey and REDCap are
+read through the form's own export naming, every cell checked as in a workbook, every row
+accounted for, and scored exactly like the workbooks they stand for.
+
+Fixtures: tests/platforms/ (made by make_fixtures.py; the source of each layout is in
+tests/platforms/SOURCES.md, the expected outcome of each file in expected.csv)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from instrument import platforms
+from instrument.cli import app
+from instrument.form import load_form
+from instrument.platforms import Mismatch, detect, write_export
+from instrument.returns import Expected, read_returns
+from instrument.scoring import score_returns
+from instrument.simulate import _context_codes, simulate, write_workbooks
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "platforms"
+SPEC = ROOT / "data_samples" / "form_member.yaml"
+EXPECTED = list(csv.DictReader((FIXTURES / "expected.csv").read_text(encoding="utf-8").splitlines()))
+
+
+@pytest.fixture(scope="module")
+def form():
+    return load_form(SPEC)
+
+
+@pytest.fixture(scope="module")
+def exports(form):
+    return Expected.from_form(form).exports
+
+
+def read_one(form, name, **options):
+    ret = read_returns([FIXTURES / name], form, jobs=1, **options)
+    return ret, ret.files.iloc[0]
+
+
+@pytest.mark.parametrize("row", EXPECTED, ids=[r["file"] for r in EXPECTED])
+def test_each_fixture_gets_its_expected_outcome(form, row):
+    ret, f = read_one(form, row["file"])
+    assert f["status"] == row["status"]
+    assert sorted({p.code for p in ret.problems}) == sorted(c for c in row["codes"].split(";") if c)
+    counts = (int(f["rows_in"]), int(f["respondents"]), int(f["rows_incomplete"]), int(f["rows_rejected"]))
+    assert counts == tuple(int(row[k]) for k in ("rows_in", "scored", "incomplete", "rejected"))
+    assert counts[0] == counts[1] + counts[2] + counts[3]  # rows in = scored + incomplete + rejected
+    log = ret.log()
+    assert (log["file"] == str(FIXTURES / row["file"])).sum() == 1 + len(ret.problems)  # one row per file and per problem
+
+
+def test_the_whole_folder_is_accounted_for(form):
+    ret = read_returns([FIXTURES], form, jobs=1)
+    data = ret.files[ret.files["file"].str.endswith((".csv", ".xlsx")) & ~ret.files["file"].str.endswith("expected.csv")]
+    assert len(data) == len(EXPECTED)
+    assert ret.n_files == ret.n_scored + ret.n_rejected  # files in = scored + rejected
+    exported = ret.files[ret.files["source"] != ""]
+    assert (exported["rows_in"] == exported["respondents"] + exported["rows_incomplete"] + exported["rows_rejected"]).all()
+
+
+def cell(ret, item, row=0):
+    return ret.responses[item].iloc[row]
+
+
+def test_planted_cells_are_read_or_refused(form):
+    ret, _ = read_one(form, "kobo_xml_semicolon.csv")
+    assert pd.isna(cell(ret, "trcpi1"))  # "7": out-of-range, refused
+    [problem] = [p for p in ret.problems if p.code == "out-of-range"]
+    assert (problem.item, problem.cell) == ("trcpi1", "row 2")
+    assert sum(p.code == "unmapped-column" for p in ret.problems) == 1  # once, not once per row
+    assert ret.responses["respondent"].iloc[1] == ret.responses["respondent"].iloc[-1]  # _uuid names the respondent
+
+    ret, _ = read_one(form, "redcap_raw.csv")
+    assert cell(ret, "trcpi4", 0) == 8  # REDCap's UNK: "don't know"
+    assert pd.isna(cell(ret, "trcpi4", 1))  # NASK: blank
+    assert list(ret.responses["respondent"]) == ["R0001", "R0002", "R0005", "R0006"]  # 0 and 1: incomplete
+
+    ret, _ = read_one(form, "limesurvey_codes.csv")
+    assert pd.isna(cell(ret, "scbri1"))  # "N/A"
+    assert set(ret.responses["language"]) <= {"fr", "en"}  # startlanguage
+
+    ret, _ = read_one(form, "kobo_labels_fr.csv")
+    items = [c for c in ret.responses.columns if c in form.item_ids]
+    assert ret.responses[items[5]].iloc[0] is pd.NA  # "peut-être": invalid-answer
+    assert ret.responses[items[6]].iloc[1] == 8  # "Je ne sais pas"
+
+
+def test_missing_item_and_other_version_rows(form):
+    ret, _f = read_one(form, "odk_central.csv")
+    [missing] = [p for p in ret.problems if p.code == "missing-item"]
+    assert missing.item == "lgene1"
+    assert ret.responses["lgene1"].isna().all()
+    [version] = [p for p in ret.problems if p.code == "unknown-form-version"]
+    assert "'0.9'" in version.message and version.cell == "row 4"
+
+
+def test_include_incomplete_keeps_them(form):
+    for name, n in (("limesurvey_codes.csv", 6), ("redcap_raw.csv", 6), ("redcap_labels.csv", 6)):
+        _ret, f = read_one(form, name, include_incomplete=True)
+        assert int(f["respondents"]) == n and int(f["rows_incomplete"]) == 0
+
+
+@pytest.fixture(scope="module")
+def simulated(form, tmp_path_factory):
+    """30 simulated respondents as returned workbooks and as every platform variant."""
+    out = tmp_path_factory.mktemp("platforms")
+    sample = simulate(form, 30, seed=11)
+    write_workbooks(form, sample, out / "workbooks")
+    frame = _context_codes(form, sample.responses)
+    files = {}
+    for source in platforms.SOURCES:
+        for variant in platforms._module(source).VARIANTS:
+            suffix = ".xlsx" if variant == "xlsx" else ".csv"
+            files[source, variant] = write_export(form, frame, out / f"{source}_{variant}{suffix}", source, variant)
+    return out / "workbooks", files
+
+
+def test_every_variant_scores_exactly_like_the_workbooks(form, simulated):
+    workbooks, files = simulated
+    ref = score_returns(read_returns([workbooks], form, jobs=1), form)
+    text = {"respondent", "source_file", "source_place", "language", "order_version", "careless_flags",
+            *(q.id for q in form.context_block if q.type == "text")}
+    numeric = [c for c in ref.columns if c not in text]
+    for (source, variant), path in files.items():
+        ret = read_returns([path], form, jobs=1)
+        assert ret.files["status"].iloc[0] == "scored", (source, variant, ret.files["message"].iloc[0])
+        table = score_returns(ret, form)
+        assert len(table) == len(ref)
+        got = table[numeric].astype("float64").to_numpy()
+        want = ref[numeric].astype("float64").to_numpy()
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12, err_msg=f"{source} {variant}")
+        assert list(table["careless_flags"].fillna("")) == list(ref["careless_flags"].fillna(""))
+
+
+def test_detection_names_the_platform(form, exports, simulated):
+    _, files = simulated
+    for (source, _variant), path in files.items():
+        if path.suffix == ".csv":
+            header = next(csv.reader(path.read_text(encoding="utf-8-sig").splitlines(),
+                                     delimiter=";" if source == "kobo" and "comma" not in path.name else ","))
+            assert detect(header, exports).source == source
+
+
+def test_real_platform_headers_are_recognized(exports):
+    """Headers of real exports published by the platforms' own projects (see SOURCES.md):
+    recognized as their platform, and refused as another form (none of our items)."""
+    central = ["SubmissionDate", "meta-instanceID", "name", "age", "KEY", "SubmitterID", "SubmitterName", "AttachmentsPresent", "AttachmentsExpected", "Status", "ReviewState", "DeviceID", "Edits", "FormVersion"]
+    ruodk = ["SubmissionDate", "meta-instanceID", "encounter_start_datetime", "reporter", "location-area_name", "habitat-morphological_type", "encounter_end_datetime", "KEY", "SubmitterID", "SubmitterName", "Status"]
+    redcapr = ["record_id", "name_first", "name_last", "address", "telephone", "email", "dob", "age", "sex", "demographics_complete", "height", "weight", "bmi", "comments", "mugshot", "health_complete"]
+    kobo = ["start", "end", "q1", "_id", "_uuid", "_submission_time", "_validation_status", "_notes", "_status",
+            "_submitted_by", "__version__", "_tags", "_index"]
+    lime = ["id", "submitdate", "lastpage", "startlanguage", "seed", "startdate", "datestamp", "Q1"]
+    for header, source in ((central, "odk"), (ruodk, "odk"), (redcapr, "redcap"), (kobo, "kobo"), (lime, "limesurvey")):
+        assert platforms._module(source).recognize(header)
+        with pytest.raises(Mismatch) as err:
+            detect(header, exports)
+        assert err.value.code == "other-form"
+
+
+def test_limesurvey_other_headings(form, exports):
+    """Code & text headings and expression-manager codes map; cut texts map when unambiguous."""
+    names = exports.names["limesurvey"]
+    codes = [c for c in names.exact if "[" in c or names.exact[c] in exports.context]
+    code = codes[-1]
+    item = names.exact[code]
+    header = ["id", "submitdate", "lastpage", "startlanguage", *codes[:-1], f"{code}. Some text [sub]",
+              code.replace("[", "_").rstrip("]")]
+    layout = detect(header, exports)
+    assert layout.columns[len(header) - 2] == item  # code & text
+    assert header[-1] in layout.unmapped  # a second column of one item is reported, not read twice
+    full = [(q, s, i) for q, s, i in names.extra["full"] if s]
+    q, s, i = full[0]
+    cut = f"{q[:15]}.. [{s[:15]}..]"
+    header = ["id", "submitdate", "lastpage", "startlanguage", *(c for c in codes if names.exact[c] != i), cut]
+    layout = detect(header, exports)
+    same_start = {j for qq, ss, j in full if qq.startswith(q[:15]) and ss.startswith(s[:15])}
+    if len(same_start) > 1:
+        assert cut in layout.ambiguous
+    else:
+        assert layout.columns[len(header) - 1] == i
+
+
+def test_forced_source_and_bad_source(form, tmp_path):
+    ret = read_returns([FIXTURES / "redcap_labels.csv"], form, jobs=1, source="redcap")
+    assert ret.files["source"].iloc[0] == "redcap"
+    with pytest.raises(ValueError, match="'source'"):
+        read_returns([FIXTURES / "redcap_labels.csv"], form, jobs=1, source="qualtrics")
+
+
+def test_our_own_csv_is_not_taken_for_an_export(form):
+    ret = read_returns([ROOT / "data_samples" / "returned" / "member_entry.csv"], form, jobs=1)
+    assert ret.files["source"].iloc[0] == "" and ret.files["status"].iloc[0] == "scored"
+
+
+def test_cli_simulate_as_then_score(tmp_path):
+    runner = CliRunner()
+    for source in platforms.SOURCES:
+        done = runner.invoke(app, ["simulate", str(SPEC), "--n", "12", "--out", str(tmp_path / "in"), "--as", source])
+        assert done.exit_code == 0, done.output
+    done = runner.invoke(app, ["score", str(tmp_path / "in"), "--form", str(SPEC), "--out", str(tmp_path / "s.csv"),
+                               "--jobs", "1"])
+    assert done.exit_code == 0, done.output
+    text = " ".join(done.output.split())
+    assert "4 file(s) in = 4 scored + 0 rejected" in text
+    assert "48 row(s) in = 48 scored + 0 incomplete + 0 rejected" in text
+    assert len(pd.read_csv(tmp_path / "s.csv")) == 48
+    bad = runner.invoke(app, ["score", str(tmp_path / "in"), "--form", str(SPEC), "--out", str(tmp_path / "t.csv"),
+                              "--source", "qualtrics"])
+    assert bad.exit_code == 2
+    bad = runner.invoke(app, ["simulate", str(SPEC), "--n", "3", "--out", str(tmp_path / "x"), "--as", "qualtrics"])
+    assert bad.exit_code == 2
