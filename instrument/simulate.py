@@ -20,7 +20,9 @@ The model (all documented in :class:`Design`):
 - careless respondents (``careless`` share), alternating the ``careless_kinds``:
   straightliners (one answer repeated) and random responders (uniform answers).
 
-Same design, ``n`` and ``seed``: same respondents, byte for byte.
+Same design, ``n`` and ``seed``: same respondents, byte for byte. The latent responses,
+thresholds and careless respondents come from :mod:`psychometrics.generate`, the
+population model of the Monte Carlo planner (``intangibles plan``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from instrument.model import Form
+from psychometrics import generate
 
 __all__ = ["Design", "Sample", "patch_cells", "simulate", "simulate_command"]
 
@@ -147,8 +150,7 @@ def simulate(form: Form, n: int, *, seed: int = 1, design: Design | None = None)
         context[col] = rng.choice(levels, size=n, p=p / p.sum())
 
     eta = rng.multivariate_normal(np.zeros(len(facets)), phi, size=n, method="cholesky") if facets else np.zeros((n, 0))
-    unique = np.sqrt(np.clip(1 - (lam**2 * 1.0).sum(axis=1) - _cross(lam, phi), 0.05, None))
-    ystar = eta @ lam.T + rng.standard_normal((n, len(items))) * unique
+    ystar = generate.latent(lam, phi, eta, rng)
     # items outside any facet (tangible outcomes): independent, moderately related to the mean factor
     for j, item in enumerate(items):
         if item not in facet_of:
@@ -161,8 +163,7 @@ def simulate(form: Form, n: int, *, seed: int = 1, design: Design | None = None)
     rs = form.response_set
     codes = np.array(rs.codes)
     shares = np.asarray(design.shares[: len(codes)], float)
-    cuts = _normal_quantiles(np.cumsum(shares / shares.sum())[:-1])
-    x = codes[np.searchsorted(cuts, ystar)]  # thresholds -> ordinal codes
+    x = generate.cut(ystar, generate.thresholds(shares), codes)
     reverse = np.array([form.bank.item(i).reverse if form.bank else False for i in items]) if items else np.zeros(0, bool)
     for j, item in enumerate(items):
         if item in facet_of and any(k == f"-{item}" for s in facets for k in s.keys):
@@ -170,19 +171,7 @@ def simulate(form: Form, n: int, *, seed: int = 1, design: Design | None = None)
     x = np.where(reverse, rs.high + rs.low - x, x).astype(float)
 
     # careless respondents
-    kind = np.array([""] * n, dtype=object)
-    n_care = round(design.careless * n)
-    if n_care:
-        who = rng.choice(n, size=n_care, replace=False)
-        kinds = [design.careless_kinds[i % len(design.careless_kinds)] for i in range(n_care)]
-        for person, what in zip(who, kinds, strict=True):
-            if what == "straightlining":
-                x[person] = rng.choice(codes)
-            elif what == "random":
-                x[person] = rng.choice(codes, size=len(items))
-            else:
-                raise ValueError(f"Design.careless_kinds must hold 'straightlining' or 'random'; got {what!r}.")
-            kind[person] = what
+    kind = generate.careless(x, design.careless, design.careless_kinds, codes, rng)
     # missing answers and missing codes (never for careless respondents, who answer everything)
     u = rng.random(x.shape)
     keep = (kind == "")[:, None]
@@ -216,18 +205,6 @@ def simulate(form: Form, n: int, *, seed: int = 1, design: Design | None = None)
         phi=pd.DataFrame(phi, index=names, columns=names),
         careless=pd.Series(kind, index=respondent, name="careless")[kind != ""],
     )
-
-
-def _cross(lam: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    """Variance from correlated factors beyond the diagonal (zero for simple structure)."""
-    full = np.einsum("if,fg,ig->i", lam, phi, lam)
-    return full - (lam**2).sum(axis=1)
-
-
-def _normal_quantiles(p: np.ndarray) -> np.ndarray:
-    from scipy.stats import norm
-
-    return norm.ppf(p)
 
 
 # ----------------------------------------------------------------------------- workbooks

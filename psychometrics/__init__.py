@@ -21,9 +21,11 @@ from psychometrics.contagion import contagion
 from psychometrics.correlation import bartlett, correlation, kmo, polychoric, polychoric_full
 from psychometrics.errors import PsychometricsError
 from psychometrics.factor import efa, map_test, parallel_analysis, scree
+from psychometrics.generate import Population
 from psychometrics.invariance import invariance
 from psychometrics.items import item_analysis
 from psychometrics.keys import load_keys
+from psychometrics.montecarlo import monte_carlo
 from psychometrics.network import network, weights
 from psychometrics.power import power, power_n
 from psychometrics.reliability import alpha, bootstrap_reliability, omega, ordinal_reliability
@@ -33,6 +35,7 @@ from psychometrics.scoring import careless, reverse_key, score
 __version__ = "0.1.0"
 
 __all__ = [
+    "Population",
     "PsychometricsError",
     "aggregate",
     "agreement",
@@ -50,6 +53,7 @@ __all__ = [
     "lnam",
     "load_keys",
     "map_test",
+    "monte_carlo",
     "moran",
     "network",
     "omega",

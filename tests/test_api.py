@@ -23,6 +23,7 @@ import psychometrics
 from instrument.cli import app
 
 PSYCHOMETRICS_API = [
+    "Population",
     "PsychometricsError",
     "aggregate",
     "agreement",
@@ -40,6 +41,7 @@ PSYCHOMETRICS_API = [
     "lnam",
     "load_keys",
     "map_test",
+    "monte_carlo",
     "moran",
     "network",
     "omega",

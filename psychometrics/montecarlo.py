@@ -1,0 +1,341 @@
+"""Monte Carlo planning: draw many samples from a known population, fit each, summarise per N.
+
+``pm.monte_carlo(population, ns=[100, 200], reps=500)`` draws ``reps`` samples of each size
+from a :class:`psychometrics.generate.Population`, fits each with the package's own
+estimators and reports, per N, what a study of that size can expect (simsem's and Mplus
+Monte Carlo's summaries):
+
+- ``cfa`` / ``cfa_wlsmv``: convergence rate; rejection rate of the chi-square test of exact
+  fit at ``alpha`` (the scaled test for WLSMV): the type I error when the population is the
+  model, the power when it departs from it; mean RMSEA and CFI; relative bias of the
+  standardized loadings against the population loadings on ``y*``;
+- ``alpha`` / ``omega`` per factor: mean, relative bias against the population value
+  (a sample of 100,000 clean respondents), and for alpha the coverage and mean width of
+  Feldt's 95% interval;
+- ``invariance`` (across the first group column): rejection rates of the metric and
+  scalar likelihood-ratio tests, detection rate of each planted non-invariant item (power)
+  and the rate at which other items are flagged (false positives).
+
+Every replication has its own random stream, ``SeedSequence(seed, spawn_key=(j, r))`` for
+size ``j`` and replication ``r``: the numbers do not depend on how replications are split
+in chunks nor where they run (one process, a pool of processes, a Dask cluster).
+A failed fit (a coded error, e.g. a constant item in a small sample) counts as not
+converged. No files are read or written here.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from psychometrics import generate
+from psychometrics.cfa import cfa
+from psychometrics.errors import PsychometricsError
+from psychometrics.invariance import invariance
+from psychometrics.reliability import alpha as cronbach_alpha
+from psychometrics.reliability import omega
+
+__all__ = ["ANALYSES", "MonteCarlo", "Plan", "monte_carlo", "replicate", "run_chunk"]
+
+ANALYSES = ("cfa", "cfa_wlsmv", "alpha", "omega", "invariance")
+TRUTH_N = 100_000
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to run (sent to every worker)."""
+
+    population: generate.Population
+    ns: tuple[int, ...]
+    reps: int
+    analyses: tuple[str, ...]
+    seed: int
+    alpha: float = 0.05
+
+    @property
+    def group(self) -> str | None:
+        return next(iter(self.population.groups), None)
+
+    def rng(self, j: int, r: int) -> np.random.Generator:
+        return np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(j, r)))
+
+
+@dataclass(frozen=True)
+class MonteCarlo:
+    """Result of :func:`monte_carlo`.
+
+    ``summary``: {N: {analysis: measures}} (see the module docstring); ``table``: one row
+    per N, one column per measure (``cfa.reject``, ``alpha.F1.coverage``...);
+    ``replications``: one row per replication and quantity; ``truth``: the population
+    values (loadings, alpha and omega per factor).
+    """
+
+    summary: dict
+    table: pd.DataFrame
+    replications: pd.DataFrame
+    truth: dict
+    plan: Plan
+
+
+# ---------------------------------------------------------------- one replication
+
+
+def _fit_cfa(rec: dict, key: str, data, plan: Plan, estimator: str) -> None:
+    pop = plan.population
+    model = {f: list(its) for f, its in pop.factors.items()}
+    fit = cfa(data, model, estimator=estimator)
+    rec[f"{key}.converged"] = float(fit.converged)
+    p = fit.fit["pvalue_scaled" if estimator == "WLSMV" else "pvalue"]
+    rec[f"{key}.reject"] = float(p < plan.alpha)
+    rec[f"{key}.rmsea"] = fit.fit["rmsea_scaled" if estimator == "WLSMV" else "rmsea"]
+    rec[f"{key}.cfi"] = fit.fit["cfi_scaled" if estimator == "WLSMV" else "cfi"]
+    for f, its in pop.factors.items():
+        for item in its:
+            rec[f"{key}.loading.{item}"] = float(fit.loadings.loc[item, f])
+
+
+def _fit_reliability(rec: dict, data, plan: Plan, which: str) -> None:
+    for f, its in plan.population.factors.items():
+        if len(its) < 2:
+            continue
+        items = data[list(its)]
+        if which == "alpha":
+            a = cronbach_alpha(items)
+            rec[f"alpha.{f}.estimate"], rec[f"alpha.{f}.ci_low"], rec[f"alpha.{f}.ci_high"] = (
+                a.alpha, a.ci_low, a.ci_high,
+            )
+        else:
+            rec[f"omega.{f}.estimate"] = omega(items).omega_total
+
+
+def _fit_invariance(rec: dict, data, plan: Plan) -> None:
+    pop = plan.population
+    model = {f: list(its) for f, its in pop.factors.items()}
+    inv = invariance(data, model, group=plan.group, alpha=plan.alpha, min_group_size=10)
+    rec["invariance.converged"] = float(all(f.converged for f in inv.fits.values()))
+    rec["invariance.metric_reject"] = float(inv.table.loc["metric", "p_diff"] < plan.alpha)
+    rec["invariance.scalar_reject"] = float(inv.table.loc["scalar", "p_diff"] < plan.alpha)
+    for item in pop.items:
+        rec[f"invariance.flag.{item}"] = float(item in inv.flagged)
+
+
+def replicate(plan: Plan, j: int, r: int) -> dict:
+    """Draw replication ``r`` of size ``plan.ns[j]`` and fit every analysis of the plan.
+
+    Returns a flat dict of floats; ``<analysis>.error`` holds the code of a failed fit.
+    """
+    data = generate.draw(plan.population, plan.ns[j], plan.rng(j, r))
+    rec: dict = {"n": plan.ns[j], "rep": r}
+    steps = {
+        "cfa": lambda: _fit_cfa(rec, "cfa", data, plan, "ML"),
+        "cfa_wlsmv": lambda: _fit_cfa(rec, "cfa_wlsmv", data, plan, "WLSMV"),
+        "alpha": lambda: _fit_reliability(rec, data, plan, "alpha"),
+        "omega": lambda: _fit_reliability(rec, data, plan, "omega"),
+        "invariance": lambda: _fit_invariance(rec, data, plan),
+    }
+    for name in plan.analyses:
+        try:
+            steps[name]()
+        except (PsychometricsError, np.linalg.LinAlgError) as exc:
+            rec[f"{name}.error"] = getattr(exc, "code", "linalg-error")
+            rec[f"{name}.converged"] = 0.0
+    return rec
+
+
+def run_chunk(plan: Plan, tasks: Sequence[tuple[int, int]]) -> list[dict]:
+    """Run the replications ``(j, r)`` of one chunk (what a worker does)."""
+    return [replicate(plan, j, r) for j, r in tasks]
+
+
+# ---------------------------------------------------------------- truth and summaries
+
+
+def population_values(plan: Plan) -> dict:
+    """Loadings of the model; alpha and omega of a large clean sample (own random stream)."""
+    pop = plan.population
+    lam = pop.loading_matrix()
+    truth = {"loadings": {i: float(lam.loc[i].abs().max()) for i in pop.items}}
+    wanted = {"alpha", "omega"} & set(plan.analyses)
+    if wanted:
+        clean = generate.Population(
+            factors=pop.factors, loadings=pop.loadings, phi=pop.phi,
+            categories=pop.categories, shares=pop.shares,
+        )
+        rng = np.random.default_rng(np.random.SeedSequence(plan.seed, spawn_key=(len(plan.ns), 0)))
+        big = generate.draw(clean, TRUTH_N, rng)
+        for f, its in pop.factors.items():
+            if len(its) >= 2:
+                if "alpha" in wanted:
+                    truth[f"alpha.{f}"] = cronbach_alpha(big[list(its)]).alpha
+                if "omega" in wanted:
+                    truth[f"omega.{f}"] = omega(big[list(its)]).omega_total
+    return truth
+
+
+def _mean(frame: pd.DataFrame, col: str) -> float:
+    return float(frame[col].mean()) if col in frame else math.nan
+
+
+def _summarise_n(frame: pd.DataFrame, plan: Plan, truth: dict) -> dict:
+    out: dict = {"reps": len(frame)}
+    pop = plan.population
+    for key in ("cfa", "cfa_wlsmv"):
+        if key not in plan.analyses:
+            continue
+        ok = frame[frame.get(f"{key}.converged", 0) == 1]
+        bias = [
+            (ok[f"{key}.loading.{i}"].mean() - truth["loadings"][i]) / truth["loadings"][i]
+            for i in pop.items if f"{key}.loading.{i}" in ok
+        ]
+        out[key] = {
+            "converged": _mean(frame, f"{key}.converged"),
+            "reject": _mean(ok, f"{key}.reject"),
+            "rmsea": _mean(ok, f"{key}.rmsea"),
+            "cfi": _mean(ok, f"{key}.cfi"),
+            "loading_rel_bias": float(np.mean(bias)) if bias else math.nan,
+        }
+    for key in ("alpha", "omega"):
+        if key not in plan.analyses:
+            continue
+        out[key] = {}
+        for f in pop.factors:
+            col = f"{key}.{f}.estimate"
+            if f"{key}.{f}" not in truth:
+                continue
+            est, true = frame[col] if col in frame else pd.Series(dtype=float), truth[f"{key}.{f}"]
+            row = {"mean": float(est.mean()), "truth": true, "rel_bias": float((est.mean() - true) / true)}
+            if key == "alpha" and col in frame:
+                low, high = frame[f"alpha.{f}.ci_low"], frame[f"alpha.{f}.ci_high"]
+                row["coverage"] = float(((low <= true) & (true <= high))[est.notna()].mean())
+                row["width"] = float((high - low).mean())
+            out[key][f] = row
+    if "invariance" in plan.analyses:
+        ok = frame[frame.get("invariance.converged", 0) == 1]
+        planted = [e[0] for e in pop.non_invariant]
+        others = [i for i in pop.items if i not in planted]
+        out["invariance"] = {
+            "converged": _mean(frame, "invariance.converged"),
+            "metric_reject": _mean(ok, "invariance.metric_reject"),
+            "scalar_reject": _mean(ok, "invariance.scalar_reject"),
+            "detect": {i: _mean(ok, f"invariance.flag.{i}") for i in planted},
+            "false_flag": float(np.mean([_mean(ok, f"invariance.flag.{i}") for i in others])) if others else math.nan,
+        }
+    return out
+
+
+def _flatten(d: dict, prefix: str = "") -> dict:
+    flat = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            flat.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            flat[f"{prefix}{k}"] = v
+    return flat
+
+
+# ---------------------------------------------------------------- running the chunks
+
+
+def _chunks(plan: Plan, size: int) -> list[list[tuple[int, int]]]:
+    tasks = [(j, r) for j in range(len(plan.ns)) for r in range(plan.reps)]
+    return [tasks[i : i + size] for i in range(0, len(tasks), size)]
+
+
+def _run_local(plan, chunks, processes, done: Callable) -> None:
+    if processes == 1:
+        for chunk in chunks:
+            done(run_chunk(plan, chunk))
+        return
+    import concurrent.futures as cf
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")  # no fork of a threaded parent
+    with cf.ProcessPoolExecutor(max_workers=processes, mp_context=ctx) as pool:
+        futures = [pool.submit(run_chunk, plan, chunk) for chunk in chunks]
+        for fut in cf.as_completed(futures):
+            done(fut.result())
+
+
+def _run_dask(plan, chunks, scheduler, retries: int, done: Callable) -> None:
+    from distributed import Client, as_completed
+
+    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    try:
+        remote_plan = client.scatter(plan, broadcast=True)
+        futures = {client.submit(run_chunk, remote_plan, c, pure=False, retries=retries): c for c in chunks}
+        queue = as_completed(list(futures))
+        for fut in queue:
+            if fut.status == "error":  # a worker died more often than dask tolerates: resubmit once more
+                chunk = futures.pop(fut)
+                again = client.submit(run_chunk, remote_plan, chunk, pure=False, retries=retries)
+                futures[again] = chunk
+                queue.add(again)
+                continue
+            done(fut.result())
+            fut.release()
+    finally:
+        if client is not scheduler:
+            client.close()
+
+
+def monte_carlo(
+    population: generate.Population,
+    ns: Sequence[int],
+    reps: int = 500,
+    *,
+    analyses: Sequence[str] = ("cfa", "alpha", "omega"),
+    seed: int = 1,
+    alpha: float = 0.05,
+    processes: int | None = None,
+    scheduler=None,
+    chunk_size: int | None = None,
+    retries: int = 3,
+    progress: Callable[[int, int], None] | None = None,
+) -> MonteCarlo:
+    """Run the Monte Carlo study (see the module docstring).
+
+    ``processes``: local worker processes (default: one per core; 1 runs in this process).
+    ``scheduler``: a Dask scheduler address (``tcp://host:8786``) or a
+    ``distributed.Client``; then the chunks run on that cluster, a chunk lost with its
+    worker is recomputed (``retries`` times by Dask, then resubmitted once more).
+    ``progress(done, total)`` is called as replications come back.
+
+    R: a loop of ``lavaan::simulateData`` + ``cfa`` (what simsem does), summarised by hand.
+    """
+    ns = tuple(int(n) for n in ns)
+    if not ns or min(ns) < 10 or reps < 1:
+        raise PsychometricsError("invalid-value", f"monte_carlo needs sizes >= 10 and reps >= 1; got ns={ns}, reps={reps}.")
+    unknown = sorted(set(analyses) - set(ANALYSES))
+    if unknown:
+        raise PsychometricsError("invalid-option", f"The 'analyses' parameter of monte_carlo must be among {ANALYSES}; got {unknown}.")
+    population.check()
+    plan = Plan(population, ns, int(reps), tuple(analyses), int(seed), float(alpha))
+    if "invariance" in plan.analyses and plan.group is None:
+        raise PsychometricsError("invalid-option", "The 'invariance' analysis needs a group column in population.groups.")
+    workers = processes or os.cpu_count() or 1
+    total = len(ns) * plan.reps
+    size = chunk_size or max(1, min(50, math.ceil(total / (8 * workers))))
+    chunks = _chunks(plan, size)
+    records: list[dict] = []
+
+    def done(batch: list[dict]) -> None:
+        records.extend(batch)
+        if progress:
+            progress(len(records), total)
+
+    if scheduler is not None:
+        _run_dask(plan, chunks, scheduler, retries, done)
+    else:
+        _run_local(plan, chunks, workers, done)
+    records.sort(key=lambda rec: (ns.index(rec["n"]), rec["rep"]))  # completion order does not matter
+    reps_frame = pd.DataFrame(records)
+    truth = population_values(plan)
+    summary = {n: _summarise_n(reps_frame[reps_frame["n"] == n], plan, truth) for n in ns}
+    table = pd.DataFrame({n: _flatten(s) for n, s in summary.items()}).T
+    table.index.name = "n"
+    return MonteCarlo(summary, table, reps_frame, truth, plan)

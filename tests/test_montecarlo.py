@@ -1,0 +1,175 @@
+"""The Monte Carlo runner: population draws, same numbers wherever it runs, correctness."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import psychometrics as pm
+from psychometrics import generate
+from psychometrics.montecarlo import monte_carlo
+
+POP = generate.Population(
+    factors={"F1": ["a1", "a2", "a3", "a4"], "F2": ["b1", "b2", "b3"]},
+    loadings=0.7,
+    phi=0.3,
+    groups={"lang": {"fr": 0.5, "en": 0.5}},
+)
+
+
+def test_draw_is_reproducible_and_shaped():
+    a = generate.draw(POP, 50, np.random.default_rng(4))
+    b = generate.draw(POP, 50, np.random.default_rng(4))
+    pd.testing.assert_frame_equal(a, b)
+    assert list(a.columns) == ["lang", "a1", "a2", "a3", "a4", "b1", "b2", "b3"]
+    assert set(np.unique(a[POP.items])) <= {1.0, 2.0, 3.0, 4.0, 5.0}
+
+
+def test_draw_departures():
+    pop = generate.Population(
+        factors={"F": ["x1", "x2", "x3", "x4"]},
+        groups={"g": {"A": 0.5, "B": 0.5}},
+        non_invariant=[("x1", "g", "B", 2.0)],
+        careless=0.1,
+        careless_kinds=("straightlining",),
+        missing=0.1,
+        cluster="org",
+        cluster_size=20,
+        icc=0.3,
+    )
+    d = generate.draw(pop, 2000, np.random.default_rng(1))
+    items = d[pop.items]
+    straight = items.nunique(axis=1).eq(1) & items.notna().all(axis=1)
+    assert straight.sum() >= 200  # the careless ones (and a few honest straight answers)
+    assert 0.07 < items.isna().to_numpy().mean() < 0.1  # 10% of the 90% not careless
+    shift = d.loc[d.g == "B", "x1"].mean() - d.loc[d.g == "A", "x1"].mean()
+    assert shift > 0.8
+    assert d["org"].nunique() == 100
+    icc = d.groupby("org")[pop.items].mean().mean(axis=1).var() / items.mean(axis=1).var()
+    assert icc > 0.2
+
+
+def test_draw_continuous():
+    pop = generate.Population(factors={"F": ["x1", "x2", "x3"]}, loadings=0.8, categories=None)
+    d = generate.draw(pop, 20_000, np.random.default_rng(2))
+    r = d.corr().to_numpy()
+    assert r[0, 1] == pytest.approx(0.64, abs=0.03)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"loadings": 1.2},
+        {"phi": [[1, 2], [2, 1]]},
+        {"missing": 1.5},
+        {"non_invariant": [("zz", "lang", "en", 1)]},
+        {"shares": (0.5, 0.5)},
+    ],
+)
+def test_invalid_population(bad):
+    pop = generate.Population(**{**POP.__dict__, **bad})
+    with pytest.raises(pm.PsychometricsError) as err:
+        generate.draw(pop, 10, np.random.default_rng(0))
+    assert err.value.code == "invalid-population"
+
+
+def test_same_numbers_whatever_the_chunks_and_processes():
+    kwargs = {"analyses": ("cfa", "alpha"), "seed": 11}
+    one = monte_carlo(POP, [60, 90], reps=4, processes=1, chunk_size=1, **kwargs)
+    big = monte_carlo(POP, [60, 90], reps=4, processes=1, chunk_size=8, **kwargs)
+    two = monte_carlo(POP, [60, 90], reps=4, processes=2, chunk_size=3, **kwargs)
+    pd.testing.assert_frame_equal(one.replications, big.replications)
+    pd.testing.assert_frame_equal(one.replications, two.replications)
+    pd.testing.assert_frame_equal(one.table, two.table)
+    assert one.table.loc[60, "reps"] == 4
+    assert 0 <= one.table.loc[90, "cfa.reject"] <= 1
+    other = monte_carlo(POP, [60, 90], reps=4, processes=1, analyses=("cfa", "alpha"), seed=12)
+    assert not other.replications.equals(one.replications)
+
+
+def test_dask_cluster_gives_the_local_numbers():
+    distributed = pytest.importorskip("distributed")
+    kwargs = {"analyses": ("cfa", "alpha", "omega"), "seed": 5, "chunk_size": 2}
+    local = monte_carlo(POP, [60, 80], reps=5, processes=1, **kwargs)
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        seen = []
+        remote = monte_carlo(POP, [60, 80], reps=5, scheduler=cluster.scheduler_address,
+                             progress=lambda done, total: seen.append((done, total)), **kwargs)
+        on_client = monte_carlo(POP, [60, 80], reps=5, scheduler=client, **kwargs)
+    pd.testing.assert_frame_equal(local.replications, remote.replications)
+    pd.testing.assert_frame_equal(local.table, remote.table)
+    pd.testing.assert_frame_equal(local.table, on_client.table)
+    assert seen[-1] == (10, 10)
+
+
+@pytest.mark.slow
+def test_survives_the_loss_of_a_worker():
+    distributed = pytest.importorskip("distributed")
+    import os
+
+    kwargs = {"analyses": ("cfa",), "seed": 9, "chunk_size": 1}
+    local = monte_carlo(POP, [60], reps=12, processes=1, **kwargs)
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        killed = []
+
+        def kill_one(done, total):
+            if not killed:  # after the first chunk: kill a worker process (its nanny restarts it)
+                worker = sorted(client.scheduler_info()["workers"])[0]
+                killed.append(worker)
+                client.run(os._exit, 1, workers=[worker], wait=False)
+
+        remote = monte_carlo(POP, [60], reps=12, scheduler=client, progress=kill_one, **kwargs)
+    assert killed
+    pd.testing.assert_frame_equal(local.table, remote.table)
+
+
+def test_bad_arguments():
+    with pytest.raises(pm.PsychometricsError, match="analyses"):
+        monte_carlo(POP, [50], reps=2, analyses=("sem",))
+    with pytest.raises(pm.PsychometricsError):
+        monte_carlo(POP, [5], reps=2)
+    no_group = generate.Population(factors=POP.factors)
+    with pytest.raises(pm.PsychometricsError, match="group"):
+        monte_carlo(no_group, [50], reps=2, analyses=("invariance",))
+
+
+def _band(reps: int, p: float = 0.05) -> tuple[float, float]:
+    return stats.binom.ppf(0.025, reps, p) / reps, stats.binom.ppf(0.975, reps, p) / reps
+
+
+@pytest.mark.slow
+def test_type_one_error_under_a_true_model():
+    # continuous answers, one group structure: the CFA model and the invariance models are true
+    pop = generate.Population(
+        factors={"F": ["x1", "x2", "x3", "x4"]}, loadings=0.7, categories=None,
+        groups={"g": {"A": 0.5, "B": 0.5}},
+    )
+    res = monte_carlo(pop, [400], reps=1000, analyses=("cfa", "invariance"), seed=2026, processes=2)
+    low, high = _band(1000)
+    row = res.table.loc[400]
+    assert row["cfa.converged"] == 1
+    assert low <= row["cfa.reject"] <= high
+    assert low <= row["invariance.metric_reject"] <= high
+    assert low <= row["invariance.scalar_reject"] <= high
+
+
+@pytest.mark.slow
+def test_power_for_a_planted_item_grows_with_n():
+    pop = generate.Population(
+        factors={"F": ["x1", "x2", "x3", "x4"]}, loadings=0.7,
+        groups={"g": {"A": 0.5, "B": 0.5}}, non_invariant=[("x2", "g", "B", 0.4)],
+    )
+    ns = [100, 200, 400]
+    res = monte_carlo(pop, ns, reps=100, analyses=("invariance",), seed=7, processes=2)
+    power = [res.table.loc[n, "invariance.detect.x2"] for n in ns]
+    assert power == sorted(power) and power[-1] > power[0] + 0.3
+    scalar = [res.table.loc[n, "invariance.scalar_reject"] for n in ns]
+    assert scalar == sorted(scalar)
