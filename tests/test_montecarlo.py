@@ -94,7 +94,7 @@ def test_dask_cluster_gives_the_local_numbers():
     kwargs = {"analyses": ("cfa", "alpha", "omega"), "seed": 5, "chunk_size": 2}
     local = monte_carlo(POP, [60, 80], reps=5, processes=1, **kwargs)
     with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
         distributed.Client(cluster) as client,
     ):
         seen = []
@@ -111,11 +111,12 @@ def test_dask_cluster_gives_the_local_numbers():
 def test_survives_the_loss_of_a_worker():
     distributed = pytest.importorskip("distributed")
     import os
+    import signal
 
     kwargs = {"analyses": ("cfa",), "seed": 9, "chunk_size": 1}
     local = monte_carlo(POP, [60], reps=12, processes=1, **kwargs)
     with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
         distributed.Client(cluster) as client,
     ):
         killed = []
@@ -123,8 +124,9 @@ def test_survives_the_loss_of_a_worker():
         def kill_one(done, total):
             if not killed:  # after the first chunk: kill a worker process (its nanny restarts it)
                 worker = sorted(client.scheduler_info()["workers"])[0]
-                killed.append(worker)
-                client.run(os._exit, 1, workers=[worker], wait=False)
+                pid = client.run(os.getpid, workers=[worker])[worker]
+                killed.append(pid)
+                os.kill(pid, signal.SIGKILL)
 
         remote = monte_carlo(POP, [60], reps=12, scheduler=client, progress=kill_one, **kwargs)
     assert killed
