@@ -196,6 +196,29 @@ def validate(
 
 
 @app.command()
+def network(
+    ties: Annotated[Path, typer.Argument(help="Ties between organizations (.csv or .xlsx): columns from, to, and any attributes.")],
+    nodes: Annotated[Path, typer.Option("--nodes", help="Organizations (.csv or .xlsx): first column the codes, then e.g. member_org, scores.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for network.html, network.svg and results.json.")],
+    outcome: Annotated[str | None, typer.Option("--outcome", help="A column of the nodes file: test whether it goes with the partners' (lnam, Moran's I).")] = None,
+    covariates: Annotated[str | None, typer.Option("--covariates", help="Columns of the nodes file for the model, comma-separated (the intercept is added).")] = None,
+    directed: Annotated[bool, typer.Option("--directed", help="Read ties as directed (who named whom).")] = False,
+    lang: Annotated[str, typer.Option(help="Language of the report: fr or en.")] = "fr",
+):
+    """Network report: the drawn network, its measures and, with --outcome, the network autocorrelation model in plain words.
+
+    Rapport de réseau : le réseau dessiné, ses mesures (densité, centralisations) et, avec --outcome, le modèle d'autocorrélation de réseau (comme sna::lnam) expliqué en mots simples.
+
+    Example: intangibles network ties.csv --nodes orgs.csv --out net/ --outcome outcome --covariates member_org,x1
+    """
+    from instrument.network_report import network_command
+
+    cov = [c.strip() for c in (covariates or "").split(",") if c.strip()]
+    raise typer.Exit(network_command(ties, nodes=nodes, out=out, outcome=outcome, covariates=cov,
+                                     lang=lang, directed=directed, console=console))
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for everything the demo writes.")] = Path("demo-output"),
     n: Annotated[int, typer.Option("--n", help="Number of simulated respondents.")] = 300,

@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 
-__all__ = ["cfa_loadings", "efa_heatmap", "item_distributions", "scree"]
+__all__ = ["cfa_loadings", "efa_heatmap", "item_distributions", "network_drawing", "scree"]
 
 BLUE = "#2c6fad"
 ORANGE = "#d9822b"
@@ -282,3 +282,59 @@ def cfa_loadings(results: dict, *, lang: str = "fr", text: dict | None = None) -
         ax.set_xlabel(text.get("std_loading", "standardized loading"))
         title = text.get("fig_cfa", "CFA standardized loadings")
     return _svg(fig, "cfa", title)
+
+
+# --------------------------------------------------------------------------- network
+
+
+def network_drawing(codes: list, edges: list, *, colour: dict | None = None, kind: str = "membership",
+                    labels: dict | None = None, lang: str = "fr", title: str = "Network") -> str:
+    """The collaboration network: one dot per organization, one line per tie.
+
+    ``kind="membership"``: ``colour`` maps a code to 1 (member organization, blue) or 0
+    (grey); ``kind="score"``: to a number, drawn on a sequential scale with its colour bar
+    (decimal comma in French). ``labels`` (legend texts: ``member``, ``nonmember``,
+    ``unknown``, ``score``). Positions: NetworkX's spring layout with a fixed seed, so the
+    drawing is the same from run to run.
+    """
+    import networkx as nx
+    from matplotlib.collections import LineCollection
+    from matplotlib.ticker import FuncFormatter
+
+    labels = labels or {}
+    g = nx.Graph()
+    g.add_nodes_from(codes)
+    g.add_edges_from(edges)
+    pos = nx.spring_layout(g, seed=7, k=1.5 / np.sqrt(max(len(codes), 1)))
+    xy = np.array([pos[c] for c in codes]).reshape(-1, 2)
+    colour = colour or {}
+    with _rc():
+        fig = _figure(6.5, 5.2)
+        ax = fig.add_subplot()
+        ax.add_collection(LineCollection([(pos[a], pos[b]) for a, b in g.edges], colors="#b9bec6",
+                                         linewidths=0.5, zorder=1))
+        size = 14 + 6 * np.array([g.degree(c) for c in codes])
+        if kind == "score":
+            vals = np.array([colour.get(c, np.nan) for c in codes], float)
+            known = np.isfinite(vals)
+            ax.scatter(xy[~known, 0], xy[~known, 1], s=size[~known], c="white", edgecolors=GREY,
+                       linewidths=0.6, zorder=2, label=labels.get("unknown", "n/a"))
+            sc = ax.scatter(xy[known, 0], xy[known, 1], s=size[known], c=vals[known], cmap="viridis",
+                            edgecolors="white", linewidths=0.4, zorder=3)
+            bar = fig.colorbar(sc, ax=ax, shrink=0.6)
+            bar.set_label(labels.get("score", "score"))
+            bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _dec(v, 1, lang)))
+        else:
+            groups = ((1, BLUE, labels.get("member", "member")),
+                      (0, GREY, labels.get("nonmember", "non-member")),
+                      (None, "white", labels.get("unknown", "n/a")))
+            for value, col, name in groups:
+                mask = np.array([colour.get(c) == value if value is not None
+                                 else colour.get(c) not in (0, 1) for c in codes], bool)
+                if mask.any():
+                    ax.scatter(xy[mask, 0], xy[mask, 1], s=size[mask], c=col, edgecolors=INK
+                               if value is None else "white", linewidths=0.4, zorder=3, label=name)
+            ax.legend(loc="lower left", frameon=False, fontsize=7)
+        ax.set_axis_off()
+        ax.set_aspect("equal")
+    return _svg(fig, f"network-{kind}", title)

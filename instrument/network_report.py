@@ -1,0 +1,224 @@
+"""``intangibles network``: the collaboration network report (HTML, SVG, results.json).
+
+Reads a ties table (``from``, ``to``, optional attributes) and a nodes table (first column
+the organization codes; e.g. ``member_org``, a score), computes the measures
+(:func:`psychometrics.network`), and with ``--outcome`` Moran's I and the network
+autocorrelation model (:func:`psychometrics.lnam`, W row-normalized, X = intercept +
+``--covariates``), then writes ``network.html`` (self-contained), ``network.svg`` and
+``results.json``, each atomically. French first; ``--lang en`` for English.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+__all__ = ["build_results", "network_command", "render_html"]
+
+LANGS = ("fr", "en")
+
+
+class NetworkInputError(Exception):
+    """A problem with the command's files or options (the message names them)."""
+
+    def __init__(self, message: str, status: int = 1):
+        super().__init__(message)
+        self.status = status
+
+
+def strings(lang: str) -> dict:
+    """The report's texts in ``lang`` (``templates/network_strings.yaml``)."""
+    import yaml
+
+    from instrument.resources import templates_dir
+
+    raw = yaml.safe_load((templates_dir() / "network_strings.yaml").read_text(encoding="utf-8"))
+    return {k: (v if isinstance(v, str) else v[lang]) for k, v in raw.items()}
+
+
+def build_results(ties, nodes, *, outcome: str | None = None, covariates=(), directed=False) -> dict:
+    """The analysis as plain values (what results.json holds). ``nodes`` is a DataFrame whose
+    first column holds the codes; ``outcome`` and ``covariates`` are its columns."""
+    import numpy as np
+    import pandas as pd
+
+    import psychometrics as pm
+
+    net = pm.network(ties, nodes, directed=directed)
+    per = net.nodes.replace({np.nan: None})
+    out = {
+        "network": net.to_dict(),
+        "nodes": {str(k): {c: _plain(v) for c, v in row.items()} for k, row in per.iterrows()},
+        "edges": [[str(a), str(b)] for a, b in zip(ties["from"], ties["to"], strict=True)
+                  if pd.notna(a) and pd.notna(b) and str(a) != str(b)],
+        "outcome": outcome, "covariates": list(covariates), "directed": bool(directed),
+    }
+    if outcome:
+        out.update(_autocorrelation(ties, nodes, outcome, list(covariates)))
+    return out
+
+
+def _plain(v):
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def _autocorrelation(ties, nodes, outcome, covariates) -> dict:
+    import pandas as pd
+
+    import psychometrics as pm
+    from psychometrics.network import node_table
+
+    table = node_table(nodes, func="network")
+    missing = [c for c in [outcome, *covariates] if c not in table.columns]
+    if missing:
+        raise NetworkInputError(f"the nodes file has no column {missing[0]!r} (columns: "
+                                f"{', '.join(map(repr, table.columns))}).", 2)
+    cols = table[[outcome, *covariates]].apply(pd.to_numeric, errors="coerce")
+    keep = cols.notna().all(axis=1)
+    codes = list(table.index[keep])
+    inside = ties["from"].astype(str).isin(codes) & ties["to"].astype(str).isin(codes)
+    w = pm.weights(ties[inside], codes)
+    x = pd.concat([pd.Series(1.0, index=cols.index[keep], name="const"), cols.loc[keep, covariates]],
+                  axis=1)
+    y = cols.loc[keep, outcome]
+    result = {"n_used": int(keep.sum()), "n_dropped": int((~keep).sum())}
+    try:
+        result["lnam"] = pm.lnam(y, x, w).to_dict()
+    except pm.PsychometricsError as e:
+        result["lnam"] = {"status": e.code, "message": str(e)}
+    result["moran"] = pm.moran(y, w).to_dict()
+    return result
+
+
+class _Fmt:
+    def __init__(self, lang: str):
+        self.lang = lang
+
+    def num(self, v, digits: int = 2) -> str:
+        if v is None or (isinstance(v, float) and not math.isfinite(v)):
+            return "n.d." if self.lang == "fr" else "n/a"
+        s = f"{v:.{digits}f}"
+        if s.startswith("-") and float(s) == 0:
+            s = s[1:]
+        return s.replace(".", ",").replace("-", "\u2212") if self.lang == "fr" else s
+
+    def p(self, v) -> str:
+        if v is None:
+            return self.num(None)
+        return ("< " + self.num(0.001, 3)) if v < 0.001 else self.num(v, 3)
+
+    def p_eq(self, v) -> str:
+        """``p = 0,004`` or ``p < 0,001``, for a sentence."""
+        text = self.p(v)
+        return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def _sentences(results: dict, t: dict, f: _Fmt) -> list[str]:
+    """The lnam table in plain words, and what it cannot say."""
+    ln = results.get("lnam") or {}
+    if ln.get("status") not in ("ok",):
+        return [t["lnam_status"].format(status=ln.get("status", "?"))]
+    rho = ln["table"]["rho1"]
+    lo, hi = rho["estimate"] - 1.959964 * rho["se"], rho["estimate"] + 1.959964 * rho["se"]
+    lines = [t["lnam_rho"].format(outcome=results["outcome"], rho=f.num(rho["estimate"]),
+                                  lo=f.num(lo), hi=f.num(hi), p=f.p_eq(rho["p"]))]
+    lines.append(t["lnam_yes"] if rho["p"] < 0.05 else t["lnam_no"])
+    for term in results["covariates"]:
+        row = ln["table"][term]
+        lines.append(t["lnam_cov"].format(cov=term, b=f.num(row["estimate"]), se=f.num(row["se"]),
+                                          p=f.p_eq(row["p"])))
+    lines.append(t["lnam_caution"])
+    return lines
+
+
+def render_html(results: dict, *, lang: str = "fr", source: dict | None = None) -> tuple[str, str]:
+    """(HTML page, SVG drawing) of a network report from ``build_results``' dict."""
+    import markupsafe
+
+    from instrument import __version__, plots
+    from instrument.resources import environment, templates_dir
+
+    t = strings(lang)
+    f = _Fmt(lang)
+    codes = list(results["nodes"])
+    outcome = results.get("outcome")
+    if outcome:
+        colour = {c: results["nodes"][c].get(outcome) for c in codes}
+        kind = "score"
+    else:
+        colour = {c: results["nodes"][c].get("member_org") for c in codes}
+        kind = "membership"
+    legend = {"member": t["member_org"], "nonmember": t["nonmember_org"], "unknown": t["na"],
+              "score": outcome or ""}
+    svg = plots.network_drawing(codes, results["edges"], colour=colour, kind=kind, labels=legend,
+                                lang=lang, title=t["fig_network"])
+    net = results["network"]
+    measures = [(t[k], f.num(net[k], 3 if "central" in k or k == "density" else 2))
+                for k in ("density", "degree_centralization", "betweenness_centralization",
+                          "closeness_centralization")]
+    counts = [(t[k], str(net[k])) for k in ("n", "edges", "components", "largest_component", "isolates")]
+    if net["directed"]:
+        measures.append((t["reciprocity"], f.num(net["reciprocity"], 3)))
+    top = sorted(codes, key=lambda c: -(results["nodes"][c].get("betweenness") or 0))[:10]
+    central = [(c, f.num(results["nodes"][c].get("degree") or 0, 0),
+                f.num(results["nodes"][c].get("betweenness"), 1),
+                f.num(results["nodes"][c].get("closeness"), 3)) for c in top]
+    ln = results.get("lnam") or {}
+    table = [(term, f.num(r["estimate"], 3), f.num(r["se"], 3), f.num(r["z"], 2), f.p(r["p"]))
+             for term, r in (ln.get("table") or {}).items()]
+    mo = results.get("moran")
+    css = (templates_dir() / "report.css").read_text(encoding="utf-8")
+    html = environment().get_template("network.html.j2").render(
+        lang=lang, t=t, version=__version__, css=markupsafe.Markup(css),
+        svg=markupsafe.Markup(svg), source=source or {}, measures=measures, counts=counts,
+        notes=[t.get(f"note_{n}", n) for n in net["notes"]], central=central, table=table,
+        sentences=_sentences(results, t, f) if outcome else [], outcome=outcome,
+        moran=None if not mo else t["moran_line"].format(
+            i=f.num(mo["i"], 3), e=f.num(mo["expected"], 3), z=f.num(mo["z"], 2), p=f.p_eq(mo["p"])),
+        fit=None if not ln.get("loglik") else t["fit_line"].format(
+            ll=f.num(ln["loglik"], 2), aic=f.num(ln["aic"], 2), n=ln["n"], sigma=f.num(ln["sigma"], 3)),
+    )
+    return html, svg
+
+
+def network_command(ties, *, nodes, out, outcome=None, covariates=(), lang="fr", directed=False,
+                    console=None) -> int:
+    """The ``intangibles network`` command; returns the exit code (0, 1 bad files, 2 usage)."""
+    from rich.console import Console
+
+    from instrument.files import write_text
+    from instrument.validation import InputError, read_data
+    from psychometrics.errors import PsychometricsError
+
+    console = console or Console()
+    try:
+        if lang not in LANGS:
+            raise NetworkInputError(f"--lang must be one of fr, en; got {lang!r}.", 2)
+        tie_df = read_data(ties)
+        node_df = read_data(nodes)
+        missing = [c for c in ("from", "to") if c not in tie_df.columns]
+        if missing:
+            raise NetworkInputError(f"{ties}: the ties table needs columns 'from' and 'to'; "
+                                    f"it has {', '.join(map(repr, tie_df.columns))}.")
+        results = build_results(tie_df, node_df, outcome=outcome, covariates=list(covariates),
+                                directed=directed)
+    except (InputError, NetworkInputError) as e:
+        console.print(f"[red]error:[/red] {e}", highlight=False, markup=True, soft_wrap=True)
+        return e.status
+    except PsychometricsError as e:
+        console.print(f"[red]error ({e.code}):[/red] {e}", highlight=False, markup=True, soft_wrap=True)
+        return 1
+    source = {"ties": Path(ties).name, "nodes": Path(nodes).name}
+    html, svg = render_html(results, lang=lang, source=source)
+    out = Path(out)
+    write_text(out / "results.json", json.dumps(results, ensure_ascii=False, indent=1, allow_nan=False))
+    write_text(out / "network.svg", svg)
+    write_text(out / "network.html", html)
+    console.print(f"{out / 'network.html'}, {out / 'network.svg'}, {out / 'results.json'}",
+                  highlight=False, markup=False)
+    return 0

@@ -1,0 +1,80 @@
+"""`intangibles network`: the report, its SVG and results.json on the shared nested study."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from instrument.cli import app
+from instrument.network_report import network_command
+
+SHARED = Path("/work/shared/reference/nested")
+pytestmark = pytest.mark.skipif(not SHARED.exists(), reason="shared reference data absent")
+
+
+def run(tmp_path, **kw):
+    buf = io.StringIO()
+    code = network_command(SHARED / "ties_dev.csv", nodes=SHARED / "orgs_dev.csv", out=tmp_path,
+                           console=Console(file=buf, width=200), **kw)
+    return code, buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("net")
+    code, _ = run(out, outcome="outcome", covariates=["member_org", "x1"])
+    assert code == 0
+    return out
+
+
+def test_results_json_matches_the_library(report):
+    res = json.loads((report / "results.json").read_text(encoding="utf-8"))
+    ref = json.loads((SHARED / "ref_nested_dev.json").read_text())
+    assert res["network"]["density"] == pytest.approx(ref["network"]["density"], abs=1e-10)
+    assert res["lnam"]["rho1"] == pytest.approx(ref["lnam"]["rho1"], abs=1e-4)
+    assert set(res["lnam"]["table"]) == {"rho1", "const", "member_org", "x1"}
+    assert res["moran"]["p"] < 0.05 and res["n_used"] == 123
+    assert len(res["nodes"]) == 123 and len(res["edges"]) == 255
+
+
+def test_html_is_french_self_contained_and_in_plain_words(report):
+    html = (report / "network.html").read_text(encoding="utf-8")
+    assert '<html lang="fr">' in html and "<script" not in html and "http" not in html.split("<svg")[0]
+    assert "Les scores se ressemblent-ils entre partenaires\u00a0?" in html
+    assert "ρ = 0,28" in html and "p &lt; 0,001" in html
+    assert "ne prouve pas" in html
+    svg = (report / "network.svg").read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and svg.count("<path") > 100
+
+
+def test_english_membership_drawing(tmp_path):
+    code, _ = run(tmp_path, lang="en")
+    html = (tmp_path / "network.html").read_text(encoding="utf-8")
+    assert code == 0 and '<html lang="en">' in html and "member" in html
+    assert "Do partners have similar scores?" not in html   # no outcome, no model section
+
+
+def test_bad_inputs_exit_with_a_message(tmp_path):
+    ties = tmp_path / "ties.csv"
+    pd.DataFrame({"from": ["O001"], "to": ["NOPE"]}).to_csv(ties, index=False)
+    buf = io.StringIO()
+    code = network_command(ties, nodes=SHARED / "orgs_dev.csv", out=tmp_path / "o",
+                           console=Console(file=buf, width=200))
+    assert code == 1 and "unknown-node" in buf.getvalue() and "'NOPE'" in buf.getvalue()
+    assert not (tmp_path / "o").exists()
+    code, out = run(tmp_path / "p", outcome="nope")
+    assert code == 2 and "'nope'" in out
+
+
+def test_cli_help_and_run(tmp_path):
+    r = CliRunner().invoke(app, ["network", "--help"])
+    assert r.exit_code == 0 and "--outcome" in r.output
+    r = CliRunner().invoke(app, ["network", str(SHARED / "ties_dev.csv"), "--nodes",
+                                 str(SHARED / "orgs_dev.csv"), "--out", str(tmp_path)])
+    assert r.exit_code == 0 and (tmp_path / "network.html").exists()
