@@ -39,7 +39,15 @@ from psychometrics.keys import load_keys
 from psychometrics.network import weights
 from psychometrics.scoring import score
 
-__all__ = ["CONTRASTS", "ROLES", "Contagion", "contagion"]
+__all__ = [
+    "CONTRASTS",
+    "FEW_GROUPS",
+    "ROLES",
+    "Contagion",
+    "contagion",
+    "contagion_summary",
+    "design",
+]
 
 ROLES = ("member", "colleague", "nonmember")
 CONTRASTS = {
@@ -67,12 +75,14 @@ class Contagion:
     n : respondents with a role (and their clusters)
     roles : Series, respondents per role
     levels : random-intercept levels fitted (innermost first), e.g. ("org", "consortium")
+    n_groups : groups per level of ``cluster`` (e.g. {"org": 123, "consortium": 24})
     means : DataFrame scale x role, raw means of the scale scores
     contrasts : DataFrame indexed (scale, contrast): estimate se z p ci_low ci_high
     variances : DataFrame scale x (var_<level>..., var_residual, reml_loglik)
     lnam : DataFrame scale x (rho1 rho1_se z p n_orgs status) or None without ties
     ci : the confidence level
-    notes : codes of what limits the reading: ``one-role`` (no contrast), ``single-group-level``
+    notes : codes of what limits the reading: ``no-roles`` (no role column), ``one-role``
+        (no contrast), ``single-group-level``
         (a level with one group, dropped from the model), ``no-clusters`` (ordinary least
         squares), ``not-converged``, ``no-ties``, ``ties-outside-data`` (ties to
         organizations without respondents, left out)
@@ -81,6 +91,7 @@ class Contagion:
     n: int
     roles: pd.Series
     levels: tuple[str, ...]
+    n_groups: dict
     means: pd.DataFrame
     contrasts: pd.DataFrame
     variances: pd.DataFrame
@@ -108,6 +119,7 @@ class Contagion:
                 "n": self.n,
                 "roles": self.roles.to_dict(),
                 "levels": list(self.levels),
+                "n_groups": self.n_groups,
                 "ci": self.ci,
                 "means": self.means.to_dict("index"),
                 "contrasts": contrasts,
@@ -135,7 +147,7 @@ def _roles(data: pd.DataFrame, role: str) -> pd.Series:
 def contagion(
     data: pd.DataFrame,
     keys,
-    role: str = "role",
+    role: str | None = "role",
     cluster: list[str] | tuple[str, ...] = ("org", "consortium"),
     ties: pd.DataFrame | None = None,
     ci: float = 0.95,
@@ -148,25 +160,28 @@ def contagion(
 
     ``keys``: a keys mapping/file or :class:`~psychometrics.keys.Keys` (with ``min``/``max``).
     Roles ``member``, ``colleague``, ``nonmember`` (``non-member`` accepted); rows without a
-    role or a cluster are left out. Errors: ``missing-column``, ``unknown-role``,
-    ``no-roles``.
+    role or a cluster are left out. ``role=None``: no roles in the data (note ``no-roles``),
+    the variances and, with ties, the lnam only. Errors: ``missing-column``,
+    ``unknown-role``, ``no-roles`` (a role column without any role).
     """
     func = "contagion"
     keys = load_keys(keys)
     cluster = list(cluster or [])
-    check_columns(data, [role, *cluster], name="role/cluster", func=func)
+    check_columns(data, [*([role] if role else []), *cluster], name="role/cluster", func=func)
     check_fraction(ci, name="ci", func=func)
-    roles = _roles(data, role)
+    roles = _roles(data, role) if role else pd.Series("all", index=data.index)
     keep = roles.notna() & data[cluster].notna().all(axis=1)
     if not keep.any():
         raise PsychometricsError("no-roles", f"No row of the data has a role in column {role!r}.")
     d = data.loc[keep]
     scores = score(d, keys, min_answered=min_answered, counts=False)
     frame = scores.assign(_role=roles[keep].astype(str), **{c: d[c].astype(str) for c in cluster})
-    present = [r for r in ROLES if (frame["_role"] == r).any()]
+    present = [r for r in (*ROLES, "all") if (frame["_role"] == r).any()]
     levels = [c for c in cluster if frame[c].nunique() > 1]
     notes = []
-    if len(present) < 2:
+    if not role:
+        notes.append("no-roles")
+    elif len(present) < 2:
         notes.append("one-role")
     if len(levels) < len(cluster):
         notes.append("single-group-level")
@@ -188,6 +203,7 @@ def contagion(
         n=int(keep.sum()),
         roles=frame["_role"].value_counts().reindex(present),
         levels=tuple(levels),
+        n_groups={c: int(frame[c].nunique()) for c in cluster},
         means=frame.groupby("_role")[list(scores.columns)].mean().T.reindex(columns=present),
         contrasts=pd.concat(con, keys=list(scores.columns), names=["scale", "contrast"])
         if con
@@ -323,3 +339,54 @@ def _lnam_by_scale(frame, scales, org, ties, notes) -> pd.DataFrame | None:
             "status": fit.status,
         }
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+#: Fewer groups than this at the outer level: its variance (and the contrasts' errors) are
+#: imprecise (Maas & Hox 2005 recommend 30 or more; 10 is a floor).
+FEW_GROUPS = 10
+
+
+def design(result: Contagion, *, has_ties: bool) -> dict:
+    """What the design can and cannot conclude about contagion, as stable codes.
+
+    ``can``: ``role-differences`` (scores by role net of the clustering),
+    ``partner-similarity`` (an organization's score against its partners').
+    ``cannot``: ``causal-effect`` (always: cross-sectional answers, organizations choose to
+    join), ``direction-of-spread`` (with ties: influence, partner choice and shared local
+    conditions look alike at one time point), ``no-comparison-group`` (no non-member),
+    ``no-colleague-level`` (no colleague: spread inside member organizations unseen),
+    ``no-role-comparison`` (fewer than two roles), ``no-network-test`` (no ties),
+    ``clustering-not-modelled``, ``few-groups`` (outer level under :data:`FEW_GROUPS`).
+    """
+    roles = set(result.roles.index)
+    can, cannot = [], ["causal-effect"]
+    if len(roles & set(ROLES)) >= 2:
+        can.append("role-differences")
+    else:
+        cannot.append("no-role-comparison")
+    if roles & set(ROLES) and "nonmember" not in roles:
+        cannot.append("no-comparison-group")
+    if roles & {"member", "nonmember"} and "colleague" not in roles:
+        cannot.append("no-colleague-level")
+    if has_ties and result.lnam is not None and (result.lnam["status"] == "ok").any():
+        can.append("partner-similarity")
+        cannot.append("direction-of-spread")
+    else:
+        cannot.append("no-network-test")
+    if not result.levels:
+        cannot.append("clustering-not-modelled")
+    elif result.n_groups.get(result.levels[-1], 0) < FEW_GROUPS:
+        cannot.append("few-groups")
+    return {"can": can, "cannot": cannot}
+
+
+def contagion_summary(data, keys, *, role=None, cluster=(), ties=None) -> dict | None:
+    """The ``contagion`` entry of results.json: :func:`contagion` as plain values plus its
+    :func:`design` statement; None when the data have no role column and no ties are given.
+    ``role`` None: the column ``role`` when the data have one."""
+    if role is None and "role" in data.columns:
+        role = "role"
+    if role is None and ties is None:
+        return None
+    res = contagion(data, keys, role=role, cluster=list(cluster), ties=ties)
+    return res.to_dict() | {"design": design(res, has_ties=ties is not None)}

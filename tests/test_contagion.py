@@ -102,3 +102,31 @@ def test_bad_roles_are_coded(dev):
     with pytest.raises(pm.PsychometricsError) as e:
         pm.contagion(data.drop(columns="role"), keys)
     assert e.value.code == "missing-column"
+
+
+def test_summary_states_what_the_design_can_conclude(dev):
+    from psychometrics.contagion import contagion_summary
+
+    data, ties, keys = dev
+    full = contagion_summary(data, keys, cluster=["org", "consortium"], ties=ties)
+    assert full["design"] == {
+        "can": ["role-differences", "partner-similarity"],
+        "cannot": ["causal-effect", "direction-of-spread"],
+    }
+    assert full["n_groups"] == {"org": 123, "consortium": 24}
+    json.dumps(full, allow_nan=False)
+    members_only = contagion_summary(data[data.role != "nonmember"], keys, cluster=["org"])
+    assert "no-comparison-group" in members_only["design"]["cannot"]
+    assert "no-network-test" in members_only["design"]["cannot"]
+    assert contagion_summary(data.drop(columns="role"), keys, cluster=["org"]) is None
+
+
+def test_ties_without_roles(dev):
+    from psychometrics.contagion import contagion_summary
+
+    data, ties, keys = dev
+    res = contagion_summary(data.drop(columns="role"), keys, cluster=["org"], ties=ties)
+    assert "no-roles" in res["notes"] and res["contrasts"] == {}
+    assert res["design"]["can"] == ["partner-similarity"]
+    assert "no-role-comparison" in res["design"]["cannot"]
+    assert set(res["lnam"]) == {"TRU", "SOC", "LRN"}
