@@ -173,6 +173,11 @@ def validate(
     group: Annotated[
         list[str] | None, typer.Option("--group", help="Column for measurement invariance (repeatable).")
     ] = None,
+    cluster: Annotated[
+        list[str] | None,
+        typer.Option("--cluster", help="Colonne d'emboîtement, la plus fine d'abord (répétable) / "
+                     "nesting column, innermost first (repeatable): --cluster org --cluster consortium."),
+    ] = None,
     lang: Annotated[str, typer.Option(help="Language of the report: fr or en.")] = "fr",
     keep_careless: Annotated[
         bool,
@@ -191,7 +196,7 @@ def validate(
 
     raise typer.Exit(
         validate_command(data, out=out, form=form, keys=keys, groups=group or [], lang=lang,
-                         exclude_careless=not keep_careless, console=console)
+                         exclude_careless=not keep_careless, console=console, clusters=cluster or [])
     )
 
 

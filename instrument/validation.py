@@ -695,23 +695,27 @@ def _check_items(df, items, path) -> None:
 
 
 def validate_command(data, *, out, form=None, keys=None, groups=(), lang="fr", console=None,
-                     n_boot: int | None = None, seed: int = 1, exclude_careless: bool = True) -> int:
+                     n_boot: int | None = None, seed: int = 1, exclude_careless: bool = True,
+                     clusters=()) -> int:
     """The ``intangibles validate`` command; returns the exit code (0 done, 1 a problem in
     the input files, 2 bad usage). ``exclude_careless=False`` (``--keep-careless``) keeps
     the straightliners and low-variability respondents in the analyses (see
-    :func:`psychometrics.report.validate`)."""
+    :func:`psychometrics.report.validate`). ``clusters`` (``--cluster``, innermost first)
+    override the keys' ``cluster``."""
     from rich.console import Console
 
     console = console or Console()
     try:
         return _run(data, out=out, form=form, keys=keys, groups=list(groups or []), lang=lang,
-                    console=console, n_boot=n_boot, seed=seed, exclude_careless=exclude_careless)
+                    console=console, n_boot=n_boot, seed=seed, exclude_careless=exclude_careless,
+                    clusters=list(clusters or []))
     except InputError as e:
         console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True, markup=True)
         return e.status
 
 
-def _run(data, *, out, form, keys, groups, lang, console, n_boot, seed, exclude_careless) -> int:
+def _run(data, *, out, form, keys, groups, lang, console, n_boot, seed, exclude_careless,
+         clusters=()) -> int:
     import pandas as pd
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -769,9 +773,9 @@ def _run(data, *, out, form, keys, groups, lang, console, n_boot, seed, exclude_
         _check_items(df, list(k.items), path)
         source["keys"] = Path(keys).name
         keys_arg = k
-    for g in groups:
+    for g, option in [(g, "--group") for g in groups] + [(c, "--cluster") for c in clusters]:
         if g not in df.columns:
-            raise InputError(f"{path}: no group column {g!r} (--group); the data has columns "
+            raise InputError(f"{path}: no {option[2:]} column {g!r} ({option}); the data has columns "
                              f"{', '.join(map(repr, list(df.columns)[:12]))}{'...' if df.shape[1] > 12 else ''}.")
     out = Path(out)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
@@ -782,7 +786,8 @@ def _run(data, *, out, form, keys, groups, lang, console, n_boot, seed, exclude_
             bar.update(task, description=f"validation: {name}")
 
         try:
-            result = validate(df, keys_arg, groups=groups, labels=labels, model=model,
+            result = validate(df, keys_arg, groups=groups, clusters=clusters or None,
+                              labels=labels, model=model,
                               n_boot=n_boot or N_BOOT, seed=seed,
                               exclude_careless=exclude_careless, progress=step)
         except PsychometricsError as exc:

@@ -3,10 +3,14 @@
 A keys file (JSON or YAML) or an equivalent mapping::
 
     {"scales": {"TRU": ["TRU1", "-TRU2", "TRU3"], "SOC": ["SOC1", "SOC2"]},
-     "min": 1, "max": 5, "groups": ["lang", "sector"], "id": "respondent"}
+     "min": 1, "max": 5, "groups": ["lang", "sector"], "id": "respondent",
+     "cluster": ["org", "consortium"], "role": "role",
+     "roles": ["member", "colleague", "nonmember"]}
 
 A leading ``-`` marks a reverse-keyed item (recoded ``max + min - x``). ``min``/``max``
-(the response range), ``groups`` and ``id`` are optional; other fields (``name``,
+(the response range), ``groups``, ``id``, ``cluster`` (the nesting columns, innermost
+first: people in organizations in consortia), ``role`` (the column of the respondent's
+role) and ``roles`` (the roles it may hold) are optional; other fields (``name``,
 ``nfactors``...) are ignored. This is R's ``psych::make.keys`` / ``scoreItems`` key list.
 """
 
@@ -56,6 +60,12 @@ class Keys:
         Grouping columns (may be empty).
     id : str or None
         The respondent identifier column.
+    cluster : tuple[str, ...]
+        Nesting columns, innermost first (``("org", "consortium")``; may be empty).
+    role : str or None
+        The column holding each respondent's role.
+    roles : tuple[str, ...] or None
+        The roles declared (None: not declared).
     source : str
         The file it came from, or ``"<mapping>"``.
     """
@@ -66,6 +76,9 @@ class Keys:
     groups: tuple = ()
     id: str | None = None
     source: str = "<mapping>"
+    cluster: tuple = ()
+    role: str | None = None
+    roles: tuple | None = None
 
     @property
     def items(self) -> tuple[str, ...]:
@@ -145,19 +158,38 @@ def load_keys(path_or_mapping, *, columns=None) -> Keys:
         problems.append(("bad-keys", f"{where}: 'groups' must be a list of column names; "
                          f"got {groups!r}."))
         groups = []
+    cluster = _names(doc.get("cluster"), "cluster", problems, where)
+    roles = None if doc.get("roles") is None else _names(doc.get("roles"), "roles", problems, where)
+    role = doc.get("role")
+    if role is not None and not (isinstance(role, str) and role):
+        problems.append(("bad-keys", f"{where}: 'role' must be a column name; got {role!r}."))
+        role = None
     ident = doc.get("id")
     if ident is not None and not (isinstance(ident, str) and ident):
         problems.append(("bad-keys", f"{where}: 'id' must be a column name; got {ident!r}."))
         ident = None
     if cols is not None:
-        named = [("groups", g) for g in groups] + ([("id", ident)] if ident is not None else [])
+        named = ([("groups", g) for g in groups] + [("cluster", c) for c in cluster]
+                 + [(f, v) for f, v in (("id", ident), ("role", role)) if v is not None])
         for field, name in named:
             if name not in cols:
                 problems.append(("unknown-column", f"{where}: {field!r} names {name!r}, which "
                                  "is not a data column."))
     if problems:
         raise KeysError(source, problems)
-    return Keys(scales=scales, min=lo, max=hi, groups=tuple(groups), id=ident, source=source)
+    return Keys(scales=scales, min=lo, max=hi, groups=tuple(groups), id=ident, source=source,
+                cluster=tuple(cluster), role=role, roles=None if roles is None else tuple(roles))
+
+
+def _names(value, field: str, problems: list, where: str) -> list:
+    """A list of non-empty, distinct names (a single name allowed); [] when absent."""
+    value = [value] if isinstance(value, str) else (value or [])
+    if (not isinstance(value, list) or not all(isinstance(v, str) and v for v in value)
+            or len(set(value)) != len(value)):
+        problems.append(("bad-keys", f"{where}: {field!r} must be a list of distinct names; "
+                         f"got {value!r}."))
+        return []
+    return value
 
 
 def check_scales(scales, problems: list, where: str) -> dict:

@@ -50,6 +50,7 @@ from psychometrics.factor import efa, map_test, parallel_analysis
 from psychometrics.invariance import invariance
 from psychometrics.items import item_analysis
 from psychometrics.keys import load_keys
+from psychometrics.nesting import nesting
 from psychometrics.reliability import alpha, bootstrap_reliability, omega, ordinal_reliability
 from psychometrics.scoring import careless, reverse_key, score
 
@@ -313,6 +314,8 @@ def _as_keys(keys, columns):
             doc.update(min=keys.min, max=keys.max)
         if keys.id:
             doc["id"] = keys.id
+        doc.update(cluster=list(keys.cluster), role=keys.role,
+                   roles=None if keys.roles is None else list(keys.roles))
         return load_keys(doc, columns=columns)
     if isinstance(keys, Mapping) and "scales" not in keys:
         keys = {"scales": dict(keys)}
@@ -354,6 +357,7 @@ def validate(
     keys,
     *,
     groups: Sequence[str] = (),
+    clusters: Sequence[str] | None = None,
     labels: Mapping | None = None,
     model: Mapping[str, Sequence[str]] | None = None,
     n_boot: int = N_BOOT,
@@ -376,6 +380,11 @@ def validate(
         smallest and largest answer observed.
     groups : list of str
         Columns to test measurement invariance across (e.g. ``["lang"]``).
+    clusters : list of str, optional
+        Nesting columns, innermost first (``["org", "consortium"]``; default: the keys'
+        ``cluster``): ICCs, agreement, design effect and the two-level CFA go into
+        ``results["nesting"]``, ``results["clusters"]`` and ``results["cfa_twolevel"]``
+        (:func:`psychometrics.nesting.nesting`).
     labels : mapping, optional
         Display labels of items and scales (a text, or ``{"fr": ..., "en": ...}``); kept
         for the report.
@@ -427,12 +436,12 @@ def validate(
     else:  # small matrices: one BLAS thread is several times faster, more on a busy machine
         limit = threadpool_limits(1, user_api="blas")
     with limit:
-        return _validate(data, keys, groups=groups, labels=labels, model=model, n_boot=n_boot,
+        return _validate(data, keys, groups=groups, clusters=clusters, labels=labels, model=model, n_boot=n_boot,
                          n_iter=n_iter, seed=seed, exclude_careless=exclude_careless,
                          progress=progress)
 
 
-def _validate(data, keys, *, groups, labels, model, n_boot, n_iter, seed, exclude_careless,
+def _validate(data, keys, *, groups, clusters, labels, model, n_boot, n_iter, seed, exclude_careless,
               progress) -> Validation:
     step = progress or (lambda _name: None)
     notes = _Notes()
@@ -649,6 +658,12 @@ def _validate(data, keys, *, groups, labels, model, n_boot, n_iter, seed, exclud
         frame[g] = data[g].to_numpy()
         results["invariance"][g] = _invariance(frame, model, g, notes)
 
+    # ------------------------------------------------------------------ nesting
+    clusters = list(k.cluster if clusters is None else [clusters] if isinstance(clusters, str) else clusters)
+    if clusters:
+        step("nesting")
+        results.update(_nesting(data, k, clusters, low, high, model, id_col, seed, notes))
+
     # ------------------------------------------------------------------ flags
     step("flags")
     flags = {
@@ -674,6 +689,17 @@ def _validate(data, keys, *, groups, labels, model, n_boot, n_iter, seed, exclud
 
 
 # --------------------------------------------------------------------------- steps
+
+
+def _nesting(data, k, clusters, low, high, model, id_col, seed, notes) -> dict:
+    missing = [c for c in clusters if c not in data.columns]
+    if missing:
+        raise PsychometricsError("missing-column", f"The 'clusters' parameter of validate names "
+                                 f"{missing[0]!r}, which is not a column of the data.")
+    out = notes.attempt("nesting", nesting, data, k, clusters, low=low, high=high, model=model,
+                        id=id_col if id_col in data.columns else None, role=k.role,
+                        roles=k.roles, seed=seed)
+    return out or {}
 
 
 def _sample(raw, data, groups, care, keyed, low, high) -> dict:
