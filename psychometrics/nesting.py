@@ -105,7 +105,7 @@ def _scale_entry(row: pd.Series, groups: pd.DataFrame, options: float) -> dict:
         "icc2_ci": [_num(row["icc2_ci_low"]), _num(row["icc2_ci_high"])],
         "icc1_mixed": _num(row["icc1_mixed"]), "icc2_mixed": _num(row["icc2_mixed"]),
         "f": _num(row["f"]), "df1": _num(row["df1"]), "df2": _num(row["df2"]), "p": _num(row["p"]),
-        "n": int(row["n"]), "groups": int(row["groups"]), "mean_size": _num(k),
+        "n": int(row["n"]), "n_groups": int(row["groups"]), "mean_size": _num(k),
         "design_effect": _num(deff),
         "effective_n": _num(row["n"] / deff) if np.isfinite(deff) and deff > 0 else None,
         "verdict": _verdict(row, rwg),
