@@ -224,6 +224,30 @@ def network(
 
 
 @app.command()
+def plan(
+    spec: Annotated[Path, typer.Argument(help="A form spec (YAML) or a model file (YAML with factors:).")],
+    n: Annotated[str, typer.Option("--n", help="Sample sizes, comma-separated / tailles d'échantillon : 100,150,200.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.html, power.svg and results.json.")],
+    reps: Annotated[int, typer.Option(help="Replications per sample size / réplications par taille.")] = 500,
+    design: Annotated[Path | None, typer.Option(help="Design file (YAML): planted non-invariant items, careless share, missing, clusters, analyses.")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (tcp://host:8786); default: local processes.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same numbers, wherever it runs).")] = 1,
+    processes: Annotated[int | None, typer.Option(help="Local worker processes (default: one per core).")] = None,
+    lang: Annotated[str, typer.Option(help="Language of the report: fr or en / langue du rapport.")] = "fr",
+):
+    """Plan a study by Monte Carlo: power, type I error, bias and CI coverage for each sample size.
+
+    Planifier une étude par simulation Monte Carlo : puissance, erreur de type I, biais et couverture des intervalles pour chaque taille d'échantillon, en local ou sur une grappe Dask (--scheduler).
+
+    Example: intangibles plan data_samples/form_member.yaml --n 100,200,300 --reps 200 --out plan/
+    """
+    from instrument.plan import plan_command
+
+    raise typer.Exit(plan_command(spec, ns=n, reps=reps, out=out, design=design, scheduler=scheduler, seed=seed,
+                                  lang=lang, processes=processes, console=console))
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for everything the demo writes.")] = Path("demo-output"),
     n: Annotated[int, typer.Option("--n", help="Number of simulated respondents.")] = 300,

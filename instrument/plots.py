@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 
-__all__ = ["cfa_loadings", "efa_heatmap", "item_distributions", "network_drawing", "scree"]
+__all__ = ["cfa_loadings", "efa_heatmap", "item_distributions", "network_drawing", "rate_curves", "scree"]
 
 BLUE = "#2c6fad"
 ORANGE = "#d9822b"
@@ -338,3 +338,37 @@ def network_drawing(codes: list, edges: list, *, colour: dict | None = None, kin
         ax.set_axis_off()
         ax.set_aspect("equal")
     return _svg(fig, f"network-{kind}", title)
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def rate_curves(ns, series, *, lang: str = "fr", xlabel: str = "N", ylabel: str = "",
+                title: str = "", marks=(0.05, 0.80)) -> str:
+    """Rejection rates against N (``intangibles plan``): one line per ``(label, rates)``.
+
+    Rates are drawn in percent (0-100); ``marks`` are dashed reference lines (the test
+    level, the usual .80 power). A rate that is None (nothing converged) leaves a gap.
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    colours = [BLUE, ORANGE, RED, "#1e7a46", "#6a3d9a", GREY, INK]
+    with _rc():
+        fig = _figure(6.4, 3.6)
+        ax = fig.add_subplot()
+        for y in marks:
+            ax.axhline(100 * y, color=GREY, lw=0.8, ls="--")
+        for k, (label, rates) in enumerate(series):
+            ys = [np.nan if r is None else 100 * r for r in rates]
+            ax.plot(ns, ys, marker="o", ms=3.5, lw=1.4, color=colours[k % len(colours)], label=label,
+                    ls="-" if k < len(colours) else ":")
+        ax.set_ylim(0, 100)
+        ax.set_xticks(list(ns))
+        pct = "\u202f%" if lang == "fr" else "%"
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}{pct}"))
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.grid(axis="y", color="#e4e6ea", lw=0.6)
+        if series:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return _svg(fig, "rate-curves", title)

@@ -39,7 +39,7 @@ import pandas as pd
 from instrument.model import Form
 from psychometrics import generate
 
-__all__ = ["Design", "Sample", "patch_cells", "simulate", "simulate_command"]
+__all__ = ["Design", "Sample", "patch_cells", "population", "simulate", "simulate_command"]
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,34 @@ def _phi(form: Form, facets, design: Design) -> np.ndarray:
         d = np.sqrt(np.diag(phi))
         phi = phi / np.outer(d, d)
     return phi
+
+
+def population(form: Form, design: Design | None = None) -> generate.Population:
+    """The form's measurement model as a :class:`psychometrics.Population` (``intangibles plan``).
+
+    Same model as :func:`simulate`, with fixed loadings (``design.loading`` for every scored
+    item, ``weak_loading`` for the weak ones: no random spread, so that bias is measured
+    against known values); blanks and missing codes both become missing answers (they are
+    once scored); the items come out already reverse keyed, ready to analyse.
+    """
+    design = design or Design()
+    facets = _facets(form)
+    factors = {s.name: list(s.items) for s in facets}
+    loadings = {i: design.weak_loading if i in design.weak_items else design.loading
+                for its in factors.values() for i in its}
+    k = len(form.response_set.codes)
+    return generate.Population(
+        factors=factors,
+        loadings=loadings,
+        phi=_phi(form, facets, design).tolist(),
+        categories=k,
+        shares=tuple(design.shares[:k]),
+        groups=design.groups,
+        non_invariant=(tuple(design.non_invariant),) if design.non_invariant else (),
+        careless=design.careless,
+        careless_kinds=tuple(design.careless_kinds),
+        missing=design.missing + design.dont_know + design.not_applicable,
+    )
 
 
 def simulate(form: Form, n: int, *, seed: int = 1, design: Design | None = None) -> Sample:
