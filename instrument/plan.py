@@ -313,6 +313,17 @@ def _where(where: dict, t: dict) -> str:
     return t["where_local"].format(processes=where.get("processes") or t["all_cores"])
 
 
+def _icc_rows(results: dict, lang: str) -> list[list[str]]:
+    if "icc" not in results["analyses"]:
+        return []
+    rows = []
+    for n in results["ns"]:
+        for scale, c in results["summary"][str(n)]["icc"].items():
+            rows.append([str(n), scale, _num(c["mean"], 3, lang), _num(c["truth"], 3, lang), _pct(c["rel_bias"], lang),
+                         _pct(c.get("coverage"), lang), _num(c.get("width"), 3, lang)])
+    return rows
+
+
 def render_html(results: dict, lang: str = "fr", svg: str | None = None) -> str:
     """The self-contained HTML report of a plan (from ``results.json`` alone)."""
     from instrument import __version__
@@ -326,6 +337,6 @@ def render_html(results: dict, lang: str = "fr", svg: str | None = None) -> str:
     return environment().get_template("plan.html.j2").render(
         lang=lang, t=t, version=__version__, css=(templates_dir() / "report.css").read_text(encoding="utf-8"),
         meta=meta, glance=_glance(results, t, lang), svg=svg or power_svg(results, lang),
-        fit_head=head, fit_rows=rows, rel_rows=_reliability_rows(results, t, lang),
+        fit_head=head, fit_rows=rows, rel_rows=_reliability_rows(results, t, lang), icc_rows=_icc_rows(results, lang),
         analyses=", ".join(results["analyses"]),
     )

@@ -12,6 +12,9 @@ Monte Carlo's summaries):
 - ``alpha`` / ``omega`` per factor: mean, relative bias against the population value
   (a sample of 100,000 clean respondents), and for alpha the coverage and mean width of
   Feldt's 95% interval;
+- ``icc`` per factor (needs ``population.cluster``): ICC(1) of the scale means across
+  clusters (``pm.agreement``), mean, relative bias against the population value (a large
+  clean sample), coverage and width of its F-based 95% interval;
 - ``invariance`` (across the first group column): rejection rates of the metric and
   scalar likelihood-ratio tests, detection rate of each planted non-invariant item (power)
   and the rate at which other items are flagged (false positives).
@@ -34,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from psychometrics import generate
+from psychometrics.agreement import agreement
 from psychometrics.cfa import cfa
 from psychometrics.errors import PsychometricsError
 from psychometrics.invariance import invariance
@@ -42,7 +46,7 @@ from psychometrics.reliability import omega
 
 __all__ = ["ANALYSES", "MonteCarlo", "Plan", "monte_carlo", "replicate", "run_chunk"]
 
-ANALYSES = ("cfa", "cfa_wlsmv", "alpha", "omega", "invariance")
+ANALYSES = ("cfa", "cfa_wlsmv", "alpha", "omega", "invariance", "icc")
 TRUTH_N = 100_000
 
 
@@ -113,6 +117,21 @@ def _fit_reliability(rec: dict, data, plan: Plan, which: str) -> None:
             rec[f"omega.{f}.estimate"] = omega(items).omega_total
 
 
+def _fit_icc(rec: dict, data, plan: Plan) -> None:
+    pop = plan.population
+    icc = _icc_table(data, pop)
+    for f in pop.factors:
+        rec[f"icc.{f}.estimate"], rec[f"icc.{f}.ci_low"], rec[f"icc.{f}.ci_high"] = (
+            icc.loc[f, "icc1"], icc.loc[f, "icc1_ci_low"], icc.loc[f, "icc1_ci_high"],
+        )
+
+
+def _icc_table(data, pop) -> pd.DataFrame:
+    high = pop.categories or 1
+    keys = {"scales": {f: list(its) for f, its in pop.factors.items()}}
+    return agreement(data, keys, group=pop.cluster, low=1, high=high, n_sim=0, mixed=False).icc
+
+
 def _fit_invariance(rec: dict, data, plan: Plan) -> None:
     pop = plan.population
     model = {f: list(its) for f, its in pop.factors.items()}
@@ -137,6 +156,7 @@ def replicate(plan: Plan, j: int, r: int) -> dict:
         "alpha": lambda: _fit_reliability(rec, data, plan, "alpha"),
         "omega": lambda: _fit_reliability(rec, data, plan, "omega"),
         "invariance": lambda: _fit_invariance(rec, data, plan),
+        "icc": lambda: _fit_icc(rec, data, plan),
     }
     for name in plan.analyses:
         try:
@@ -160,11 +180,12 @@ def population_values(plan: Plan) -> dict:
     pop = plan.population
     lam = pop.loading_matrix()
     truth = {"loadings": {i: float(lam.loc[i].abs().max()) for i in pop.items}}
-    wanted = {"alpha", "omega"} & set(plan.analyses)
+    wanted = {"alpha", "omega", "icc"} & set(plan.analyses)
     if wanted:
         clean = generate.Population(
             factors=pop.factors, loadings=pop.loadings, phi=pop.phi,
             categories=pop.categories, shares=pop.shares,
+            cluster=pop.cluster, cluster_size=pop.cluster_size, icc=pop.icc,
         )
         rng = np.random.default_rng(np.random.SeedSequence(plan.seed, spawn_key=(len(plan.ns), 0)))
         big = generate.draw(clean, TRUTH_N, rng)
@@ -174,6 +195,9 @@ def population_values(plan: Plan) -> dict:
                     truth[f"alpha.{f}"] = cronbach_alpha(big[list(its)]).alpha
                 if "omega" in wanted:
                     truth[f"omega.{f}"] = omega(big[list(its)]).omega_total
+        if "icc" in wanted:
+            icc = _icc_table(big, pop)
+            truth.update({f"icc.{f}": float(icc.loc[f, "icc1"]) for f in pop.factors})
     return truth
 
 
@@ -199,7 +223,7 @@ def _summarise_n(frame: pd.DataFrame, plan: Plan, truth: dict) -> dict:
             "cfi": _mean(ok, f"{key}.cfi"),
             "loading_rel_bias": float(np.mean(bias)) if bias else math.nan,
         }
-    for key in ("alpha", "omega"):
+    for key in ("alpha", "omega", "icc"):
         if key not in plan.analyses:
             continue
         out[key] = {}
@@ -209,8 +233,8 @@ def _summarise_n(frame: pd.DataFrame, plan: Plan, truth: dict) -> dict:
                 continue
             est, true = frame[col] if col in frame else pd.Series(dtype=float), truth[f"{key}.{f}"]
             row = {"mean": float(est.mean()), "truth": true, "rel_bias": float((est.mean() - true) / true)}
-            if key == "alpha" and col in frame:
-                low, high = frame[f"alpha.{f}.ci_low"], frame[f"alpha.{f}.ci_high"]
+            if key in ("alpha", "icc") and col in frame:
+                low, high = frame[f"{key}.{f}.ci_low"], frame[f"{key}.{f}.ci_high"]
                 row["coverage"] = float(((low <= true) & (true <= high))[est.notna()].mean())
                 row["width"] = float((high - low).mean())
             out[key][f] = row
@@ -317,6 +341,8 @@ def monte_carlo(
     plan = Plan(population, ns, int(reps), tuple(analyses), int(seed), float(alpha))
     if "invariance" in plan.analyses and plan.group is None:
         raise PsychometricsError("invalid-option", "The 'invariance' analysis needs a group column in population.groups.")
+    if "icc" in plan.analyses and population.cluster is None:
+        raise PsychometricsError("invalid-option", "The 'icc' analysis needs population.cluster (respondents in clusters).")
     workers = processes or os.cpu_count() or 1
     total = len(ns) * plan.reps
     size = chunk_size or max(1, min(50, math.ceil(total / (8 * workers))))

@@ -175,3 +175,14 @@ def test_power_for_a_planted_item_grows_with_n():
     assert power == sorted(power) and power[-1] > power[0] + 0.3
     scalar = [res.table.loc[n, "invariance.scalar_reject"] for n in ns]
     assert scalar == sorted(scalar)
+
+
+def test_icc_in_clusters():
+    pop = generate.Population(factors={"F": ["x1", "x2", "x3"]}, cluster="org", cluster_size=10, icc=0.3)
+    res = monte_carlo(pop, [200], reps=4, analyses=("icc", "alpha"), processes=1, seed=3)
+    row = res.summary[200]["icc"]["F"]
+    assert 0.1 < row["truth"] < 0.35  # item error dilutes the factor's .30 in the scale mean
+    assert row["mean"] == pytest.approx(res.replications["icc.F.estimate"].mean())
+    assert 0 <= row["coverage"] <= 1 and row["width"] > 0
+    with pytest.raises(pm.PsychometricsError, match="cluster"):
+        monte_carlo(POP, [50], reps=2, analyses=("icc",))

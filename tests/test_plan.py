@@ -92,3 +92,12 @@ def test_plan_bad_input(tmp_path, model, args, code, words):
     assert result.exit_code == code
     assert words in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_plan_with_clusters(tmp_path):
+    result, out = _run(tmp_path, "--n", "100", "--reps", "2",
+                       design="analyses: [icc]\ncluster: org\ncluster_size: 10\nicc: 0.2\n")
+    assert result.exit_code == 0, result.output
+    res = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert set(res["summary"]["100"]["icc"]) == {"T<b>", "SOC"}
+    assert "CCI(1)" in (out / "report.html").read_text(encoding="utf-8")
