@@ -248,6 +248,31 @@ def plan(
 
 
 @app.command()
+def aggregate(
+    scores: Annotated[Path, typer.Argument(help="Scores: what 'intangibles score' writes (.csv, .xlsx, .parquet, .sav).")],
+    by: Annotated[list[str], typer.Option("--by", help="Colonne de regroupement / group column: org, consortium (repeatable).")],
+    out: Annotated[Path, typer.Option("--out", help="Output file: .csv, .xlsx, .sav, .dta or .parquet.")],
+    form: Annotated[Path | None, typer.Option("--form", help="The form spec (gives the scales and the response range).")] = None,
+    keys: Annotated[Path | None, typer.Option("--keys", help="A keys file (gives the scales and the response range).")] = None,
+    scales: Annotated[str | None, typer.Option("--scales", help="Score columns, comma-separated (default: from the form or keys).")] = None,
+    min_size: Annotated[int, typer.Option("--min-size", help="Groups with fewer people are suppressed / taille minimale.")] = 5,
+):
+    """Scores par organisme ou consortium / scores at the group level: mean, SD, n and agreement (rwg, awg, AD) of each group.
+
+    Groups with fewer than --min-size people are suppressed (no number, not even n).
+
+    Example: intangibles aggregate scores.xlsx --by org --form data_samples/form_member.yaml --out orgs.xlsx
+    """
+    from instrument.aggregation import aggregate_command
+
+    raise typer.Exit(
+        aggregate_command(scores, by=by, out=out, form=form, keys=keys,
+                          scales=[s.strip() for s in scales.split(",")] if scales else None,
+                          min_size=min_size, console=console)
+    )
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for everything the demo writes.")] = Path("demo-output"),
     n: Annotated[int, typer.Option("--n", help="Number of simulated respondents.")] = 300,

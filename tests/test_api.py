@@ -162,7 +162,7 @@ COMMANDS = list(_commands(typer.main.get_command(app)))
 
 
 def test_cli_has_the_documented_commands():
-    documented = {("bank", "check"), ("form", "build"), ("simulate",), ("score",), ("validate",), ("demo",), ("doctor",), ("network",)}
+    documented = {("bank", "check"), ("form", "build"), ("simulate",), ("score",), ("validate",), ("demo",), ("doctor",), ("network",), ("aggregate",)}
     assert documented <= set(COMMANDS)
 
 
