@@ -5,7 +5,9 @@
    one item reads differently in English (its intercept is shifted: a non-invariant item)
    and a few respondents straightline; add the messy and foreign files of
    ``data_samples/returned/`` (a formula, a decimal, a workbook of another version...);
-3. score the folder (every file accounted for in the log);
+3. score the folder (every file accounted for in the log); then one response export from each
+   survey platform (KoboToolbox, ODK Central, LimeSurvey, REDCap), scored on its own
+   (``platforms/``: the files, their scores and log);
 4. validate the scales, with invariance across languages, and write the report.
 
 What the demo plants is what the report should find: the weak item, the non-invariant
@@ -21,7 +23,7 @@ from pathlib import Path
 from instrument.resources import samples_dir
 from instrument.simulate import Design
 
-__all__ = ["DEMO_DESIGN", "demo_command"]
+__all__ = ["DEMO_DESIGN", "PLATFORM_N", "demo_command", "platform_exports"]
 
 #: The planted problems: a weak item, a non-invariant item (English), 4% straightliners.
 DEMO_DESIGN = Design(
@@ -30,6 +32,38 @@ DEMO_DESIGN = Design(
     careless=0.04,
     careless_kinds=("straightlining",),
 )
+
+
+#: Respondents in each platform's demo export (a few incomplete ones are planted in two of them).
+PLATFORM_N = 20
+
+
+def platform_exports(form, out, *, seed: int, console) -> None:
+    """One simulated response export per survey platform in ``out``, scored on its own: what a
+    team that collected on Kobo, ODK, LimeSurvey or REDCap gets (``scores.xlsx``, ``scoring-log.csv``)."""
+    from instrument.output import write_table
+    from instrument.platforms import SOURCES, write_export
+    from instrument.returns import read_returns
+    from instrument.scoring import score_returns
+    from instrument.simulate import simulate
+
+    out = Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    for k, source in enumerate(SOURCES):
+        sample = simulate(form, PLATFORM_N, seed=seed + 1 + k)
+        planted = 2 if source in ("limesurvey", "redcap") else 0
+        write_export(form, sample.responses, out / f"{form.id}_{source}.csv", source, incomplete=planted)
+    returns = read_returns([out], form, jobs=1)
+    table = score_returns(returns, form)
+    write_table(table, out / "scores.xlsx")
+    write_table(returns.log(), out / "scoring-log.csv")
+    for f in returns.files.itertuples():
+        console.print(f"   {Path(f.file).name}: {f.message}", markup=False, highlight=False)
+    console.print(f"   {len(table)} respondents from {returns.n_scored} platform exports (incomplete responses left "
+                  f"out) -> {out / 'scores.xlsx'}",
+                  markup=False, highlight=False)
 
 
 def demo_command(out, *, n: int = 300, seed: int = 2026, console=None) -> int:
@@ -84,6 +118,7 @@ def demo_command(out, *, n: int = 300, seed: int = 2026, console=None) -> int:
         f"   {returns.n_files} files in = {returns.n_scored} scored + {returns.n_rejected} rejected; "
         f"{len(table)} respondents -> {out / 'scores.xlsx'}, log {out / 'scoring-log.csv'}"
     )
+    platform_exports(form, out / "platforms", seed=seed, console=console)
 
     step("4/4 Validating the scales (reliability, EFA, CFA, invariance fr/en)")
     code = validate_command(out / "scores.xlsx", out=out / "report", form=spec, groups=["language"], lang="fr", console=console)

@@ -39,7 +39,7 @@ import pandas as pd
 from instrument.model import Form
 from psychometrics import generate
 
-__all__ = ["Design", "Sample", "patch_cells", "population", "simulate", "simulate_command"]
+__all__ = ["Design", "Sample", "context_codes", "patch_cells", "population", "simulate", "simulate_command"]
 
 
 @dataclass(frozen=True)
@@ -285,7 +285,7 @@ def patch_cells(xlsx: bytes, part: str, values: dict) -> bytes:
 PLACEHOLDER = "RESPONDENT-PLACEHOLDER"
 
 
-def _context_codes(form: Form, frame: pd.DataFrame) -> pd.DataFrame:
+def context_codes(form: Form, frame: pd.DataFrame) -> pd.DataFrame:
     """Group columns simulated by name (``public``) -> the context question's codes (1)."""
     frame = frame.copy()
     for q in form.context_block:
@@ -308,7 +308,7 @@ def write_workbooks(form: Form, sample: Sample, out) -> list[Path]:
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    responses = _context_codes(form, sample.responses)
+    responses = context_codes(form, sample.responses)
     versions = version_labels(form)
     templates = {}
     for lang in form.languages:
@@ -398,12 +398,12 @@ def simulate_command(spec, *, n, out, seed, grid=False, platform=None, console=N
     sample = simulate(form, n, seed=seed)
     out = Path(out)
     if platform:
-        path = write_export(form, _context_codes(form, sample.responses), out / f"{form.id}_{platform}.csv", platform)
+        path = write_export(form, sample.responses, out / f"{form.id}_{platform}.csv", platform)
         console.print(f"{n} simulated respondents written to {path} ({platform} response export)", markup=False,
                       highlight=False)
         return 0
     if grid:
-        table = _context_codes(form, sample.responses)
+        table = context_codes(form, sample.responses)
         write_table(table, out / f"{form.id}_simulated.csv")
         console.print(f"{n} simulated respondents written to {out / f'{form.id}_simulated.csv'}")
         return 0

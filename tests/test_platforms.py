@@ -8,6 +8,7 @@ tests/platforms/SOURCES.md, the expected outcome of each file in expected.csv)."
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from instrument.form import load_form
 from instrument.platforms import Mismatch, detect, write_export
 from instrument.returns import Expected, read_returns
 from instrument.scoring import score_returns
-from instrument.simulate import _context_codes, simulate, write_workbooks
+from instrument.simulate import simulate, write_workbooks
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "platforms"
@@ -113,10 +114,10 @@ def simulated(form, tmp_path_factory):
     out = tmp_path_factory.mktemp("platforms")
     sample = simulate(form, 30, seed=11)
     write_workbooks(form, sample, out / "workbooks")
-    frame = _context_codes(form, sample.responses)
+    frame = sample.responses
     files = {}
     for source in platforms.SOURCES:
-        for variant in platforms._module(source).VARIANTS:
+        for variant in platforms.module(source).VARIANTS:
             suffix = ".xlsx" if variant == "xlsx" else ".csv"
             files[source, variant] = write_export(form, frame, out / f"{source}_{variant}{suffix}", source, variant)
     return out / "workbooks", files
@@ -158,7 +159,7 @@ def test_real_platform_headers_are_recognized(exports):
             "_submitted_by", "__version__", "_tags", "_index"]
     lime = ["id", "submitdate", "lastpage", "startlanguage", "seed", "startdate", "datestamp", "Q1"]
     for header, source in ((central, "odk"), (ruodk, "odk"), (redcapr, "redcap"), (kobo, "kobo"), (lime, "limesurvey")):
-        assert platforms._module(source).recognize(header)
+        assert platforms.module(source).recognize(header)
         with pytest.raises(Mismatch) as err:
             detect(header, exports)
         assert err.value.code == "other-form"
@@ -216,3 +217,21 @@ def test_cli_simulate_as_then_score(tmp_path):
     assert bad.exit_code == 2
     bad = runner.invoke(app, ["simulate", str(SPEC), "--n", "3", "--out", str(tmp_path / "x"), "--as", "qualtrics"])
     assert bad.exit_code == 2
+
+
+def test_demo_shows_one_export_per_platform(form, tmp_path):
+    from rich.console import Console
+
+    from instrument.demo import PLATFORM_N, platform_exports
+
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    platform_exports(form, tmp_path / "platforms", seed=2026, console=console)
+    printed = console.file.getvalue()
+    for source in platforms.SOURCES:
+        assert (tmp_path / "platforms" / f"member_{source}.csv").is_file()
+    assert printed.count(f"{PLATFORM_N} row(s) in = ") == 4
+    assert printed.count(f"= {PLATFORM_N - 2} scored + 2 incomplete + 0 rejected") == 2  # LimeSurvey, REDCap
+    log = pd.read_csv(tmp_path / "platforms" / "scoring-log.csv")
+    assert (log["code"] == "incomplete-response").sum() == 4
+    with pytest.raises(ValueError, match="'incomplete'"):
+        write_export(form, simulate(form, 3, seed=1).responses, tmp_path / "k.csv", "kobo", incomplete=1)

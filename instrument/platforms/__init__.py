@@ -21,13 +21,14 @@ from dataclasses import dataclass, field, replace
 from instrument.answers import normalize_label
 from instrument.platforms.layout import Layout, Mismatch, Names
 
-__all__ = ["SOURCES", "Exports", "Layout", "Mismatch", "detect", "map_header", "write_export"]
+__all__ = ["SOURCES", "Exports", "Layout", "Mismatch", "detect", "map_header", "module", "write_export"]
 
 SOURCES = ("kobo", "odk", "limesurvey", "redcap")
 AMBIGUOUS = "\x00ambiguous"
 
 
-def _module(source: str):
+def module(source: str):
+    """The module of one platform (``kobo``, ``odk``, ``limesurvey``, ``redcap``)."""
     from instrument.platforms import kobo, limesurvey, odk, redcap
 
     return {"kobo": kobo, "odk": odk, "limesurvey": limesurvey, "redcap": redcap}[source]
@@ -49,7 +50,7 @@ class Exports:
     @classmethod
     def from_form(cls, form) -> Exports:
         return cls(
-            names={s: _module(s).names(form) for s in SOURCES},
+            names={s: module(s).names(form) for s in SOURCES},
             items=tuple(form.item_ids),
             context=tuple(q.id for q in form.context_block),
             form_version=str(form.version),
@@ -68,10 +69,10 @@ def detect(header: list, exports: Exports) -> Layout | None:
     Raises :class:`Mismatch` for a platform export of another form or version."""
     header = ["" if h is None else str(h).strip() for h in header]
     if exports.source:
-        return _module(exports.source).layout(header, exports)
+        return module(exports.source).layout(header, exports)
     for source in ("redcap", "limesurvey", "odk", "kobo"):  # most specific signatures first
-        if _module(source).recognize(header):
-            return _module(source).layout(header, exports)
+        if module(source).recognize(header):
+            return module(source).layout(header, exports)
     # no platform metadata at all (columns trimmed by hand): the platform whose naming maps most
     # items, unless items are headings as they are (then it is a CSV of ours, checked as such)
     if set(header) & set(exports.items):
@@ -79,7 +80,7 @@ def detect(header: list, exports: Exports) -> Layout | None:
     best, best_n = None, 0
     for source in SOURCES:
         try:
-            found = _module(source).layout(header, exports)
+            found = module(source).layout(header, exports)
         except Mismatch:
             continue
         n = sum(v in exports.items for v in found.columns.values())
@@ -144,11 +145,19 @@ def add_folded(table: dict, text: str, qid: str) -> None:
     table[key] = qid if table.get(key, qid) == qid else AMBIGUOUS
 
 
-def write_export(form, frame, path, source: str, variant: str | None = None):
-    """Write simulated responses (``frame``: one row per respondent, item codes, context codes)
-    as ``source``'s response export; ``variant`` picks one of the module's ``VARIANTS``."""
-    module = _module(source)
-    variant = variant or module.VARIANTS[0]
-    if variant not in module.VARIANTS:
-        raise ValueError(f"The 'variant' parameter for {source} must be one of {', '.join(module.VARIANTS)}; got {variant!r}.")
-    return module.write(form, frame, path, variant)
+def write_export(form, responses, path, source: str, variant: str | None = None, *, incomplete: int = 0):
+    """Write simulated responses (``Sample.responses`` of :func:`instrument.simulate.simulate`)
+    as ``source``'s response export; ``variant`` picks one of the module's ``VARIANTS``;
+    ``incomplete``: the last respondents left before the end (LimeSurvey: no ``submitdate``;
+    REDCap: form status 0; Kobo and ODK keep only submitted forms). Returns the path written."""
+    from instrument.simulate import context_codes
+
+    frame = context_codes(form, responses)
+    platform = module(source)
+    variant = variant or platform.VARIANTS[0]
+    if variant not in platform.VARIANTS:
+        raise ValueError(f"The 'variant' parameter for {source} must be one of {', '.join(platform.VARIANTS)}; "
+                         f"got {variant!r}.")
+    if incomplete and source not in ("limesurvey", "redcap"):
+        raise ValueError(f"The 'incomplete' parameter needs limesurvey or redcap: {source} exports only submitted forms.")
+    return platform.write(form, frame, path, variant, incomplete=incomplete)

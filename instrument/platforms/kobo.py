@@ -71,7 +71,7 @@ def layout(header: list, exports) -> Layout:
                   missing)
 
 
-def write(form, frame, path, variant: str):
+def write(form, frame, path, variant: str, incomplete: int = 0):
     """The export of ``frame``'s respondents in one of :data:`VARIANTS`."""
     answers = Answers(form)
     lang = variant.split("-")[1] if variant.startswith("labels") else None

@@ -175,7 +175,7 @@ def layout(header: list, exports) -> Layout:
                   first_id_only=True)
 
 
-def write(form, frame, path, variant: str):
+def write(form, frame, path, variant: str, incomplete: int = 0):
     answers = Answers(form)
     base = form.languages[0]
     structure = _structure(form)
@@ -194,7 +194,8 @@ def write(form, frame, path, variant: str):
         lang = rec.get("lang") if rec.get("lang") in form.languages else base
         t = submitted_at(i)
         stamp = t.strftime("%Y-%m-%d %H:%M:%S")
-        row = [str(i + 1), stamp, str(n_pages), lang, str(1000 + 7 * i), stamp, stamp]
+        left = i >= len(frame) - incomplete  # left before the end: no submitdate, stopped on page 2
+        row = [str(i + 1), "" if left else stamp, "2" if left else str(n_pages), lang, str(1000 + 7 * i), stamp, stamp]
         # full answers are in the export's language (the base language), whatever the respondent's
         row += [answers.text(qid, rec.get(qid), base if full else None) for _c, qid, *_ in structure]
         rows_out.append(row)

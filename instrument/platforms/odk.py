@@ -69,7 +69,7 @@ def layout(header: list, exports) -> Layout:
     return Layout("odk", variant, columns, ids, meta, unmapped, ambiguous, missing, judge=judge)
 
 
-def write(form, frame, path, variant: str):
+def write(form, frame, path, variant: str, incomplete: int = 0):
     answers = Answers(form)
     qs = fields(form)
     header = ["SubmissionDate", *("-".join((*f.groups, f.id)) for f in qs), "meta-instanceID", "KEY"]

@@ -133,7 +133,7 @@ def layout(header: list, exports) -> Layout:
                   unmapped, ambiguous, missing, recode=recode, judge=judge)
 
 
-def write(form, frame, path, variant: str):
+def write(form, frame, path, variant: str, incomplete: int = 0):
     answers = Answers(form)
     lang = form.languages[0] if variant == "labels" else None
     dictionary = rows(form, form.languages[0])
@@ -158,6 +158,7 @@ def write(form, frame, path, variant: str):
     for i, rec in enumerate(frame.to_dict("records")):
         row = [str(rec["respondent"]), "", submitted_at(i).strftime("%Y-%m-%d %H:%M:%S")]
         row += [answers.text(qid, rec.get(qid), lang) for _v, qid, _l in fields_]
-        row.append("Complete" if lang else "2")
+        left = i >= len(frame) - incomplete
+        row.append(("Incomplete" if left else "Complete") if lang else ("0" if left else "2"))
         out.append(row)
     return write_csv(path, header, out, sep=",", newline="\n")

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from instrument.form import load_form  # noqa: E402
 from instrument.platforms import write_export  # noqa: E402
-from instrument.simulate import Design, _context_codes, simulate  # noqa: E402
+from instrument.simulate import Design, simulate  # noqa: E402
 
 N = 6
 #: file -> (source, variant)
@@ -109,7 +109,7 @@ def plant(name: str, path: Path) -> None:
 def main() -> None:
     form = load_form(ROOT / "data_samples" / "form_member.yaml")
     sample = simulate(form, N, seed=15, design=Design(missing=0.0, dont_know=0.0, not_applicable=0.0))
-    frame = _context_codes(form, sample.responses)
+    frame = sample.responses
     for name, (source, variant) in FILES.items():
         path = HERE / name
         write_export(form, frame, path, source, variant)
