@@ -4,7 +4,7 @@ The bank is a folder: ``bank.yaml`` (version, levels, response sets, recall cont
 context block) and one ``<construct>.yaml`` per construct (its facets and items), read in
 sorted order; ``instrument/bank/README.md`` describes the schema.
 
-Files are read safely by :mod:`instrument.yamlfile` (a :class:`yaml.SafeLoader` subclass,
+Files are read safely by :mod:`psychometrics.userfile` (a :class:`yaml.SafeLoader` subclass,
 or libyaml's): only plain values are constructed (``!!python/object`` is reported as
 ``unsafe-yaml``, never executed), aliases are refused (no alias bombs), and every mapping
 keeps its line. Every problem is collected with its stable code, file and line, then
@@ -39,7 +39,7 @@ from instrument.model import (
     RecallContext,
     ResponseSet,
 )
-from instrument.yamlfile import MAX_FILE_BYTES, UNREADABLE, YamlMap, read_yaml
+from psychometrics.userfile import MAX_FILE_BYTES, UNREADABLE, YamlMap, read_yaml
 
 __all__ = ["CODES", "WARNINGS", "BankError", "coverage", "coverage_table", "load_bank", "read_bank"]
 

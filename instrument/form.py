@@ -68,7 +68,7 @@ from collections import Counter
 from pathlib import Path
 
 from instrument.model import LANGUAGES, Form, Item, ItemBank, Problem, RecallContext, Scale
-from instrument.yamlfile import UNREADABLE, YamlList, YamlMap, read_yaml
+from psychometrics.userfile import UNREADABLE, YamlList, YamlMap, read_yaml
 
 __all__ = ["FORM_ID_PATTERN", "ORDERS", "FormError", "load_form", "read_spec"]
 
@@ -114,7 +114,7 @@ class FormError(Exception):
 
 
 def _line_of(container, key) -> int | None:
-    """The line of a key (mapping) or index (list) as read by :mod:`instrument.yamlfile`."""
+    """The line of a key (mapping) or index (list) as read by :mod:`psychometrics.userfile`."""
     if isinstance(container, YamlMap):
         return container.line_of(key)
     if isinstance(container, YamlList):
@@ -125,7 +125,7 @@ def _line_of(container, key) -> int | None:
 def read_spec(path: str | os.PathLike) -> tuple[object, list[Problem]]:
     """Read a spec file safely: ``(data, problems)``; data is None when unreadable.
 
-    The reading is :func:`instrument.yamlfile.read_yaml`'s: only plain scalars are built
+    The reading is :func:`psychometrics.userfile.read_yaml`'s: only plain scalars are built
     (Python tags refused: ``unsafe-yaml``), aliases refused (``yaml-alias``, no alias bomb),
     size and depth limited (``yaml-too-large``), repeated keys reported
     (``duplicate-field``), syntax errors with their line (``yaml-syntax``). Mappings carry

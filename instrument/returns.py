@@ -30,15 +30,11 @@ Nothing is ever evaluated or followed: values are the cells' stored values (pyth
 formulas are found in the sheet's XML and refused, their cached values never used; macros
 are never run; external links never followed; no zip member is ever extracted to disk.
 
-Memory is bounded, whatever the file. Before python-calamine parses a byte, the zip's
-directory is checked (at most ``MAX_MEMBERS`` entries, read from its end record before
-zipfile builds one object per entry; each part at most ``MAX_MEMBER_BYTES`` uncompressed, the archive at
-most ``MAX_TOTAL_BYTES``, compression ratio at most ``MAX_RATIO`` for parts over 1 MB), and
-the parts calamine reads are scanned as streams in 1 MB chunks: the answer sheet and
-``_meta`` must span at most ``MAX_CELLS`` cells from A1 (calamine builds a dense grid: two
-cells at A1 and XFD1048576 would ask for 17 billion) and ``MAX_MERGED`` merged ranges; the
-shared strings at most ``MAX_STRINGS`` (counted, and as declared: calamine reserves memory
-for the declared count); the workbook at most ``MAX_SHEETS`` sheets. A CSV is decoded as a
+Memory is bounded, whatever the file. A workbook is opened through :class:`instrument.workbook.Workbook`:
+the zip's directory, sizes, ratios and member names are checked, the parts python-calamine
+reads are scanned as streams (the answer sheet and ``_meta`` at most ``MAX_CELLS`` cells from
+A1, the shared strings at most ``MAX_STRINGS``...), and calamine is fed a new zip of only those
+checked parts. A CSV is decoded as a
 stream (never held whole as text), at most ``MAX_CELLS`` fields. The peak for one file
 is therefore about twice the file (at most ``MAX_FILE_BYTES``; this reader and calamine
 each hold it), plus the shared strings (at most ``MAX_MEMBER_BYTES`` of text), plus
@@ -55,18 +51,31 @@ import csv
 import io
 import os
 import re
-import struct
-import zipfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
-from pathlib import Path, PurePosixPath
+from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from instrument import platforms
 from instrument.answers import MAX_ANSWER_CHARS, AnswerCoder, _show
 from instrument.model import Form, Problem
 from instrument.platforms.layout import SCORE
+from instrument.workbook import (
+    CHUNK,
+    MAX_CELLS,
+    MAX_MEMBER_BYTES,
+    MAX_MEMBERS,
+    MAX_MERGED,
+    MAX_RATIO,
+    MAX_SHEETS,
+    MAX_STRINGS,
+    MAX_TOTAL_BYTES,
+    Refused,
+    Workbook,
+    cell_name,
+    split_cell,
+)
 
 if TYPE_CHECKING:  # pandas is imported where it is used: worker processes never need it
     import pandas as pd
@@ -89,14 +98,6 @@ __all__ = [
 ]
 
 MAX_FILE_BYTES = 50 * 2**20  #: a returned file larger than this is refused unread
-MAX_MEMBER_BYTES = 64 * 2**20  #: largest uncompressed XML part read (a 100,000-cell grid is ~10 MB)
-MAX_TOTAL_BYTES = 256 * 2**20  #: largest uncompressed archive
-MAX_RATIO = 200  #: largest compression ratio of a part over 1 MB (zip bombs)
-MAX_CELLS = 500_000  #: largest sheet read (rows x columns from A1; a 2,000-respondent x 250-column grid)
-MAX_MERGED = 50_000  #: most merged ranges in a sheet read
-MAX_STRINGS = 500_000  #: most shared strings in a workbook
-MAX_SHEETS = 1_000  #: most sheets (and workbook relationships) in a workbook
-MAX_MEMBERS = 10_000  #: most parts in a workbook's zip (its central directory, read before anything)
 FORMAT_VERSION = "1"  #: the ``format_version`` of the returned-workbook contract this reader reads
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".xlsb"}
@@ -221,351 +222,6 @@ class Returns:
         return pd.DataFrame(rows, columns=["file", "status", "code", "sheet", "cell", "item", "respondents", "message"])
 
 
-# ----------------------------------------------------------------------------- xlsx internals
-_REL_ID = "http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"  # r:id as expat names it
-_ENTITY = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
-# Quick scans of a sheet part (each starts with a literal, so it runs at C speed). Elements
-# with a namespace prefix ("<x:c"), formulas ("<f") or NUL bytes (UTF-16) send the part to
-# the exact streaming pass; so does any cell or row whose start tag is not "simple": its
-# position first (r="D14", double quotes), then only attributes separated by one space whose
-# values are plain tokens (so no second r, no ">" inside a value).
-_PREFIXED = re.compile(rb":(?:c|row|f|mergeCell)[\s/>]")
-_FORMULA = re.compile(rb"<f[\s/>]")
-_C_SIMPLE = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: (?!r=)[\w.:-]++="[\w.: -]*+")*+ ?/?>')
-_ROW_SIMPLE = re.compile(rb'<row r="([0-9]{1,7})"(?: (?!r=)[\w.:-]++="[\w.: -]*+")*+ ?/?>')
-_ERROR_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"(?: [\w.:-]++="[\w.: -]*+")*? t="e"')
-_TAG_ENDS = (b" ", b">", b"/", b"\t", b"\n", b"\r")  #: what may follow an element's name
-
-
-def _count_tags(data: bytes, name: bytes) -> int:
-    """Start tags ``<name`` (without a prefix) in ``data``: plain counts, faster than a regex."""
-    return sum(data.count(b"<" + name + end) for end in _TAG_ENDS)
-
-
-_SI_TAG = re.compile(rb"[<:]si[\s/>]")
-_UNIQUE_COUNT = re.compile(rb"\suniqueCount\s*=\s*[\"']\s*([0-9]+)")
-_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
-_CHUNK = 2**20  #: parts larger than this are scanned as a stream, in chunks of this size
-
-
-def _col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ord(ch) - 64)
-    return n - 1
-
-
-@lru_cache(maxsize=4096)
-def _split_cell(address: str) -> tuple[int, int]:
-    m = re.fullmatch(r"\$?([A-Z]{1,3})\$?([0-9]{1,7})", address.strip().upper())
-    if not m:
-        raise ValueError(address)
-    return int(m.group(2)) - 1, _col_index(m.group(1))
-
-
-@lru_cache(maxsize=65536)
-def _cell_name(row: int, col: int) -> str:
-    letters, col = "", col + 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return f"{letters}{row + 1}"
-
-
-class _Refused(Exception):
-    def __init__(self, code: str, message: str, **where):
-        super().__init__(message)
-        self.code, self.message, self.where = code, message, where
-
-
-def _unsafe_name(name: str) -> bool:
-    """A zip member name no spreadsheet program writes: absolute, with a drive, or with '..'."""
-    parts = name.replace("\\", "/").split("/")
-    return name.startswith(("/", "\\")) or ":" in parts[0] or ".." in parts or "\x00" in name
-
-
-def _check_directory(data: bytes) -> None:
-    """The zip's central directory, from its end record, before any reader builds one object
-    per entry (300,000 empty entries in a 26 MB file took 325 MB): at most ``MAX_MEMBERS``
-    entries in at most ``MAX_MEMBERS`` x 1 kB. Read where zipfile reads it (the zip64 end
-    record when its locator is there); a zip without an end record is left to zipfile."""
-    at = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 65535))
-    if at < 0 or at + 22 > len(data):
-        return
-    entries, size = struct.unpack_from("<HI", data, at + 10)
-    if at >= 20 and data[at - 20 : at - 16] == b"PK\x06\x07":
-        record = struct.unpack_from("<Q", data, at - 12)[0]
-        if 0 <= record <= len(data) - 56 and data[record : record + 4] == b"PK\x06\x06":
-            entries, size = struct.unpack_from("<QQ", data, record + 32)
-    if entries > MAX_MEMBERS or size > MAX_MEMBERS * 1024:
-        raise _Refused("zip-bomb", f"the zip lists {entries:,} parts in a {size:,}-byte directory; a workbook has "
-                       f"a few dozen (limit {MAX_MEMBERS:,})")
-
-
-class _Archive:
-    """The zip of an .xlsx, opened with every size and safety check before a byte is parsed.
-
-    The parts python-calamine reads are checked here first: the answer sheet and ``_meta``
-    (:meth:`scan_sheet`: size of the area, formulas), the shared strings and styles (:meth:`check_parts`),
-    and the zip itself (sizes, ratios, duplicate or unsafe member names), so that what this
-    class checked is exactly what calamine reads, and calamine never allocates more than
-    the limits allow.
-    """
-
-    def __init__(self, data: bytes):
-        _check_directory(data)
-        try:
-            self.zf = zipfile.ZipFile(io.BytesIO(data))
-            infos = self.zf.infolist()
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            raise _Refused("corrupt-file", f"not a readable .xlsx (damaged or truncated zip: {exc})") from None
-        names = {i.filename for i in infos}
-        if "mimetype" in names:
-            raise _Refused("ods-not-supported", "an OpenDocument spreadsheet (.ods) renamed: save it as .xlsx (Excel 2007+)")
-        if "xl/vbaProject.bin" in names:
-            raise _Refused("macro-enabled", "a macro-enabled workbook (.xlsm): save it as a plain .xlsx; macros are never run")
-        if "xl/workbook.bin" in names:
-            raise _Refused("corrupt-file", "a binary workbook (.xlsb) renamed: save it as .xlsx (Excel 2007+)")
-        if "xl/workbook.xml" not in names:
-            raise _Refused("corrupt-file", "not an Excel workbook (no xl/workbook.xml)")
-        seen: set[str] = set()
-        for info in infos:
-            # two members of one name: this reader and python-calamine could read different ones
-            key = info.filename.replace("\\", "/").casefold()
-            if key in seen:
-                raise _Refused("unsafe-zip", f"the zip holds two parts named {_show(info.filename)} (a tampered file)")
-            seen.add(key)
-            if _unsafe_name(info.filename):
-                raise _Refused("unsafe-zip", f"the zip holds a part named {_show(info.filename)} (an absolute path or '..'); "
-                               "no spreadsheet program writes that")
-            if (info.external_attr >> 16) & 0o170000 == 0o120000:
-                raise _Refused("unsafe-zip", f"the zip part {_show(info.filename)} is a symbolic link")
-            if info.flag_bits & 0x1:
-                raise _Refused("encrypted-workbook", f"the zip part {_show(info.filename)} is encrypted: remove the password, "
-                               "save as .xlsx, and send the file again")
-        total = 0
-        for info in infos:
-            total += info.file_size
-            ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size > MAX_MEMBER_BYTES or (info.file_size > 2**20 and ratio > MAX_RATIO):
-                raise _Refused(
-                    "zip-bomb" if ratio > MAX_RATIO else "sheet-too-large",
-                    f"part {info.filename} expands to {info.file_size:,} bytes (ratio {ratio:.0f}); "
-                    f"the limits are {MAX_MEMBER_BYTES:,} bytes and a ratio of {MAX_RATIO}",
-                )
-        if total > MAX_TOTAL_BYTES:
-            raise _Refused("zip-bomb", f"the workbook expands to {total:,} bytes (limit {MAX_TOTAL_BYTES:,})")
-        self.names = names
-        self.external_links = sorted(n for n in names if n.startswith("xl/externalLinks/"))
-
-    def read(self, name: str) -> bytes:
-        try:
-            data = self.zf.read(name)
-        except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
-            raise _Refused("corrupt-file", f"cannot read part {name}: {exc}") from None
-        if _ENTITY.search(data[:4096]) or (b"<!ENTITY" in data):
-            raise _Refused("xml-entities", f"part {name} declares XML entities (DOCTYPE/ENTITY), refused unread")
-        return data
-
-    def chunks(self, name: str):
-        """The bytes of a part, in chunks of ``_CHUNK`` (memory stays small whatever its size)."""
-        try:
-            with self.zf.open(name) as fh:
-                while chunk := fh.read(_CHUNK):
-                    yield chunk
-        except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
-            raise _Refused("corrupt-file", f"cannot read part {name}: {exc}") from None
-
-    def sheets(self) -> dict[str, tuple[str, str]]:
-        """Sheet name -> (part path, state) from workbook.xml and its relationships."""
-        try:
-            wb = _start_tags(self.read("xl/workbook.xml"), "sheet")
-            rels_xml = self.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in self.names else b"<r/>"
-            rels = _start_tags(rels_xml, "Relationship")
-        except _Refused:
-            raise
-        except Exception as exc:  # expat.ExpatError, a DTD or an entity declaration
-            raise _Refused("corrupt-file", f"workbook.xml cannot be parsed safely: {exc}") from None
-        targets: dict = {}
-        for r in rels:
-            if r.get("Id") in targets:  # which one would calamine take? refuse rather than guess
-                raise _Refused("corrupt-file", f"workbook.xml.rels defines the relationship {_show(r.get('Id'))} twice")
-            targets[r.get("Id")] = r.get("Target", "")
-        out: dict = {}
-        folded: set = set()
-        for sheet in wb:
-            name = sheet.get("name")
-            if name is None or name.casefold() in folded:  # Excel forbids it; two readers could differ
-                raise _Refused("corrupt-file", f"workbook.xml lists the sheet name {_show(name)} twice (or none)")
-            folded.add(name.casefold())
-            target = targets.get(sheet.get(_REL_ID), "")
-            path = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
-            out[name] = (path, sheet.get("state", "visible"))
-        return out
-
-    def check_parts(self) -> None:
-        """The parts python-calamine parses when it opens the workbook: the styles and the
-        shared strings declare no XML entities, and there are at most ``MAX_STRINGS`` shared
-        strings, counted and as declared (calamine reserves memory for the declared
-        ``uniqueCount`` before it reads a string). Read as a stream."""
-        for part in ("xl/styles.xml", "xl/sharedStrings.xml"):
-            if part in self.names:
-                self._check_part(part, count=part.endswith("Strings.xml"))
-
-    def _check_part(self, part: str, count: bool) -> None:
-        n, tail, first = 0, b"", True
-        for chunk in self.chunks(part):
-            data = tail + chunk
-            if (first and _ENTITY.search(data[:4096])) or b"<!ENTITY" in data:
-                raise _Refused("xml-entities", f"part {part} declares XML entities (DOCTYPE/ENTITY), refused unread")
-            if count:
-                if first:
-                    at = data.find(b"sst")
-                    declared = _UNIQUE_COUNT.search(data[at : data.find(b">", at) + 1]) if at >= 0 else None
-                    if declared and int(declared.group(1)) > MAX_STRINGS:
-                        raise _Refused("sheet-too-large", f"the workbook declares {int(declared.group(1)):,} shared "
-                                       f"strings (limit {MAX_STRINGS:,})")
-                n += len(_SI_TAG.findall(data, max(len(tail) - 3, 0)))
-                if n > MAX_STRINGS:
-                    raise _Refused("sheet-too-large", f"the workbook holds more than {MAX_STRINGS:,} shared strings")
-            first, tail = False, data[-8:]
-
-    def scan_sheet(self, part: str, sheet: str) -> dict[str, str]:
-        """The cells of a sheet part that hold a formula or an Excel error value (A1 name ->
-        ``"formula"`` or ``"error"``: calamine reads an error as a blank), after checking that the
-        sheet python-calamine would build (a dense grid from A1 to its last cell) has at
-        most ``MAX_CELLS`` cells and ``MAX_MERGED`` merged ranges.
-
-        Small parts in the form every spreadsheet program writes (each cell and row with
-        its position first) are checked with regexes; any other part (formulas, cells
-        without positions, odd quoting or encodings, large parts) goes through a streaming
-        expat pass that places every cell exactly as calamine does.
-        """
-        try:
-            size = self.zf.getinfo(part).file_size
-        except KeyError:
-            raise _Refused("corrupt-file", f"the sheet {_show(sheet)} has no part {_show(part)} in the workbook", sheet=sheet) from None
-        if size <= _CHUNK:
-            data = self.read(part)
-            if b"\x00" not in data and not _FORMULA.search(data) and not _PREFIXED.search(data):
-                cells = _C_SIMPLE.findall(data)
-                rows = _ROW_SIMPLE.findall(data)
-                if len(cells) == _count_tags(data, b"c") and len(rows) == _count_tags(data, b"row"):
-                    last_row = max(map(int, rows), default=0)
-                    last_col = 0
-                    if cells:
-                        cols, numbers = zip(*cells, strict=True)
-                        last_row = max(last_row, *map(int, numbers))
-                        last_col = max(_col_index(c.decode()) for c in set(cols)) + 1
-                    _check_area(last_row, last_col, _count_tags(data, b"mergeCell"), sheet)
-                    if b' t="e"' not in data:
-                        return {}
-                    return {m.decode(): "error" for m in _ERROR_CELL.findall(data)}
-        return self._scan_stream(part, sheet)
-
-    def _scan_stream(self, part: str, sheet: str) -> dict[str, str]:
-        from xml.parsers import expat
-
-        flagged: dict[str, str] = {}
-        st = {"row": -1, "col": -1, "cell": None, "rows": 0, "cols": 0, "merged": 0}
-
-        def start(name, attrs):
-            local = name.rpartition(":")[2]  # no namespace processing: "x:c" -> "c"
-            if local == "c":
-                ref = attrs.get("r")
-                if ref is None:  # calamine: the row's row, the column after the previous cell's
-                    r, c = st["row"], st["col"] + 1
-                else:
-                    m = _REF.fullmatch(ref)
-                    if not m or int(m.group(2)) < 1:
-                        raise _Refused("corrupt-file", f"a cell of sheet {_show(sheet)} has the position {_show(ref[:20])}", sheet=sheet)
-                    r, c = int(m.group(2)) - 1, _col_index(m.group(1).upper())
-                st["col"], st["cell"] = c, (max(r, 0), c)
-                grow(r + 1, c + 1)
-                if attrs.get("t") == "e":
-                    flagged.setdefault(_cell_name(*st["cell"]), "error")
-            elif local == "row":
-                ref = attrs.get("r")
-                if ref is None:
-                    st["row"] += 1
-                elif ref.isascii() and ref.isdigit() and 0 < int(ref) <= 1_048_576:
-                    st["row"] = int(ref) - 1
-                else:
-                    raise _Refused("corrupt-file", f"a row of sheet {_show(sheet)} has the number {_show(ref[:20])}", sheet=sheet)
-                st["col"] = -1
-                grow(st["row"] + 1, 0)
-            elif local == "f" and st["cell"] is not None:
-                flagged[_cell_name(*st["cell"])] = "formula"
-            elif local == "mergeCell":
-                st["merged"] += 1
-                if st["merged"] > MAX_MERGED:
-                    _check_area(st["rows"], st["cols"], st["merged"], sheet)
-
-        def end(name):
-            if name.rpartition(":")[2] == "c":
-                st["cell"] = None
-
-        def grow(rows, cols):
-            if rows > st["rows"] or cols > st["cols"]:
-                st["rows"], st["cols"] = max(rows, st["rows"]), max(cols, st["cols"])
-                if st["rows"] * max(st["cols"], 1) > MAX_CELLS:
-                    _check_area(st["rows"], st["cols"], st["merged"], sheet)
-
-        def refuse(*_args):
-            raise _Refused("xml-entities", f"the sheet {_show(sheet)} declares a DTD or XML entities, refused unparsed", sheet=sheet)
-
-        parser = expat.ParserCreate()
-        parser.StartElementHandler = start
-        parser.EndElementHandler = end
-        parser.StartDoctypeDeclHandler = refuse
-        parser.EntityDeclHandler = refuse
-        try:
-            for chunk in self.chunks(part):
-                parser.Parse(chunk, False)
-            parser.Parse(b"", True)
-        except expat.ExpatError as exc:
-            raise _Refused("corrupt-file", f"the sheet {_show(sheet)} is not well-formed XML ({exc})", sheet=sheet) from None
-        _check_area(st["rows"], st["cols"], st["merged"], sheet)
-        return flagged
-
-
-def _check_area(rows: int, cols: int, merged: int, sheet: str) -> None:
-    if rows * max(cols, 1) > MAX_CELLS:
-        raise _Refused("sheet-too-large", f"the sheet {_show(sheet)} spans {rows:,} rows x {cols:,} columns from A1; "
-                       f"the limit is {MAX_CELLS:,} cells", sheet=sheet)
-    if merged > MAX_MERGED:
-        raise _Refused("sheet-too-large", f"the sheet {_show(sheet)} has more than {MAX_MERGED:,} merged ranges "
-                       f"(limit {MAX_MERGED:,})", sheet=sheet)
-
-
-def _start_tags(data: bytes, local_name: str) -> list[dict]:
-    """The attributes of every element named ``local_name`` (any namespace), namespaced
-    attributes as ``uri}name``. A plain expat pass, several times faster than building a
-    tree; like defusedxml it refuses any DTD or entity declaration (``read`` already
-    refuses them before a byte is parsed)."""
-    from xml.parsers import expat
-
-    found: list[dict] = []
-
-    def start(name, attrs):
-        if name.rpartition("}")[2] == local_name:
-            found.append(attrs)
-            if len(found) > MAX_SHEETS:
-                raise _Refused("too-many-sheets", f"the workbook lists more than {MAX_SHEETS:,} {local_name} "
-                               "elements; a returned questionnaire has a few sheets")
-
-    def refuse(*_args):
-        raise _Refused("xml-entities", "an XML part declares a DTD or entities, refused unparsed")
-
-    parser = expat.ParserCreate(namespace_separator="}")
-    parser.StartElementHandler = start
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    parser.Parse(data, True)
-    return found
-
-
-# ----------------------------------------------------------------------------- one file
 def _meta_dict(rows) -> dict[str, str]:
     meta = {}
     for row in rows:
@@ -579,29 +235,29 @@ def _meta_dict(rows) -> dict[str, str]:
 
 def _check_meta(meta: dict, expected: Expected) -> None:
     if meta.get("format") != "intangibles-workbook":
-        raise _Refused("not-our-workbook", "the _meta sheet is not that of an intangibles workbook", sheet="_meta")
+        raise Refused("not-our-workbook", "the _meta sheet is not that of an intangibles workbook", sheet="_meta")
     if meta.get("format_version") != FORMAT_VERSION:
-        raise _Refused(
+        raise Refused(
             "unknown-format-version",
             f"workbook format version {_show(meta.get('format_version'))}; this version of intangibles reads "
             f"format {FORMAT_VERSION} (update intangibles, or re-export the form)",
             sheet="_meta",
         )
     if meta.get("form_id") != expected.form_id:
-        raise _Refused(
+        raise Refused(
             "other-form",
             f"this workbook belongs to form {_show(meta.get('form_id'))}, not {expected.form_id!r}",
             sheet="_meta",
         )
     if meta.get("form_version") != expected.form_version:
-        raise _Refused(
+        raise Refused(
             "unknown-form-version",
             f"this workbook is version {_show(meta.get('form_version'))} of form {expected.form_id!r}; "
             f"expected version {expected.form_version!r}",
             sheet="_meta",
         )
     if meta.get("form_hash") != expected.form_hash:
-        raise _Refused(
+        raise Refused(
             "hash-mismatch",
             "the form's fingerprint in _meta does not match the form spec (edited metadata, "
             "or a workbook built from a changed spec under the same version)",
@@ -609,7 +265,7 @@ def _check_meta(meta: dict, expected: Expected) -> None:
         )
     listed = tuple(i for i in meta.get("items", "").split(",") if i)
     if sorted(listed) != sorted(expected.items):
-        raise _Refused("hash-mismatch", "the item list in _meta does not match the form", sheet="_meta")
+        raise Refused("hash-mismatch", "the item list in _meta does not match the form", sheet="_meta")
 
 
 def _code_context(qid: str, value, expected: Expected, coder_cache: dict):
@@ -704,7 +360,7 @@ def _check_rows(grid: list, cells: dict, sheet: str) -> None:
     moved = [(qid, found[qid]) for qid, (r, _c, _n) in cells.items() if qid in found and r not in found[qid]]
     if moved:
         qid, rows = moved[0]
-        raise _Refused(
+        raise Refused(
             "layout-changed",
             f"the question {qid} is now on row {min(rows) + 1}, not on the row of its answer cell "
             f"{cells[qid][2]} ({len(moved)} question(s) moved): rows were inserted, deleted or sorted, or "
@@ -733,35 +389,20 @@ def _identifying(code: str) -> str:
 
 
 def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
-    import python_calamine as pc
-
-    archive = _Archive(data)
-    sheets = archive.sheets()
-    if "_meta" not in sheets and _read_export_xlsx(result, data, archive, sheets, expected):
+    book = Workbook(data)  # every check first: calamine reads only what was checked
+    if "_meta" not in book.sheets and _read_export_xlsx(result, book, expected):
         return
-    if "_meta" not in sheets:
-        raise _Refused("missing-metadata", "the hidden _meta sheet is missing: this file was not built from the form "
-                       "(or the sheet was deleted); it cannot be matched to a form version")
-    # what calamine will read is checked first: it must never allocate more than the limits
-    archive.check_parts()
-    archive.scan_sheet(sheets["_meta"][0], "_meta")
-    try:
-        book = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        meta = _meta_dict(book.get_sheet_by_name("_meta").to_python(skip_empty_area=False))
-    except Exception as exc:  # calamine errors on damaged parts
-        raise _Refused("corrupt-file", f"the workbook cannot be read: {exc}") from None
+    if "_meta" not in book.sheets:
+        raise Refused("missing-metadata", "the hidden _meta sheet is missing: this file was not built from the form "
+                      "(or the sheet was deleted); it cannot be matched to a form version")
+    meta = _meta_dict(book.read("_meta").grid)
     _check_meta(meta, expected)
     sheet_name = meta.get("answer_sheet", "")
-    if sheet_name not in sheets:
-        raise _Refused("missing-sheet", f"the answer sheet {_show(sheet_name)} is missing (renamed or deleted)")
-    flagged = archive.scan_sheet(sheets[sheet_name][0], sheet_name)  # formulas and error values
-    try:
-        sheet = book.get_sheet_by_name(sheet_name)
-        grid = sheet.to_python(skip_empty_area=False)
-        merged = sheet.merged_cell_ranges or []
-    except Exception as exc:
-        raise _Refused("corrupt-file", f"the sheet {_show(sheet_name)} cannot be read: {exc}", sheet=sheet_name) from None
-    if archive.external_links:
+    if sheet_name not in book.sheets:
+        raise Refused("missing-sheet", f"the answer sheet {_show(sheet_name)} is missing (renamed or deleted)")
+    sheet = book.read(sheet_name)
+    grid, flagged, merged = sheet.grid, sheet.flagged, sheet.merged
+    if book.external_links:
         result.problems.append(Problem("external-link", "the workbook links to other files; links are never followed",
                                        file=result.file, severity="warning"))
     # merged ranges of more than one cell, indexed by row (ranges over many rows are kept aside)
@@ -793,15 +434,15 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
     if layout == "respondent":
         missing = [i for i in (*expected.context, *expected.items) if f"cell:{i}" not in meta]
         if missing:
-            raise _Refused("missing-metadata", f"_meta lacks the cells of {', '.join(missing[:5])}", sheet="_meta")
+            raise Refused("missing-metadata", f"_meta lacks the cells of {', '.join(missing[:5])}", sheet="_meta")
         cells: dict[str, tuple[int, int, str]] = {}  # id -> (row, col, A1 name)
         for qid in (*expected.context, *expected.items):
             try:
-                r, c = _split_cell(meta[f"cell:{qid}"])
+                r, c = split_cell(meta[f"cell:{qid}"])
             except ValueError:
-                raise _Refused("missing-metadata", f"_meta gives {_show(meta[f'cell:{qid}'])} as the cell of {qid}, "
+                raise Refused("missing-metadata", f"_meta gives {_show(meta[f'cell:{qid}'])} as the cell of {qid}, "
                                "not a cell address", sheet="_meta") from None
-            cells[qid] = (r, c, _cell_name(r, c))
+            cells[qid] = (r, c, cell_name(r, c))
         _check_rows(grid, cells, sheet_name)
 
         def get(qid):
@@ -824,9 +465,9 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
                 v = value_at(r, cc)
                 if v is not None and v != item and coder.code(v).code is not None:
                     result.problems.append(Problem(
-                        "answer-outside-cell", f"{_show(v)} was typed in {_cell_name(r, cc)}, not in the answer cell "
+                        "answer-outside-cell", f"{_show(v)} was typed in {cell_name(r, cc)}, not in the answer cell "
                         f"{name}; it was not used", file=result.file, sheet=sheet_name,
-                        cell=_cell_name(r, cc), item=item))
+                        cell=cell_name(r, cc), item=item))
                     break
         if row is not None:
             result.rows.append(row)
@@ -835,16 +476,16 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
             header = int(meta.get("header_row", "1")) - 1
             first = int(meta.get("first_data_row", str(header + 2))) - 1
         except ValueError:
-            raise _Refused("missing-metadata", "_meta gives a header_row or first_data_row that is not a row number",
+            raise Refused("missing-metadata", "_meta gives a header_row or first_data_row that is not a row number",
                            sheet="_meta") from None
         if not (0 <= header < first):
-            raise _Refused("missing-metadata", f"_meta gives header row {header + 1} and first data row {first + 1}",
+            raise Refused("missing-metadata", f"_meta gives header row {header + 1} and first data row {first + 1}",
                            sheet="_meta")
         head = [str(v).strip() if v is not None else "" for v in (grid[header] if header < len(grid) else [])]
         cols = {name: j for j, name in enumerate(head) if name}
         missing = [i for i in ("respondent", *expected.items) if i not in cols]
         if missing:
-            raise _Refused("missing-column", f"the grid lacks the column(s) {', '.join(missing[:5])}",
+            raise Refused("missing-column", f"the grid lacks the column(s) {', '.join(missing[:5])}",
                            sheet=sheet_name, cell=f"row {header + 1}")
         for r in range(first, len(grid)):
             if all(v == "" for v in grid[r]):
@@ -854,7 +495,7 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
                 c = cols.get(qid)
                 if c is None:
                     return None, {"sheet": sheet_name, "cell": f"row {r + 1}"}
-                place = {"sheet": sheet_name, "cell": _cell_name(r, c)}
+                place = {"sheet": sheet_name, "cell": cell_name(r, c)}
                 if place["cell"] in flagged:
                     place[flagged[place["cell"]]] = True
                 if merged and in_merged(r, c):
@@ -869,10 +510,10 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
                 if not code:
                     result.problems.append(Problem("missing-respondent-code", f"row {r + 1} has answers but no "
                                                    f"respondent code; named {named}", file=result.file, sheet=sheet_name,
-                                                   cell=_cell_name(r, cols["respondent"]), severity="warning"))
+                                                   cell=cell_name(r, cols["respondent"]), severity="warning"))
                 result.rows.append(row)
     else:
-        raise _Refused("not-our-workbook", f"unknown workbook layout {_show(layout)} in _meta", sheet="_meta")
+        raise Refused("not-our-workbook", f"unknown workbook layout {_show(layout)} in _meta", sheet="_meta")
 
 
 def _bounded(reader):
@@ -882,10 +523,10 @@ def _bounded(reader):
         for values in reader:
             cells += max(len(values), 1)
             if cells > MAX_CELLS:
-                raise _Refused("sheet-too-large", f"the CSV holds more than {MAX_CELLS:,} fields (the limit)")
+                raise Refused("sheet-too-large", f"the CSV holds more than {MAX_CELLS:,} fields (the limit)")
             yield values
     except csv.Error as exc:
-        raise _Refused("corrupt-file", f"the CSV cannot be parsed: {exc}") from None
+        raise Refused("corrupt-file", f"the CSV cannot be parsed: {exc}") from None
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -893,8 +534,8 @@ def _is_utf8(data: bytes) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")()
     view = memoryview(data)
     try:
-        for start in range(0, len(view), _CHUNK):
-            decoder.decode(view[start : start + _CHUNK])
+        for start in range(0, len(view), CHUNK):
+            decoder.decode(view[start : start + CHUNK])
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
@@ -910,7 +551,7 @@ def _read_csv(result: FileResult, data: bytes, expected: Expected) -> None:
         result.problems.append(Problem("not-utf8", "the CSV is not UTF-8; read as Windows-1252 (check accents)",
                                        file=result.file, severity="warning"))
     if b"\x00" in data:
-        raise _Refused("corrupt-file", "the CSV holds NUL bytes: not a text file")
+        raise Refused("corrupt-file", "the CSV holds NUL bytes: not a text file")
     try:
         dialect = csv.Sniffer().sniff(data[:16384].decode(encoding, errors="ignore")[:4096], delimiters=",;\t")
     except csv.Error:
@@ -920,15 +561,15 @@ def _read_csv(result: FileResult, data: bytes, expected: Expected) -> None:
     try:
         head = [h.strip() for h in next(reader)]
     except StopIteration:
-        raise _Refused("empty-file", "the CSV has no header row") from None
+        raise Refused("empty-file", "the CSV has no header row") from None
     cols = {name: j for j, name in enumerate(head) if name}
     if _read_export(result, head, reader, expected, first_row=2):
         return
     if not set(expected.items) & set(cols):
-        raise _Refused("other-form", "none of the form's item ids is a column of this CSV")
+        raise Refused("other-form", "none of the form's item ids is a column of this CSV")
     missing = [i for i in ("respondent", *expected.items) if i not in cols]
     if missing:
-        raise _Refused("missing-column", f"the CSV lacks the column(s) {', '.join(missing[:5])}", cell="row 1")
+        raise Refused("missing-column", f"the CSV lacks the column(s) {', '.join(missing[:5])}", cell="row 1")
     result.problems.append(Problem("no-metadata", "a CSV carries no form fingerprint: matched by its columns only",
                                    file=result.file, severity="warning"))
     coder, ctx_cache = expected._coders
@@ -958,7 +599,7 @@ def _read_export(result: FileResult, head: list, records, expected: Expected, fi
     try:
         layout = None if own else platforms.detect(head, exports)
     except platforms.Mismatch as exc:
-        raise _Refused(exc.code, exc.message) from None
+        raise Refused(exc.code, exc.message) from None
     if layout is None:
         return False
     result.source = layout.source
@@ -988,14 +629,14 @@ def _read_export(result: FileResult, head: list, records, expected: Expected, fi
             if isinstance(v, str) and (v in blanks or v in recode):
                 v = recode.get(v) or None
             cell = dict(place)
-            if flagged and j is not None and _cell_name(r - 1, j) in flagged:  # a formula or an error value
-                cell[flagged[_cell_name(r - 1, j)]] = True
+            if flagged and j is not None and cell_name(r - 1, j) in flagged:  # a formula or an error value
+                cell[flagged[cell_name(r - 1, j)]] = True
             return v, cell
 
         language = values[layout.language_column] if layout.language_column is not None else ""
         meta = {"language": language or "", "order_version": ""}
         respondent = layout.respondent(values, f"{Path(result.file).stem}-row{r}")
-        if flagged and any(_cell_name(r - 1, j) in flagged for j in where.values()):
+        if flagged and any(cell_name(r - 1, j) in flagged for j in where.values()):
             row = _row_from_cells(result, expected, coder, get, place["cell"], respondent, meta, ctx_cache)
         else:
             base = {"respondent": respondent, "source_file": result.file, "source_place": place["cell"], **meta}
@@ -1050,23 +691,19 @@ def _export_row(result, expected, values, where, place, base, memo, ctx_cache, r
     return row if answered else None
 
 
-def _read_export_xlsx(result: FileResult, data: bytes, archive: _Archive, sheets: dict, expected: Expected) -> bool:
+def _read_export_xlsx(result: FileResult, book: Workbook, expected: Expected) -> bool:
     """A platform's .xlsx export (KoboToolbox, LimeSurvey): its first sheet, checked like ours."""
-    import python_calamine as pc
-
-    name = next((n for n, (_part, state) in sheets.items() if state == "visible"), None)
+    name = next((n for n, (_part, state) in book.sheets.items() if state == "visible"), None)
     if name is None:
         return False
-    archive.check_parts()
-    flagged = archive.scan_sheet(sheets[name][0], name)
-    try:
-        grid = pc.CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name(name).to_python()
-    except Exception as exc:
-        raise _Refused("corrupt-file", f"the sheet {_show(name)} cannot be read: {exc}", sheet=name) from None
-    if not grid:
+    sheet = book.read(name)
+    grid = sheet.grid
+    top = next((r for r, row in enumerate(grid) if any(v not in ("", None) for v in row)), None)
+    if top is None:
         return False
-    head = ["" if v is None else str(v).strip() for v in grid[0]]
-    return _read_export(result, head, iter(grid[1:]), expected, first_row=2, sheet=name, flagged=flagged)
+    head = ["" if v is None else str(v).strip() for v in grid[top]]
+    return _read_export(result, head, iter(grid[top + 1 :]), expected, first_row=top + 2, sheet=name,
+                        flagged=sheet.flagged)
 
 
 def read_file(path: str | os.PathLike, expected: Expected, name: str | None = None) -> FileResult:
@@ -1076,26 +713,26 @@ def read_file(path: str | os.PathLike, expected: Expected, name: str | None = No
     try:
         size = path.stat().st_size
         if size == 0:
-            raise _Refused("empty-file", "the file is empty (0 bytes)")
+            raise Refused("empty-file", "the file is empty (0 bytes)")
         if size > MAX_FILE_BYTES:
-            raise _Refused("file-too-large", f"{size:,} bytes; the limit for a returned file is {MAX_FILE_BYTES:,}")
+            raise Refused("file-too-large", f"{size:,} bytes; the limit for a returned file is {MAX_FILE_BYTES:,}")
         data = path.read_bytes()
         suffix = path.suffix.lower()
         if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
             if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
-                raise _Refused("encrypted-workbook", "a password-protected (encrypted) workbook: it cannot be "
+                raise Refused("encrypted-workbook", "a password-protected (encrypted) workbook: it cannot be "
                                "read; remove the password (File > Info > Protect), save as .xlsx, send it again")
-            raise _Refused("legacy-xls", "an old-format Excel file (.xls, or a password-protected workbook): "
+            raise Refused("legacy-xls", "an old-format Excel file (.xls, or a password-protected workbook): "
                            "save it as .xlsx (Excel 2007+)")
         if suffix == ".csv":
             _read_csv(result, data, expected)
         elif data[:4] == b"PK\x03\x04" or suffix in WORKBOOK_SUFFIXES:
             if data[:2] != b"PK":
-                raise _Refused("corrupt-file", "not a workbook: the file does not start like an .xlsx (zip)")
+                raise Refused("corrupt-file", "not a workbook: the file does not start like an .xlsx (zip)")
             _read_xlsx(result, data, expected)
         else:
-            raise _Refused("unsupported-file", f"{path.suffix or 'no extension'}: only .xlsx and .csv are read")
-    except _Refused as refused:
+            raise Refused("unsupported-file", f"{path.suffix or 'no extension'}: only .xlsx and .csv are read")
+    except Refused as refused:
         return result.reject(refused.code, refused.message, **refused.where)
     except OSError as exc:
         return result.reject("unreadable-file", f"cannot read the file: {exc.strerror or exc}")

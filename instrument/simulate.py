@@ -304,7 +304,7 @@ def write_workbooks(form: Form, sample: Sample, out) -> list[Path]:
     from instrument.export.common import labelled, version_labels
     from instrument.export.xlsx import build_workbook
     from instrument.files import reproducible_zip, write_bytes
-    from instrument.returns import _Archive
+    from instrument.workbook import Workbook
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -317,16 +317,12 @@ def write_workbooks(form: Form, sample: Sample, out) -> list[Path]:
             buf = io.BytesIO()
             wb.save(buf)
             data = reproducible_zip(buf.getvalue())  # no time of saving: same seed, same bytes
-            archive = _Archive(data)
-            sheets = archive.sheets()
+            book = Workbook(data)
             meta = {}
-            import python_calamine as pc
-
-            book = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
-            for row in book.get_sheet_by_name("_meta").to_python():
+            for row in book.read("_meta").grid:
                 if len(row) >= 2 and isinstance(row[0], str):
                     meta[row[0]] = row[1]
-            part = sheets[meta["answer_sheet"]][0]
+            part = book.sheets[meta["answer_sheet"]][0]
             cells = {k[5:]: v for k, v in meta.items() if k.startswith("cell:")}
             templates[lang, version] = (data, part, cells)
     answer = {lang: {c.code: labelled(c, lang) for c in form.response_set.all_choices()} for lang in form.languages}

@@ -20,15 +20,12 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import pandas as pd
+from instrument.datafile import DataError, read_data
 
 __all__ = ["LANGS", "read_data", "render_html", "render_pdf", "strings", "validate_command"]
 
 LANGS = ("fr", "en")
-DATA_SUFFIXES = (".csv", ".xlsx", ".parquet", ".sav")
 #: Item flags that call for revising or dropping the item; the others ask for a look.
 REVISE = ("low-item-rest-r", "raises-alpha-if-deleted", "low-loading", "cross-loading",
           "heywood", "non-invariant")
@@ -626,52 +623,6 @@ def render_pdf(html: str) -> bytes:
 # --------------------------------------------------------------------------- input
 
 
-def read_data(path) -> pd.DataFrame:
-    """Read a data file: .csv (UTF-8, comma or semicolon), .xlsx (first sheet), .parquet,
-    .sav (SPSS; user-missing values become NA). Raises :class:`InputError` naming the file."""
-    import pandas as pd
-
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in DATA_SUFFIXES:
-        raise InputError(f"{path}: the data file must end with {', '.join(DATA_SUFFIXES)}; got {path.suffix or 'no suffix'!r}.", 2)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file.")
-    try:
-        if suffix == ".csv":
-            df = pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig", dtype=str,
-                             keep_default_na=False, na_values=[""])
-            df = df.apply(_maybe_numeric)
-        elif suffix == ".xlsx":
-            df = pd.read_excel(path, engine="calamine")
-        elif suffix == ".parquet":
-            df = pd.read_parquet(path)
-        else:
-            import pyreadstat
-
-            df, _meta = pyreadstat.read_sav(str(path))
-    except InputError:
-        raise
-    except Exception as e:  # a broken file: name it, say what the reader said
-        raise InputError(f"{path}: cannot read this {suffix} file ({type(e).__name__}: {e}).") from e
-    df.columns = [str(c).strip() for c in df.columns]
-    dup = df.columns[df.columns.duplicated()]
-    if len(dup):
-        raise InputError(f"{path}: column {dup[0]!r} appears more than once.")
-    if df.empty:
-        raise InputError(f"{path}: no rows of data.")
-    return df
-
-
-def _maybe_numeric(col):
-    import pandas as pd
-
-    conv = pd.to_numeric(col.str.strip().str.replace(",", ".", regex=False), errors="coerce")
-    if (conv.notna() | col.isna()).all():
-        return conv
-    return col
-
-
 def _check_items(df, items, path) -> None:
     missing = [i for i in items if i not in df.columns]
     if missing:
@@ -709,7 +660,7 @@ def validate_command(data, *, out, form=None, keys=None, groups=(), lang="fr", c
         return _run(data, out=out, form=form, keys=keys, groups=list(groups or []), lang=lang,
                     console=console, n_boot=n_boot, seed=seed, exclude_careless=exclude_careless,
                     clusters=list(clusters or []))
-    except InputError as e:
+    except (InputError, DataError) as e:
         console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True, markup=True)
         return e.status
 

@@ -16,7 +16,7 @@ role) and ``roles`` (the roles it may hold) are optional; other fields (``name``
 
 from __future__ import annotations
 
-import json
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,12 +143,12 @@ def load_keys(path_or_mapping, *, columns=None) -> Keys:
         for scale, keyed in scales.items():
             for k in keyed:
                 if k.removeprefix("-") not in cols:
-                    problems.append(("unknown-item", f"{where}: scale {scale!r}, item "
-                                     f"{k!r}: {k.removeprefix('-')!r} is not a data column."))
+                    problems.append(("unknown-item", f"{where}: scale {_brief(scale)}, item "
+                                     f"{_brief(k)}: {_brief(k.removeprefix('-'))} is not a data column."))
     lo, hi = (_bound(doc.get(f), f, problems, where) for f in ("min", "max"))
     if (lo is None) != (hi is None):
         problems.append(("bad-range", f"{where}: give both 'min' and 'max' or neither; got "
-                         f"min={doc.get('min')!r}, max={doc.get('max')!r}."))
+                         f"min={_brief(doc.get('min'))}, max={_brief(doc.get('max'))}."))
     elif lo is not None and not lo < hi:
         problems.append(("bad-range", f"{where}: 'min' must be < 'max'; got min={lo:g}, max={hi:g}."))
     groups = doc.get("groups") or []
@@ -156,7 +156,7 @@ def load_keys(path_or_mapping, *, columns=None) -> Keys:
         groups = [groups]
     if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
         problems.append(("bad-keys", f"{where}: 'groups' must be a list of column names; "
-                         f"got {groups!r}."))
+                         f"got {_brief(groups)}."))
         groups = []
     cluster = _names(doc.get("cluster"), "cluster", problems, where)
     roles = None if doc.get("roles") is None else _names(doc.get("roles"), "roles", problems, where)
@@ -166,14 +166,14 @@ def load_keys(path_or_mapping, *, columns=None) -> Keys:
         role = None
     ident = doc.get("id")
     if ident is not None and not (isinstance(ident, str) and ident):
-        problems.append(("bad-keys", f"{where}: 'id' must be a column name; got {ident!r}."))
+        problems.append(("bad-keys", f"{where}: 'id' must be a column name; got {_brief(ident)}."))
         ident = None
     if cols is not None:
         named = ([("groups", g) for g in groups] + [("cluster", c) for c in cluster]
                  + [(f, v) for f, v in (("id", ident), ("role", role)) if v is not None])
         for field, name in named:
             if name not in cols:
-                problems.append(("unknown-column", f"{where}: {field!r} names {name!r}, which "
+                problems.append(("unknown-column", f"{where}: {field!r} names {_brief(name)}, which "
                                  "is not a data column."))
     if problems:
         raise KeysError(source, problems)
@@ -199,32 +199,32 @@ def check_scales(scales, problems: list, where: str) -> dict:
     """
     if not isinstance(scales, Mapping) or not scales:
         problems.append(("bad-keys", f"{where}: 'scales' must be a non-empty mapping of "
-                         f"scale name -> list of items; got {scales!r}."))
+                         f"scale name -> list of items; got {_brief(scales)}."))
         return {}
     out = {}
     for scale, keyed in scales.items():
         if not isinstance(scale, str) or not scale:
             problems.append(("bad-keys", f"{where}: scale names must be non-empty strings; "
-                             f"got {scale!r}."))
+                             f"got {_brief(scale)}."))
             continue
         if isinstance(keyed, str) or not isinstance(keyed, list | tuple):
-            problems.append(("bad-keys", f"{where}: scale {scale!r} must be a list of items; "
-                             f"got {keyed!r}."))
+            problems.append(("bad-keys", f"{where}: scale {_brief(scale)} must be a list of items; "
+                             f"got {_brief(keyed)}."))
             continue
         if not keyed:
-            problems.append(("empty-scale", f"{where}: scale {scale!r} has no items."))
+            problems.append(("empty-scale", f"{where}: scale {_brief(scale)} has no items."))
             continue
         seen: set[str] = set()
         good = True
         for k in keyed:
             name = k.removeprefix("-") if isinstance(k, str) else ""
             if not name or name != name.strip() or name.startswith("-"):
-                problems.append(("bad-item", f"{where}: scale {scale!r}, item {k!r}: an item "
+                problems.append(("bad-item", f"{where}: scale {_brief(scale)}, item {_brief(k)}: an item "
                                  "must be a column name, with one leading '-' if reverse keyed."))
                 good = False
             elif name in seen:
-                problems.append(("duplicate-item", f"{where}: scale {scale!r}, item {k!r}: "
-                                 f"{name!r} appears more than once in the scale."))
+                problems.append(("duplicate-item", f"{where}: scale {_brief(scale)}, item {_brief(k)}: "
+                                 f"{_brief(name)} appears more than once in the scale."))
                 good = False
             seen.add(name)
         if good:
@@ -232,34 +232,44 @@ def check_scales(scales, problems: list, where: str) -> dict:
     return out
 
 
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+
+
+def _brief(value) -> str:
+    """``repr(value)`` cut short (a 40,000-character item name or a huge list stays one line)."""
+    if isinstance(value, dict):
+        value = dict(value)
+    elif isinstance(value, list):
+        value = list(value)
+    return _REPR.repr(value)
+
+
 def _bound(value, field: str, problems: list, where: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
-        problems.append(("bad-range", f"{where}: {field!r} must be a finite number; got {value!r}."))
+        problems.append(("bad-range", f"{where}: {field!r} must be a finite number; got {_brief(value)}."))
         return None
     return float(value)
 
 
 def _read(path: Path, source: str):
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KeysError(source, [("unreadable-keys", f"cannot read {source}: {exc}.")]) from None
-    suffix = path.suffix.lower()
-    if suffix == ".json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            msg = f"{source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
-            raise KeysError(source, [("unreadable-keys", msg)]) from None
-    if suffix in (".yaml", ".yml"):
-        import yaml
+    """The keys file through the one safe loader of user files (:mod:`psychometrics.userfile`:
+    no alias, no tag, bounded size and nesting); its problems become ``unreadable-keys``,
+    each message starting with the loader's own code (``yaml-alias``, ``json-too-large``...)."""
+    from psychometrics.userfile import UNREADABLE, read_document
 
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:  # its message carries the line and column
-            msg = f"{source} is not valid YAML: {exc}"
-            raise KeysError(source, [("unreadable-keys", msg)]) from None
-    raise KeysError(source, [("unreadable-keys", f"{source} must end in .json, .yaml or .yml; "
-                              f"got {suffix or 'no extension'!r}.")])
+    problems: list[tuple[str, str]] = []
+    seen: set[str] = set()
+
+    def add(code, message, _file, line):  # the first of each kind (a bomb has hundreds of aliases)
+        if code not in seen:
+            seen.add(code)
+            at = f" (line {line})" if line else ""
+            problems.append(("unreadable-keys", f"{code}: {message}{at}"))
+
+    data = read_document(path, source, add)
+    if data is UNREADABLE or problems:
+        raise KeysError(source, problems or [("unreadable-keys", f"cannot read {source}.")])
+    return data

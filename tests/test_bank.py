@@ -17,7 +17,6 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from instrument import yamlfile
 from instrument.bank import (
     CODES,
     WARNINGS,
@@ -29,6 +28,7 @@ from instrument.bank import (
 )
 from instrument.cli import app
 from instrument.resources import bank_dir
+from psychometrics import userfile as yamlfile
 
 MINIMAL = Path(__file__).parent / "banks" / "minimal"
 
@@ -642,7 +642,7 @@ def test_cli_bank_check_shows_warnings_but_exits_0(tmp_path):
 
 
 def test_read_yaml_keeps_lines_and_reads_plain_values(tmp_path):
-    from instrument.yamlfile import UNREADABLE, YamlList, YamlMap, read_yaml
+    from psychometrics.userfile import UNREADABLE, YamlList, YamlMap, read_yaml
 
     path = tmp_path / "a.yaml"
     path.write_text("top:\n  yes: =\n  list:\n    - 1\n    - {fr: a}\n  when: 2026-01-02\n", encoding="utf-8")

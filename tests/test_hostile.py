@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "corpus"
 SPEC = ROOT / "data_samples" / "form_member.yaml"
 MB = 2**20
+SUBFOLDERS = ("returned", "specs", "keys", "data")
 
 
 def _load_maker():
@@ -79,11 +80,11 @@ def name(path: str) -> str:
 # ----------------------------------------------------------------------------- the corpus
 def test_corpus_lists_every_file_and_at_least_30_kinds(expected_rows):
     listed = {r["file"] for r in expected_rows if not r["generated"]}
-    on_disk = {f"{sub}/{p.name}" for sub in ("returned", "specs") for p in (CORPUS / sub).iterdir()}
+    on_disk = {f"{sub}/{p.name}" for sub in SUBFOLDERS for p in (CORPUS / sub).iterdir()}
     assert listed == on_disk
     assert len(expected_rows) >= 60 and len({r["file"].split("/")[1].split(".")[0] for r in expected_rows}) >= 30
     statuses = {r["status"] for r in expected_rows}
-    assert statuses == {"scored", "scored-with-issues", "rejected", "form-error"}
+    assert statuses == {"scored", "scored-with-issues", "rejected", "form-error", "keys-error", "data-error"}
     assert sum(p.stat().st_size for p in CORPUS.rglob("*") if p.is_file()) < 1.2 * MB  # kept small
     # every kind the hardening issue names is there
     wanted = {"not-a-zip", "truncated", "xls-renamed", "xlsm-renamed", "ods-renamed", "zip-bomb",
@@ -102,8 +103,9 @@ def test_corpus_script_is_deterministic(tmp_path):
     MAKER.main(tmp_path)
     for p in (CORPUS / "returned").iterdir():
         assert (tmp_path / "returned" / p.name).read_bytes() == p.read_bytes(), p.name
-    for p in (CORPUS / "specs").iterdir():
-        assert (tmp_path / "specs" / p.name).read_bytes() == p.read_bytes(), p.name
+    for sub in SUBFOLDERS:
+        for p in (CORPUS / sub).iterdir():
+            assert (tmp_path / sub / p.name).read_bytes() == p.read_bytes(), p.name
     assert (tmp_path / "expected.csv").read_bytes() == (CORPUS / "expected.csv").read_bytes()
 
 
@@ -169,7 +171,7 @@ def test_python_tag_never_calls_os_system(monkeypatch, tmp_path):
     monkeypatch.setattr(os, "system", lambda *a: calls.append(a) or pytest.fail("os.system was called"))
     spec = tmp_path / "spec.yaml"
     spec.write_text("id: !!python/object/apply:os.system ['echo owned']\nversion: '1'\n", encoding="utf-8")
-    from instrument import yamlfile
+    from psychometrics import userfile as yamlfile
 
     for loader in (None, yamlfile._Loader):
         problems = []
@@ -178,6 +180,64 @@ def test_python_tag_never_calls_os_system(monkeypatch, tmp_path):
     with pytest.raises(FormError):
         load_form(spec)
     assert calls == []
+
+
+@pytest.mark.parametrize("case", sorted(n for n in MAKER.CASES if n.startswith("keys/")))
+def test_every_keys_file_gives_a_coded_refusal_and_nothing_runs(case, monkeypatch):
+    """Keys files go through the one safe loader of user files: an alias bomb, 5,000 nested
+    JSON or YAML lists, a Python tag: a coded KeysError, not MemoryError/RecursionError."""
+    import psychometrics as pm
+    from psychometrics.keys import KeysError
+
+    status, code, _what, _build = MAKER.CASES[case]
+    assert status == "keys-error"
+    monkeypatch.setattr(os, "system", lambda *a: pytest.fail("os.system was called"))
+    with pytest.raises(KeysError) as info:
+        pm.load_keys(CORPUS / case)
+    assert info.value.code == "unreadable-keys" and f"{code}:" in str(info.value), str(info.value)
+    assert len(str(info.value)) < 1000
+
+
+DATA_SCRIPT = textwrap.dedent("""
+    import json, sys
+    from instrument.datafile import DataError, read_data
+
+    out = {}
+    for path in sys.argv[1:]:
+        try:
+            read_data(path)
+            out[path] = ""
+        except DataError as exc:
+            out[path] = exc.code
+    print(json.dumps(out))
+""")
+
+
+def test_every_data_file_of_validate_gets_the_workbook_checks():
+    """validate's .xlsx data files go through instrument.workbook like returned workbooks: a
+    far-away cell or a declared-count bomb used to abort the process (run in a subprocess,
+    so an abort fails this test instead of killing pytest)."""
+    cases = {n: c for n, (s, c, _w, _b) in MAKER.CASES.items() if s == "data-error"}
+    assert len(cases) >= 3
+    run = subprocess.run([sys.executable, "-c", DATA_SCRIPT, *(str(CORPUS / n) for n in cases)],
+                         capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-2000:]
+    got = json.loads(run.stdout)
+    assert {Path(p).relative_to(CORPUS).as_posix(): c for p, c in got.items()} == cases
+
+
+def test_calamine_reads_only_the_parts_the_checks_read(form, monkeypatch):
+    """Defence in depth: even with the Unicode-path check switched off, python-calamine is
+    fed a new zip of the checked parts only, so the decoy (a formula with a cached 1, or a
+    cell at XFD1048576) is never read: the real answer sheet is."""
+    import instrument.workbook as workbook_mod
+
+    monkeypatch.setattr(workbook_mod, "_unicode_path", lambda _extra: None)
+    expected = Expected.from_form(form)
+    for file in ("zip-unicode-path-decoy.xlsx", "zip-unicode-path-far-cell.xlsx"):
+        result = read_file(CORPUS / "returned" / file, expected)
+        assert result.status == "scored", (file, result.message)
+        assert result.rows[0]["trcpi1"] == 4  # the real sheet's "4 - Plutôt d'accord", not the decoy's 1
 
 
 # ----------------------------------------------------------------------------- nothing evaluated
@@ -272,6 +332,7 @@ def test_memory_stays_bounded_on_bombs_and_huge_sheets(generated):
         "billion-laughs-shared-strings.xlsx": "xml-entities", "billion-laughs-sheet.xlsx": "xml-entities",
         "ten-thousand-sheets.xlsx": "too-many-sheets",
         "fuzz-crash-3a078c.xlsx": "corrupt-file", "fuzz-oom-097a179f.xlsx": "corrupt-file",  # aborted before
+        "zip-unicode-path-far-cell.xlsx": "unsafe-zip",  # aborted before (the decoy's far cell)
     }
     paths = [str(generated / "returned" / n) for n in cases] + [str(CORPUS / "returned" / n) for n in committed]
     sizes = {n: (generated / "returned" / n).stat().st_size for n in cases}

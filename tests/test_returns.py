@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 import instrument.returns as returns_mod
+import instrument.workbook as workbook_mod
 from instrument.form import load_form
 from instrument.returns import Expected, read_file, read_returns
 from instrument.scoring import score_returns
@@ -433,7 +434,7 @@ def test_size_limits(tmp_path, expected_form, monkeypatch):
     monkeypatch.setattr(returns_mod, "MAX_FILE_BYTES", 1000)
     assert read_file(path, expected_form).code == "file-too-large"
     monkeypatch.setattr(returns_mod, "MAX_FILE_BYTES", 50 * 2**20)
-    monkeypatch.setattr(returns_mod, "MAX_MEMBER_BYTES", 10_000)  # the answer sheet is ~25 kB
+    monkeypatch.setattr(workbook_mod, "MAX_MEMBER_BYTES", 10_000)  # the answer sheet is ~25 kB
     assert read_file(path, expected_form).code == "sheet-too-large"
 
 

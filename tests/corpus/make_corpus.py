@@ -186,6 +186,21 @@ def entry_csv(codes: list[str], context_id: str = "RC09") -> str:
     return csv_text(rows)
 
 
+DATA_SHEET = "xl/worksheets/sheet1.xml"
+
+
+def data_workbook() -> bytes:
+    """A small data set as an .xlsx (respondent, four items, 12 rows), fixed dates."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["respondent", "TRU1", "TRU2", "TRU3", "TRU4"])
+    for i in range(12):
+        ws.append([f"R{i:03d}", *[(i * k) % 5 + 1 for k in (1, 2, 3, 4)]])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return fixed_dates(buf.getvalue())
+
+
 # ----------------------------------------------------------------------------- big cases
 def zip_bomb(path: Path) -> None:
     """A workbook whose answer sheet expands to ~300 MB of blank rows, deflated to ~300 kB."""
@@ -386,6 +401,23 @@ data_case(R + "utf16-sheet.xlsx", "rejected", "corrupt-file",
           lambda: rezip(base("T17"), replace={SHEET: ('<?xml version="1.0" encoding="UTF-16"?>'
                                                        + part(base("T17"), SHEET).decode()).encode("utf-16")}))
 
+# second round (issue 14): a decoy part named through the zip's Unicode-path extra field
+data_case(R + "zip-unicode-path-decoy.xlsx", "rejected", "unsafe-zip",
+          "membre leurre : son champ « Unicode path » le nomme comme la feuille de réponses, avec une formule "
+          "(calamine lisait le leurre) / a decoy part claiming the answer sheet's name in its Unicode-path field",
+          lambda: _unicode_decoy(base("U01"), _formula_at_d15))
+data_case(R + "zip-unicode-path-far-cell.xlsx", "rejected", "unsafe-zip",
+          "le même leurre avec une cellule en XFD1048576 (abandon du processus, 512 Gio) "
+          "/ the same decoy with a far-away cell (used to abort the process)",
+          lambda: _unicode_decoy(base("U02"), lambda x: x.replace(
+              b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')))
+data_case(R + "zip-unicode-path-local-header.xlsx", "rejected", "unsafe-zip",
+          "le leurre nommé dans l'en-tête local seulement / the decoy named in the local header only",
+          lambda: _unicode_decoy(base("U03"), _formula_at_d15, local_only=True))
+data_case(R + "strict-ooxml.xlsx", "rejected", "strict-ooxml",
+          "classeur « Strict Open XML » (message clair, pas « pas de partie xl ») / a Strict OOXML workbook",
+          lambda: _strict(base("U04")))
+
 # the match with the form
 data_case(R + "meta-deleted.xlsx", "rejected", "missing-metadata", "feuille _meta supprimée / _meta sheet deleted",
           lambda: edited("T20", lambda wb, _m: wb.remove(wb["_meta"])))
@@ -545,6 +577,37 @@ data_case(S + "a-list.yaml", "form-error", "not-a-mapping", "une liste au lieu d
 case(S + "huge.yaml", "form-error", "yaml-too-large", "spec de plus de 1 Mo / a spec over 1 MB", generated=True)(huge_spec)
 
 
+# keys files (psychometrics.load_keys, validate --keys): the one safe loader of user files
+K = "keys/"
+data_case(K + "alias-bomb.yaml", "keys-error", "yaml-alias",
+          "bombe d'alias YAML de 500 octets (MemoryError au repr()) / a 500-byte YAML alias bomb (MemoryError)",
+          lambda: ("a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+              f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True))
+              + "scales: {TRU: *i}\nmin: 1\nmax: 5\n").encode())
+data_case(K + "deep.json", "keys-error", "json-too-large",
+          "JSON imbriqué 5 000 fois (RecursionError) / 5,000 nested JSON lists",
+          lambda: ('{"scales": {"TRU": ' + "[" * 5000 + "]" * 5000 + "}}").encode())
+data_case(K + "deep.yaml", "keys-error", "yaml-too-large",
+          "YAML imbriqué 5 000 fois (RecursionError) / 5,000 nested YAML lists",
+          lambda: ("scales:\n  TRU: " + "[" * 5000 + "]" * 5000 + "\n").encode())
+data_case(K + "python-tag.yaml", "keys-error", "unsafe-yaml", "!!python/object/apply:os.system dans un fichier de clés",
+          lambda: b"scales: !!python/object/apply:os.system ['touch /tmp/intangibles-pwned']\n")
+
+# data files of validate: the same workbook checks as a returned questionnaire
+D = "data/"
+data_case(D + "far-apart-cells.xlsx", "data-error", "sheet-too-large",
+          "données .xlsx avec une cellule en XFD1048576 (abandon du processus) / a data workbook with a far-away cell",
+          lambda: with_sheet_xml(data_workbook(), lambda x: x.replace(
+              "</sheetData>", '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'), DATA_SHEET))
+data_case(D + "shared-strings-count-bomb.xlsx", "data-error", "sheet-too-large",
+          "données .xlsx, uniqueCount=4000000000 (abandon du processus) / a declared shared-strings count bomb",
+          lambda: with_shared_strings(data_workbook(), f'<sst xmlns="{MAIN_NS}" count="1" uniqueCount="4000000000">'
+                                      '<si><t>x</t></si></sst>'.encode()))
+data_case(D + "unicode-path-decoy.xlsx", "data-error", "unsafe-zip",
+          "données .xlsx avec une feuille leurre (champ Unicode path) / a decoy sheet named through the Unicode-path field",
+          lambda: _unicode_decoy(data_workbook(), lambda x: x.replace(b"<v>3</v>", b"<v>1</v>"), target=DATA_SHEET))
+
+
 # ----------------------------------------------------------------------------- builders used above
 def _lying_sizes(data: bytes) -> bytes:
     small = len(part(data, SHEET))
@@ -571,6 +634,46 @@ def _duplicate_member(data: bytes) -> bytes:
     with warnings.catch_warnings():  # zipfile warns about the duplicate name: that is the point
         warnings.simplefilter("ignore", UserWarning)
         return zip_parts(parts)
+
+
+def _formula_at_d15(xml: bytes) -> bytes:
+    return re.sub(rb'<c r="D15"[^>]*?>.*?</c>', b'<c r="D15" s="10"><f>0+1</f><v>1</v></c>', xml, count=1)
+
+
+def _unicode_extra(claimed: str, real: str) -> bytes:
+    """An Info-ZIP Unicode-path extra field (0x7075): version 1, CRC-32 of the real name, the claimed name."""
+    body = struct.pack("<BI", 1, zipfile.crc32(real.encode())) + claimed.encode()
+    return struct.pack("<HH", 0x7075, len(body)) + body
+
+
+def _unicode_decoy(data: bytes, edit: Callable[[bytes], bytes], local_only: bool = False, target: str = SHEET) -> bytes:
+    """The workbook plus a part ``xl/worksheets/zz.xml`` (the answer sheet, edited) whose
+    Unicode-path extra field says it is the answer sheet: Python's zipfile ignores the field,
+    the Rust zip crate under python-calamine honours it."""
+    decoy, name = edit(part(data, target)), "xl/worksheets/zz.xml"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, body in parts_of(data):
+            z.writestr(zipfile.ZipInfo(n, date_time=FIXED_TIME), body, compress_type=zipfile.ZIP_DEFLATED)
+        info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.extra = _unicode_extra(target, name)
+        z.writestr(info, decoy)
+    raw = bytearray(out.getvalue())
+    if local_only:  # blank the central directory's copy (same length: a field of an unknown kind)
+        at = raw.rfind(_unicode_extra(target, name))
+        raw[at : at + 2] = struct.pack("<H", 0xCAFE)
+    return bytes(raw)
+
+
+def _strict(data: bytes) -> bytes:
+    """The workbook with the namespaces of Strict Open XML (what Excel writes for "Strict Open XML Spreadsheet")."""
+    def strict(xml: bytes) -> bytes:
+        return (xml.replace(b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+                            b"http://purl.oclc.org/ooxml/spreadsheetml/main")
+                .replace(b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+                         b"http://purl.oclc.org/ooxml/officeDocument/relationships"))
+    return rezip(data, replace={n: strict(b) for n, b in parts_of(data) if n.endswith((".xml", ".rels"))})
 
 
 def _swap_rows(wb, meta):
@@ -604,7 +707,7 @@ def build(name: str, folder: Path) -> Path:
 
 
 def main(out: Path = HERE) -> None:
-    for sub in ("returned", "specs"):
+    for sub in ("returned", "specs", "keys", "data"):
         if (out / sub).is_dir():
             shutil.rmtree(out / sub)
     for name in CASES:

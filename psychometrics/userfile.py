@@ -1,6 +1,8 @@
-"""Read a YAML file safely, keeping the line of every mapping, key and list entry.
+"""Read a user's YAML or JSON file safely: the one loader of every spec, bank and keys file.
 
-Used for the item bank (``instrument.bank``). The reading is SAFE in every sense:
+YAML keeps the line of every mapping, key and list entry. Used for the item bank
+(``instrument.bank``), form specs (``instrument.form``) and keys files
+(:func:`psychometrics.load_keys`, through :func:`read_document`). The reading is SAFE in every sense:
 
 - only plain scalars (text, numbers, booleans, null, dates) are ever constructed; any
   other tag (``!!python/object/apply:os.system``, ``!!binary``, ``!custom``) is reported as
@@ -10,7 +12,10 @@ Used for the item bank (``instrument.bank``). The reading is SAFE in every sense
 - a file larger than :data:`MAX_FILE_BYTES` or nested deeper than :data:`MAX_DEPTH` is
   refused (``yaml-too-large``);
 - a key repeated in one mapping is reported (``duplicate-field``) instead of silently
-  keeping the last value.
+  keeping the last value;
+- JSON (:func:`read_document` on a ``.json`` file) has the same size and nesting limits
+  (``json-too-large``; ``json-syntax``): a 100,000-deep ``[[[...]]]`` is a coded refusal, not a
+  ``RecursionError``.
 
 Mappings come back as :class:`YamlMap` (a dict with ``.line`` and ``.line_of(key)``), lists
 as :class:`YamlList` (a list with ``.line`` and ``.lines``). libyaml's parser is used when
@@ -32,7 +37,7 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "UNREADABLE", "YamlList", "YamlMap", "read_yaml"]
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "UNREADABLE", "YamlList", "YamlMap", "read_document", "read_yaml"]
 
 #: Largest file read, in bytes.
 MAX_FILE_BYTES = 1_000_000
@@ -106,6 +111,63 @@ def _scan(text: str, loader) -> tuple[list, object]:
         elif isinstance(event, yaml.AliasEvent):
             aliases.append(event.start_mark)
     return aliases, None
+
+
+def read_document(path: Path, file: str, add: AddProblem):
+    """A ``.json``, ``.yaml`` or ``.yml`` file read safely (see the module), or :data:`UNREADABLE`
+    after reporting why through ``add(code, message, file, line)``."""
+    suffix = Path(path).suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return read_yaml(path, file, add)
+    if suffix != ".json":
+        add("unsupported-file", f"{file} must end in .json, .yaml or .yml; got {suffix or 'no extension'!r}.", file, None)
+        return UNREADABLE
+    return _read_json(Path(path), file, add)
+
+
+def _read_json(path: Path, file: str, add: AddProblem):
+    import json
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        add("missing-file", f"cannot read {file}: {exc.strerror or exc}.", file, None)
+        return UNREADABLE
+    if len(raw) > MAX_FILE_BYTES:
+        add("json-too-large", f"{file} has {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}.", file, None)
+        return UNREADABLE
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        add("invalid-encoding", f"{file} is not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start}); "
+            "save it as UTF-8.", file, raw[: exc.start].count(b"\n") + 1)
+        return UNREADABLE
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        add("json-too-large", _too_deep(file), file, None)
+        return UNREADABLE
+    except json.JSONDecodeError as exc:
+        add("json-syntax", f"{file} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).", file,
+            exc.lineno)
+        return UNREADABLE
+    if _depth(data) > MAX_DEPTH:
+        add("json-too-large", _too_deep(file), file, None)
+        return UNREADABLE
+    return data
+
+
+def _depth(data) -> int:
+    """How deep lists and mappings nest in ``data`` (iteratively: no recursion)."""
+    deepest, stack = 0, [(data, 0)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, level + 1)
+            if deepest > MAX_DEPTH:
+                return deepest
+            stack.extend((v, level + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return deepest
 
 
 def _too_deep(file: str) -> str:
