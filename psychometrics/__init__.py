@@ -31,6 +31,7 @@ from psychometrics.power import power, power_n
 from psychometrics.reliability import alpha, bootstrap_reliability, omega, ordinal_reliability
 from psychometrics.report import validate
 from psychometrics.scoring import careless, reverse_key, score
+from psychometrics.sem import sem
 
 __version__ = "0.1.0"
 
@@ -66,6 +67,7 @@ __all__ = [
     "reverse_key",
     "score",
     "scree",
+    "sem",
     "validate",
     "weights",
 ]

@@ -54,6 +54,7 @@ PSYCHOMETRICS_API = [
     "reverse_key",
     "score",
     "scree",
+    "sem",
     "validate",
     "weights",
 ]
@@ -103,7 +104,7 @@ def test_each_instrument_name_resolves_to_its_module(name):
     assert getattr(instrument, name) is getattr(module, name)
 
 
-@pytest.mark.parametrize("name", ["cfa", "correlation", "invariance"])
+@pytest.mark.parametrize("name", ["cfa", "correlation", "invariance", "sem"])
 def test_public_function_is_not_shadowed_by_its_submodule(name):
     """``import psychometrics.cfa`` (any import path) leaves ``pm.cfa`` the function: the
     package imports its functions eagerly, after the submodules are loaded."""

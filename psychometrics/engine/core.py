@@ -49,7 +49,8 @@ class Structure:
     Arrays are aligned, one element per matrix entry that is free or fixed to a
     non-default value: ``group``, ``mat`` (``LAMBDA`` ...), ``row``, ``col``, ``free``
     (shared free id, -1 when fixed), ``value`` (fixed value, or start value when free),
-    and the labels ``lhs``, ``op``, ``rhs`` (lavaan's syntax, e.g. ``F =~ x1``).
+    and the labels ``lhs``, ``op``, ``rhs`` (lavaan's syntax, e.g. ``F =~ x1``) and
+    ``label`` (the user's label, ``a`` in ``Y ~ a*X``, or None).
     Entries not listed are 0. Psi and Theta entries are listed once (row >= col).
     With ``delta`` (the "delta" parameterization of ordinal items) the residual variances
     are not parameters: Theta's diagonal is ``1 - diag(Lambda A Psi A' Lambda')`` so that
@@ -70,6 +71,7 @@ class Structure:
     lhs: list[str]
     op: list[str]
     rhs: list[str]
+    label: list[str | None] | None = None
     delta: bool = False
     npar: int = field(init=False)
 

@@ -21,11 +21,12 @@ from psychometrics._checks import as_items, check_choice, check_columns
 from psychometrics.engine import core, dwls, indices, ml, ordinal
 from psychometrics.engine.core import BETA, LAMBDA, NU, PSI, THETA
 from psychometrics.engine.indices import CFA, FitWarning
-from psychometrics.engine.model import Spec, cfa_structure
+from psychometrics.engine.model import Spec, build_structure
+from psychometrics.engine.syntax import Term
 from psychometrics.errors import PsychometricsError
 
-__all__ = ["ESTIMATORS", "Data", "State", "check_options", "discrepancies", "fit",
-           "params_frame", "prepare"]
+__all__ = ["ESTIMATORS", "Data", "State", "check_options", "covariance", "discrepancies",
+           "fit", "fit_measures", "fit_state", "params_frame", "prepare", "warnings"]
 
 #: the estimators, by lavaan's names
 ESTIMATORS = ("ML", "WLSMV")
@@ -160,7 +161,7 @@ class State:
     discrepancies: list
     result: core.OptimResult
     data: Data
-    spec: Spec
+    spec: Spec | None  # the measurement model (None for pm.sem)
     group_equal: tuple[str, ...]
     group_partial: frozenset
     std_lv: bool
@@ -245,26 +246,38 @@ def fit(
     htmt2: bool = True,
     discs: list | None = None,
 ) -> CFA:
-    """Fit ``spec`` to ``d`` with lavaan's defaults and return the :class:`CFA` result
-    (``discs``: the groups' discrepancies when already computed, see :func:`discrepancies`)."""
+    """Fit the measurement model ``spec`` to ``d`` with lavaan's defaults and return the
+    :class:`CFA` result (``discs``: the groups' discrepancies when already computed)."""
+    so = spec.second_order
+    terms = [Term(f, "=~", i) for f, items in spec.factors.items() for i in items]
+    terms += [Term(h, "=~", f) for h, facets in so.items() for f in facets]
+    terms += [Term(a, "~~", b) for a, b in spec.residual_covariances]
+    latent = list(spec.factors) + [h for h in so if h not in spec.factors]
+    state, df = fit_state(d, terms, latent, func=func, group_equal=group_equal,
+                          group_partial=group_partial, std_lv=std_lv, discs=discs, spec=spec)
+    return _results(state, df, extras=extras, htmt2=htmt2)
+
+
+def fit_state(d: Data, terms: list, latent: list[str], *, func: str, std_lv: bool = False,
+              group_equal: tuple[str, ...] = (), group_partial: frozenset = frozenset(),
+              discs: list | None = None, spec: Spec | None = None) -> tuple[State, int]:
+    """Build the parameter table of ``terms`` (:func:`~psychometrics.engine.model.build_structure`),
+    minimise the estimator's discrepancy; returns the fitted state and the model's df."""
     ngroups = len(d.arrays)
     ordinal_items = d.estimator == "WLSMV"
     meanstructure = (ngroups > 1 or d.missing == "fiml") and not ordinal_items
     discs = discs or discrepancies(d, meanstructure, func)
     h1 = [disc.h1() for disc in discs]
-    structure = cfa_structure(
-        spec.factors, d.items, h1, meanstructure=meanstructure,
-        second_order=spec.second_order, std_lv=std_lv,
-        residual_covariances=spec.residual_covariances,
-        group_equal=group_equal, group_partial=group_partial, delta=ordinal_items,
-    )
+    structure = build_structure(terms, d.items, latent, h1, meanstructure=meanstructure,
+                                std_lv=std_lv, group_equal=group_equal,
+                                group_partial=group_partial, delta=ordinal_items)
     df = _degrees_of_freedom(d, structure, func)
     result = core.fisher_scoring(structure, discs, structure.start(),
                                  info_every=3 if d.missing == "fiml" else 1)
     mats = [structure.matrices(result.theta, g) for g in range(ngroups)]
     state = State(structure, discs, result, d, spec, group_equal, group_partial, std_lv,
                   mats, h1)
-    return _results(state, df, extras=extras, htmt2=htmt2)
+    return state, df
 
 
 def _srmr(state: State) -> float:
@@ -285,7 +298,7 @@ def _srmr(state: State) -> float:
     return float(out)
 
 
-def _fit_measures(state: State, df: int) -> dict:
+def fit_measures(state: State, df: int) -> dict:
     """lavaan's ``fitMeasures`` (``_`` for ``.``) for the estimator of the fit."""
     if state.data.estimator == "WLSMV":
         disc = state.discrepancies[0]
@@ -430,7 +443,7 @@ def _modindices(state: State) -> pd.DataFrame:
     return out.sort_values("mi", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
 
 
-def _warnings(state: State) -> list[FitWarning]:
+def warnings(state: State) -> list[FitWarning]:
     out: list[FitWarning] = []
     res = state.result
     st = state.structure
@@ -476,7 +489,7 @@ def _warnings(state: State) -> list[FitWarning]:
     return out
 
 
-def _covariance(state: State) -> np.ndarray:
+def covariance(state: State) -> np.ndarray:
     """Covariance of the free parameters: inverse expected information (ML), the robust
     sandwich (WLSMV, lavaan's ``se = "robust.sem"``)."""
     if state.data.estimator == "WLSMV":
@@ -493,7 +506,7 @@ def params_frame(state: State) -> pd.DataFrame:
     if st.delta:  # the residual variances follow from the model
         diag = (st.mat == THETA) & (st.row == st.col)
         est[diag] = [state.mats[g].theta[i, i] for g, i in zip(st.group[diag], st.row[diag], strict=True)]
-    var = np.diag(_covariance(state))
+    var = np.diag(covariance(state))
     se_free = np.sqrt(np.where(var > 0, var, np.nan))
     se = np.where(st.free >= 0, se_free[np.maximum(st.free, 0)], np.nan)
     frame = pd.DataFrame({
@@ -570,7 +583,7 @@ def _results(state: State, df: int, *, extras: bool, htmt2: bool) -> CFA:
         if d.estimator == "ML":
             mi = _modindices(state)
     return CFA(
-        fit=_fit_measures(state, df),
+        fit=fit_measures(state, df),
         loadings=stack("loadings"),
         factor_correlations=stack("corr"),
         r_squared=stack("r2"),
@@ -582,7 +595,7 @@ def _results(state: State, df: int, *, extras: bool, htmt2: bool) -> CFA:
         modindices=mi,
         params=params,
         second_order_loadings=stack("second") if state.spec.second_order else None,
-        warnings=tuple(_warnings(state)),
+        warnings=tuple(warnings(state)),
         converged=bool(state.result.converged),
         n=int(sum(d.sizes)),
         groups=tuple(d.labels),

@@ -22,8 +22,19 @@ import pandas as pd
 from scipy import optimize, stats
 
 __all__ = [
-    "CFA", "FIT_KEYS", "FitWarning", "cfi", "composite_validity", "fornell_larcker",
-    "htmt", "pvalue", "rmsea", "rmsea_ci", "scaled_shifted", "tli",
+    "CFA",
+    "FIT_KEYS",
+    "SEM",
+    "FitWarning",
+    "cfi",
+    "composite_validity",
+    "fornell_larcker",
+    "htmt",
+    "pvalue",
+    "rmsea",
+    "rmsea_ci",
+    "scaled_shifted",
+    "tli",
 ]
 
 FIT_KEYS = (
@@ -146,6 +157,64 @@ class CFA:
             lines += ["", "Warnings:"] + [f"  [{w.code}] {w.message}" for w in self.warnings]
         return "\n".join(lines)
 
+
+
+@dataclass(frozen=True)
+class SEM:
+    """A fitted structural equation model (``pm.sem``).
+
+    Attributes
+    ----------
+    fit : dict
+        lavaan's ``fitMeasures`` with ``_`` for ``.``: ``chisq df pvalue cfi tli rmsea
+        rmsea_ci_lower rmsea_ci_upper srmr aic bic loglik npar n ...``; WLSMV adds
+        ``chisq_scaled df_scaled pvalue_scaled cfi_scaled tli_scaled rmsea_scaled`` ...
+    estimates : DataFrame
+        Shaped like ``parameterEstimates(fit, standardized = TRUE)``: ``lhs op rhs
+        [group] label est se z pvalue ci_lower ci_upper std_all``, one row per parameter;
+        fixed parameters have se 0 and no z; defined parameters (``:=``) last, with
+        ``lhs`` their name, delta-method standard errors, and, with ``n_boot``, percentile
+        bootstrap confidence intervals.
+    bootstrap : DataFrame or None
+        The defined parameters in each bootstrap replication (``n_boot`` rows; failed
+        replications dropped).
+    warnings : tuple of FitWarning
+    converged : bool
+    n : int
+    groups : tuple
+    estimator, missing : str
+    model : str
+        The model syntax.
+    state : engine state (not compared, not shown)
+    """
+
+    fit: dict
+    estimates: pd.DataFrame
+    bootstrap: pd.DataFrame | None
+    warnings: tuple[FitWarning, ...]
+    converged: bool
+    n: int
+    groups: tuple
+    estimator: str
+    missing: str
+    model: str
+    state: object = field(default=None, repr=False, compare=False)
+
+    def summary(self) -> str:
+        """Fit measures and the estimates table as plain text."""
+        f = self.fit
+        scaled = "_scaled" if "chisq_scaled" in f else ""
+        lines = [
+            f"SEM ({self.estimator}, missing={self.missing}) on {self.n} rows"
+            + ("" if self.converged else "  [NOT CONVERGED]"),
+            f"  chisq{scaled} = {f['chisq' + scaled]:.3f}, df = {f['df']}, "
+            f"p = {f['pvalue' + scaled]:.4g}; CFI = {f['cfi' + scaled]:.3f}, "
+            f"TLI = {f['tli' + scaled]:.3f}, RMSEA = {f['rmsea' + scaled]:.3f}, SRMR = {f['srmr']:.3f}",
+            "",
+            self.estimates.round(3).to_string(),
+        ]
+        lines += [f"[{w.code}] {w.message}" for w in self.warnings]
+        return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- fit indices

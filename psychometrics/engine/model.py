@@ -1,21 +1,23 @@
 """Model specification: lavaan-style syntax and the parameter table it gives.
 
-:func:`cfa_structure` builds the parameter table of a (multi-group) factor model with
-lavaan's defaults.
+:func:`build_structure` builds the parameter table of a (multi-group) model with
+lavaan's defaults from syntax terms (:mod:`psychometrics.engine.syntax`);
+:func:`parse_model` reads the measurement models of :func:`psychometrics.cfa` (a mapping
+factor -> items, or lavaan syntax with ``=~`` and ``~~`` only).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from psychometrics.engine.core import ALPHA, BETA, LAMBDA, NU, PSI, THETA, Structure
+from psychometrics.engine.syntax import Term, parse_syntax
 from psychometrics.errors import PsychometricsError
 
-__all__ = ["EQUAL_KINDS", "Spec", "cfa_structure", "parse_model"]
+__all__ = ["EQUAL_KINDS", "Spec", "build_structure", "parse_model"]
 
 # --------------------------------------------------------------------------- CFA builder
 
@@ -59,121 +61,155 @@ def _factor_starts(
     return raw / marker, marker**2, uniq
 
 
-def cfa_structure(
-    factors: dict[str, list[str]],
+class _Table:
+    """The parameter table being built: rows, shared ids (group.equal, labels)."""
+
+    def __init__(self, group_equal, group_partial):
+        self.cols: dict[str, list] = {k: [] for k in ("group", "mat", "row", "col", "free",
+                                                      "value", "lhs", "op", "rhs", "label")}
+        self.first_ids: dict[tuple[int, int, int], int] = {}
+        self.label_ids: dict[str, int] = {}
+        self.next_id = 0
+        self.group_equal, self.group_partial = group_equal, group_partial
+
+    def _id(self, g, mat, row, col, lhs, op, rhs, label):
+        if label is not None and label in self.label_ids:
+            return self.label_ids[label]
+        key = (mat, row, col)
+        if (g > 0 and _kind(mat, row, col) in self.group_equal
+                and (lhs, op, rhs) not in self.group_partial and key in self.first_ids):
+            return self.first_ids[key]
+        pid, self.next_id = self.next_id, self.next_id + 1
+        if g == 0:
+            self.first_ids[key] = pid
+        if label is not None:
+            self.label_ids[label] = pid
+        return pid
+
+    def add(self, g, mat, row, col, free, value, lhs, op, rhs, label=None):
+        pid = self._id(g, mat, row, col, lhs, op, rhs, label) if free else -1
+        for k, v in zip(self.cols, (g, mat, row, col, pid, value, lhs, op, rhs, label), strict=True):
+            self.cols[k].append(v)
+
+    def has(self, g, mat, row, col) -> bool:
+        c = self.cols
+        return any(c["group"][k] == g and c["mat"][k] == mat and c["row"][k] == row
+                   and c["col"][k] == col for k in range(len(c["mat"])))
+
+
+def _starts(terms, ov, latent, s, std_lv):
+    """Start loadings (per =~ term), latent variances and uniquenesses of one group."""
+    uniq = 0.5 * np.diag(s)
+    load: dict[tuple[str, str], float] = {}
+    lv_var: dict[str, float] = {}
+    seen: set[int] = set()
+    for f in latent:
+        items = [t.rhs for t in terms if t.op == "=~" and t.lhs == f and t.rhs in ov]
+        if not items:
+            continue
+        idx = [ov[i] for i in items]
+        lam, lv_var[f], u = _factor_starts(s, idx, std_lv)
+        for k, i in enumerate(idx):
+            if i not in seen and len(idx) > 1:
+                uniq[i] = u[k]
+            seen.add(i)
+            load[(f, items[k])] = lam[k]
+    for h in latent:  # higher-order factors: half the facets' variance each
+        facets = [t.rhs for t in terms if t.op == "=~" and t.lhs == h and t.rhs not in ov]
+        if facets and h not in lv_var:
+            lv_var[h] = 0.5 * float(np.mean([lv_var.get(f, 1.0) for f in facets]))
+            for f in facets:
+                lv_var[f] = 0.5 * lv_var.get(f, 1.0)
+    return load, lv_var, uniq
+
+
+def build_structure(
+    terms: list[Term],
     observed: list[str],
+    latent: list[str],
     moments: list[tuple[np.ndarray, np.ndarray]],
     *,
     meanstructure: bool,
-    second_order: dict[str, list[str]] | None = None,
     std_lv: bool = False,
-    residual_covariances: tuple[tuple[str, str], ...] = (),
     group_equal: tuple[str, ...] = (),
     group_partial: frozenset[tuple[str, str, str]] = frozenset(),
     delta: bool = False,
 ) -> Structure:
-    """Parameter table of a (multi-group) CFA with lavaan's defaults.
+    """Parameter table of a (multi-group) model with lavaan's defaults (``sem``/``cfa``).
 
-    ``factors`` maps each first-order factor to its items (the first one is the marker,
-    loading fixed to 1, unless ``std_lv``); ``second_order`` maps higher-order factors to
-    first-order factors. Exogenous latent variables covary freely; residual variances
-    are free; ``residual_covariances`` adds free observed residual covariances. With a
-    mean structure the intercepts are free and the latent means fixed to 0, except that
-    when ``"intercepts"`` (but not ``"means"``) is in ``group_equal`` the means (or
-    intercepts) of the first-order factors are free in every group but the first
-    (lavaan's ``group.equal``; lavaan also frees the higher-order factors' means, which
-    are then not identified: here they stay 0, same fit, one parameter less).
-    ``group_partial`` lists ``(lhs, op, rhs)`` entries left free across groups (lavaan's
-    ``group.partial``). ``moments`` gives each group's (S, ybar) for the start values.
-    ``delta``: ordinal items under the delta parameterization (the residual variances are
-    fixed rows, set from the model; see :class:`Structure`).
+    ``terms`` in syntax order (``F =~ x``, ``Y ~ X`` between latent variables, ``a ~~ b``),
+    then, as lavaan adds them: residual variances of the observed variables, variances of
+    the latent ones, covariances of the exogenous latent variables, and with a mean
+    structure the intercepts (free) and latent means (0). The first indicator of each
+    factor is its marker (loading 1) unless ``std_lv`` (exogenous variances 1 instead) or
+    a modifier fixes or frees it. Labels share one parameter (in every group). With
+    ``"intercepts"`` but not ``"means"`` in ``group_equal`` the means of the first-order
+    factors are free in every group but the first (lavaan's ``group.equal``; lavaan also
+    frees higher-order factors' means, which are then not identified: here they stay 0,
+    same fit, one parameter less). ``group_partial`` lists ``(lhs, op, rhs)`` entries left
+    free across groups (``group.partial``). ``moments``: each group's (S, ybar), for the
+    start values. ``delta``: ordinal items (residual variances follow from the model, see
+    :class:`Structure`).
     """
-    second_order = second_order or {}
-    latent = list(factors) + [h for h in second_order if h not in factors]
     lv = {name: j for j, name in enumerate(latent)}
     ov = {name: i for i, name in enumerate(observed)}
-    endogenous = {f for facets in second_order.values() for f in facets}
-    exogenous = [name for name in latent if name not in endogenous]
-    ngroups = len(moments)
-    cols: dict[str, list] = {k: [] for k in ("group", "mat", "row", "col", "free", "value",
-                                             "lhs", "op", "rhs")}
-    first_ids: dict[tuple[int, int, int], int] = {}
-    next_id = 0
-
-    def add(g, mat, row, col, free, value, lhs, op, rhs):
-        nonlocal next_id
-        pid = -1
-        if free:
-            key = (mat, row, col)
-            shared = (
-                g > 0
-                and _kind(mat, row, col) in group_equal
-                and (lhs, op, rhs) not in group_partial
-                and key in first_ids
-            )
-            if shared:
-                pid = first_ids[key]
-            else:
-                pid = next_id
-                next_id += 1
-                if g == 0:
-                    first_ids[key] = pid
-        for k, v in zip(cols, (g, mat, row, col, pid, value, lhs, op, rhs), strict=True):
-            cols[k].append(v)
-
+    endogenous = {t.rhs for t in terms if t.op == "=~" and t.rhs in lv}
+    endogenous |= {t.lhs for t in terms if t.op == "~"}
+    exogenous = [f for f in latent if f not in endogenous]
+    first_order = {t.lhs for t in terms if t.op == "=~" and t.rhs in ov}
+    markers = {f: next(t for t in terms if t.op == "=~" and t.lhs == f) for f in latent}
+    table = _Table(group_equal, group_partial)
     for g, (s, ybar) in enumerate(moments):
-        lv_var = {}
-        uniq_start = 0.5 * np.diag(s)
-        seen: set[int] = set()
-        for f, items in factors.items():
-            idx = [ov[i] for i in items]
-            lam, var, uniq = _factor_starts(s, idx, std_lv)
-            lv_var[f] = var
-            for k, i in enumerate(idx):
-                if i not in seen and len(idx) > 1:
-                    uniq_start[i] = uniq[k]
-                seen.add(i)
-            for k, item in enumerate(items):
-                fixed = k == 0 and not std_lv
-                add(g, LAMBDA, ov[item], lv[f], not fixed, lam[k] if not fixed else 1.0,
-                    f, "=~", item)
-        for h, facets in second_order.items():
-            for k, f in enumerate(facets):
-                fixed = k == 0 and not std_lv
-                add(g, BETA, lv[f], lv[h], not fixed, 1.0, h, "=~", f)
+        load, lv_var, uniq = _starts(terms, ov, latent, s, std_lv)
+        for t in terms:
+            _add_term(table, g, t, ov, lv, load, lv_var, uniq,
+                      marker=markers.get(t.lhs) is t and not std_lv and not t.free)
         for i, item in enumerate(observed):
-            add(g, THETA, i, i, not delta, 1.0 if delta else uniq_start[i], item, "~~", item)
-        for a, b in residual_covariances:
-            i, j = sorted((ov[a], ov[b]), reverse=True)
-            add(g, THETA, i, j, True, 0.0, a, "~~", b)
-        for h, facets in second_order.items():
-            base = float(np.mean([lv_var[f] for f in facets]))
-            lv_var[h] = 0.5 * base
-            for f in facets:
-                lv_var[f] = 0.5 * lv_var[f]
+            if not table.has(g, THETA, i, i):
+                table.add(g, THETA, i, i, not delta, 1.0 if delta else uniq[i], item, "~~", item)
         for f in latent:
-            fixed = std_lv and f in exogenous
-            add(g, PSI, lv[f], lv[f], not fixed, 1.0 if fixed else lv_var[f], f, "~~", f)
+            if not table.has(g, PSI, lv[f], lv[f]):
+                fixed = std_lv and f in exogenous
+                table.add(g, PSI, lv[f], lv[f], not fixed, 1.0 if fixed else lv_var.get(f, 1.0), f, "~~", f)
         for a_i, a in enumerate(exogenous):
             for b in exogenous[a_i + 1:]:
                 i, j = sorted((lv[a], lv[b]), reverse=True)
-                add(g, PSI, i, j, True, 0.0, a, "~~", b)
+                if not table.has(g, PSI, i, j):
+                    table.add(g, PSI, i, j, True, 0.0, a, "~~", b)
         if meanstructure:
             for i, item in enumerate(observed):
-                add(g, NU, i, 0, True, ybar[i], item, "~1", "")
+                table.add(g, NU, i, 0, True, ybar[i], item, "~1", "")
             free_means = g > 0 and "intercepts" in group_equal and "means" not in group_equal
             for f in latent:
-                free = free_means and f in factors
-                add(g, ALPHA, lv[f], 0, free, 0.0, f, "~1", "")
-    arr = {k: np.asarray(v) for k, v in cols.items() if k not in ("lhs", "op", "rhs")}
+                table.add(g, ALPHA, lv[f], 0, free_means and f in first_order, 0.0, f, "~1", "")
+    c = table.cols
+    arr = {k: np.asarray(c[k]) for k in ("group", "mat", "row", "col", "free", "value")}
     return Structure(
-        observed=list(observed), latent=latent, ngroups=ngroups, meanstructure=meanstructure,
-        group=arr["group"].astype(int), mat=arr["mat"].astype(int), row=arr["row"].astype(int),
-        col=arr["col"].astype(int), free=arr["free"].astype(int),
-        value=arr["value"].astype(float), lhs=cols["lhs"], op=cols["op"], rhs=cols["rhs"],
-        delta=delta,
+        observed=list(observed), latent=list(latent), ngroups=len(moments),
+        meanstructure=meanstructure, group=arr["group"].astype(int), mat=arr["mat"].astype(int),
+        row=arr["row"].astype(int), col=arr["col"].astype(int), free=arr["free"].astype(int),
+        value=arr["value"].astype(float), lhs=c["lhs"], op=c["op"], rhs=c["rhs"],
+        label=c["label"], delta=delta,
     )
 
+
+def _add_term(table, g, t, ov, lv, load, lv_var, uniq, *, marker: bool) -> None:
+    """One syntax term as a row: loading, regression, (co)variance."""
+    free = t.fixed is None and not marker
+    fixed_value = 1.0 if marker and t.fixed is None else t.fixed
+    if t.op == "=~" and t.rhs in ov:
+        mat, row, col, start = LAMBDA, ov[t.rhs], lv[t.lhs], load.get((t.lhs, t.rhs), 0.5)
+    elif t.op == "=~":
+        mat, row, col, start = BETA, lv[t.rhs], lv[t.lhs], 1.0
+    elif t.op == "~":
+        mat, row, col, start = BETA, lv[t.lhs], lv[t.rhs], 0.0
+    elif t.lhs in ov:
+        i, j = sorted((ov[t.lhs], ov[t.rhs]), reverse=True)
+        mat, row, col, start = THETA, i, j, (uniq[i] if i == j else 0.0)
+    else:
+        i, j = sorted((lv[t.lhs], lv[t.rhs]), reverse=True)
+        mat, row, col, start = PSI, i, j, (lv_var.get(t.lhs, 1.0) if i == j else 0.0)
+    table.add(g, mat, row, col, free, start if free else fixed_value, t.lhs, t.op, t.rhs, t.label)
 
 
 # --------------------------------------------------------------------------- model spec
@@ -194,35 +230,30 @@ class Spec:
         return list(seen)
 
 
-_LINE = re.compile(r"^\s*([^\s=~]+)\s*(=~|~~)\s*(.+?)\s*$")
-
-
 def _parse_string(model: str, func: str):
+    """Factors and residual covariances of a measurement model in lavaan syntax."""
+    syntax = parse_syntax(model, func)
     factors: dict[str, list[str]] = {}
     covs: list[tuple[str, str]] = []
-    for raw in re.split(r"[\n;]", model):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        m = _LINE.match(line)
-        if not m:
+    for t in syntax.terms:
+        line = f"{t.lhs} {t.op} {t.rhs}"
+        if t.op not in ("=~", "~~") or syntax.defined:
             raise PsychometricsError(
                 "invalid-model",
                 f"The 'model' parameter of {func} accepts lines 'F =~ x1 + x2 + x3' and "
-                f"'x1 ~~ x2' (residual covariance); got {line!r}.",
+                f"'x1 ~~ x2' (residual covariance); got {line!r}. Structural models "
+                "(regressions, defined parameters) go to pm.sem.",
             )
-        lhs, op, rhs = m.groups()
-        terms = [t.strip() for t in rhs.split("+")]
-        if any(not t or re.search(r"[\s*]", t) for t in terms):
+        if t.label is not None or t.fixed is not None or t.free:
             raise PsychometricsError(
                 "invalid-model",
                 f"The 'model' parameter of {func} takes plain item names (no labels or "
-                f"fixed values such as '1*x1'); got {line!r}.",
+                f"fixed values such as '1*x1'; pm.sem takes them); got {line!r}.",
             )
-        if op == "=~":
-            factors.setdefault(lhs, []).extend(terms)
+        if t.op == "=~":
+            factors.setdefault(t.lhs, []).append(t.rhs)
         else:
-            covs.extend((lhs, t) for t in terms)
+            covs.append((t.lhs, t.rhs))
     return factors, covs
 
 
