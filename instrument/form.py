@@ -96,6 +96,7 @@ _FIELDS = {
     "order",
     "seed",
     "versions",
+    "network",
 }
 _SELECT_FIELDS = {"constructs", "facets", "levels", "items", "exclude"}
 OVERRIDE_CONTEXT = "form_recall"
@@ -554,6 +555,12 @@ def load_form(spec_path: str | os.PathLike, bank: ItemBank | None = None) -> For
                 context_block.append(block_by_id[qid])
     else:
         context_block = list(bank.context_block)
+    network = None
+    if "network" in data:  # the roster question: generated context questions (instrument.collaboration)
+        from instrument.collaboration import parse_network, questions
+
+        network = parse_network(data["network"], Path(spec_path).parent, languages, ck.add, ck.line("network"))
+        context_block += questions(network, languages) if network else []
 
     # order and versions
     order = data.get("order", "grouped")
@@ -656,4 +663,5 @@ def load_form(spec_path: str | os.PathLike, bank: ItemBank | None = None) -> For
         versions=versions,
         hash=digest,
         bank=form_bank,
+        network=network,
     )

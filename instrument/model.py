@@ -270,6 +270,7 @@ class Form:
     versions: dict  # "A" -> tuple of item ids in shown order
     hash: str
     bank: ItemBank | None = None
+    network: object = None  # instrument.collaboration.Network: the roster question, if any
 
     @property
     def item_ids(self) -> tuple[str, ...]:

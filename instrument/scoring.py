@@ -109,7 +109,14 @@ def score_command(inputs, *, form, out, log=None, min_answered=0.5, jobs=0, cons
         lang = loaded.languages[0]
         labels, values = table_labels(loaded, lang, table.columns)
         write_table(table, out, labels=labels, value_labels=values)
-        write_table(returns.log(), log)
+        log_table = returns.log()
+        if loaded.network is not None:  # the roster question: its ties table, its problems in the log
+            from instrument.collaboration import problems_log, ties_from_responses
+
+            ties, tie_problems = ties_from_responses(returns.responses, loaded.network)
+            write_table(ties, out.with_name(out.stem + "-ties.csv"))
+            log_table = pd.concat([log_table, problems_log(tie_problems)], ignore_index=True)
+        write_table(log_table, log)
     # refused cells of the files kept (a rejected file's reason is counted once, as "rejected")
     rejected = set(returns.files.loc[returns.files["status"] == "rejected", "file"])
     n_err = sum(p.severity == "error" and p.file not in rejected for p in returns.problems)
