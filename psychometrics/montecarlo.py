@@ -92,7 +92,7 @@ class MonteCarlo:
 def _fit_cfa(rec: dict, key: str, data, plan: Plan, estimator: str) -> None:
     pop = plan.population
     model = {f: list(its) for f, its in pop.factors.items()}
-    fit = cfa(data, model, estimator=estimator)
+    fit = cfa(data, model, estimator=estimator, extras=False)
     rec[f"{key}.converged"] = float(fit.converged)
     p = fit.fit["pvalue_scaled" if estimator == "WLSMV" else "pvalue"]
     rec[f"{key}.reject"] = float(p < plan.alpha)

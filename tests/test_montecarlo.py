@@ -186,3 +186,12 @@ def test_icc_in_clusters():
     assert 0 <= row["coverage"] <= 1 and row["width"] > 0
     with pytest.raises(pm.PsychometricsError, match="cluster"):
         monte_carlo(POP, [50], reps=2, analyses=("icc",))
+
+
+def test_cfa_without_extras_has_the_same_fit():
+    data = generate.draw(POP, 200, np.random.default_rng(8))
+    full = pm.cfa(data, POP.factors)
+    light = pm.cfa(data, POP.factors, extras=False)
+    assert light.fit == full.fit
+    pd.testing.assert_frame_equal(light.loadings, full.loadings)
+    assert light.modindices.empty and not full.modindices.empty
