@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("scoring", "platforms", "reliability", "factor", "cfa", "wlsmv", "lnam", "twolevel")
+SCRIPTS = ("scoring", "platforms", "reliability", "factor", "cfa", "wlsmv", "lnam", "twolevel", "montecarlo")
 
 
 def main(argv: list[str]) -> int:
