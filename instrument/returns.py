@@ -185,8 +185,9 @@ class Returns:
     """Everything read from a batch of files.
 
     ``responses``: one row per respondent: ``respondent``, ``source_file``, ``source_place``,
-    ``language``, ``order_version``, the context answers, then one column per item (codes,
-    missing codes kept, blank as NA). ``files``: one row per input file (``file``, ``status``,
+    ``language``, ``order_version``, (for platform exports: ``platform``, ``submitted_at``,
+    ``platform_status``), the context answers, then one column per item (codes, missing codes
+    kept, blank as NA). ``files``: one row per input file (``file``, ``status``,
     ``code``, ``message``, ``respondents``, ``problems``). ``problems``: every Problem.
     """
 
@@ -631,6 +632,7 @@ def _read_export(result: FileResult, head: list, records, expected: Expected, fi
             cell = dict(place)
             if flagged and j is not None and cell_name(r - 1, j) in flagged:  # a formula or an error value
                 cell[flagged[cell_name(r - 1, j)]] = True
+                cell["cell"] = cell_name(r - 1, j)  # the cell itself, for the user to find it
             return v, cell
 
         language = values[layout.language_column] if layout.language_column is not None else ""
@@ -638,8 +640,11 @@ def _read_export(result: FileResult, head: list, records, expected: Expected, fi
         respondent = layout.respondent(values, f"{Path(result.file).stem}-row{r}")
         if flagged and any(cell_name(r - 1, j) in flagged for j in where.values()):
             row = _row_from_cells(result, expected, coder, get, place["cell"], respondent, meta, ctx_cache)
+            if row is not None:
+                row.update(layout.metadata(values))
         else:
-            base = {"respondent": respondent, "source_file": result.file, "source_place": place["cell"], **meta}
+            base = {"respondent": respondent, "source_file": result.file, "source_place": place["cell"], **meta,
+                    **layout.metadata(values)}
             row = _export_row(result, expected, values, where, place, base, memo, ctx_cache, recode)
         if row is None:
             counts["rejected"] += 1
@@ -850,7 +855,11 @@ def _assemble(results: list[FileResult], expected: Expected) -> Returns:
     for r in results:
         problems.extend(r.problems)
         rows.extend(r.rows)
-    columns = ["respondent", "source_file", "source_place", "language", "order_version", *expected.context, *expected.items]
+    # platform exports add their metadata (instrument.platforms.layout.Layout.metadata); a batch
+    # of our own files keeps its columns as they were
+    platform = [c for c in ("platform", "submitted_at", "platform_status") if any(c in row for row in rows)]
+    columns = ["respondent", "source_file", "source_place", "language", "order_version", *platform,
+               *expected.context, *expected.items]
     responses = pd.DataFrame(rows, columns=columns)
     for col in (*expected.items, *[q for q, (k, _) in expected.context_types.items() if k != "text"]):
         responses[col] = pd.to_numeric(responses[col], errors="coerce").astype("Int64")

@@ -50,6 +50,9 @@ def table_labels(form: Form, lang: str, columns) -> tuple[dict, dict]:
         "source_place": {"fr": "Feuille / ligne d'origine", "en": "Source sheet / row"}[lang],
         "language": {"fr": "Langue du questionnaire", "en": "Questionnaire language"}[lang],
         "order_version": {"fr": "Version de l'ordre des items (A/B)", "en": "Item order version (A/B)"}[lang],
+        "platform": {"fr": "Plateforme de collecte", "en": "Survey platform"}[lang],
+        "submitted_at": {"fr": "Date de soumission (plateforme)", "en": "Submission time (platform)"}[lang],
+        "platform_status": {"fr": "Statut sur la plateforme", "en": "Status on the platform"}[lang],
     }
     values = {}
     answer_labels = {c.code: c.label[lang] for c in form.response_set.all_choices()}

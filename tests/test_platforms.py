@@ -78,7 +78,10 @@ def test_planted_cells_are_read_or_refused(form):
     assert sum(p.code == "unmapped-column" for p in ret.problems) == 1  # once, not once per row
     assert ret.responses["respondent"].iloc[1] == ret.responses["respondent"].iloc[-1]  # _uuid names the respondent
 
+    assert set(ret.responses["platform"]) == {"kobo"} and ret.responses["submitted_at"].str.len().min() == 19
+
     ret, _ = read_one(form, "redcap_raw.csv")
+    assert set(ret.responses["platform_status"]) == {"2"} and ret.responses["submitted_at"].str.len().min() == 19
     assert cell(ret, "trcpi4", 0) == 8  # REDCap's UNK: "don't know"
     assert pd.isna(cell(ret, "trcpi4", 1))  # NASK: blank
     assert list(ret.responses["respondent"]) == ["R0001", "R0002", "R0005", "R0006"]  # 0 and 1: incomplete
@@ -198,6 +201,7 @@ def test_forced_source_and_bad_source(form, tmp_path):
 def test_our_own_csv_is_not_taken_for_an_export(form):
     ret = read_returns([ROOT / "data_samples" / "returned" / "member_entry.csv"], form, jobs=1)
     assert ret.files["source"].iloc[0] == "" and ret.files["status"].iloc[0] == "scored"
+    assert "platform" not in ret.responses  # a batch of our own files keeps its columns
 
 
 def test_cli_simulate_as_then_score(tmp_path):
@@ -235,3 +239,18 @@ def test_demo_shows_one_export_per_platform(form, tmp_path):
     assert (log["code"] == "incomplete-response").sum() == 4
     with pytest.raises(ValueError, match="'incomplete'"):
         write_export(form, simulate(form, 3, seed=1).responses, tmp_path / "k.csv", "kobo", incomplete=1)
+
+
+def test_a_formula_in_an_xlsx_export_is_refused_not_evaluated(form, tmp_path):
+    import openpyxl
+
+    path = write_export(form, simulate(form, 4, seed=3).responses, tmp_path / "kobo.xlsx", "kobo", "xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    item_col = next(c.column_letter for c in ws[1] if str(c.value).endswith("/trcpi1"))
+    ws[f"{item_col}3"] = "=2+2"
+    wb.save(path)
+    ret = read_returns([path], form, jobs=1)
+    [problem] = [p for p in ret.problems if p.code == "formula-in-answer"]
+    assert (problem.item, problem.cell) == ("trcpi1", f"{item_col}3")
+    assert pd.isna(ret.responses["trcpi1"].iloc[1]) and len(ret.responses) == 4

@@ -67,8 +67,9 @@ def layout(header: list, exports) -> Layout:
 
     columns, meta, unmapped, ambiguous, missing = map_header(header, resolve, _meta_name, exports)
     ids = tuple(j for j, h in enumerate(header) if h == "_uuid") or tuple(j for j, h in enumerate(header) if h == "_id")
+    where = {name: j for j, name in reversed(meta.items())}
     return Layout("kobo", _DESCRIPTION["labels" if labels[0] else "xml"], columns, ids, meta, unmapped, ambiguous,
-                  missing)
+                  missing, submitted_column=where.get("_submission_time"), status_column=where.get("_validation_status"))
 
 
 def write(form, frame, path, variant: str, incomplete: int = 0):

@@ -64,6 +64,8 @@ class Layout:
     recode: dict = field(default_factory=dict)  # platform value -> value read (missing-data codes)
     judge: object = None  # callable(values) -> RowVerdict, or None (every row is complete)
     first_id_only: bool = False  # the first non-empty id column names the respondent (else all, joined)
+    submitted_column: int | None = None  # when the platform received the response
+    status_column: int | None = None  # the platform's own status (Kobo validation, ODK review, REDCap form status)
 
     def header_problems(self, file: str, n_items: int) -> list[Problem]:
         """One problem per unmapped or ambiguous column, and per item missing from the export."""
@@ -99,7 +101,15 @@ class Layout:
         return "/".join(parts) or fallback
 
     def metadata(self, values: list) -> dict:
-        return {name: values[j] for j, name in self.meta.items() if j < len(values)}
+        """The respondent metadata kept in the output: ``platform``, ``submitted_at``, ``platform_status``."""
+        def at(j):
+            v = values[j] if j is not None and j < len(values) else None
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+            return "" if v is None else str(v).strip()
+
+        return {"platform": self.source, "submitted_at": at(self.submitted_column),
+                "platform_status": at(self.status_column)}
 
 
 def _short(text) -> str:

@@ -172,7 +172,7 @@ def layout(header: list, exports) -> Layout:
     variant = "LimeSurvey export (" + ("question texts" if full else "question codes") + ")"
     return Layout("limesurvey", variant, columns, ids, meta, unmapped, ambiguous, missing,
                   language_column=where.get("startlanguage"), blanks=_NO_ANSWER, judge=judge,
-                  first_id_only=True)
+                  first_id_only=True, submitted_column=where.get("submitdate"))
 
 
 def write(form, frame, path, variant: str, incomplete: int = 0):

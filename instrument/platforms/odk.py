@@ -66,7 +66,9 @@ def layout(header: list, exports) -> Layout:
     central = bool({"ReviewState", "SubmitterID", "FormVersion"} & set(header))
     judge = _Version(header.index("FormVersion"), exports.form_version) if "FormVersion" in header else None
     variant = "ODK Central CSV export" if central else "ODK Briefcase CSV export"
-    return Layout("odk", variant, columns, ids, meta, unmapped, ambiguous, missing, judge=judge)
+    where = {name: j for j, name in reversed(meta.items())}
+    return Layout("odk", variant, columns, ids, meta, unmapped, ambiguous, missing, judge=judge,
+                  submitted_column=where.get("SubmissionDate"), status_column=where.get("ReviewState"))
 
 
 def write(form, frame, path, variant: str, incomplete: int = 0):

@@ -129,8 +129,10 @@ def layout(header: list, exports) -> Layout:
             recode[code] = str(dk_na[0])
         elif meaning == "na" and len(dk_na) > 1:
             recode[code] = str(dk_na[1])
+    submitted = where.get(f"{form}_timestamp", where.get("timestamp"))
     return Layout("redcap", "REDCap export (" + ("labels" if labels else "raw data") + ")", columns, ids, meta,
-                  unmapped, ambiguous, missing, recode=recode, judge=judge)
+                  unmapped, ambiguous, missing, recode=recode, judge=judge, submitted_column=submitted,
+                  status_column=complete)
 
 
 def write(form, frame, path, variant: str, incomplete: int = 0):
