@@ -119,7 +119,7 @@ def questions(net: Network, languages) -> list[ContextQuestion]:
                                    choices=(Choice(1, yes, "yes"), Choice(0, no, "no"))))
         for attr in ATTRIBUTES:
             out.append(ContextQuestion(
-                id=ids[attr], type="select_one", label=text(attr, name=name),
+                id=ids[attr], type="select_one", label=text(attr, name=name), ask_if=(ids["with"], 1),
                 choices=tuple(Choice(k + 1, lab) for k, lab in enumerate(_SCALES[attr]))))
     return out
 

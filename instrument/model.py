@@ -160,6 +160,8 @@ class ContextQuestion:
     required: bool = False
     minimum: int | None = None
     maximum: int | None = None
+    #: ask only when another context question got this answer: (question id, code); () always
+    ask_if: tuple = ()
 
 
 @dataclass(frozen=True)

@@ -126,14 +126,16 @@ def rows(form: Form) -> list[dict]:
         used_codes.add(candidate.lower())
         return candidate
 
+    codes: dict = {}  # context question id -> its LimeSurvey code (for relevance equations)
     if form.context_block:
         next_group += 1
         structure.append(("G", next_group, {lang: STRINGS[lang]["about_you"] for lang in langs}, {}))
         for q in form.context_block:
             qid = new_question_id()
-            code = unique(question_code(q.id))
+            code = codes[q.id] = unique(question_code(q.id))
             if q.type == "select_one":
-                structure.append(("Q", qid, "L", code, q.label, q.required, {}))
+                shown = {"relevance": f"{codes[q.ask_if[0]]}.NAOK == {q.ask_if[1]}"} if q.ask_if else {}
+                structure.append(("Q", qid, "L", code, q.label, q.required, shown))
                 for c in q.choices:
                     structure.append(("A", qid, str(c.code), c.label, ""))
             elif q.type == "integer":

@@ -90,6 +90,7 @@ def rows(form: Form, lang: str) -> list[dict]:
 
     field("record_id", "text", s["respondent_header"])
     used = {"record_id"}
+    names: dict = {}  # context question id -> its variable name (for branching logic)
     first_context = True
     for q in form.context_block:
         name = variable_name(q.id)
@@ -100,6 +101,9 @@ def rows(form: Form, lang: str) -> list[dict]:
         if first_context:
             extra["Section Header"] = s["about_you"]
             first_context = False
+        if q.ask_if:
+            extra["Branching Logic (Show field only if...)"] = f"[{names[q.ask_if[0]]}] = '{q.ask_if[1]}'"
+        names[q.id] = name
         if q.type == "select_one":
             field(name, "radio", q.label[lang], **{"Choices, Calculations, OR Slider Labels": _choices(q.choices, lang)}, **extra)
         elif q.type == "integer":

@@ -72,7 +72,9 @@ def rows(form: Form) -> dict[str, list[dict]]:
         for q in form.context_block:
             if q.type == "select_one":
                 list_name = f"ctx_{q.id}"
-                add(f"select_one {list_name}", q.id, text(q.label), required="yes" if q.required else "")
+                relevant = f"${{{q.ask_if[0]}}} = '{q.ask_if[1]}'" if q.ask_if else ""
+                add(f"select_one {list_name}", q.id, text(q.label), required="yes" if q.required else "",
+                    relevant=relevant)
                 for c in q.choices:
                     choices.append({"list_name": list_name, "name": str(c.code), **{_tr("label", lang): c.label[lang] for lang in langs}})
             elif q.type == "integer":
