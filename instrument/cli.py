@@ -273,6 +273,33 @@ def aggregate(
 
 
 @app.command()
+def feedback(
+    data: Annotated[Path, typer.Argument(help="Scored data (from intangibles score) or item responses: .csv, .xlsx, .parquet, .sav.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the reports: one sub-folder per consortium, index.html, summary.csv.")],
+    form: Annotated[Path | None, typer.Option("--form", help="The form spec (gives the scales, levels and item texts).")] = None,
+    keys: Annotated[Path | None, typer.Option("--keys", help="A psych-style keys file (JSON or YAML), instead of --form.")] = None,
+    by: Annotated[str, typer.Option("--by", help="Column holding each respondent's consortium code.")] = "consortium",
+    lang: Annotated[str, typer.Option(help="Language of the reports: fr or en.")] = "fr",
+    min_group: Annotated[int, typer.Option("--min-group", help="Fewest respondents for a report (smaller consortia get a notice only).")] = 5,
+    names: Annotated[Path | None, typer.Option("--names", help="CSV with columns code, name: each consortium's name.")] = None,
+    roster: Annotated[Path | None, typer.Option("--roster", help="CSV of the people invited, with the --by column: gives the response rate.")] = None,
+):
+    """Write one feedback report per consortium: its perceived benefits at every level, for its partners.
+
+    Un rapport de rétroaction par consortium : profil des retombées perçues (moyennes et intervalles), accord entre membres, position parmi les consortiums de l'étude (5 ou plus, sans en nommer aucun), énoncés les plus et les moins partagés; aucun chiffre sous --min-group personnes.
+
+    Example: intangibles feedback scores.xlsx --form data_samples/form_member.yaml --by consortium_id --out feedback/
+    """
+    from instrument.feedback_report import feedback_command
+
+    if lang not in ("fr", "en"):
+        err_console.print(f"The '--lang' option must be one of fr, en; got {lang!r}.", markup=False)
+        raise typer.Exit(2)
+    raise typer.Exit(feedback_command(data, out=out, form=form, keys=keys, by=by, lang=lang, min_group=min_group,
+                                      names=names, roster=roster, console=console))
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for everything the demo writes.")] = Path("demo-output"),
     n: Annotated[int, typer.Option("--n", help="Number of simulated respondents.")] = 300,

@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 
-__all__ = ["cfa_loadings", "efa_heatmap", "item_distributions", "network_drawing", "rate_curves", "scree"]
+__all__ = ["cfa_loadings", "efa_heatmap", "item_distributions", "network_drawing", "profile_dots", "rate_curves", "scree"]
 
 BLUE = "#2c6fad"
 ORANGE = "#d9822b"
@@ -372,3 +372,39 @@ def rate_curves(ns, series, *, lang: str = "fr", xlabel: str = "N", ylabel: str 
         if series:
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return _svg(fig, "rate-curves", title)
+
+
+# --------------------------------------------------------------------------- feedback
+
+
+def profile_dots(scales: list[dict], *, low: float, high: float, lang: str = "fr", text: dict | None = None) -> str:
+    """The benefit profile of one consortium: one row per scale, its mean (dot) with the 95%
+    CI (line), over the range of the study's consortium means (grey band, median tick) when
+    the view gives ``peers``. ``scales`` are the rows of a feedback view model."""
+    from matplotlib.ticker import FuncFormatter
+
+    text = text or {}
+    n = len(scales)
+    with _rc():
+        fig = _figure(6.6, 0.3 * n + 0.9)
+        ax = fig.add_subplot()
+        ys = np.arange(n)[::-1]
+        for y, s in zip(ys, scales, strict=True):
+            peers = s.get("peers")
+            if peers:
+                ax.barh(y, peers["q4"] - peers["q0"], left=peers["q0"], height=0.55, color="#e3e6ea", linewidth=0)
+                ax.plot([peers["q2"]] * 2, [y - 0.27, y + 0.27], color=GREY, linewidth=1)
+            colour = ORANGE if s.get("drawback") else BLUE
+            if s.get("ci_low") is not None:
+                ax.plot([s["ci_low"], s["ci_high"]], [y, y], color=colour, linewidth=1.6)
+            ax.plot([s["mean"]], [y], "o", color=colour, markersize=5)
+        ax.set_yticks(ys, [("    " if s["kind"] not in ("construct", "scale") else "") + s["label"] for s in scales])
+        for label, s in zip(ax.get_yticklabels(), scales, strict=True):
+            label.set_fontweight("bold" if s["kind"] in ("construct", "scale") else "normal")
+        ax.set_xlim(low - 0.05, high + 0.05)
+        ax.set_ylim(-0.6, n - 0.4)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _dec(v, 0 if float(v).is_integer() else 1, lang)))
+        ax.set_xlabel(text.get("fig_axis", "Mean").format(low=_dec(low, 0, lang), high=_dec(high, 0, lang)))
+        ax.grid(axis="x", color="#eef0f2", linewidth=0.6)
+        ax.set_axisbelow(True)
+    return _svg(fig, "feedback-profile", text.get("fig_title", "Profile"))

@@ -163,7 +163,8 @@ COMMANDS = list(_commands(typer.main.get_command(app)))
 
 
 def test_cli_has_the_documented_commands():
-    documented = {("bank", "check"), ("form", "build"), ("simulate",), ("score",), ("validate",), ("demo",), ("doctor",), ("network",), ("aggregate",)}
+    documented = {("bank", "check"), ("form", "build"), ("simulate",), ("score",), ("validate",), ("demo",),
+                  ("doctor",), ("network",), ("aggregate",), ("feedback",)}
     assert documented <= set(COMMANDS)
 
 
