@@ -8,7 +8,8 @@
 3. score the folder (every file accounted for in the log); then one response export from each
    survey platform (KoboToolbox, ODK Central, LimeSurvey, REDCap), scored on its own
    (``platforms/``: the files, their scores and log);
-4. validate the scales, with invariance across languages, and write the report.
+4. validate the scales, with invariance across languages, and write the report;
+5. write one feedback report per consortium (``feedback/``).
 
 What the demo plants is what the report should find: the weak item, the non-invariant
 item and the straightliners (see ``DEMO_DESIGN``).
@@ -71,6 +72,7 @@ def demo_command(out, *, n: int = 300, seed: int = 2026, console=None) -> int:
     from rich.console import Console
 
     from instrument.export.build import build
+    from instrument.feedback_report import feedback_command
     from instrument.form import load_form
     from instrument.output import write_table
     from instrument.returns import read_returns
@@ -87,12 +89,12 @@ def demo_command(out, *, n: int = 300, seed: int = 2026, console=None) -> int:
     def step(text):
         console.print(f"[bold cyan]›[/bold cyan] {text}")
 
-    step(f"1/4 Questionnaire « {form.title['fr']} »: every format, French and English")
+    step(f"1/5 Questionnaire « {form.title['fr']} »: every format, French and English")
     with console.status("building..."):
         files = build(form, out / "questionnaire")
     console.print(f"   {sum(len(v) for v in files.values())} files in {out / 'questionnaire'}")
 
-    step(f"2/4 Simulating {n} returned workbooks (one weak item, one non-invariant item, straightliners)")
+    step(f"2/5 Simulating {n} returned workbooks (one weak item, one non-invariant item, straightliners)")
     returned = out / "returned"
     if returned.exists():
         shutil.rmtree(returned)
@@ -108,7 +110,7 @@ def demo_command(out, *, n: int = 300, seed: int = 2026, console=None) -> int:
                 copied += 1
     console.print(f"   {n} simulated + {copied} messy or foreign sample files in {returned}")
 
-    step("3/4 Scoring the returned files")
+    step("3/5 Scoring the returned files")
     returns = read_returns([returned], form, progress=None)
     table = score_returns(returns, form)
     labels, values = table_labels(form, "fr", table.columns)
@@ -120,12 +122,19 @@ def demo_command(out, *, n: int = 300, seed: int = 2026, console=None) -> int:
     )
     platform_exports(form, out / "platforms", seed=seed, console=console)
 
-    step("4/4 Validating the scales (reliability, EFA, CFA, invariance fr/en)")
+    step("4/5 Validating the scales (reliability, EFA, CFA, invariance fr/en)")
     code = validate_command(out / "scores.xlsx", out=out / "report", form=spec, groups=["language"], lang="fr", console=console)
+    if code:
+        return code
+
+    step("5/5 Feedback reports: one per consortium (column consortium_id), for its partners")
+    code = feedback_command(out / "scores.xlsx", out=out / "feedback", form=spec, by="consortium_id", lang="fr",
+                            console=console)
     if code:
         return code
     console.print(
         f"\n[bold green]Done in {time.perf_counter() - started:.0f} s.[/bold green] "
-        f"Report: {out / 'report' / 'report.html'} (and report.pdf, results.json)"
+        f"Report: {out / 'report' / 'report.html'} (and report.pdf, results.json); "
+        f"feedback: {out / 'feedback' / 'index.html'}"
     )
     return 0

@@ -11,6 +11,7 @@ import io
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from rich.console import Console
 
@@ -196,3 +197,19 @@ def test_report_has_every_section(demo):
     assert (out / "report" / "report.pdf").read_bytes()[:5] == b"%PDF-"
     assert (out / "scores.xlsx").is_file() and (out / "questionnaire").is_dir()
     assert "Done in" in printed
+
+
+def test_demo_writes_a_feedback_report_per_consortium(demo):
+    """Issue 17: one report per consortium of the demo, each summary.json mean equal to the
+    mean of its respondents' scale scores in scores.xlsx (1e-12)."""
+    out, _, printed = demo
+    scores = pd.read_excel(out / "scores.xlsx", engine="calamine")
+    index = (out / "feedback" / "index.html").read_text(encoding="utf-8")
+    assert "Rapports de rétroaction par consortium" in index
+    for code, rows in scores.groupby("consortium_id"):
+        summary = json.loads((out / "feedback" / code / "summary.json").read_text(encoding="utf-8"))
+        assert summary["n"] == len(rows)
+        for scale, entry in summary["scales"].items():
+            assert entry["mean"] == pytest.approx(rows[scale].mean(), abs=1e-12)
+        assert (out / "feedback" / code / "feedback.pdf").read_bytes()[:5] == b"%PDF-"
+    assert "feedback" in printed
