@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("scoring", "platforms", "reliability", "factor", "cfa", "wlsmv", "lnam", "twolevel", "montecarlo")
+SCRIPTS = ("scoring", "platforms", "reliability", "factor", "cfa", "wlsmv", "lnam", "twolevel", "montecarlo",
+           "feedback")
 
 
 def main(argv: list[str]) -> int:

@@ -59,6 +59,7 @@ class Study:
     missing_codes: tuple = ()
     tangible: tuple[str, ...] = ()
     role: str | None = None
+    role_labels: dict = field(default_factory=dict)  # answer code (as text) -> {"fr": ..., "en": ...}
     consortium_name: dict = field(default_factory=dict)
 
     @property
@@ -75,12 +76,13 @@ def study_from_form(form) -> Study:
         construct = s.name if s.kind == "construct" else _construct_of(s, form)
         kind = getattr(constructs.get(construct), "kind", "benefit")
         scales.append(Scale(s.name, s.kind, dict(s.label), construct, kind == "drawback"))
-    role = next((q.id for q in form.context_block if q.id == "role"), None)
+    role = next((q for q in form.context_block if q.id == "role"), None)
     return Study(
         keys=form.keys()["scales"], low=form.response_set.low, high=form.response_set.high,
         scales=tuple(scales), items={i: dict(t) for i, t in form.texts.items()},
         missing_codes=tuple(form.response_set.missing_codes),
-        tangible=tuple(i.id for i in form.items if i.tangible), role=role,
+        tangible=tuple(i.id for i in form.items if i.tangible), role=role.id if role else None,
+        role_labels={str(c.code): dict(c.label) for c in role.choices} if role else {},
         consortium_name=dict(form.consortium),
     )
 

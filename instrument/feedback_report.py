@@ -62,9 +62,10 @@ def build_views(data: pd.DataFrame, study: fb.Study, by: str, *, lang: str = "fr
     rates = fb.item_rates(frame, study, by) if reported else pd.DataFrame()
     taken: set = set()
     views = []
+    single = study.consortium_name.get(lang) if len(sizes) == 1 else None  # the form names one consortium
     for code in sorted(sizes.index):
         base = {"code": code, "folder": fb.slug(code, taken), "n": int(sizes[code]), "invited": (invited or {}).get(code),
-                "name": (names or {}).get(code) or study.consortium_name.get(lang) or code}
+                "name": (names or {}).get(code) or single or code}
         if code not in reported:
             views.append({**base, "suppressed": t["index_reason"].format(min=min_group)})
             continue
@@ -83,8 +84,18 @@ def _numbers(code, table, where, rates, mine, study, t, lang, min_group) -> dict
         "peers": int(where["group"].nunique()) if len(where) else 0,
         "items": _extremes(rates[rates["group"] == code], study, lang),
         "tangible": _tangible(rates[rates["group"] == code], study, lang),
-        "roles": fb.role_counts(mine[role], min_group) if role in mine.columns else [],
+        "roles": _roles(mine, role, study, lang, min_group),
     }
+
+
+def _roles(mine, role, study, lang, min_group) -> list:
+    """(label, n) per role; codes become the form's labels; "other" merges the small roles."""
+    if role not in mine.columns:
+        return []
+    codes = mine[role].map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v),
+                           na_action="ignore")
+    counts = fb.role_counts(codes, min_group)
+    return [(study.role_labels.get(r, {}).get(lang, r), n) for r, n in counts]
 
 
 def _scale_row(scale, rows, pos, t, lang) -> dict:

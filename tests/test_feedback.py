@@ -7,8 +7,6 @@ three roles) with its keys file; the demo's form exercises constructs, facets an
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,13 +17,13 @@ from instrument import feedback as fb
 from instrument import feedback_report as fr
 from instrument.cli import app
 
-NESTED = Path(__file__).resolve().parents[2] / "shared" / "reference" / "nested"
+from conftest import REF
+
+NESTED = REF / "nested"
 
 
 @pytest.fixture(scope="module")
-def nested():
-    if not NESTED.is_dir():
-        pytest.skip("../shared/reference/nested is not beside the project")
+def nested(ref_dir):
     data = pd.read_csv(NESTED / "nested_dev.csv")
     return data, fb.study_from_keys(NESTED / "keys_nested_dev.json")
 
@@ -129,7 +127,7 @@ def test_small_cells_and_typed_text_never_shown(tmp_path, nested):
     assert "<script>alert" not in html and "&lt;script&gt;" in html
 
 
-def test_bad_by_column_is_a_clear_error(tmp_path):
+def test_bad_by_column_is_a_clear_error(tmp_path, ref_dir):
     result = CliRunner().invoke(app, ["feedback", str(NESTED / "nested_dev.csv"), "--keys",
                                       str(NESTED / "keys_nested_dev.json"), "--by", "consortia",
                                       "--out", str(tmp_path / "x")])
