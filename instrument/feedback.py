@@ -139,7 +139,8 @@ def _t975(n: pd.Series) -> np.ndarray:
 def _rwg(items: pd.DataFrame, group: pd.Series, study: Study) -> pd.DataFrame:
     """rwg(j) per consortium and scale (uniform null), from pm.agreement."""
     frame = items.assign(_group=group.to_numpy())
-    result = pm.agreement(frame, study.keys, "_group", low=study.low, high=study.high)
+    keys = {"scales": study.keys, "min": study.low, "max": study.high}
+    result = pm.agreement(frame, keys, "_group", low=study.low, high=study.high, mixed=False)
     return result.by_group[["scale", "group", "rwg_j"]]
 
 
