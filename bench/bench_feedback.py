@@ -27,7 +27,7 @@ def data(consortia: int, per: int, seed: int = 2026) -> tuple[pd.DataFrame, fb.S
     group = np.repeat([f"C{k:03d}" for k in range(1, consortia + 1)], per)
     shift = np.repeat(rng.normal(0, 0.4, consortia), per)
     items = {}
-    for s, scale in enumerate(("TRU", "SOC", "LRN")):
+    for scale in ("TRU", "SOC", "LRN"):
         trait = rng.normal(0, 1, n) + shift
         for j in range(1, 5):
             x = np.clip(np.round(3 + 0.9 * trait + rng.normal(0, 0.8, n)), 1, 5)

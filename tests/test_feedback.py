@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 import re
+
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REF
 from typer.testing import CliRunner
 
 import psychometrics as pm
 from instrument import feedback as fb
 from instrument import feedback_report as fr
 from instrument.cli import app
-
-from conftest import REF
 
 NESTED = REF / "nested"
 
