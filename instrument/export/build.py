@@ -13,7 +13,10 @@ code, in ``<out>/respondents/<form>_<code>_<lang>.xlsx``. The roster is a CSV fi
 (``^[A-Za-z0-9_-]{1,32}$``: never names or e-mail addresses), unique; optional columns
 ``language`` (fr / en: one workbook in that language; default: one per language of the
 form) and ``version`` (A / B; default: A, B, A, B... in roster order, so a counterbalanced
-form is split evenly).
+form is split evenly). The nested design: optional columns ``organization``, ``consortium``
+and ``role`` pre-fill the context questions ``organization_id``, ``consortium_id`` and
+``respondent_role`` of the personalized workbook when the form asks them (codes follow the
+respondent-code rule; a role is a choice name or code of ``respondent_role``).
 """
 
 from __future__ import annotations
@@ -109,12 +112,17 @@ def parse_formats(formats) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+#: Roster column -> the context question it pre-fills.
+PREFILL = {"organization": "organization_id", "consortium": "consortium_id", "role": "respondent_role"}
+
+
 @dataclass(frozen=True)
 class RosterEntry:
     respondent: str
     languages: tuple[str, ...]
     version: str
     line: int
+    prefill: tuple = ()  # ((context question id, answer), ...)
 
 
 def read_roster(path: str | os.PathLike, form: Form) -> tuple[list[RosterEntry], list[Problem]]:
@@ -147,7 +155,7 @@ def read_roster(path: str | os.PathLike, form: Form) -> tuple[list[RosterEntry],
                 line=1,
             )
         ]
-    col = {name: columns.index(name) for name in ("respondent", "language", "version") if name in columns}
+    col = {name: columns.index(name) for name in ("respondent", "language", "version", *PREFILL) if name in columns}
     labels = version_labels(form)
     seen: dict[str, int] = {}
     entries: list[RosterEntry] = []
@@ -194,10 +202,35 @@ def read_roster(path: str | os.PathLike, form: Form) -> tuple[list[RosterEntry],
                 continue
         else:
             version = labels[len(entries) % len(labels)]
-        entries.append(RosterEntry(code, languages, version, line))
+        prefill, bad = _prefill(form, {name: cell(name) for name in PREFILL}, where, line)
+        if bad:
+            problems.extend(bad)
+            continue
+        entries.append(RosterEntry(code, languages, version, line, prefill))
     if not entries and not problems:
         problems.append(Problem("empty-file", "the roster has no respondent code", file=where, line=1))
     return entries, problems
+
+
+def _prefill(form: Form, values: dict, where: str, line: int) -> tuple[tuple, list[Problem]]:
+    """The roster's organization / consortium / role as context answers of the form."""
+    asked = {q.id: q for q in form.context_block}
+    out, problems = [], []
+    for column, value in values.items():
+        q = asked.get(PREFILL[column])
+        if not value or q is None:
+            continue
+        if q.choices:
+            match = [c for c in q.choices if value in (c.name, str(c.code))]
+            if not match:
+                problems.append(Problem("unknown-role", f"{column} must be one of {', '.join(c.name for c in q.choices)}; got {value[:40]!r}", file=where, line=line))
+                continue
+            value = match[0].code
+        elif not RESPONDENT_PATTERN.match(value):
+            problems.append(Problem("invalid-cluster-code", f"{column} codes must be 1-32 letters, digits, '_' or '-'; got {value[:40]!r}", file=where, line=line))
+            continue
+        out.append((q.id, value))
+    return tuple(out), problems
 
 
 def write_respondents(form: Form, entries: list[RosterEntry], out: Path, paper: str = "A4") -> list[tuple[str, str, str, Path]]:
@@ -209,7 +242,8 @@ def write_respondents(form: Form, entries: list[RosterEntry], out: Path, paper: 
     for entry in entries:
         for lang in entry.languages:
             target = folder / file_name(form, "xlsx", lang=lang, respondent=entry.respondent)
-            xlsx.write(form, target, lang=lang, version=entry.version, respondent=entry.respondent, paper=paper)
+            xlsx.write(form, target, lang=lang, version=entry.version, respondent=entry.respondent, paper=paper,
+                       prefill=dict(entry.prefill))
             written.append((entry.respondent, lang, entry.version, target))
     return written
 

@@ -372,7 +372,8 @@ def _questionnaire(ws, wb, form: Form, lang: str, version: str, respondent: str,
     return cells, shown
 
 
-def build_workbook(form: Form, *, lang: str, version: str, respondent: str = "", paper: str = "A4") -> Workbook:
+def build_workbook(form: Form, *, lang: str, version: str, respondent: str = "", paper: str = "A4",
+                   prefill: dict | None = None) -> Workbook:
     """The respondent workbook in memory (see :func:`write`)."""
     s = STRINGS[lang]
     wb = Workbook()
@@ -385,8 +386,20 @@ def build_workbook(form: Form, *, lang: str, version: str, respondent: str = "",
         form, layout="respondent", lang=lang, version=version, respondent=respondent, answer_sheet=ws_q.title, items=shown
     )
     rows += [(f"cell:{key}", ref) for key, ref in cells]
+    _prefill(ws_q, form, lang, cells, prefill or {})
     write_meta(wb, rows)
     return finish_workbook(wb, form, lang)
+
+
+def _prefill(ws, form: Form, lang: str, cells, prefill: dict) -> None:
+    """Context answers known from the roster (organization, consortium, role), as the
+    respondent would have typed or picked them (a choice as its labelled list entry)."""
+    questions = {q.id: q for q in form.context_block}
+    for qid, ref in cells:
+        if qid in prefill and qid in questions:
+            choices = {c.code: c for c in questions[qid].choices}
+            value = prefill[qid]
+            ws[ref].value = labelled(choices[value], lang) if value in choices else str(value)
 
 
 def finish_workbook(wb: Workbook, form: Form, lang: str) -> Workbook:
@@ -407,8 +420,12 @@ def write(
     version: str | None = None,
     respondent: str = "",
     paper: str = "A4",
+    prefill: dict | None = None,
 ) -> list[Path]:
     """Write the respondent workbook in one language; returns the files written.
+
+    ``prefill``: context question id -> answer (a choice code, or a text), written into its
+    answer cell (the roster's organization, consortium and role).
 
     ``version=None`` writes every order version: A to ``path``, B beside it as
     ``<stem>_B.xlsx``; ``version="B"`` writes only B to ``path``. Example::
@@ -423,7 +440,7 @@ def write(
     targets = version_paths(form, path, version, "xlsx.write")
     written = []
     for label, target in targets:
-        wb = build_workbook(form, lang=lang, version=label, respondent=respondent, paper=paper)
+        wb = build_workbook(form, lang=lang, version=label, respondent=respondent, paper=paper, prefill=prefill)
         save_workbook(wb, target)  # atomic, and the same bytes for the same form
         written.append(target)
     return written
