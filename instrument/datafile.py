@@ -29,7 +29,7 @@ class DataError(Exception):
     """A data file that cannot be read: ``code`` (kebab-case) and a message naming the file."""
 
     def __init__(self, code: str, message: str, status: int = 1):
-        super().__init__(f"{message} [{code}]")
+        super().__init__(f"{code}: {message}")
         self.code, self.message, self.status = code, message, status
 
 

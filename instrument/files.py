@@ -22,7 +22,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = [
+    "OutputError",
     "atomic_path",
+    "check_output",
     "fix_timestamps",
     "output_time",
     "reproducible_zip",
@@ -56,6 +58,65 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+class OutputError(Exception):
+    """An output path that cannot or must not be written: ``code`` (kebab-case) and a message."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code, self.message, self.status = code, message, 2
+
+
+def _real(path: Path) -> Path:
+    return Path(os.path.normcase(os.path.realpath(path)))
+
+
+def check_output(target: str | os.PathLike, *, inputs=(), others=(), suffixes=None, folder: bool = False) -> Path:
+    """The one guard of every output path, called BEFORE any work: raises :class:`OutputError`.
+
+    ``inputs``: the files and folders read (an output must not be one of them, nor inside an
+    input folder, where the next run would read it as input); ``others``: the other outputs of
+    the same run (``--log``: two outputs on one path would replace each other); ``suffixes``:
+    the suffixes allowed (``folder=True``: the target is a folder to create or fill). Checks
+    that the target is not an existing folder (or, for a folder, not an existing file), that no
+    parent is a file, and that the nearest existing parent folder is writable.
+    """
+    target = Path(target)
+    real = _real(target)
+    if not folder and target.is_dir():
+        raise OutputError("output-is-folder", f"{target} is a folder; --out names a file (e.g. scores.csv).")
+    if suffixes is not None and not folder and target.suffix.lower() not in suffixes:
+        raise OutputError("bad-output-suffix", f"{target}: the output must end with {', '.join(suffixes)}; got "
+                          f"{target.suffix or 'no suffix'!r}.")
+    for item in inputs:
+        item = Path(item)
+        if _real(item) == real:
+            raise OutputError("output-is-input", f"{target} is an input of this run: it would be overwritten.")
+        if item.is_dir() and real.is_relative_to(_real(item)):
+            if real.is_file():
+                raise OutputError("output-is-input", f"{target} is an input of this run: it would be overwritten.")
+            raise OutputError("output-in-input-folder", f"{target} is inside the input folder {item}: the next run "
+                              "would read it as input; write it elsewhere.")
+        if folder and _real(item).is_relative_to(real):
+            raise OutputError("output-is-input", f"the output folder {target} holds the input {item}.")
+    for other in others:
+        if other is not None and _real(Path(other)) == real:
+            raise OutputError("output-collision", f"{target} is also the path of another output of this run ({other}).")
+    if folder and target.exists() and not target.is_dir():
+        raise OutputError("output-not-folder", f"{target} exists and is a file; --out names a folder.")
+    parent = target.parent if not folder else target
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError("output-parent-not-folder", f"{target}: {parent} is a file, not a folder.")
+    try:  # a real probe: permissions, ACLs and read-only mounts all answer here
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as exc:
+        raise OutputError("output-not-writable", f"{target}: the folder {parent} cannot be written to "
+                          f"({exc.strerror or exc}).") from None
+    return target
 
 
 def write_bytes(target: str | os.PathLike, data: bytes) -> Path:

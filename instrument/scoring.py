@@ -98,7 +98,17 @@ def score_command(inputs, *, form, out, log=None, min_answered=0.5, jobs=0, cons
     if source is not None and source not in SOURCES:
         console.print(f"--source must be one of {', '.join(SOURCES)}; got {source!r}.", markup=False, highlight=False)
         return 2
+    from instrument.files import OutputError, check_output
+    from instrument.output import FORMATS
+
     out = Path(out)
+    log = Path(log) if log else out.with_name(out.stem + "-log.csv")
+    try:  # every output path checked before the work, not after it
+        check_output(out, inputs=inputs, others=[log], suffixes=FORMATS)
+        check_output(log, inputs=inputs, others=[out], suffixes=FORMATS)
+    except OutputError as exc:
+        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return exc.status
     with Progress(
         TextColumn("[bold]Lecture / reading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
         console=console, transient=True,
@@ -106,7 +116,6 @@ def score_command(inputs, *, form, out, log=None, min_answered=0.5, jobs=0, cons
         task = bar.add_task("read", total=None)
         returns = read_returns(inputs, loaded, jobs=jobs, progress=lambda done, total: bar.update(task, completed=done, total=total),
                                source=source, include_incomplete=include_incomplete)
-    log = Path(log) if log else out.with_name(out.stem + "-log.csv")
     with console.status("Calcul et écriture / scoring and writing"):
         table = score_returns(returns, loaded, min_answered=min_answered)
         lang = loaded.languages[0]

@@ -680,6 +680,13 @@ def _run(data, *, out, form, keys, groups, lang, console, n_boot, seed, exclude_
         raise InputError("give exactly one of --form FORM.yaml or --keys KEYS"
                          + ("; got both." if form is not None else "; got neither."), 2)
     path = Path(data)
+    from instrument.files import OutputError, check_output
+
+    others = [x for x in (form, keys) if x is not None]
+    try:  # the output folder is checked before the work, not after it
+        check_output(out, inputs=[path, *others], folder=True)
+    except OutputError as exc:
+        raise InputError(str(exc), exc.status) from None
     df = read_data(path)
     source = {"data": path.name}
     labels: dict = {}
