@@ -51,6 +51,7 @@ import csv
 import io
 import os
 import re
+import stat
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -711,12 +712,31 @@ def _read_export_xlsx(result: FileResult, book: Workbook, expected: Expected) ->
                         flagged=sheet.flagged)
 
 
+def _regular_size(path: Path) -> int:
+    """The size of a regular file; anything else refused BEFORE it is opened (opening a FIFO
+    would wait forever, a device could be endless)."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        if path.is_symlink():
+            raise Refused("broken-link", f"a symbolic link to {_show(os.readlink(path))}, which cannot be reached "
+                          f"({exc.strerror or exc})") from None
+        raise
+    if stat.S_ISDIR(info.st_mode):
+        raise Refused("not-a-regular-file", "a folder (a link to a folder is not followed)")
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a named pipe (FIFO)" if stat.S_ISFIFO(info.st_mode) else (
+            "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "a socket or special file")
+        raise Refused("not-a-regular-file", f"{kind}, not a file: never opened")
+    return info.st_size
+
+
 def read_file(path: str | os.PathLike, expected: Expected, name: str | None = None) -> FileResult:
     """Read one returned file. Never raises on a bad file: the reason is in the result."""
     path = Path(path)
     result = FileResult(file=name or str(path))
     try:
-        size = path.stat().st_size
+        size = _regular_size(path)
         if size == 0:
             raise Refused("empty-file", "the file is empty (0 bytes)")
         if size > MAX_FILE_BYTES:
@@ -757,27 +777,49 @@ def read_file(path: str | os.PathLike, expected: Expected, name: str | None = No
     return result
 
 
-def _expand(inputs) -> list[Path]:
+def _expand(inputs) -> list:
     """Files named, and files found in folders (sorted, recursively; lock files ``~$...``
-    and hidden files or folders skipped). A file named twice is read once."""
-    files: list[Path] = []
+    and hidden files or folders skipped). A file named twice is read once. Folders are walked
+    with an explicit stack (a return 1,100 folders deep is found, no recursion); links to
+    folders are not followed (a link is an entry, given its row by :func:`read_file`); a folder
+    that cannot be opened gives its own rejected row (``unreadable-folder``)."""
+    entries: list = []
     seen: set = set()
     for item in inputs:
         item = Path(item)
-        if item.is_dir():
-            found = sorted(
-                p for p in item.rglob("*")
-                if p.is_file() and not p.name.startswith("~$")
-                and not any(part.startswith(".") for part in p.relative_to(item).parts)
-            )
-        else:
-            found = [item]
+        found = _walk(item) if item.is_dir() and not item.is_symlink() else [item]
         for p in found:
-            key = os.path.normcase(os.path.realpath(p))
+            key = p.file if isinstance(p, FileResult) else os.path.normcase(os.path.realpath(p))
             if key not in seen:
                 seen.add(key)
-                files.append(p)
-    return files
+                entries.append(p)
+    return entries
+
+
+def _walk(folder: Path) -> list:
+    """Every entry under ``folder`` that is not a folder, sorted; a folder that cannot be
+    listed as a rejected :class:`FileResult` in its place."""
+    found: list = []
+    stack = [folder]
+    while stack:
+        here = stack.pop()
+        try:
+            with os.scandir(here) as listing:
+                children = list(listing)
+        except OSError as exc:
+            found.append(FileResult(file=str(here)).reject(
+                "unreadable-folder", f"the folder cannot be opened ({exc.strerror or exc}): the files in it were not "
+                "read; give read access and run again"))
+            continue
+        for child in children:
+            if child.name.startswith((".", "~$")):
+                continue
+            try:
+                is_dir = child.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            (stack if is_dir else found).append(Path(child.path))
+    return sorted(found, key=lambda p: Path(p.file) if isinstance(p, FileResult) else p)
 
 
 def _read_many(args):
@@ -820,8 +862,14 @@ def read_returns(inputs, form: Form | Expected, *, jobs: int = 0, progress=None,
         from dataclasses import replace
 
         expected = replace(expected, exports=expected.exports.with_options(source, include_incomplete))
-    paths = _expand(inputs)
-    jobs = jobs or _cores()
+    entries = _expand(inputs)
+    paths = [e for e in entries if isinstance(e, Path)]
+    read = iter(_read_all(paths, expected, jobs or _cores(), progress))
+    return _assemble([next(read) if isinstance(e, Path) else e for e in entries], expected)
+
+
+def _read_all(paths: list[Path], expected: Expected, jobs: int, progress) -> list[FileResult]:
+    """The results of ``paths``, in their order, read here or by ``jobs`` worker processes."""
     if progress:
         progress(0, len(paths))  # the total is known before the first file is read
     if jobs == 1 or len(paths) < 64:
@@ -830,7 +878,7 @@ def read_returns(inputs, form: Form | Expected, *, jobs: int = 0, progress=None,
             results.append(read_file(p, expected))
             if progress:
                 progress(i, len(paths))
-        return _assemble(results, expected)
+        return results
     # chunks of 8-64 files: a few ms of work each, so the workers stay busy to the end and the
     # progress moves steadily; the per-chunk cost (pickling ``expected``, its coders) is small
     size = max(8, min(64, len(paths) // (jobs * 8) or 1))
@@ -844,7 +892,7 @@ def read_returns(inputs, form: Form | Expected, *, jobs: int = 0, progress=None,
             n_done += len(done[futures[future]])
             if progress:
                 progress(n_done, len(paths))
-    return _assemble([r for k in range(len(chunks)) for r in done[k]], expected)
+    return [r for k in range(len(chunks)) for r in done[k]]
 
 
 def _assemble(results: list[FileResult], expected: Expected) -> Returns:

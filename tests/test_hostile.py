@@ -240,6 +240,36 @@ def test_calamine_reads_only_the_parts_the_checks_read(form, monkeypatch):
         assert result.rows[0]["trcpi1"] == 4  # the real sheet's "4 - Plutôt d'accord", not the decoy's 1
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and /dev/zero are POSIX")
+def test_every_entry_of_a_folder_gets_a_row_and_deep_folders_are_listed(form, tmp_path, monkeypatch):
+    """A FIFO, a dangling link, a link to a device, a link to a folder: each its own coded
+    row (they were silently skipped; opening the FIFO would hang); a return 1,100 folders
+    deep is found (the recursive listing raised RecursionError and lost the batch); a folder
+    that cannot be opened gets an ``unreadable-folder`` row (simulated: root reads anything)."""
+    deep = MAKER.special_entries(tmp_path)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    shutil.copy(ROOT / "data_samples" / "returned" / "member_R101_fr.xlsx", locked / "R101.xlsx")
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    batch = read_returns([tmp_path], form, jobs=1)
+    rows = {Path(f).relative_to(tmp_path).parts[0]: (s, c) for f, s, c in
+            zip(batch.files["file"], batch.files["status"], batch.files["code"], strict=True)}
+    for entry, code in MAKER.SPECIAL.items():
+        if code:
+            assert rows[entry] == ("rejected", code), (entry, rows.get(entry))
+    assert rows["locked"] == ("rejected", "unreadable-folder")
+    assert str(deep) in set(batch.files["file"]) and rows["deep"] == ("scored", "")
+    assert batch.n_files == len(MAKER.SPECIAL) + 1 and batch.n_scored + batch.n_rejected == batch.n_files
+    MAKER.remove_deep(deep)
+
+
 # ----------------------------------------------------------------------------- nothing evaluated
 FORMULA_CASES = {  # file -> the answer cells holding a formula (each with a cached value of 4)
     "formula.xlsx": {"trcpi1"}, "formula-xlfn.xlsx": {"trcpi1"}, "formula-array.xlsx": {"trcpi1"},

@@ -608,6 +608,43 @@ data_case(D + "unicode-path-decoy.xlsx", "data-error", "unsafe-zip",
           lambda: _unicode_decoy(data_workbook(), lambda x: x.replace(b"<v>3</v>", b"<v>1</v>"), target=DATA_SHEET))
 
 
+# ----------------------------------------------------------------------------- folders (built at test time only)
+#: entry -> the code of its row in the log: entries git cannot hold (a FIFO, links, a folder
+#: 1,100 levels deep), made by :func:`special_entries` in a temporary folder
+SPECIAL = {"pipe.xlsx": "not-a-regular-file", "dangling.xlsx": "broken-link", "device.xlsx": "not-a-regular-file",
+           "folder-link": "not-a-regular-file", "deep": ""}
+DEEP_LEVELS = 1_100
+
+
+def special_entries(folder: Path) -> Path:
+    """A FIFO, a dangling link, a link to /dev/zero, a link to a folder, and a clean return
+    1,100 folders deep (the recursive listing raised RecursionError), under ``folder``.
+    Returns the deep file."""
+    import os
+
+    os.mkfifo(folder / "pipe.xlsx")
+    (folder / "dangling.xlsx").symlink_to(folder / "gone.xlsx")
+    (folder / "device.xlsx").symlink_to("/dev/zero")
+    (folder / "folder-link").symlink_to(SAMPLES, target_is_directory=True)
+    deep = folder / "deep"
+    deep.mkdir()
+    for _ in range(DEEP_LEVELS):  # one level at a time: os.makedirs recurses, and fails here too
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "R-deep.xlsx").write_bytes(base("DEEP1"))
+    return deep / "R-deep.xlsx"
+
+
+def remove_deep(deep_file: Path) -> None:
+    """Remove the deep return and its folders, deepest first (shutil.rmtree recurses)."""
+    deep_file.unlink()
+    here = deep_file.parent
+    while here.name == "d":
+        here.rmdir()
+        here = here.parent
+    here.rmdir()
+
+
 # ----------------------------------------------------------------------------- builders used above
 def _lying_sizes(data: bytes) -> bytes:
     small = len(part(data, SHEET))
