@@ -136,6 +136,29 @@ def _sentences(results: dict, t: dict, f: _Fmt) -> list[str]:
     return lines
 
 
+RATINGS = ("trust", "value", "frequency")
+
+
+def _degree(node: dict) -> int:
+    """Ties of a node: its degree, or in + out degree when directed."""
+    if node.get("degree") is not None:
+        return node["degree"]
+    return (node.get("in_degree") or 0) + (node.get("out_degree") or 0)
+
+
+def _rated(results: dict, lang: str, f: _Fmt) -> dict | None:
+    """Ratings received per organization (directed ties with trust / value / frequency), as
+    the PARTNER tool's scores: the mean of what partners said about it."""
+    nodes = results["nodes"]
+    attrs = [a for a in RATINGS if any(v.get(f"{a}_received") is not None for v in nodes.values())]
+    if not attrs:
+        return None
+    order = sorted(nodes, key=lambda c: -(nodes[c].get(f"{attrs[0]}_received") or 0))
+    rows = [(nodes[c].get(f"name_{lang}") or nodes[c].get("name") or c, f.num(nodes[c].get("in_degree"), 0),
+             *[f.num(nodes[c].get(f"{a}_received")) for a in attrs]) for c in order]
+    return {"attrs": attrs, "rows": rows}
+
+
 def render_html(results: dict, *, lang: str = "fr", source: dict | None = None) -> tuple[str, str]:
     """(HTML page, SVG drawing) of a network report from ``build_results``' dict."""
     import markupsafe
@@ -150,13 +173,15 @@ def render_html(results: dict, *, lang: str = "fr", source: dict | None = None) 
     if outcome:
         colour = {c: results["nodes"][c].get(outcome) for c in codes}
         kind = "score"
-    else:
+    elif any(results["nodes"][c].get("member_org") is not None for c in codes):
         colour = {c: results["nodes"][c].get("member_org") for c in codes}
         kind = "membership"
+    else:
+        colour, kind = {}, "plain"
     legend = {"member": t["member_org"], "nonmember": t["nonmember_org"], "unknown": t["na"],
               "score": outcome or ""}
     svg = plots.network_drawing(codes, results["edges"], colour=colour, kind=kind, labels=legend,
-                                lang=lang, title=t["fig_network"])
+                                lang=lang, title=t["fig_network"], names=len(codes) <= 40)
     net = results["network"]
     measures = [(t[k], f.num(net[k], 3 if "central" in k or k == "density" else 2))
                 for k in ("density", "degree_centralization", "betweenness_centralization",
@@ -165,9 +190,10 @@ def render_html(results: dict, *, lang: str = "fr", source: dict | None = None) 
     if net["directed"]:
         measures.append((t["reciprocity"], f.num(net["reciprocity"], 3)))
     top = sorted(codes, key=lambda c: -(results["nodes"][c].get("betweenness") or 0))[:10]
-    central = [(c, f.num(results["nodes"][c].get("degree") or 0, 0),
+    central = [(c, f.num(_degree(results["nodes"][c]), 0),
                 f.num(results["nodes"][c].get("betweenness"), 1),
                 f.num(results["nodes"][c].get("closeness"), 3)) for c in top]
+    rated = _rated(results, lang, f)
     ln = results.get("lnam") or {}
     table = [(term, f.num(r["estimate"], 3), f.num(r["se"], 3), f.num(r["z"], 2), f.p(r["p"]))
              for term, r in (ln.get("table") or {}).items()]
@@ -175,8 +201,8 @@ def render_html(results: dict, *, lang: str = "fr", source: dict | None = None) 
     css = (templates_dir() / "report.css").read_text(encoding="utf-8")
     html = environment().get_template("network.html.j2").render(
         lang=lang, t=t, version=__version__, css=markupsafe.Markup(css),
-        svg=markupsafe.Markup(svg), source=source or {}, measures=measures, counts=counts,
-        notes=[t.get(f"note_{n}", n) for n in net["notes"]], central=central, table=table,
+        svg=markupsafe.Markup(svg), source=source or {}, membership=kind == "membership", measures=measures, counts=counts,
+        notes=[t.get(f"note_{n}", n) for n in net["notes"]], central=central, table=table, rated=rated,
         sentences=_sentences(results, t, f) if outcome else [], outcome=outcome,
         moran=None if not mo else t["moran_line"].format(
             i=f.num(mo["i"], 3), e=f.num(mo["expected"], 3), z=f.num(mo["z"], 2), p=f.p_eq(mo["p"])),

@@ -288,11 +288,12 @@ def cfa_loadings(results: dict, *, lang: str = "fr", text: dict | None = None) -
 
 
 def network_drawing(codes: list, edges: list, *, colour: dict | None = None, kind: str = "membership",
-                    labels: dict | None = None, lang: str = "fr", title: str = "Network") -> str:
+                    labels: dict | None = None, lang: str = "fr", title: str = "Network",
+                    names: bool = False) -> str:
     """The collaboration network: one dot per organization, one line per tie.
 
     ``kind="membership"``: ``colour`` maps a code to 1 (member organization, blue) or 0
-    (grey); ``kind="score"``: to a number, drawn on a sequential scale with its colour bar
+    (grey); ``kind="plain"``: every dot blue, no legend; ``kind="score"``: to a number, drawn on a sequential scale with its colour bar
     (decimal comma in French). ``labels`` (legend texts: ``member``, ``nonmember``,
     ``unknown``, ``score``). Positions: NetworkX's spring layout with a fixed seed, so the
     drawing is the same from run to run.
@@ -324,6 +325,8 @@ def network_drawing(codes: list, edges: list, *, colour: dict | None = None, kin
             bar = fig.colorbar(sc, ax=ax, shrink=0.6)
             bar.set_label(labels.get("score", "score"))
             bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _dec(v, 1, lang)))
+        elif kind == "plain":
+            ax.scatter(xy[:, 0], xy[:, 1], s=size, c=BLUE, edgecolors="white", linewidths=0.4, zorder=3)
         else:
             groups = ((1, BLUE, labels.get("member", "member")),
                       (0, GREY, labels.get("nonmember", "non-member")),
@@ -335,6 +338,10 @@ def network_drawing(codes: list, edges: list, *, colour: dict | None = None, kin
                     ax.scatter(xy[mask, 0], xy[mask, 1], s=size[mask], c=col, edgecolors=INK
                                if value is None else "white", linewidths=0.4, zorder=3, label=name)
             ax.legend(loc="lower left", frameon=False, fontsize=7)
+        if names:  # small networks: each dot's code beside it
+            for c, (x, y) in zip(codes, xy, strict=True):
+                ax.annotate(str(c), (x, y), xytext=(4, 4), textcoords="offset points", fontsize=6.5,
+                            color=INK, zorder=4)
         ax.set_axis_off()
         ax.set_aspect("equal")
     return _svg(fig, f"network-{kind}", title)

@@ -78,3 +78,19 @@ def test_cli_help_and_run(tmp_path):
     r = CliRunner().invoke(app, ["network", str(SHARED / "ties_dev.csv"), "--nodes",
                                  str(SHARED / "orgs_dev.csv"), "--out", str(tmp_path)])
     assert r.exit_code == 0 and (tmp_path / "network.html").exists()
+
+
+def test_directed_ratings_table_like_partner(tmp_path):
+    ties = tmp_path / "ties.csv"
+    nodes = tmp_path / "orgs.csv"
+    pd.DataFrame({"from": ["A", "B", "C", "A"], "to": ["B", "A", "A", "C"], "trust": [4, 2, 3, 1],
+                  "value": [3, 3, 4, 2], "respondent": ["r1", "r2", "r3", "r1"]}).to_csv(ties, index=False)
+    pd.DataFrame({"code": ["A", "B", "C", "D"], "name_fr": ["Alpha", "Bêta", "Gamma", "Delta"],
+                  "name_en": ["Alpha", "Beta", "Gamma", "Delta"]}).to_csv(nodes, index=False)
+    code = network_command(ties, nodes=nodes, out=tmp_path / "o", directed=True,
+                           console=Console(file=io.StringIO()))
+    html = (tmp_path / "o" / "network.html").read_text(encoding="utf-8")
+    assert code == 0 and "Ce que les partenaires disent de chaque organisation" in html
+    assert "<th scope=\"row\">Alpha</th><td class=\"num\">2</td><td class=\"num\">2,50</td>" in html
+    res = json.loads((tmp_path / "o" / "results.json").read_text(encoding="utf-8"))
+    assert res["network"]["reciprocity"] == 1.0 and "isolated-nodes" in res["network"]["notes"]
