@@ -40,11 +40,12 @@ def _run(path: Path, *, by, out, form, keys, scales, min_size, console) -> int:
     from instrument.validation import InputError, read_data
     from psychometrics.errors import PsychometricsError
 
-    if out.suffix.lower() not in FORMATS:
-        raise InputError(f"--out must end with {', '.join(FORMATS)}; got {out.name!r}.", 2)
-    if out.exists() and out.resolve() == path.resolve():
-        raise InputError(f"--out {out} is the input file; choose another name (inputs are "
-                         "never overwritten).", 2)
+    from instrument.files import OutputError, check_output
+
+    try:  # before any work: not over an input, a known suffix, a writable folder
+        check_output(out, inputs=[path, *(x for x in (form, keys) if x is not None)], suffixes=FORMATS)
+    except OutputError as exc:
+        raise InputError(str(exc), exc.status) from None
     if min_size < 2:
         raise InputError(f"--min-size must be at least 2; got {min_size}.", 2)
     df = read_data(path)

@@ -62,5 +62,5 @@ def test_aggregate_consortium_and_bad_usage(tmp_path, scores):
     res = CliRunner().invoke(app, ["aggregate", str(path), "--by", "team", "--out", str(out)])
     assert res.exit_code == 1 and "team" in res.output
     res = CliRunner().invoke(app, ["aggregate", str(path), "--by", "org", "--out", str(path)])
-    assert res.exit_code == 2 and "input" in res.output
+    assert res.exit_code == 2 and "output-is-input" in res.output
     assert path.read_text().startswith("respondent")
