@@ -36,11 +36,10 @@ def aggregate_command(scores, *, by, out, form=None, keys=None, scales=None, min
 
 def _run(path: Path, *, by, out, form, keys, scales, min_size, console) -> int:
     import psychometrics as pm
+    from instrument.files import OutputError, check_output
     from instrument.output import FORMATS, write_table
     from instrument.validation import InputError, read_data
     from psychometrics.errors import PsychometricsError
-
-    from instrument.files import OutputError, check_output
 
     try:  # before any work: not over an input, a known suffix, a writable folder
         check_output(out, inputs=[path, *(x for x in (form, keys) if x is not None)], suffixes=FORMATS)
