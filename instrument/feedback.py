@@ -58,6 +58,7 @@ class Study:
     items: dict = field(default_factory=dict)  # item id -> {"fr": text, "en": text}
     missing_codes: tuple = ()
     tangible: tuple[str, ...] = ()
+    reverse: frozenset = frozenset()  # reverse-keyed items (a low agreement reads as a benefit)
     role: str | None = None
     role_labels: dict = field(default_factory=dict)  # answer code (as text) -> {"fr": ..., "en": ...}
     consortium_name: dict = field(default_factory=dict)
@@ -82,6 +83,7 @@ def study_from_form(form) -> Study:
         scales=tuple(scales), items={i: dict(t) for i, t in form.texts.items()},
         missing_codes=tuple(form.response_set.missing_codes),
         tangible=tuple(i.id for i in form.items if i.tangible), role=role.id if role else None,
+        reverse=frozenset(k[1:] for v in form.keys()["scales"].values() for k in v if k.startswith("-")),
         role_labels={str(c.code): dict(c.label) for c in role.choices} if role else {},
         consortium_name=dict(form.consortium),
     )
@@ -96,8 +98,9 @@ def study_from_keys(keys) -> Study:
     """A keys file: every scale is a benefit scale labelled by its name."""
     k = pm.load_keys(keys) if not hasattr(keys, "scales") else keys
     scales = tuple(Scale(name, "scale", {"fr": name, "en": name}, name) for name in k.scales)
+    reverse = frozenset(i[1:] for v in k.scales.values() for i in v if i.startswith("-"))
     return Study(keys={n: list(v) for n, v in k.scales.items()}, low=k.min, high=k.max, scales=scales,
-                 role=getattr(k, "role", None))
+                 role=getattr(k, "role", None), reverse=reverse)
 
 
 # --------------------------------------------------------------------------- numbers

@@ -135,8 +135,8 @@ def _extremes(rates, study, lang, k: int = 3) -> dict:
     """The k items with the highest and the lowest agreement (benefit and drawback items
     alike, tangible items apart), in full text."""
     rated = rates[~rates["item"].isin(study.tangible) & (rates["n"] > 0)].sort_values(["share_agree", "item"])
-    rows = [{"item": r.item, "text": study.items.get(r.item, {}).get(lang, r.item), "share": float(r.share_agree)}
-            for r in rated.itertuples()]
+    rows = [{"item": r.item, "text": study.items.get(r.item, {}).get(lang, r.item), "share": float(r.share_agree),
+             "reverse": r.item in study.reverse} for r in rated.itertuples()]
     k = min(k, len(rows) // 2)
     return {"high": rows[::-1][:k], "low": rows[:k]}
 
