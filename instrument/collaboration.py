@@ -195,9 +195,10 @@ def ties_from_responses(responses, net: Network, assigned: dict | None = None):
 
     One row per respondent and partner worked with: ``from`` (the respondent's
     organization, ``net_self``), ``to``, ``frequency``, ``trust``, ``value`` (codes or NA),
-    ``respondent``. ``assigned`` maps a respondent code to the organization they were asked
-    to answer for (e.g. from the respondent roster): a different ``net_self`` is
-    ``answering-for-another`` and the ties stay with the assigned organization.
+    ``respondent``. The organization a respondent was asked to answer for comes from
+    ``assigned`` (respondent code -> organization code), else from the ``organization_id``
+    context answer (pre-filled from the respondent roster): a different ``net_self`` is
+    ``answering-for-another`` (a warning) and the ties stay with the assigned organization.
     """
     import pandas as pd
 
@@ -213,11 +214,16 @@ def ties_from_responses(responses, net: Network, assigned: dict | None = None):
                                     f"({r.get('net_self')!r}) is not one of the listed codes",
                                     file=where, item="net_self"))
             continue
-        if assigned and who in assigned and str(assigned[who]) != org:
+        given = _assigned(r, who, assigned)
+        if given is not None and given not in codes:
+            problems.append(Problem("unknown-organization", f"respondent {who!r}: organization code {given!r} "
+                                    "(organization_id) is not one of the listed codes; net_self used",
+                                    file=where, item="organization_id", severity="warning"))
+        elif given is not None and given != org:
             problems.append(Problem("answering-for-another", f"respondent {who!r} was asked to answer for "
-                                    f"{assigned[who]!r} but answered for {org!r}; ties kept for "
-                                    f"{assigned[who]!r}", file=where, item="net_self", severity="warning"))
-            org = str(assigned[who])
+                                    f"{given!r} but answered for {org!r}; ties kept for {given!r}",
+                                    file=where, item="net_self", severity="warning"))
+            org = given
         for code in codes:
             ids = question_ids(code)
             with_ = r.get(ids["with"])
@@ -238,6 +244,19 @@ def ties_from_responses(responses, net: Network, assigned: dict | None = None):
     for a in ATTRIBUTES:
         ties[a] = ties[a].astype("Int64")
     return ties, problems
+
+
+def _assigned(row, who: str, assigned: dict | None) -> str | None:
+    """The organization a respondent was asked to answer for: ``assigned[who]``, else the
+    pre-filled ``organization_id`` context answer (issue 16's roster), else None."""
+    import pandas as pd
+
+    value = assigned.get(who) if assigned else None
+    if value is None:
+        value = row.get("organization_id")
+    if value is None or (not isinstance(value, str) and pd.isna(value)) or not str(value).strip():
+        return None
+    return str(value).strip()
 
 
 def _self(value, codes) -> str | None:

@@ -25,13 +25,13 @@ def form():
 
 def test_spec_adds_the_roster_questions(form):
     ids = [q.id for q in form.context_block]
-    assert ids[:3] == ["sector", "role", "net_self"]
-    assert ids[3:7] == ["net_cisss_with", "net_cisss_freq", "net_cisss_trust", "net_cisss_value"]
-    assert len(ids) == 3 + 4 * 6 and form.network.codes[-1] == "MAISON"
-    with_ = form.context_block[3]
+    assert ids[:4] == ["sector", "organization_id", "respondent_role", "net_self"]
+    assert ids[4:8] == ["net_cisss_with", "net_cisss_freq", "net_cisss_trust", "net_cisss_value"]
+    assert len(ids) == 4 + 4 * 6 and form.network.codes[-1] == "MAISON"
+    with_ = form.context_block[4]
     assert with_.label["fr"].startswith("Au cours des 12 derniers mois, votre organisation")
     assert [c.code for c in with_.choices] == [1, 0]
-    assert [c.name for c in form.context_block[2].choices] == list(form.network.codes)
+    assert [c.name for c in form.context_block[3].choices] == list(form.network.codes)
     assert all(len(i) <= 26 for i in ids)   # REDCap's variable name limit
 
 
@@ -124,3 +124,13 @@ def test_score_writes_the_ties_table(tmp_path):
     assert list(ties.columns) == ["from", "to", "frequency", "trust", "value", "respondent"]
     assert len(ties) > 0 and (ties["from"] != ties["to"]).all()
     assert set(ties["from"]) | set(ties["to"]) <= {"CISSS", "CSS", "VILLE", "CDC", "BANQUE", "MAISON"}
+
+
+def test_organization_id_is_the_assigned_organization(form):
+    ids = question_ids("CDC")
+    rows = [{"respondent": "R1", "organization_id": "VILLE", "net_self": 1, ids["with"]: 1},
+            {"respondent": "R2", "organization_id": "ZZZ", "net_self": 2, ids["with"]: 1}]
+    ties, problems = ties_from_responses(pd.DataFrame(rows), form.network)
+    assert ties[["from", "to"]].values.tolist() == [["VILLE", "CDC"], ["CSS", "CDC"]]
+    assert [p.code for p in problems] == ["answering-for-another", "unknown-organization"]
+    assert all(p.severity == "warning" for p in problems)
