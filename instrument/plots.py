@@ -6,6 +6,8 @@ in the HTML. Figures are drawn on a bare ``Figure`` (no pyplot, no GUI backend: 
 Agg/SVG canvases only) and are deterministic: fixed ``svg.hashsalt`` (one per figure, so
 ids never collide when several SVGs share a page), no date in the metadata, text kept as
 text (``svg.fonttype = "none"``, escaped by matplotlib) in the report's font.
+Numbers, axes and scale labels go through the report's
+:class:`~instrument.typography.Typography` (``typo``): decimal comma on the French axes.
 """
 
 from __future__ import annotations
@@ -72,15 +74,16 @@ def _rc():
     return matplotlib.rc_context(_RC)
 
 
-def _dec(v: float, digits: int, lang: str) -> str:
-    s = f"{v:.{digits}f}"
-    return s.replace(".", ",") if lang == "fr" else s
+def _typo(typo):
+    from instrument.typography import Typography
+
+    return typo or Typography("en")
 
 
 # --------------------------------------------------------------------------- items
 
 
-def item_distributions(results: dict, *, lang: str = "fr", text: dict | None = None,
+def item_distributions(results: dict, *, typo=None, text: dict | None = None,
                        columns: int = 8) -> str:
     """Small multiples: the share of each answer for every item (raw answers, as asked).
 
@@ -162,7 +165,7 @@ def _short(c) -> str:
 # --------------------------------------------------------------------------- scree
 
 
-def scree(results: dict, *, lang: str = "fr", text: dict | None = None, most: int = 20) -> str | None:
+def scree(results: dict, *, typo=None, text: dict | None = None, most: int = 20) -> str | None:
     """Scree plot: observed eigenvalues, parallel analysis' simulated 95th percentile and
     mean, the number of factors parallel analysis retains."""
     text = text or {}
@@ -191,6 +194,7 @@ def scree(results: dict, *, lang: str = "fr", text: dict | None = None, most: in
         ax.set_xlabel(text.get("factor_number", "factor / component"))
         ax.set_ylabel(text.get("eigenvalue", "eigenvalue"))
         ax.legend(frameon=False, fontsize=7.5, loc="upper right")
+        _typo(typo).axes(ax)
         title = text.get("fig_scree", "Scree plot and parallel analysis")
     return _svg(fig, "scree", title)
 
@@ -198,7 +202,7 @@ def scree(results: dict, *, lang: str = "fr", text: dict | None = None, most: in
 # --------------------------------------------------------------------------- EFA
 
 
-def efa_heatmap(results: dict, *, lang: str = "fr", text: dict | None = None) -> str | None:
+def efa_heatmap(results: dict, *, typo=None, text: dict | None = None) -> str | None:
     """Heat map of the EFA pattern loadings, items grouped by the scale of the model,
     factors in the order of the scales they match; values of .20 and more printed."""
     text = text or {}
@@ -220,11 +224,11 @@ def efa_heatmap(results: dict, *, lang: str = "fr", text: dict | None = None) ->
         im = ax.imshow(mat, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
         for (r, c), v in np.ndenumerate(mat):
             if abs(v) >= 0.2:
-                ax.text(c, r, _dec(v, 2, lang).replace("0,", ",").replace("0.", "."),
+                ax.text(c, r, _typo(typo).num(v, 2),
                         ha="center", va="center", fontsize=6,
                         color="white" if abs(v) >= 0.55 else INK)
         ax.set_yticks(np.arange(p), items, fontsize=6.5)
-        labels = [f"{f} {match[f]}" if f in match else f for f in factors]
+        labels = [f"{f} {_typo(typo).label('scale', match[f])}" if f in match else f for f in factors]
         ax.xaxis.tick_top()
         ax.set_xticks(np.arange(k), labels, fontsize=6.5, rotation=40, ha="left", rotation_mode="anchor")
         ax.tick_params(length=0)
@@ -234,7 +238,9 @@ def efa_heatmap(results: dict, *, lang: str = "fr", text: dict | None = None) ->
         for v in list(model.values())[:-1]:
             row += sum(1 for i in v if i in efa["loadings"])
             ax.axhline(row - 0.5, color=INK, lw=0.6)
-        fig.colorbar(im, ax=ax, shrink=0.35, aspect=15, pad=0.02).ax.tick_params(labelsize=6)
+        bar = fig.colorbar(im, ax=ax, shrink=0.35, aspect=15, pad=0.02)
+        bar.ax.tick_params(labelsize=6)
+        bar.ax.yaxis.set_major_formatter(_typo(typo).formatter())
         title = text.get("fig_efa", "EFA loadings")
     return _svg(fig, "efa", title)
 
@@ -242,7 +248,7 @@ def efa_heatmap(results: dict, *, lang: str = "fr", text: dict | None = None) ->
 # --------------------------------------------------------------------------- CFA
 
 
-def cfa_loadings(results: dict, *, lang: str = "fr", text: dict | None = None) -> str | None:
+def cfa_loadings(results: dict, *, typo=None, text: dict | None = None) -> str | None:
     """Horizontal bars of the standardized CFA loadings, grouped by factor; bars below
     the loading threshold in orange, the threshold as a dashed line."""
     text = text or {}
@@ -274,12 +280,13 @@ def cfa_loadings(results: dict, *, lang: str = "fr", text: dict | None = None) -
         for j, (f, _i, _v) in enumerate([*rows, (None, None, None)]):
             if f != prev:
                 mid = (y[start] + y[j - 1]) / 2
-                ax.text(1.0, mid, f" {prev}", va="center", ha="left", fontsize=6.5, color=INK,
+                ax.text(1.0, mid, f" {_typo(typo).label('scale', prev)}", va="center", ha="left", fontsize=6.5, color=INK,
                         transform=ax.get_yaxis_transform(), clip_on=False)
                 if f is not None:
                     ax.axhline(y[j] + 0.5, color="#c9ccd1", lw=0.6)
                 start, prev = j, f
         ax.set_xlabel(text.get("std_loading", "standardized loading"))
+        _typo(typo).axes(ax)
         title = text.get("fig_cfa", "CFA standardized loadings")
     return _svg(fig, "cfa", title)
 

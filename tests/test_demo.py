@@ -189,11 +189,14 @@ def test_report_has_every_section(demo):
         assert f'<section id="{sec}">' in html
         assert f"<h2>{k}. {title}</h2>" in html
     sample = html.split('<section id="sample">')[1].split("</section>")[0]
-    assert ("Réponses reçues de 315 personnes ; 12 ont été écartées pour réponses "
-            "inattentives (voir plus bas) : les analyses portent sur 303 personnes.") in sample
+    assert ("Réponses reçues de 315 personnes\u202f; 12 ont été écartées pour réponses "
+            "inattentives (voir plus bas)\u00a0: les analyses portent sur 303 personnes.") in sample
     actions = html.split('<section id="actions">')[1].split("</section>")[0]
     assert "lepri5" in actions and "trigi2" in actions and "non-invariant" in actions
-    assert "learning_practice" in actions
+    # scales by their French label, the weak item's advice quoting each scale's own numbers
+    assert "Changement de pratiques" in actions and "learning_practice" not in actions
+    assert ("r item-reste de 0,19 (&lt;\u00a00,30) dans Apprentissage\u202f; "
+            "r item-reste de 0,26 (&lt;\u00a00,30) dans Changement de pratiques") in actions
     assert (out / "report" / "report.pdf").read_bytes()[:5] == b"%PDF-"
     assert (out / "scores.xlsx").is_file() and (out / "questionnaire").is_dir()
     assert "Done in" in printed

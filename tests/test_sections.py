@@ -1,0 +1,101 @@
+"""The report as sections (instrument/sections/): the contract, and each section's view
+model on a small validation."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from instrument.resources import templates_dir
+from instrument.sections import SECTIONS, Context, build_all
+from instrument.typography import Typography, strings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def validation():
+    from psychometrics.report import validate
+
+    rng = np.random.default_rng(3)
+    n = 240
+    f1, f2 = rng.normal(size=n), rng.normal(size=n)
+    cols = {}
+    for j in range(4):
+        cols[f"T{j + 1}"] = np.clip(np.round(3 + 0.9 * f1 + rng.normal(0, 0.8, n)), 1, 5)
+        cols[f"L{j + 1}"] = np.clip(np.round(3 + 0.9 * f2 + rng.normal(0, 0.8, n)), 1, 5)
+    cols["L4"] = rng.integers(1, 6, n).astype(float)  # a weak item
+    df = pd.DataFrame(cols)
+    df["lang"] = np.where(np.arange(n) < 120, "fr", "en")
+    keys = {"scales": {"trust_competence": ["T1", "T2", "T3", "T4"],
+                       "learning_practice": ["L1", "L2", "L3", "L4"]}, "min": 1, "max": 5}
+    labels = {"trust_competence": {"fr": "Confiance : compétence", "en": "Trust: competence"},
+              "learning_practice": {"fr": "Changement de pratiques", "en": "Change in practice"}}
+    return validate(df, keys, groups=["lang"], labels=labels, n_boot=20, n_iter=10)
+
+
+def context(v, lang="fr"):
+    t = strings(lang)
+    return Context(typo=Typography(lang, v.labels, na=t["na"]), t=t, results=v.results, figures=False)
+
+
+def test_every_section_has_a_module_a_partial_and_titles():
+    fr, en = strings("fr"), strings("en")
+    for name in SECTIONS:
+        module = importlib.import_module(f"instrument.sections.{name}")
+        assert list(inspect.signature(module.build).parameters) == ["results", "ctx"]
+        assert (templates_dir() / "sections" / f"{name}.html.j2").is_file(), name
+        assert fr[f"sec_{name}"] != en[f"sec_{name}"] or name == "items"
+
+
+def test_a_section_that_does_not_apply_is_left_out(validation):
+    results = {**validation.results, "efa": None, "cfa": None}
+    built = build_all(results, context(validation))
+    names = [s["name"] for s in built]
+    assert "efa" not in names and "cfa" not in names and "validity" not in names
+    assert [s["number"] for s in built] == list(range(1, len(built) + 1))
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_scales_are_named_by_their_label_in_every_table(validation, lang):
+    ctx = context(validation, lang)
+    built = {s["name"]: s["view"] for s in build_all(validation.results, ctx)}
+    label = "Changement de pratiques" if lang == "fr" else "Change in practice"
+    assert label in {r["scale"] for r in built["reliability"]["rows"]}
+    assert label in {r["factor"] for r in built["cfa"]["loadings"]}
+    assert label in built["validity"]["factors"]
+    assert any(label in r["factor"] for r in built["efa"]["rows"])
+    assert label in {r["scale"] for r in built["items"]["rows"]}
+    flat = repr(built)
+    assert "learning_practice" not in flat.replace("'id': 'learning_practice'", "")
+
+
+def test_weak_item_advice_quotes_the_numbers_of_the_scale_it_names(validation):
+    ctx = context(validation, "en")
+    view = {s["name"]: s["view"] for s in build_all(validation.results, ctx)}["actions"]
+    rows = {r["item"]: r for r in view["revise"]}
+    assert "L4" in rows
+    for reason in rows["L4"]["reasons"]:
+        if reason["code"] == "low-item-rest-r":
+            r = validation.results["scales"]["learning_practice"]["items"]["L4"]["item_rest_r"]
+            assert f"item-rest r of {ctx.typo.num(r)}" in reason["why"] and "Change in practice" in reason["why"]
+
+
+def test_report_modules_are_small_and_import_nothing_private():
+    files = [ROOT / "instrument" / "validation.py", ROOT / "instrument" / "typography.py",
+             *sorted((ROOT / "instrument" / "sections").glob("*.py"))]
+    for path in files:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = node.end_lineno - node.lineno + 1
+                assert length <= 80, f"{path.name}: {node.name} has {length} lines"
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ("instrument", "psychometrics"):
+                private = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+                assert not private, f"{path.name} imports {private} from {node.module}"
