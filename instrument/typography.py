@@ -40,6 +40,7 @@ _TIGHT = re.compile(r"(?<=\S)[ \u00a0\u202f]?([;!?]+)(?=[\s)»\"'\u2019]|$)")
 _COLON = re.compile(r"(?<=\S)[ \u00a0\u202f]?:(?=\s|$)")
 _OPEN_GUILLEMET = re.compile(r"«[ \u00a0\u202f]*")
 _CLOSE_GUILLEMET = re.compile(r"[ \u00a0\u202f]*»")
+_COMPOUND = re.compile(r"(\w+(?:[-\u2011]\w+)+)")
 _EN_SPACE_BEFORE = re.compile(r"[ \u00a0\u202f]+([;:!?])(?=\s|$)")
 
 
@@ -145,6 +146,17 @@ class Typography:
         s = _COLON.sub(NBSP + ":", s)
         s = _OPEN_GUILLEMET.sub("«" + NNBSP, s)
         return _CLOSE_GUILLEMET.sub(NNBSP + "»", s)
+
+    def nobr(self, text):
+        """``text`` typeset and escaped as HTML markup, each hyphenated compound
+        (``Rivière-Claire``, ``peut-être``) in a ``<span class="nobr">`` that the CSS keeps
+        on one line: a proper name is never cut at its hyphen."""
+        import markupsafe
+
+        parts = _COMPOUND.split(self.text(str(text)))
+        return markupsafe.Markup("").join(
+            markupsafe.Markup('<span class="nobr">{}</span>').format(p) if k % 2 else markupsafe.escape(p)
+            for k, p in enumerate(parts))
 
     def pick(self, value) -> str:
         """The text of ``value`` in the language: a ``{"fr", "en"}`` mapping or a text."""

@@ -195,8 +195,8 @@ def test_report_has_every_section(demo):
     assert "lepri5" in actions and "trigi2" in actions and "non-invariant" in actions
     # scales by their French label, the weak item's advice quoting each scale's own numbers
     assert "Changement de pratiques" in actions and "learning_practice" not in actions
-    assert ("r item-reste de 0,19 (&lt;\u00a00,30) dans Apprentissage\u202f; "
-            "r item-reste de 0,26 (&lt;\u00a00,30) dans Changement de pratiques") in actions
+    assert ("r item-reste de 0,19 (&lt; 0,30) dans Apprentissage\u202f; "
+            "r item-reste de 0,26 (&lt; 0,30) dans Changement de pratiques") in actions
     assert (out / "report" / "report.pdf").read_bytes()[:5] == b"%PDF-"
     assert (out / "scores.xlsx").is_file() and (out / "questionnaire").is_dir()
     assert "Done in" in printed
