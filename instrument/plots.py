@@ -17,6 +17,8 @@ import re
 
 import numpy as np
 
+from instrument.typography import Typography
+
 __all__ = ["cfa_loadings", "efa_heatmap", "item_distributions", "network_drawing", "profile_dots", "rate_curves", "scree"]
 
 BLUE = "#2c6fad"
@@ -75,9 +77,12 @@ def _rc():
 
 
 def _typo(typo):
-    from instrument.typography import Typography
-
     return typo or Typography("en")
+
+
+def _dec(v: float, digits: int, lang: str) -> str:
+    """``v`` with ``digits`` decimals in ``lang`` (decimal comma in French): Typography's."""
+    return Typography(lang).num(v, digits)
 
 
 # --------------------------------------------------------------------------- items
@@ -331,7 +336,7 @@ def network_drawing(codes: list, edges: list, *, colour: dict | None = None, kin
                             edgecolors="white", linewidths=0.4, zorder=3)
             bar = fig.colorbar(sc, ax=ax, shrink=0.6)
             bar.set_label(labels.get("score", "score"))
-            bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _dec(v, 1, lang)))
+            bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: Typography(lang).num(v, 1)))
         elif kind == "plain":
             ax.scatter(xy[:, 0], xy[:, 1], s=size, c=BLUE, edgecolors="white", linewidths=0.4, zorder=3)
         else:
