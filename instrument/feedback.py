@@ -60,7 +60,7 @@ class Study:
     tangible: tuple[str, ...] = ()
     reverse: frozenset = frozenset()  # reverse-keyed items (a low agreement reads as a benefit)
     role: str | None = None
-    role_labels: dict = field(default_factory=dict)  # answer code (as text) -> {"fr": ..., "en": ...}
+    role_labels: dict = field(default_factory=dict)  # answer code (as text) -> {"name", "fr", "en"}
     consortium_name: dict = field(default_factory=dict)
 
     @property
@@ -77,14 +77,15 @@ def study_from_form(form) -> Study:
         construct = s.name if s.kind == "construct" else _construct_of(s, form)
         kind = getattr(constructs.get(construct), "kind", "benefit")
         scales.append(Scale(s.name, s.kind, dict(s.label), construct, kind == "drawback"))
-    role = next((q for q in form.context_block if q.id == "role"), None)
+    questions = {q.id: q for q in form.context_block}
+    role = questions.get("respondent_role") or questions.get("role")  # the nested design's roles first
     return Study(
         keys=form.keys()["scales"], low=form.response_set.low, high=form.response_set.high,
         scales=tuple(scales), items={i: dict(t) for i, t in form.texts.items()},
         missing_codes=tuple(form.response_set.missing_codes),
         tangible=tuple(i.id for i in form.items if i.tangible), role=role.id if role else None,
         reverse=frozenset(k[1:] for v in form.keys()["scales"].values() for k in v if k.startswith("-")),
-        role_labels={str(c.code): dict(c.label) for c in role.choices} if role else {},
+        role_labels={str(c.code): {"name": c.name, **c.label} for c in role.choices} if role else {},
         consortium_name=dict(form.consortium),
     )
 

@@ -95,7 +95,9 @@ def _roles(mine, role, study, lang, min_group) -> list:
     codes = mine[role].map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v),
                            na_action="ignore")
     counts = fb.role_counts(codes, min_group)
-    return [(study.role_labels.get(r, {}).get(lang, r), n) for r, n in counts]
+    short = strings(lang)["role_names"]  # member, colleague, nonmember...: short plural names
+    return [(short.get(study.role_labels.get(r, {}).get("name", r))
+             or study.role_labels.get(r, {}).get(lang, r), n) for r, n in counts]
 
 
 def _scale_row(scale, rows, pos, t, lang) -> dict:
