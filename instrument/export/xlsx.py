@@ -399,7 +399,9 @@ def _prefill(ws, form: Form, lang: str, cells, prefill: dict) -> None:
         if qid in prefill and qid in questions:
             choices = {c.code: c for c in questions[qid].choices}
             value = prefill[qid]
-            ws[ref].value = labelled(choices[value], lang) if value in choices else str(value)
+            ws[ref].value = text = labelled(choices[value], lang) if value in choices else str(value)
+            row = ws[ref].row  # a long pre-filled answer wraps in the answer column: room for it
+            ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 0, _height(text, 34))
 
 
 def finish_workbook(wb: Workbook, form: Form, lang: str) -> Workbook:
