@@ -26,6 +26,7 @@ small matrices ``U W U'``, ``V W V'``, ``U W V'`` (no p x p x q arrays).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -400,7 +401,16 @@ def group_derivatives(structure: Structure, discrepancies, theta: np.ndarray):
 
 def single_thread():
     """Limit BLAS to one thread: the matrices here are small (items, parameters), and
-    multi-threaded BLAS is then slower, and much slower on a busy machine."""
-    from threadpoolctl import threadpool_limits
+    multi-threaded BLAS is then slower, and much slower on a busy machine.
 
-    return threadpool_limits(1, user_api="blas")
+    The BLAS libraries are looked up once (``ThreadpoolController``, cached): the look-up
+    reads the process's loaded libraries, ~10 ms, as long as a small fit in a Monte Carlo
+    replication (numpy's and scipy's BLAS are loaded by then: the engine imports scipy)."""
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
+@functools.cache
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
