@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from instrument import feedback as fb
+from instrument.typography import Typography
 
 __all__ = ["build_views", "feedback_command", "write_feedback"]
 
@@ -24,26 +25,10 @@ LANGS = ("fr", "en")
 
 
 def strings(lang: str) -> dict:
-    import yaml
+    """The page's texts in ``lang``, typeset (Québec spaces in French)."""
+    from instrument.typography import strings as typeset
 
-    from instrument.resources import templates_dir
-
-    text = (templates_dir() / "feedback_strings.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)[lang]
-
-
-def fmt(value, digits: int, lang: str) -> str:
-    """A number in the report's language: decimal comma in French."""
-    if value is None or pd.isna(value):
-        return "—"
-    text = f"{value:.{digits}f}"
-    return text.replace(".", ",") if lang == "fr" else text
-
-
-def pct(value, lang: str) -> str:
-    if value is None or pd.isna(value):
-        return "—"
-    return f"{100 * value:.0f}\u00a0%" if lang == "fr" else f"{100 * value:.0f}%"
+    return typeset(lang, "feedback_strings.yaml")
 
 
 # --------------------------------------------------------------------------- view models
@@ -89,15 +74,18 @@ def _numbers(code, table, where, rates, mine, study, t, lang, min_group) -> dict
 
 
 def _roles(mine, role, study, lang, min_group) -> list:
-    """(label, n) per role; codes become the form's labels; "other" merges the small roles."""
+    """Role, count and typeset line per role; codes become the form's labels; "other" merges
+    the small roles (count None when even merged it is under the minimum)."""
     if role not in mine.columns:
         return []
     codes = mine[role].map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v),
                            na_action="ignore")
     counts = fb.role_counts(codes, min_group)
-    short = strings(lang)["role_names"]  # member, colleague, nonmember...: short plural names
-    return [(short.get(study.role_labels.get(r, {}).get("name", r))
-             or study.role_labels.get(r, {}).get(lang, r), n) for r, n in counts]
+    t, typo = strings(lang), Typography(lang, min_cell=min_group)  # member, colleague...: short plural names
+    named = [(t.get("role_" + study.role_labels.get(r, {}).get("name", r))
+              or study.role_labels.get(r, {}).get(lang, r), n) for r, n in counts]
+    return [{"role": label, "n": n, "line": typo.text(t["role_line"].format(role=label, n=typo.cell(n)))}
+            for label, n in named]
 
 
 def _scale_row(scale, rows, pos, t, lang) -> dict:
@@ -158,7 +146,7 @@ def summary_json(view: dict) -> dict:
         return {k: view[k] for k in ("code", "name", "n", "invited", "suppressed")}
     keys = ("name", "kind", "n", "mean", "sd", "ci_low", "ci_high", "share_agree", "rwg_j", "percentile")
     return {"code": view["code"], "name": view["name"], "n": view["n"], "suppressed": None,
-            "invited": view["invited"], "roles": [{"role": r, "n": n} for r, n in view["roles"]],
+            "invited": view["invited"], "roles": [{"role": r["role"], "n": r["n"]} for r in view["roles"]],
             "scales": {s["name"]: {k: s[k] for k in keys if k != "name"} for s in view["scales"]},
             "items": view["items"], "tangible": view["tangible"]}
 
@@ -183,14 +171,14 @@ def render(view: dict, *, lang: str, study: fb.Study, min_group: int) -> str:
     from instrument import __version__, plots
     from instrument.resources import environment, templates_dir
 
-    t = strings(lang)
+    t, typo = strings(lang), Typography(lang, min_cell=min_group)
     svg = None if view["suppressed"] else plots.profile_dots(view["scales"], low=study.low, high=study.high,
                                                              lang=lang, text=t)
     css = (templates_dir() / "feedback.css").read_text(encoding="utf-8")
     return environment().get_template("feedback.html.j2").render(
-        v=view, t=t, lang=lang, low=fmt(study.low, 0, lang), high=fmt(study.high, 0, lang),
-        agree=fmt(study.agree, 0, lang), min_group=min_group, version=__version__,
-        fig=markupsafe.Markup(svg) if svg else None, css=markupsafe.Markup(css), fmt=fmt, pct=pct)
+        v=view, t=t, lang=lang, typo=typo, low=typo.num(study.low, 0), high=typo.num(study.high, 0),
+        agree=typo.num(study.agree, 0), min_group=min_group, version=__version__,
+        fig=markupsafe.Markup(svg) if svg else None, css=markupsafe.Markup(css))
 
 
 def _write_one(args) -> str:

@@ -400,8 +400,6 @@ def profile_dots(scales: list[dict], *, low: float, high: float, lang: str = "fr
     """The benefit profile of one consortium: one row per scale, its mean (dot) with the 95%
     CI (line), over the range of the study's consortium means (grey band, median tick) when
     the view gives ``peers``. ``scales`` are the rows of a feedback view model."""
-    from matplotlib.ticker import FuncFormatter
-
     text = text or {}
     n = len(scales)
     with _rc():
@@ -422,8 +420,9 @@ def profile_dots(scales: list[dict], *, low: float, high: float, lang: str = "fr
             label.set_fontweight("bold" if s["kind"] in ("construct", "scale") else "normal")
         ax.set_xlim(low - 0.05, high + 0.05)
         ax.set_ylim(-0.6, n - 0.4)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _dec(v, 0 if float(v).is_integer() else 1, lang)))
-        ax.set_xlabel(text.get("fig_axis", "Mean").format(low=_dec(low, 0, lang), high=_dec(high, 0, lang)))
+        typo = Typography(lang)
+        ax.xaxis.set_major_formatter(typo.formatter())
+        ax.set_xlabel(text.get("fig_axis", "Mean").format(low=typo.num(low, 0), high=typo.num(high, 0)))
         ax.grid(axis="x", color="#eef0f2", linewidth=0.6)
         ax.set_axisbelow(True)
     return _svg(fig, "feedback-profile", text.get("fig_title", "Profile"))
