@@ -178,6 +178,11 @@ def validate(
         typer.Option("--cluster", help="Colonne d'emboîtement, la plus fine d'abord (répétable) / "
                      "nesting column, innermost first (repeatable): --cluster org --cluster consortium."),
     ] = None,
+    ties: Annotated[
+        Path | None,
+        typer.Option("--ties", help="Liens entre organisations (from, to) pour la section Contagion / "
+                     "ties between organizations (from, to) for the Contagion section."),
+    ] = None,
     lang: Annotated[str, typer.Option(help="Language of the report: fr or en.")] = "fr",
     keep_careless: Annotated[
         bool,
@@ -196,7 +201,8 @@ def validate(
 
     raise typer.Exit(
         validate_command(data, out=out, form=form, keys=keys, groups=group or [], lang=lang,
-                         exclude_careless=not keep_careless, console=console, clusters=cluster or [])
+                         exclude_careless=not keep_careless, console=console, clusters=cluster or [],
+                         ties=ties)
     )
 
 

@@ -14,7 +14,7 @@ import json
 import math
 from pathlib import Path
 
-__all__ = ["build_results", "network_command", "render_html"]
+__all__ = ["build_results", "network_command", "read_ties", "render_html"]
 
 LANGS = ("fr", "en")
 
@@ -25,6 +25,19 @@ class NetworkInputError(Exception):
     def __init__(self, message: str, status: int = 1):
         super().__init__(message)
         self.status = status
+
+
+def read_ties(path):
+    """A ties table (.csv, .xlsx...: columns ``from``, ``to`` and any attributes); raises
+    :class:`NetworkInputError` naming the file when a column is missing, and
+    :class:`instrument.datafile.DataError` when the file cannot be read."""
+    from instrument.datafile import read_data
+
+    ties = read_data(path)
+    if not {"from", "to"} <= set(ties.columns):
+        raise NetworkInputError(f"{path}: a ties table needs columns 'from' and 'to'; it has "
+                                f"{', '.join(map(repr, list(ties.columns)[:12]))}.")
+    return ties
 
 
 def strings(lang: str) -> dict:
@@ -217,23 +230,19 @@ def network_command(ties, *, nodes, out, outcome=None, covariates=(), lang="fr",
     """The ``intangibles network`` command; returns the exit code (0, 1 bad files, 2 usage)."""
     from rich.console import Console
 
+    from instrument.datafile import DataError, read_data
     from instrument.files import write_text
-    from instrument.validation import InputError, read_data
     from psychometrics.errors import PsychometricsError
 
     console = console or Console()
     try:
         if lang not in LANGS:
             raise NetworkInputError(f"--lang must be one of fr, en; got {lang!r}.", 2)
-        tie_df = read_data(ties)
+        tie_df = read_ties(ties)
         node_df = read_data(nodes)
-        missing = [c for c in ("from", "to") if c not in tie_df.columns]
-        if missing:
-            raise NetworkInputError(f"{ties}: the ties table needs columns 'from' and 'to'; "
-                                    f"it has {', '.join(map(repr, tie_df.columns))}.")
         results = build_results(tie_df, node_df, outcome=outcome, covariates=list(covariates),
                                 directed=directed)
-    except (InputError, NetworkInputError) as e:
+    except (DataError, NetworkInputError) as e:
         console.print(f"[red]error:[/red] {e}", highlight=False, markup=True, soft_wrap=True)
         return e.status
     except PsychometricsError as e:

@@ -120,28 +120,38 @@ def _check_items(df, items, path) -> None:
 # --------------------------------------------------------------------------- command
 
 
+def _ties(path):
+    from instrument.network_report import NetworkInputError, read_ties
+
+    try:
+        return read_ties(path)
+    except NetworkInputError as e:
+        raise InputError(str(e)) from e
+
+
 def validate_command(data, *, out, form=None, keys=None, groups=(), lang="fr", console=None,
                      n_boot: int | None = None, seed: int = 1, exclude_careless: bool = True,
-                     clusters=()) -> int:
+                     clusters=(), ties=None) -> int:
     """The ``intangibles validate`` command; returns the exit code (0 done, 1 a problem in
     the input files, 2 bad usage). ``exclude_careless=False`` (``--keep-careless``) keeps
     the straightliners and low-variability respondents in the analyses (see
     :func:`psychometrics.report.validate`). ``clusters`` (``--cluster``, innermost first)
-    override the keys' ``cluster``."""
+    override the keys' ``cluster``. ``ties`` (``--ties``): a ties file (``from``, ``to``
+    organization codes) for the contagion analysis."""
     from rich.console import Console
 
     console = console or Console()
     try:
         return _run(data, out=out, form=form, keys=keys, groups=list(groups or []), lang=lang,
                     console=console, n_boot=n_boot, seed=seed, exclude_careless=exclude_careless,
-                    clusters=list(clusters or []))
+                    clusters=list(clusters or []), ties=ties)
     except (InputError, DataError) as e:
         console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True, markup=True)
         return e.status
 
 
 def _run(data, *, out, form, keys, groups, lang, console, n_boot, seed, exclude_careless,
-         clusters=()) -> int:
+         clusters=(), ties=None) -> int:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from psychometrics.errors import PsychometricsError
@@ -184,6 +194,7 @@ def _run(data, *, out, form, keys, groups, lang, console, n_boot, seed, exclude_
 
         try:
             result = validate(df, keys_arg, groups=groups, clusters=clusters or None,
+                              ties=None if ties is None else _ties(ties),
                               labels=labels, model=model,
                               n_boot=n_boot or N_BOOT, seed=seed,
                               exclude_careless=exclude_careless, progress=step)

@@ -35,7 +35,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from psychometrics._checks import check_columns, check_fraction
 from psychometrics.autocorrelation import lnam
 from psychometrics.errors import PsychometricsError
-from psychometrics.keys import load_keys
+from psychometrics.keys import Keys, load_keys
 from psychometrics.network import weights
 from psychometrics.scoring import score
 
@@ -130,10 +130,15 @@ class Contagion:
         )
 
 
+#: Roles outside the exposure comparison (coordination, research team): left out.
+OTHER_ROLES = ("coordination", "research")
+
+
 def _roles(data: pd.DataFrame, role: str) -> pd.Series:
     raw = data[role]
     norm = raw.astype("string").str.strip().str.lower()
     norm = norm.replace(_ALIASES)
+    norm = norm.mask(norm.isin(OTHER_ROLES))
     bad = norm.notna() & ~norm.isin(ROLES)
     if bad.any():
         row = bad.idxmax()
@@ -160,12 +165,13 @@ def contagion(
 
     ``keys``: a keys mapping/file or :class:`~psychometrics.keys.Keys` (with ``min``/``max``).
     Roles ``member``, ``colleague``, ``nonmember`` (``non-member`` accepted); rows without a
-    role or a cluster are left out. ``role=None``: no roles in the data (note ``no-roles``),
+    role or a cluster, or with a role outside the comparison (``coordination``,
+    ``research``), are left out. ``role=None``: no roles in the data (note ``no-roles``),
     the variances and, with ties, the lnam only. Errors: ``missing-column``,
     ``unknown-role``, ``no-roles`` (a role column without any role).
     """
     func = "contagion"
-    keys = load_keys(keys)
+    keys = keys if isinstance(keys, Keys) else load_keys(keys)
     cluster = list(cluster or [])
     check_columns(data, [*([role] if role else []), *cluster], name="role/cluster", func=func)
     check_fraction(ci, name="ci", func=func)

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from psychometrics.cfa import cfa
+from psychometrics.contagion import contagion_summary
 from psychometrics.correlation import bartlett, kmo
 from psychometrics.errors import PsychometricsError
 from psychometrics.factor import efa, map_test, parallel_analysis
@@ -358,6 +359,7 @@ def validate(
     *,
     groups: Sequence[str] = (),
     clusters: Sequence[str] | None = None,
+    ties: pd.DataFrame | None = None,
     labels: Mapping | None = None,
     model: Mapping[str, Sequence[str]] | None = None,
     n_boot: int = N_BOOT,
@@ -385,6 +387,12 @@ def validate(
         ``cluster``): ICCs, agreement, design effect and the two-level CFA go into
         ``results["nesting"]``, ``results["clusters"]`` and ``results["cfa_twolevel"]``
         (:func:`psychometrics.nesting.nesting`).
+    ties : DataFrame, optional
+        Collaboration ties between organizations (columns ``from``, ``to``: codes of the
+        innermost cluster). With it, or when the data have a role column (the keys'
+        ``role``, else ``role``), ``results["contagion"]`` holds the role contrasts, the
+        lnam rho of each scale and what the design can and cannot conclude
+        (:func:`psychometrics.contagion.contagion_summary`).
     labels : mapping, optional
         Display labels of items and scales (a text, or ``{"fr": ..., "en": ...}``); kept
         for the report.
@@ -436,12 +444,12 @@ def validate(
     else:  # small matrices: one BLAS thread is several times faster, more on a busy machine
         limit = threadpool_limits(1, user_api="blas")
     with limit:
-        return _validate(data, keys, groups=groups, clusters=clusters, labels=labels, model=model, n_boot=n_boot,
+        return _validate(data, keys, groups=groups, clusters=clusters, ties=ties, labels=labels, model=model, n_boot=n_boot,
                          n_iter=n_iter, seed=seed, exclude_careless=exclude_careless,
                          progress=progress)
 
 
-def _validate(data, keys, *, groups, clusters, labels, model, n_boot, n_iter, seed, exclude_careless,
+def _validate(data, keys, *, groups, clusters, ties, labels, model, n_boot, n_iter, seed, exclude_careless,
               progress) -> Validation:
     step = progress or (lambda _name: None)
     notes = _Notes()
@@ -663,6 +671,14 @@ def _validate(data, keys, *, groups, clusters, labels, model, n_boot, n_iter, se
     if clusters:
         step("nesting")
         results.update(_nesting(data, k, clusters, low, high, model, id_col, seed, notes))
+
+    # ------------------------------------------------------------------ contagion
+    if ties is not None or (k.role or "role") in data.columns:
+        step("contagion")
+        found = notes.attempt("contagion", contagion_summary, data, k, role=k.role, cluster=clusters,
+                              ties=ties)
+        if found is not None:
+            results["contagion"] = found
 
     # ------------------------------------------------------------------ flags
     step("flags")

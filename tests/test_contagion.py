@@ -130,3 +130,15 @@ def test_ties_without_roles(dev):
     assert res["design"]["can"] == ["partner-similarity"]
     assert "no-role-comparison" in res["design"]["cannot"]
     assert set(res["lnam"]) == {"TRU", "SOC", "LRN"}
+
+
+def test_validate_carries_contagion(dev):
+    data, ties, keys = dev
+    v = pm.validate(data, keys, ties=ties, n_boot=20, n_iter=20)
+    c = v.results["contagion"]
+    assert c["design"]["can"] == ["role-differences", "partner-similarity"]
+    ref = REF["mixed"]["TRU"]["contrasts"]["member_vs_colleague"]
+    assert c["contrasts"]["TRU"]["member_vs_colleague"]["estimate"] == pytest.approx(ref["estimate"], abs=1e-4)
+    assert c["lnam"]["LRN"]["rho1"] == pytest.approx(REF["lnam"]["LRN"]["rho1"], abs=1e-4)
+    without = pm.validate(data.drop(columns="role"), keys, n_boot=20, n_iter=20)
+    assert "contagion" not in without.results
