@@ -99,3 +99,36 @@ def test_report_modules_are_small_and_import_nothing_private():
             if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ("instrument", "psychometrics"):
                 private = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
                 assert not private, f"{path.name} imports {private} from {node.module}"
+
+
+@pytest.fixture(scope="module")
+def nested():
+    import json
+
+    from psychometrics.report import validate
+
+    shared = Path("/work/shared/reference/nested")
+    if not shared.exists():
+        pytest.skip("shared reference data absent")
+    data = pd.read_csv(shared / "nested_dev.csv")
+    ties = pd.read_csv(shared / "ties_dev.csv")
+    keys = json.loads((shared / "keys_nested_dev.json").read_text())
+    return validate(data, keys, ties=ties, n_boot=20, n_iter=10)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_contagion_section_states_what_the_design_can_conclude(nested, lang):
+    built = {s["name"]: s for s in build_all(nested.results, context(nested, lang))}
+    view = built["contagion"]["view"]
+    assert [r["n"] for r in view["roles"]] == ["170", "186", "183"]
+    assert len(view["contrasts"]) == 9 and len(view["lnam"]) == 3
+    lrn = next(r for r in view["lnam"] if r["scale"] == "LRN")
+    assert lrn["rho"] == ("0,28" if lang == "fr" else "0.28") and lrn["sig"]
+    assert view["can"][-1].endswith(".") and view["cannot"][0].endswith(";")
+    word = "cause" if lang == "fr" else "causes"
+    assert word in view["cannot"][0]
+
+
+def test_contagion_section_left_out_without_roles_or_ties(validation):
+    built = [s["name"] for s in build_all(validation.results, context(validation))]
+    assert "contagion" not in built

@@ -41,6 +41,7 @@ SECTIONS = (
     "cfa",
     "validity",
     "invariance",
+    "contagion",
     "actions",
     "notes",
 )
