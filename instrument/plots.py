@@ -426,3 +426,36 @@ def profile_dots(scales: list[dict], *, low: float, high: float, lang: str = "fr
         ax.grid(axis="x", color="#eef0f2", linewidth=0.6)
         ax.set_axisbelow(True)
     return _svg(fig, "feedback-profile", text.get("fig_title", "Profile"))
+
+
+# --------------------------------------------------------------------------- nested designs
+
+
+def agreement_distributions(results: dict, *, typo=None, text: dict | None = None) -> str | None:
+    """rwg(j) of every group of two people or more, one row of dots per scale and level,
+    its median as a bar and the .70 line (LeBreton & Senter 2008); read from
+    ``results["nesting"][level][scale]["groups"]``."""
+    text = text or {}
+    rows = [(level, scale, [g["rwg_j"] for g in e.get("groups", {}).values() if g.get("rwg_j") is not None])
+            for level, scales in (results.get("nesting") or {}).items() for scale, e in scales.items()]
+    rows = [r for r in rows if r[2]]
+    if not rows:
+        return None
+    typo = _typo(typo)
+    rng = np.random.default_rng(16)  # fixed jitter: the same figure for the same results
+    with _rc():
+        fig = _figure(6.4, 0.42 * len(rows) + 1.0)
+        ax = fig.subplots()
+        for k, (_level, _scale, values) in enumerate(rows):
+            y = len(rows) - 1 - k
+            v = np.asarray(values, dtype=float)
+            ax.scatter(v, y + rng.uniform(-0.22, 0.22, len(v)), s=7, color=BLUE, alpha=0.45, lw=0)
+            ax.plot([np.median(v)] * 2, [y - 0.32, y + 0.32], color=RED, lw=1.6)
+        ax.axvline(0.70, color=GREY, lw=0.8, ls="--")
+        ax.set_xlim(-0.02, 1.02)
+        ax.xaxis.set_major_formatter(typo.formatter())
+        ax.set_yticks(range(len(rows)), [f"{typo.label('scale', s)} ({typo.label('group', lv)})"
+                                         for lv, s, _ in reversed(rows)])
+        ax.set_xlabel(text.get("nest_fig_x", "rwg(j) of each group (median: bar; .70: dashed line)"))
+        title = text.get("nest_fig_title", "Within-group agreement, rwg(j)")
+    return _svg(fig, "agreement", title)

@@ -200,4 +200,10 @@ def _twolevel(data, keys, model: dict, level: str, low, high) -> dict:
                    "loadings": {lv: {f"{f}=~{i}": _num(v) for i, row in tab.iterrows()
                                      for f, v in row.items() if _num(v)}
                                 for lv, tab in fit.loadings.items()},
-                   "warnings": list(getattr(fit, "warnings", []) or [])}
+                   "converged": bool(fit.converged), "negative_variances": _heywood(fit.params)}
+
+
+def _heywood(params: pd.DataFrame) -> list[dict]:
+    """Residual variances estimated below zero (Heywood cases), per level."""
+    neg = params[(params["op"] == "~~") & (params["lhs"] == params["rhs"]) & (params["est"] < 0)]
+    return [{"item": r.lhs, "level": r.level, "est": _num(r.est)} for r in neg.itertuples()]

@@ -41,6 +41,7 @@ SECTIONS = (
     "cfa",
     "validity",
     "invariance",
+    "nesting",
     "contagion",
     "actions",
     "notes",
