@@ -52,7 +52,7 @@ def level(name: str, scales: dict, clusters: dict, ctx: Context) -> dict:
             groups=f.int(sizes["n_groups"]), people=f.int(sizes["n_people"]),
             mean=f.num(sizes["mean"], 1), median=f.num(sizes["median"], 1),
             singletons=f.int(sizes["singletons"])),
-        "icc": [icc_row(s, e, ctx) for s, e in scales.items()],
+        "icc": [icc_row(s, e, clusters.get("thresholds", {}), ctx) for s, e in scales.items()],
         "agreement": [agreement_row(s, e, ctx) for s, e in scales.items()],
     }
 
@@ -78,10 +78,12 @@ def size_rows(sizes: dict, ctx: Context) -> list[dict]:
     return rows
 
 
-def icc_row(scale: str, e: dict, ctx: Context) -> dict:
+def icc_row(scale: str, e: dict, th: dict, ctx: Context) -> dict:
     t, f = ctx.t, ctx.typo
     v = e["verdict"]
-    reasons = [t[f"nest_reason_{r.replace('-', '_')}"] for r in v["reasons"]]
+    values = {"icc2": f.threshold(th["icc2"]["value"]), "rwg": f.threshold(th["rwg_j"]["value"]),
+              "p": f.num(th["f_test_p"]["value"])}
+    reasons = [t[f"nest_reason_{r.replace('-', '_')}"].format(**values) for r in v["reasons"]]
     return {
         "scale": ctx.scale(scale),
         "icc1": f.num(e["icc1"], 3), "icc1_ci": f.interval(*e["icc1_ci"], digits=3),
