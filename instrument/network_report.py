@@ -40,16 +40,6 @@ def read_ties(path):
     return ties
 
 
-def strings(lang: str) -> dict:
-    """The report's texts in ``lang`` (``templates/network_strings.yaml``)."""
-    import yaml
-
-    from instrument.resources import templates_dir
-
-    raw = yaml.safe_load((templates_dir() / "network_strings.yaml").read_text(encoding="utf-8"))
-    return {k: (v if isinstance(v, str) else v[lang]) for k, v in raw.items()}
-
-
 def build_results(ties, nodes, *, outcome: str | None = None, covariates=(), directed=False) -> dict:
     """The analysis as plain values (what results.json holds). ``nodes`` is a DataFrame whose
     first column holds the codes; ``outcome`` and ``covariates`` are its columns."""
@@ -108,30 +98,7 @@ def _autocorrelation(ties, nodes, outcome, covariates) -> dict:
     return result
 
 
-class _Fmt:
-    def __init__(self, lang: str):
-        self.lang = lang
-
-    def num(self, v, digits: int = 2) -> str:
-        if v is None or (isinstance(v, float) and not math.isfinite(v)):
-            return "n.d." if self.lang == "fr" else "n/a"
-        s = f"{v:.{digits}f}"
-        if s.startswith("-") and float(s) == 0:
-            s = s[1:]
-        return s.replace(".", ",").replace("-", "\u2212") if self.lang == "fr" else s
-
-    def p(self, v) -> str:
-        if v is None:
-            return self.num(None)
-        return ("< " + self.num(0.001, 3)) if v < 0.001 else self.num(v, 3)
-
-    def p_eq(self, v) -> str:
-        """``p = 0,004`` or ``p < 0,001``, for a sentence."""
-        text = self.p(v)
-        return f"p {text}" if text.startswith("<") else f"p = {text}"
-
-
-def _sentences(results: dict, t: dict, f: _Fmt) -> list[str]:
+def _sentences(results: dict, t: dict, f) -> list[str]:
     """The lnam table in plain words, and what it cannot say."""
     ln = results.get("lnam") or {}
     if ln.get("status") not in ("ok",):
@@ -159,7 +126,7 @@ def _degree(node: dict) -> int:
     return (node.get("in_degree") or 0) + (node.get("out_degree") or 0)
 
 
-def _rated(results: dict, lang: str, f: _Fmt) -> dict | None:
+def _rated(results: dict, lang: str, f) -> dict | None:
     """Ratings received per organization (directed ties with trust / value / frequency), as
     the PARTNER tool's scores: the mean of what partners said about it."""
     nodes = results["nodes"]
@@ -178,9 +145,10 @@ def render_html(results: dict, *, lang: str = "fr", source: dict | None = None) 
 
     from instrument import __version__, plots
     from instrument.resources import environment, templates_dir
+    from instrument.typography import Typography, strings
 
-    t = strings(lang)
-    f = _Fmt(lang)
+    t = strings(lang, "network_strings.yaml")
+    f = Typography(lang, na=t["na"])
     codes = list(results["nodes"])
     outcome = results.get("outcome")
     if outcome:
