@@ -280,3 +280,35 @@ def test_large_sheets_are_scanned_in_pieces_like_the_exact_pass(form, tmp_path):
     with pytest.raises(Refused) as err:
         small._archive.scan_sheet(part, name)
     assert err.value.code == "sheet-too-large"
+
+
+def test_kobo_and_odk_headings_follow_the_xform_pyxform_builds(form, exports, tmp_path):
+    """The group paths the readers expect are those of the XForm instance pyxform makes from
+    our XLSForm (what Kobo and Central export from); notes are known, never 'unmapped'."""
+    import xml.etree.ElementTree as ET
+
+    from pyxform.xls2xform import convert
+
+    from instrument.export.xlsform import write as write_xlsform
+
+    path = write_xlsform(form, tmp_path / "member_xlsform.xlsx")[0]
+    root = ET.fromstring(convert(str(path), warnings=[]).xform)
+    instance = next(e for e in root.iter() if e.tag.endswith("}instance"))[0]
+    assert instance.get("version") == str(form.version)  # what Central's FormVersion column holds
+
+    def leaves(node, prefix=()):
+        for child in node:
+            name = child.tag.rpartition("}")[2]
+            if len(child):
+                yield from leaves(child, (*prefix, name))
+            else:
+                yield (*prefix, name)
+
+    central = ["SubmissionDate", *("-".join(p) for p in leaves(instance)), "KEY", "SubmitterID", "ReviewState",
+               "FormVersion"]
+    layout = detect(central, exports)
+    assert layout.source == "odk" and not layout.missing and not layout.unmapped
+    assert sorted(layout.columns.values()) == sorted((*exports.context, *exports.items))
+    kobo = ["/".join(p) for p in leaves(instance) if p[0] != "meta"] + ["_id", "_uuid", "_submission_time"]
+    layout = detect(kobo, exports)
+    assert layout.source == "kobo" and not layout.missing and not layout.unmapped

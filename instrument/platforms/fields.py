@@ -16,7 +16,7 @@ from instrument.export.xlsform import LANGUAGE_NAMES, rows
 from instrument.platforms import add_folded
 from instrument.platforms.layout import Names
 
-__all__ = ["SEPARATORS", "Field", "fields", "names"]
+__all__ = ["SEPARATORS", "Field", "fields", "names", "notes"]
 
 SEPARATORS = ("/", "-", ".", ":")
 _QUESTION_TYPES = ("select_one", "integer", "text")
@@ -50,9 +50,24 @@ def fields(form) -> list[Field]:
     return out
 
 
+def notes(form) -> tuple[str, ...]:
+    """The headings a note of the XLSForm may get (ODK exports notes as empty columns):
+    known, so they are neither read nor reported as unmapped."""
+    out: list[str] = []
+    stack: list[str] = []
+    for row in rows(form)["survey"]:
+        if row["type"] == "begin_group":
+            stack.append(row["name"])
+        elif row["type"] == "end_group":
+            stack.pop()
+        elif row["type"] == "note":
+            out += [row["name"], *(sep.join((*stack, row["name"])) for sep in SEPARATORS)]
+    return tuple(out)
+
+
 def names(form) -> Names:
     """Every heading Kobo or ODK may give a question: name, group path with each separator,
-    label in each language with or without its group's label."""
+    label in each language with or without its group's label; the notes' headings."""
     exact: dict[str, str] = {}
     folded: dict[str, str] = {}
     for f in fields(form):
@@ -65,4 +80,4 @@ def names(form) -> Names:
                 if f.group_label.get(lang):
                     for sep in SEPARATORS:
                         add_folded(folded, f"{f.group_label[lang]}{sep}{label}", f.id)
-    return Names(exact=exact, folded=folded)
+    return Names(exact=exact, folded=folded, extra={"notes": frozenset(notes(form))})

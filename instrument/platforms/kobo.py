@@ -65,7 +65,8 @@ def layout(header: list, exports) -> Layout:
             labels[0] = labels[0] or hit is not None
         return hit
 
-    columns, meta, unmapped, ambiguous, missing = map_header(header, resolve, _meta_name, exports)
+    columns, meta, unmapped, ambiguous, missing = map_header(
+        header, resolve, lambda h: "note" if h in own.extra["notes"] else _meta_name(h), exports)
     ids = tuple(j for j, h in enumerate(header) if h == "_uuid") or tuple(j for j, h in enumerate(header) if h == "_id")
     where = {name: j for j, name in reversed(meta.items())}
     return Layout("kobo", _DESCRIPTION["labels" if labels[0] else "xml"], columns, ids, meta, unmapped, ambiguous,

@@ -60,7 +60,8 @@ class _Version:
 
 def layout(header: list, exports) -> Layout:
     own = exports.names["odk"]
-    columns, meta, unmapped, ambiguous, missing = map_header(header, lambda h: folded_lookup(own, h), _meta_name, exports)
+    columns, meta, unmapped, ambiguous, missing = map_header(
+        header, lambda h: folded_lookup(own, h), lambda h: "note" if h in own.extra["notes"] else _meta_name(h), exports)
     ids = tuple(j for j, h in enumerate(header) if h == "KEY") or tuple(
         j for j, h in enumerate(header) if h == "meta-instanceID")
     central = bool({"ReviewState", "SubmitterID", "FormVersion"} & set(header))
