@@ -129,7 +129,7 @@ def simulate(
 
 @app.command()
 def score(
-    inputs: Annotated[list[Path], typer.Argument(help="Returned workbooks, CSV files, or folders of them.")],
+    inputs: Annotated[list[Path], typer.Argument(help="Returned workbooks, CSV files, platform exports, or folders of them.")],
     form: Annotated[Path, typer.Option("--form", help="The form spec the files were built from.")],
     out: Annotated[Path, typer.Option("--out", help="Output file: .csv, .xlsx, .sav, .dta or .parquet.")],
     log: Annotated[Path | None, typer.Option("--log", help="CSV log: one row per file and per rejected cell.")] = None,
