@@ -605,7 +605,7 @@ def _read_export(result: FileResult, head: list, records, expected: Expected, fi
     if layout is None:
         return False
     result.source = layout.source
-    result.problems.extend(layout.header_problems(result.file, len(expected.items)))
+    result.problems.extend(layout.header_problems(result.file))
     coder, ctx_cache = expected._coders
     where = {qid: j for j, qid in layout.columns.items()}
     blanks, recode = layout.blanks, {**layout.recode, **dict.fromkeys(layout.blanks, "")}

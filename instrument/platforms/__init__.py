@@ -16,7 +16,7 @@ through; the cells then go through the same checks as a returned workbook.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from instrument.answers import normalize_label
 from instrument.platforms.layout import Layout, Mismatch, Names
@@ -45,7 +45,6 @@ class Exports:
     missing_codes: tuple
     source: str | None = None  # forced with --source
     include_incomplete: bool = False
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_form(cls, form) -> Exports:

@@ -67,10 +67,9 @@ class Layout:
     submitted_column: int | None = None  # when the platform received the response
     status_column: int | None = None  # the platform's own status (Kobo validation, ODK review, REDCap form status)
 
-    def header_problems(self, file: str, n_items: int) -> list[Problem]:
+    def header_problems(self, file: str) -> list[Problem]:
         """One problem per unmapped or ambiguous column, and per item missing from the export."""
-        out = [Problem("platform-export", f"read as {self.variant}: {len(self.columns)} column(s) mapped to the form "
-                       "through its own export naming", file=file, severity="warning")]
+        out = []
         for h in self.unmapped:
             out.append(Problem("unmapped-column", f"the column {_short(h)} is neither a question of the form nor "
                                f"known {self.source} metadata; it was not read", file=file, cell=_short(h),
