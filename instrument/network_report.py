@@ -199,13 +199,17 @@ def network_command(ties, *, nodes, out, outcome=None, covariates=(), lang="fr",
     from rich.console import Console
 
     from instrument.datafile import DataError, read_data
-    from instrument.files import write_text
+    from instrument.files import OutputError, check_output, write_text
     from psychometrics.errors import PsychometricsError
 
     console = console or Console()
     try:
         if lang not in LANGS:
             raise NetworkInputError(f"--lang must be one of fr, en; got {lang!r}.", 2)
+        try:  # the output folder is checked before the work, not after it
+            check_output(out, inputs=[ties, nodes], folder=True)
+        except OutputError as exc:
+            raise NetworkInputError(str(exc), exc.status) from None
         tie_df = read_ties(ties)
         node_df = read_data(nodes)
         results = build_results(tie_df, node_df, outcome=outcome, covariates=list(covariates),

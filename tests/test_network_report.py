@@ -95,3 +95,13 @@ def test_directed_ratings_table_like_partner(tmp_path):
     assert "<th scope=\"row\">Alpha</th><td class=\"num\">2</td><td class=\"num\">2,50</td>" in html
     res = json.loads((tmp_path / "o" / "results.json").read_text(encoding="utf-8"))
     assert res["network"]["reciprocity"] == 1.0 and "isolated-nodes" in res["network"]["notes"]
+
+
+def test_output_folder_is_checked_before_the_work(tmp_path):
+    ties = tmp_path / "ties.csv"
+    pd.DataFrame({"from": ["A"], "to": ["B"]}).to_csv(ties, index=False)
+    (tmp_path / "orgs.csv").write_text("code\nA\nB\n", encoding="utf-8")
+    buf = io.StringIO()
+    code = network_command(ties, nodes=tmp_path / "orgs.csv", out=ties, console=Console(file=buf, width=200))
+    assert code != 0 and "output" in buf.getvalue()
+    assert ties.read_text(encoding="utf-8").startswith("from,to")
