@@ -237,7 +237,9 @@ def invariance(
     estimator: str = "ML",
     second_order: Mapping[str, Sequence[str]] | None = None,
     residual_covariances: Sequence[tuple[str, str]] | None = None,
-) -> Invariance:
+    parameterization: str = "delta",
+    partial: Sequence[str] | None = None,
+):
     """Configural, metric and scalar invariance across the groups of a column.
 
     Parameters
@@ -257,7 +259,13 @@ def invariance(
     adjust : ``"holm"``, ``"bonferroni"`` or ``"none"``
         Multiple-testing adjustment over all the constraints tested.
     missing : ``"listwise"`` or ``"fiml"``
-    estimator : ``"ML"``
+    estimator : ``"ML"`` or ``"WLSMV"``
+        ``"WLSMV"``: ordinal items, Wu & Estabrook (2016) steps configural, thresholds,
+        loadings, intercepts (:func:`psychometrics.ordinal_invariance.ordinal_invariance`,
+        which returns an ``OrdinalInvariance`` with the scaled fit measures).
+    parameterization, partial
+        WLSMV only: ``"delta"`` or ``"theta"``; constraints to release at every step
+        (``"y3|t"``, ``"F1=~y3"``, ``"y3~1"``).
 
     Returns
     -------
@@ -277,6 +285,14 @@ def invariance(
     "intercepts"))`` and ``lavTestScore()`` on it.
     """
     func = "invariance"
+    if estimator == "WLSMV":
+        from psychometrics.ordinal_invariance import ordinal_invariance
+
+        check_choice(missing, name="missing", choices=("listwise",), func=func)
+        return ordinal_invariance(data, model, group, parameterization=parameterization,
+                                  partial=partial, alpha=alpha, adjust=adjust,
+                                  min_group_size=min_group_size,
+                                  residual_covariances=residual_covariances)
     missing = estimate.check_options(estimator, missing, func, group=group)
     min_group_size = check_int(min_group_size, name="min_group_size", minimum=2, func=func)
     alpha = check_fraction(alpha, name="alpha", func=func)

@@ -203,7 +203,9 @@ def test_bad_arguments():
     assert e.value.code == "invalid-value"
     with pytest.raises(PsychometricsError) as e:
         pm.invariance(data, factors, "school", estimator="WLSMV")
-    assert e.value.code == "not-implemented"
+    # ordinal invariance exists now (tests/test_ordinal_invariance.py); HS1939's scores
+    # are continuous, not ordinal items
+    assert e.value.code == "too-many-categories"
 
 
 def test_fiml_invariance_on_complete_data_equals_listwise():

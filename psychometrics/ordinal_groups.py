@@ -1,0 +1,318 @@
+"""Multi-group CFA of ordinal items by DWLS with the WLSMV test, under the Wu & Estabrook
+(2016) identification that ``semTools::measEq.syntax(ID.fac = "std.lv", ID.cat =
+"Wu.Estabrook.2016")`` writes for lavaan (the engine of :mod:`psychometrics.ordinal_invariance`).
+
+Model, per group ``g``: latent responses ``y* = nu + Lambda eta + eps`` with ``eta ~ N(alpha,
+Psi)``; item ``i`` answers category ``k`` when ``tau_i,k-1 < y*_i <= tau_i,k``. The sample
+statistics of each group (thresholds and polychoric correlations, both in the standardized
+metric of ``y*``, and their asymptotic covariance Gamma: :func:`psychometrics.engine.ordinal.ordinal_stats`)
+are fitted by ``(s - sigma)' W (s - sigma)`` with ``W = diag(Gamma)^-1``, summed over groups
+with weights ``N_g - 1`` (so ``chisq = sum_g (N_g - 1) F_g``, lavaan's value). Implied
+statistics: thresholds ``(tau - nu - Lambda alpha) / sd`` and correlations
+``(Lambda Psi Lambda' + Theta)_ij / (sd_i sd_j)``, with ``sd_i = 1 / delta_i`` (the "delta"
+parameterization: scale factors free) or ``sd_i^2 = (Lambda Psi Lambda')_ii + theta_ii``
+("theta": residual variances free).
+
+Which parameters are free and which are equal across groups is a :class:`Layout`: first
+group ``nu = 0``, scale 1, ``alpha = 0``, ``Psi`` a correlation matrix (``std.lv``); in the
+other groups the intercepts and scales are freed for the items whose thresholds are equal,
+the factor variances once the loadings are equal, the factor means once the intercepts are
+equal. The Jacobian ``d sigma / d x`` is exact (complex step, one batched evaluation).
+
+Tests (lavaan 0.6-14): the "scaled.shifted" statistic from ``U = W - W D (D'WD)^-1 D'W``
+with the group blocks weighted by ``N_g / N``; the scaled difference test of two nested
+fits is Satorra's (2000) (``lavTestLRT(method = "satorra.2000")``, ``A.method = "delta"``:
+the constraints recovered from the two Jacobians).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg, optimize
+
+from psychometrics.engine import indices
+from psychometrics.engine.ordinal import OrdinalStats
+
+__all__ = ["Layout", "OrdinalFit", "difference_test", "fit_layout"]
+
+_H = 1e-30  # complex step
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each model matrix entry comes from: ``src`` indexes ``z = [x, fixed values]``.
+
+    ``lam (G, p, m)``, ``tau (G, T)``, ``nu (G, p)``, ``scale (G, p)``, ``alpha (G, m)``,
+    ``psi (G, m, m)``, ``rcov (G, p, p)``; ``names`` labels the free parameters
+    (lavaan-like: ``"F1=~y3"``, ``"y3|t1"``, ``"y3~1"``, ``"y3~*~y3"``, with ``".g2"`` when
+    the parameter belongs to one group)."""
+
+    src: dict
+    fixed: np.ndarray
+    names: tuple[str, ...]
+    start: np.ndarray
+    th_item: np.ndarray       # (T,) item of each threshold
+    pairs: tuple[np.ndarray, np.ndarray]
+    theta: bool               # theta parameterization (else delta)
+
+    @property
+    def npar(self) -> int:
+        return len(self.names)
+
+
+def implied(layout: Layout, x: np.ndarray) -> np.ndarray:
+    """Implied statistics (thresholds then correlations) per group, ``(..., G, T + P)``;
+    ``x`` may carry leading batch dimensions (the complex-step Jacobian)."""
+    z = np.concatenate([x, np.broadcast_to(layout.fixed, x.shape[:-1] + layout.fixed.shape)], axis=-1)
+    m = {k: z[..., s] for k, s in layout.src.items()}
+    lam, psi = m["lam"], m["psi"]
+    common = lam @ psi @ np.swapaxes(lam, -1, -2)
+    if layout.theta:
+        sd = np.sqrt(np.diagonal(common, axis1=-2, axis2=-1) + m["scale"])
+    else:
+        sd = 1.0 / m["scale"]
+    mu = m["nu"] + (lam @ m["alpha"][..., None])[..., 0]
+    th = (m["tau"] - mu[..., layout.th_item]) / sd[..., layout.th_item]
+    iu, ju = layout.pairs
+    cov = common + m["rcov"]
+    r = cov[..., iu, ju] / (sd[..., iu] * sd[..., ju])
+    return np.concatenate([th, r], axis=-1)
+
+
+def jacobian(layout: Layout, x: np.ndarray) -> np.ndarray:
+    """d sigma / d x, ``(G, T + P, npar)``, by complex step (exact to rounding)."""
+    q = len(x)
+    xs = x[None, :] + 1j * _H * np.eye(q)
+    return np.moveaxis(implied(layout, xs).imag / _H, 0, -1)
+
+
+@dataclass(frozen=True)
+class OrdinalFit:
+    """One fitted multi-group ordinal model: ``fit`` (``chisq df chisq_scaled df_scaled
+    pvalue_scaled cfi_scaled tli_scaled rmsea_scaled npar ...``), ``x`` the estimates,
+    ``delta`` the Jacobian at them, ``converged``."""
+
+    layout: Layout
+    x: np.ndarray
+    delta: np.ndarray
+    fit: dict
+    converged: bool
+    f: np.ndarray          # per-group F_g
+
+
+def _weights(stats: list[OrdinalStats]):
+    s = np.stack([np.concatenate([st.thresholds.to_numpy(), st.correlations.to_numpy()]) for st in stats])
+    gam = [st.gamma.to_numpy() for st in stats]
+    w = np.stack([1.0 / np.diag(g) for g in gam])
+    n = np.array([st.n for st in stats], dtype=float)
+    return s, w, gam, n
+
+
+def fit_layout(layout: Layout, stats: list[OrdinalStats], baseline: dict) -> OrdinalFit:
+    """Fit one layout by DWLS (Levenberg-Marquardt on the weighted residuals)."""
+    s, w, gam, n = _weights(stats)
+    sw = np.sqrt(w * (n - 1)[:, None])
+
+    def resid(x):
+        return (sw * (s - implied(layout, x))).ravel()
+
+    def jac(x):
+        return -(sw[:, :, None] * jacobian(layout, x)).reshape(-1, len(x))
+
+    sol = optimize.least_squares(resid, layout.start, jac=jac, method="lm",
+                                 xtol=1e-12, ftol=1e-12, gtol=1e-10, max_nfev=500)
+    x = sol.x
+    delta = jacobian(layout, x)
+    f = np.sum(w * (s - implied(layout, x)) ** 2, axis=1)
+    grad = jac(x).T @ resid(x)
+    converged = bool(sol.status > 0 and np.max(np.abs(grad)) < 1e-5 * max(1.0, n.sum()))
+    return OrdinalFit(layout, x, delta, _measures(f, delta, w, gam, n, layout.npar, baseline),
+                      converged, f)
+
+
+def _u_gamma_traces(delta, w, gam, n):
+    """tr(U Gamma) and tr((U Gamma)^2) of the WLSMV test, groups weighted by N_g / N."""
+    fg = n / n.sum()
+    wt = np.concatenate([fg[g] * w[g] for g in range(len(n))])
+    d = delta.reshape(-1, delta.shape[-1])
+    info = d.T @ (wt[:, None] * d)
+    wd = wt[:, None] * d
+    u = np.diag(wt) - wd @ np.linalg.pinv(info) @ wd.T
+    ug = u @ linalg.block_diag(*[gam[g] / fg[g] for g in range(len(n))])
+    return float(np.trace(ug)), float(np.sum(ug * ug.T))
+
+
+def baseline_measures(stats: list[OrdinalStats]) -> dict:
+    """The independence model (thresholds free, correlations 0 in every group)."""
+    s, w, gam, n = _weights(stats)
+    tr1 = tr2 = 0.0
+    chisq, df = 0.0, 0
+    for g, st in enumerate(stats):
+        t = len(st.thresholds)
+        r, wr, gr = s[g, t:], w[g, t:], gam[g][t:, t:]
+        chisq += (n[g] - 1) * float(np.sum(wr * r**2))
+        df += len(r)
+        wg = wr[:, None] * gr
+        tr1, tr2 = tr1 + float(np.trace(wg)), tr2 + float(np.sum(wg * wg.T))
+    scaled, _, _ = indices.scaled_shifted(chisq, df, tr1, tr2)
+    return {"chisq": chisq, "df": df, "chisq_scaled": scaled}
+
+
+def _measures(f, delta, w, gam, n, npar, base) -> dict:
+    moments = delta.shape[0] * delta.shape[1]
+    df = moments - npar
+    chisq = float(np.sum((n - 1) * f))
+    tr1, tr2 = _u_gamma_traces(delta, w, gam, n)
+    scaled, a, shift = indices.scaled_shifted(chisq, df, tr1, tr2)
+    g, n_rmsea = len(n), n.sum() - len(n)
+    return {
+        "chisq": chisq, "df": int(df), "pvalue": indices.pvalue(chisq, df),
+        "chisq_scaled": scaled, "df_scaled": int(df), "pvalue_scaled": indices.pvalue(scaled, df),
+        "chisq_scaling_factor": 1.0 / a if df > 0 else np.nan, "chisq_shift": shift,
+        "cfi_scaled": indices.cfi(scaled, df, base["chisq_scaled"], base["df"]),
+        "tli_scaled": indices.tli(scaled, df, base["chisq_scaled"], base["df"]),
+        "rmsea_scaled": indices.rmsea(scaled, df, n_rmsea, g),
+        "cfi": indices.cfi(chisq, df, base["chisq"], base["df"]),
+        "tli": indices.tli(chisq, df, base["chisq"], base["df"]),
+        "rmsea": indices.rmsea(chisq, df, n_rmsea, g),
+        "npar": int(npar), "ntotal": int(n.sum()), "ngroups": g,
+    }
+
+
+def _complement(h: np.ndarray) -> np.ndarray:
+    """Orthonormal basis of the orthogonal complement of the column space of ``h``."""
+    u, sv, _ = np.linalg.svd(h, full_matrices=True)
+    rank = int(np.sum(sv > sv.max() * 1e-8)) if sv.size else 0
+    return u[:, rank:]
+
+
+def difference_test(free: OrdinalFit, restricted: OrdinalFit, stats: list[OrdinalStats]) -> dict:
+    """Satorra's (2000) scaled-shifted difference test of ``restricted`` against the less
+    restricted ``free`` (lavaan's ``lavTestLRT(free, restricted, method = "satorra.2000")``,
+    ``A.method = "delta"``, evaluated at the free model)."""
+    m = restricted.fit["df"] - free.fit["df"]
+    t_diff = restricted.fit["chisq"] - free.fit["chisq"]
+    if m <= 0:
+        return {"chisq_diff": t_diff, "df_diff": int(m), "pvalue": np.nan}
+    _, w, gam, n = _weights(stats)
+    fg = n / n.sum()
+    d1 = free.delta.reshape(-1, free.layout.npar)
+    d0 = restricted.delta.reshape(-1, restricted.layout.npar)
+    a = _complement(np.linalg.pinv(d1) @ d0).T
+    wf = np.concatenate([fg[g] * w[g] for g in range(len(n))])
+    p_inv = np.linalg.pinv(d1.T @ (wf[:, None] * d1))
+    mid = p_inv @ a.T @ np.linalg.pinv(a @ p_inv @ a.T) @ a @ p_inv
+    v = np.concatenate(list(w))
+    u = (v[:, None] * d1) @ mid @ (d1.T * v[None, :])
+    ug = u @ linalg.block_diag(*[fg[g] * gam[g] for g in range(len(n))])
+    tr1, tr2 = float(np.trace(ug)), float(np.sum(ug * ug.T))
+    scale = np.sqrt(m / tr2)
+    stat = t_diff * scale + (m - scale * tr1)
+    return {"chisq_diff": float(stat), "df_diff": int(m), "pvalue": indices.pvalue(stat, m),
+            "chisq_diff_unscaled": float(t_diff)}
+
+
+class _Builder:
+    """Collects the source of every matrix entry: a free parameter (shared across groups
+    when its key is) or a fixed value."""
+
+    def __init__(self):
+        self.keys: dict[tuple, int] = {}
+        self.names: list[str] = []
+        self.start: list[float] = []
+        self.fixed: list[float] = []
+
+    def free(self, key: tuple, name: str, start: float) -> int:
+        if key not in self.keys:
+            self.keys[key] = len(self.names)
+            self.names.append(name)
+            self.start.append(start)
+        return self.keys[key]
+
+    def value(self, v: float) -> int:
+        self.fixed.append(v)
+        return -len(self.fixed)          # resolved to an index after the free ones
+
+    def resolve(self, a: np.ndarray) -> np.ndarray:
+        return np.where(a < 0, len(self.names) - a - 1, a)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The measurement model behind every layout: items, factors, loading pattern,
+    residual covariances (item index pairs), thresholds per item, groups."""
+
+    items: tuple[str, ...]
+    factors: tuple[str, ...]
+    pattern: np.ndarray
+    rcov: tuple[tuple[int, int], ...]
+    n_th: tuple[int, ...]
+    groups: tuple[str, ...]
+    th_start: np.ndarray      # (G, T) sample thresholds
+
+
+def build_layout(info: ModelInfo, equal: frozenset, released: frozenset, theta: bool) -> Layout:
+    """The Wu & Estabrook (2016) layout of one step: ``equal`` holds ``"thresholds"``,
+    ``"loadings"``, ``"intercepts"``; ``released`` the names of constraints kept free
+    (``"y3|t"`` for every threshold of y3, ``"F1=~y3"``, ``"y3~1"``)."""
+    b = _Builder()
+    p, m, ng = len(info.items), len(info.factors), len(info.groups)
+    th_item = np.repeat(np.arange(p), info.n_th)
+    src = {k: np.zeros(s, dtype=int) for k, s in {
+        "lam": (ng, p, m), "tau": (ng, len(th_item)), "nu": (ng, p), "scale": (ng, p),
+        "alpha": (ng, m), "psi": (ng, m, m), "rcov": (ng, p, p)}.items()}
+    zero = b.value(0.0)
+    one = b.value(1.0)
+    for k in src:
+        src[k][:] = zero
+    th_equal = ["thresholds" in equal and f"{it}|t" not in released for it in info.items]
+    for g in range(ng):
+        tag = f".g{g + 1}"
+        _loadings(b, src, info, g, tag, equal, released)
+        _thresholds(b, src, info, g, tag, th_equal, th_item)
+        for i, it in enumerate(info.items):
+            both = th_equal[i] and g > 0
+            nu_equal = "intercepts" in equal and f"{it}~1" not in released
+            src["nu"][g, i] = b.free(("nu", i, g), f"{it}~1{tag}", 0.0) if both and not nu_equal else zero
+            src["scale"][g, i] = (b.free(("scale", i, g), f"{it}~~{it}{tag}" if theta else f"{it}~*~{it}{tag}", 1.0)
+                                  if both else one)
+        _latent(b, src, info, g, tag, equal, zero, one)
+        for i, j in info.rcov:
+            a = info.items[i], info.items[j]
+            src["rcov"][g, i, j] = src["rcov"][g, j, i] = b.free(("rcov", i, j, g), f"{a[0]}~~{a[1]}{tag}", 0.0)
+    for k in src:
+        src[k] = b.resolve(src[k])
+    return Layout(src, np.array(b.fixed), tuple(b.names), np.array(b.start), th_item,
+                  np.triu_indices(p, 1), theta)
+
+
+def _loadings(b, src, info, g, tag, equal, released):
+    for i, f in zip(*np.nonzero(info.pattern), strict=True):
+        name = f"{info.factors[f]}=~{info.items[i]}"
+        shared = "loadings" in equal and name not in released
+        key = ("lam", i, f) if shared else ("lam", i, f, g)
+        src["lam"][g, i, f] = b.free(key, name if shared else name + tag, 0.7)
+
+
+def _thresholds(b, src, info, g, tag, th_equal, th_item):
+    k = 0
+    for i, it in enumerate(info.items):
+        for t in range(info.n_th[i]):
+            name = f"{it}|t{t + 1}"
+            key = ("tau", i, t) if th_equal[i] else ("tau", i, t, g)
+            src["tau"][g, k] = b.free(key, name if th_equal[i] else name + tag, info.th_start[g, k])
+            k += 1
+
+
+def _latent(b, src, info, g, tag, equal, zero, one):
+    m = len(info.factors)
+    for f, name in enumerate(info.factors):
+        free_var = g > 0 and "loadings" in equal
+        src["psi"][g, f, f] = b.free(("psi", f, f, g), f"{name}~~{name}{tag}", 1.0) if free_var else one
+        src["alpha"][g, f] = b.free(("alpha", f, g), f"{name}~1{tag}", 0.0) if g > 0 and "intercepts" in equal else zero
+    for f in range(m):
+        for h in range(f + 1, m):
+            src["psi"][g, f, h] = src["psi"][g, h, f] = b.free(
+                ("psi", f, h, g), f"{info.factors[f]}~~{info.factors[h]}{tag}", 0.0)

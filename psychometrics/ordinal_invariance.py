@@ -1,0 +1,359 @@
+"""Measurement invariance of ordinal items (WLSMV), as semTools' ``measEq.syntax`` with
+Wu & Estabrook's (2016) identification fitted by lavaan.
+
+``pm.invariance(data, model, group, estimator="WLSMV")`` fits four nested multi-group
+models (:mod:`psychometrics.ordinal_groups`): **configural** (each group its own
+thresholds and loadings; latent-response intercepts 0 and scales 1), **thresholds**
+(thresholds equal; intercepts and scales free in the other groups), **loadings**
+(+ loadings equal; factor variances free in the other groups), **intercepts** (+
+intercepts equal; factor means free in the other groups). R::
+
+    syn <- measEq.syntax(model, data = d, ordered = items, group = "g",
+                         parameterization = "delta", ID.fac = "std.lv",
+                         ID.cat = "Wu.Estabrook.2016",
+                         group.equal = c("thresholds", "loadings", "intercepts"))
+    fit <- cfa(as.character(syn), data = d, ordered = items, group = "g",
+               estimator = "WLSMV")
+    lavTestLRT(fit_previous, fit, method = "satorra.2000")
+
+Each step is compared with the one before it by Satorra's (2000) scaled difference test.
+The sequence a reviewer expects: when a step fails (difference test p < ``alpha``), each
+item's constraints of that step are released one item at a time and tested the same way
+(Satorra 2000 against the failing model, p-values adjusted over the items); the item with
+the largest significant statistic is released, the model refitted, and the search goes on
+while the step still fails (never releasing a factor's last equal loading or intercept).
+The partial model is row ``<step>_partial`` and the next steps keep its releases. ``partial=[...]`` instead releases named constraints at every
+step (lavaan's ``group.partial``) and nothing is located automatically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from psychometrics import ordinal_groups as og
+from psychometrics._checks import check_choice, check_columns, check_fraction, check_int
+from psychometrics.engine.core import single_thread
+from psychometrics.engine.indices import FitWarning
+from psychometrics.engine.model import parse_model
+from psychometrics.engine.ordinal import OrdinalStats, ordinal_stats
+from psychometrics.errors import PsychometricsError
+
+__all__ = ["STEPS", "OrdinalInvariance", "ordinal_invariance"]
+
+#: The steps, each with the parameters equal across groups.
+STEPS = {
+    "configural": frozenset(),
+    "thresholds": frozenset({"thresholds"}),
+    "loadings": frozenset({"thresholds", "loadings"}),
+    "intercepts": frozenset({"thresholds", "loadings", "intercepts"}),
+}
+
+RULE = (
+    "Ordinal items (WLSMV, Wu & Estabrook 2016 identification, {param} parameterization): "
+    "configural -> thresholds -> loadings -> intercepts, each compared with the previous "
+    "model by Satorra's (2000) scaled chi-square difference test (lavTestLRT, "
+    "method = 'satorra.2000'). A step fails when p < {alpha}; its constraints are then "
+    "released one item at a time and tested the same way against the failing model "
+    "(p adjusted over the items, {adjust}); the item with the largest significant "
+    "statistic (adjusted p < {alpha}) is flagged and released, and the search repeats while "
+    "the step still fails (one equal loading and one equal intercept kept per factor); the "
+    "next steps keep those releases. cheung_rensvold_2002 is False when the scaled CFI "
+    "drops by .010 or more."
+)
+
+
+@dataclass(frozen=True)
+class OrdinalInvariance:
+    """Result of ``pm.invariance(..., estimator="WLSMV")``.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Rows ``configural, thresholds, loadings, intercepts`` (and ``<step>_partial`` after
+        a step whose items were released); columns ``chisq df chisq_scaled df_scaled
+        pvalue_scaled cfi_scaled tli_scaled rmsea_scaled cfi tli rmsea npar`` (lavaan's
+        ``fitMeasures`` with ``_`` for ``.``), ``compared_with chisq_diff df_diff p_diff``
+        (Satorra 2000 scaled difference test), ``delta_cfi delta_rmsea`` (scaled),
+        ``cheung_rensvold_2002``, ``released`` (the constraints free at that row).
+    items : DataFrame
+        One row per item tested at a failing step and round: ``step item factor parameter
+        released X2 df p p_adj round flagged`` (each round releases the flagged item, the
+        largest significant statistic, then tests the others again).
+    flagged : list of str
+        Items judged non-invariant (at any step).
+    released : list of (item, parameter)
+        The constraints freed (``parameter`` is ``thresholds``, ``loading`` or ``intercept``).
+    fits : dict of str -> OrdinalFit
+    group, groups, group_sizes, parameterization, rule
+    estimator : ``"WLSMV"``
+    """
+
+    table: pd.DataFrame
+    items: pd.DataFrame
+    flagged: list[str]
+    released: list[tuple[str, str]]
+    fits: dict
+    group: str
+    groups: tuple
+    group_sizes: pd.Series
+    parameterization: str
+    rule: str
+    estimator: str = "WLSMV"
+
+    @property
+    def warnings(self) -> tuple[tuple[str, FitWarning], ...]:
+        return tuple((name, FitWarning("not-converged", "the DWLS fit did not converge"))
+                     for name, fit in self.fits.items() if not fit.converged)
+
+    def summary(self) -> str:
+        cols = ["chisq_scaled", "df", "cfi_scaled", "tli_scaled", "rmsea_scaled", "chisq_diff",
+                "df_diff", "p_diff"]
+        sizes = ", ".join(f"{g} (n={n})" for g, n in self.group_sizes.items())
+        return "\n".join([
+            f"Ordinal measurement invariance (WLSMV, {self.parameterization}) across "
+            f"{self.group!r}: {sizes}",
+            self.table[cols].to_string(float_format=lambda v: f"{v:.3f}"),
+            "", "Flagged items: " + (", ".join(self.flagged) if self.flagged else "none"),
+        ])
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _stats(data, items, group, min_group_size, func) -> tuple[list[OrdinalStats], tuple, list]:
+    check_columns(data, [*items, group], name="data", func=func)
+    rows = data.loc[data[group].notna()]
+    rows = rows.loc[rows[items].notna().all(axis=1)]
+    labels = tuple(dict.fromkeys(rows[group]))
+    if len(labels) < 2:
+        raise PsychometricsError(
+            "too-few-groups", f"The 'group' parameter of {func}: column {group!r} has "
+                              f"{len(labels)} group(s) with complete rows; invariance needs 2 or more.")
+    stats = []
+    for g in labels:
+        sub = rows.loc[rows[group] == g, items]
+        if len(sub) < max(min_group_size, len(items) + 1):
+            raise PsychometricsError(
+                "too-few-rows", f"The 'data' parameter of {func}: group {g!r} of {group!r} has "
+                                f"{len(sub)} complete rows; at least {max(min_group_size, len(items) + 1)} are needed.")
+        stats.append(ordinal_stats(sub))
+    _same_categories(stats, labels, items, func)
+    return stats, labels, [st.n for st in stats]
+
+
+def _same_categories(stats, labels, items, func) -> None:
+    for it in items:
+        first = list(stats[0].levels[it])
+        for st, g in zip(stats[1:], labels[1:], strict=True):
+            if list(st.levels[it]) != first:
+                raise PsychometricsError(
+                    "empty-category",
+                    f"The 'data' parameter of {func}: item {it!r} has categories {first} in group "
+                    f"{labels[0]!r} but {list(st.levels[it])} in group {g!r}; ordinal invariance "
+                    "needs every category answered in every group (merge rare categories first).")
+
+
+def _info(spec, stats, labels) -> og.ModelInfo:
+    items = spec.items
+    factors = list(spec.factors)
+    pattern = np.array([[it in spec.factors[f] for f in factors] for it in items])
+    pos = {it: i for i, it in enumerate(items)}
+    return og.ModelInfo(
+        items=tuple(items), factors=tuple(factors), pattern=pattern,
+        rcov=tuple((pos[a], pos[b]) for a, b in spec.residual_covariances),
+        n_th=tuple(int(stats[0].n_categories[it]) - 1 for it in items),
+        groups=tuple(map(str, labels)),
+        th_start=np.stack([st.thresholds.to_numpy() for st in stats]))
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def _constraint(step: str, item: str, info: og.ModelInfo) -> list[str]:
+    """The names that release one item's constraints of a step."""
+    if step == "thresholds":
+        return [f"{item}|t"]
+    if step == "loadings":
+        i = info.items.index(item)
+        return [f"{info.factors[f]}=~{item}" for f in np.flatnonzero(info.pattern[i])]
+    return [f"{item}~1"]
+
+
+def _row(fit: og.OrdinalFit, prev: og.OrdinalFit | None, prev_name: str | None, stats,
+         released: frozenset) -> dict:
+    row = {k: fit.fit[k] for k in ("chisq", "df", "chisq_scaled", "df_scaled", "pvalue_scaled",
+                                   "cfi_scaled", "tli_scaled", "rmsea_scaled", "cfi", "tli",
+                                   "rmsea", "npar")}
+    row["compared_with"] = prev_name
+    if prev is not None:
+        t = og.difference_test(prev, fit, stats)
+        d_cfi = fit.fit["cfi_scaled"] - prev.fit["cfi_scaled"]
+        row.update(chisq_diff=t["chisq_diff"], df_diff=t["df_diff"], p_diff=t["pvalue"],
+                   delta_cfi=d_cfi, delta_rmsea=fit.fit["rmsea_scaled"] - prev.fit["rmsea_scaled"],
+                   cheung_rensvold_2002=not d_cfi <= -0.010)
+    row["released"] = ", ".join(sorted(released))
+    return row
+
+
+def _locate(step, fit, info, stats, released, theta, base, adjust) -> pd.DataFrame:
+    """Release each item's constraints of ``step`` alone and test it against ``fit``."""
+    rows = []
+    for item in info.items:
+        names = [n for n in _constraint(step, item, info) if n not in released]
+        if not names:
+            continue
+        lay = og.build_layout(info, STEPS[step], released | frozenset(names), theta)
+        if lay.npar == fit.layout.npar:
+            continue
+        part = og.fit_layout(lay, stats, base)
+        t = og.difference_test(part, fit, stats)
+        i = info.items.index(item)
+        rows.append({"step": step, "item": item,
+                     "factor": info.factors[int(np.flatnonzero(info.pattern[i])[0])],
+                     "parameter": {"thresholds": "thresholds", "loadings": "loading"}.get(step, "intercept"),
+                     "released": ", ".join(names), "X2": t["chisq_diff"], "df": t["df_diff"],
+                     "p": t["pvalue"]})
+    frame = pd.DataFrame(rows, columns=["step", "item", "factor", "parameter", "released", "X2", "df", "p"])
+    frame["p_adj"] = _adjust(frame["p"].to_numpy(), adjust)
+    return frame
+
+
+def _adjust(p: np.ndarray, method: str) -> np.ndarray:
+    if method == "none" or len(p) == 0:
+        return p.copy()
+    if method == "bonferroni":
+        return np.minimum(p * len(p), 1.0)
+    order = np.argsort(p, kind="stable")
+    adj = np.maximum.accumulate(np.minimum(p[order] * (len(p) - np.arange(len(p))), 1.0))
+    out = np.empty_like(adj)
+    out[order] = adj
+    return out
+
+
+def _last_equal(step: str, item: str, info: og.ModelInfo, released: frozenset) -> bool:
+    """Would releasing ``item`` leave a factor with no equal loading / intercept?"""
+    if step == "thresholds":
+        return False
+    i = info.items.index(item)
+    for f in np.flatnonzero(info.pattern[i]):
+        others = [it for k, it in enumerate(info.items) if info.pattern[k, f] and it != item
+                  and not set(_constraint(step, it, info)) <= released]
+        if not others:
+            return True
+    return False
+
+
+def _release(step, fit, prev_fit, info, stats, released, theta, base, adjust, alpha):
+    """Release the most significant item of a failing step, refit, and repeat while the
+    step still fails against ``prev_fit`` and an item is significant."""
+    frames = []
+    while True:
+        frame = _locate(step, fit, info, stats, released, theta, base, adjust)
+        frame["round"] = len(frames) + 1
+        frame["flagged"] = False
+        ok = frame[(frame["p_adj"] < alpha)
+                   & ~frame["item"].map(lambda it, r=released: _last_equal(step, it, info, r))]
+        frames.append(frame)
+        if ok.empty:
+            break
+        best = ok["X2"].idxmax()
+        frame.loc[best, "flagged"] = True
+        released = released | frozenset(frame.loc[best, "released"].split(", "))
+        fit = og.fit_layout(og.build_layout(info, STEPS[step], released, theta), stats, base)
+        if not og.difference_test(prev_fit, fit, stats)["pvalue"] < alpha:
+            break
+    return frames, released, fit
+
+
+def ordinal_invariance(data: pd.DataFrame, model, group: str, *, parameterization: str = "delta",
+                       partial: Sequence[str] | None = None, alpha: float = 0.05,
+                       adjust: str = "holm", min_group_size: int = 30,
+                       residual_covariances: Sequence[tuple[str, str]] | None = None,
+                       func: str = "invariance") -> OrdinalInvariance:
+    """Ordinal measurement invariance (see the module docstring); usually called as
+    ``pm.invariance(data, model, group, estimator="WLSMV")``.
+
+    ``parameterization``: ``"delta"`` (lavaan's default; scale factors free) or ``"theta"``
+    (residual variances free); same fit. ``partial``: constraint names to release at
+    every step (``"y3|t"`` or ``"y3|t1"``: the thresholds of y3; ``"F1=~y3"``: a loading;
+    ``"y3~1"``: an intercept); when given, nothing is released automatically.
+    """
+    check_choice(parameterization, name="parameterization", choices=("delta", "theta"), func=func)
+    alpha = check_fraction(alpha, name="alpha", func=func)
+    check_choice(adjust, name="adjust", choices=("holm", "bonferroni", "none"), func=func)
+    min_group_size = check_int(min_group_size, name="min_group_size", minimum=2, func=func)
+    spec = parse_model(model, None, residual_covariances, func)
+    if spec.second_order:
+        raise PsychometricsError("not-implemented", f"{func}(..., estimator='WLSMV'): second-order "
+                                                    "factors are not supported for ordinal invariance.")
+    stats, labels, sizes = _stats(data, spec.items, group, min_group_size, func)
+    info = _info(spec, stats, labels)
+    fixed = _partial_names(partial, info, func)
+    with single_thread():
+        rows, located, fits = _steps(info, stats, fixed, parameterization == "theta", alpha, adjust)
+    return _result(rows, located, fits, group, labels, sizes, parameterization, alpha, adjust)
+
+
+def _steps(info, stats, fixed, theta, alpha, adjust):
+    base = og.baseline_measures(stats)
+    fits, rows, located = {}, {}, []
+    released = fixed if fixed is not None else frozenset()
+    prev = None
+    for step in STEPS:
+        fit = og.fit_layout(og.build_layout(info, STEPS[step], released, theta), stats, base)
+        fits[step] = fit
+        rows[step] = _row(fit, fits.get(prev), prev, stats, released)
+        if fixed is None and step != "configural" and rows[step]["p_diff"] < alpha:
+            frames, new, part = _release(step, fit, fits[prev], info, stats, released, theta,
+                                         base, adjust, alpha)
+            located += frames
+            if new != released:
+                released = new
+                fits[f"{step}_partial"] = part
+                rows[f"{step}_partial"] = _row(part, fits[prev], prev, stats, released)
+                step = f"{step}_partial"
+        prev = step
+    return rows, located, fits
+
+
+def _partial_names(partial, info: og.ModelInfo, func: str) -> frozenset | None:
+    if partial is None:
+        return None
+    if isinstance(partial, str):
+        partial = [partial]
+    known = {n for step in ("thresholds", "loadings", "intercepts") for it in info.items
+             for n in _constraint(step, it, info)}
+    out = set()
+    for name in partial:
+        norm = name.replace(" ", "")
+        if "|t" in norm:
+            norm = norm.split("|t")[0] + "|t"
+        if norm not in known:
+            raise PsychometricsError(
+                "invalid-value", f"The 'partial' parameter of {func} takes 'item|t' (thresholds), "
+                                 f"'F=~item' (loading) or 'item~1' (intercept) of the model; got {name!r}.")
+        out.add(norm)
+    return frozenset(out)
+
+
+def _result(rows, located, fits, group, labels, sizes, param, alpha, adjust) -> OrdinalInvariance:
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "model"
+    for c in ("df", "df_scaled", "npar"):
+        table[c] = table[c].astype(int)
+    items = (pd.concat(located, ignore_index=True) if located else
+             pd.DataFrame(columns=["step", "item", "factor", "parameter", "released", "X2", "df",
+                                   "p", "p_adj", "round", "flagged"]))
+    flagged_rows = items[items["flagged"].astype(bool)] if not items.empty else items
+    return OrdinalInvariance(
+        table=table, items=items,
+        flagged=list(dict.fromkeys(flagged_rows["item"])),
+        released=[(r.item, r.parameter) for r in flagged_rows.itertuples()],
+        fits=fits, group=group, groups=tuple(labels),
+        group_sizes=pd.Series(sizes, index=pd.Index(labels, name=group), name="n"),
+        parameterization=param,
+        rule=RULE.format(param=param, alpha=alpha, adjust=adjust))
