@@ -14,7 +14,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ("scoring", "platforms", "reliability", "factor", "cfa", "wlsmv", "lnam", "twolevel", "montecarlo",
-           "feedback", "agreement")
+           "feedback", "agreement", "ordinal_invariance")
 
 
 def main(argv: list[str]) -> int:

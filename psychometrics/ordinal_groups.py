@@ -30,7 +30,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, optimize
 
 from psychometrics.engine import indices
 from psychometrics.engine.ordinal import OrdinalStats
@@ -110,8 +109,56 @@ def _weights(stats: list[OrdinalStats]):
     return s, w, gam, n
 
 
-def fit_layout(layout: Layout, stats: list[OrdinalStats], baseline: dict) -> OrdinalFit:
-    """Fit one layout by DWLS (Levenberg-Marquardt on the weighted residuals)."""
+def warm_start(layout: Layout, previous: OrdinalFit | None) -> np.ndarray:
+    """Start values from a fitted neighbour model: the same parameter by name, else the
+    shared parameter a per-group one was split from (or one group's copy of a parameter
+    now shared), else the layout's default."""
+    if previous is None:
+        return layout.start
+    old = dict(zip(previous.layout.names, previous.x, strict=True))
+    for name, v in list(old.items()):
+        base = name.rsplit(".g", 1)[0]
+        old.setdefault(base, v)
+    out = layout.start.copy()
+    for k, name in enumerate(layout.names):
+        base = name.rsplit(".g", 1)[0]
+        if name in old or base in old:
+            out[k] = old.get(name, old.get(base))
+    return out
+
+
+def _levenberg_marquardt(resid, jac, x, max_iter: int):
+    """Levenberg-Marquardt on the normal equations (BLAS-3 products: far faster than
+    MINPACK's unblocked QR for a few thousand residuals and hundreds of parameters)."""
+    r = resid(x)
+    f = r @ r
+    damp = 1e-3
+    for _ in range(max_iter):
+        j = jac(x)
+        g, h = j.T @ r, j.T @ j
+        if np.max(np.abs(g)) < 1e-9 * max(1.0, f):
+            return x, True
+        while damp < 1e12:
+            step = np.linalg.solve(h + damp * np.diag(np.diag(h) + 1e-12), -g)
+            r_new = resid(x + step)
+            f_new = r_new @ r_new
+            if f_new <= f:
+                break
+            damp *= 10
+        else:
+            return x, False
+        small = f - f_new <= 1e-13 * (1 + f) and np.max(np.abs(step)) < 1e-8
+        x, r, f, damp = x + step, r_new, f_new, max(damp / 10, 1e-12)
+        if small:
+            return x, True
+    return x, False
+
+
+def fit_layout(layout: Layout, stats: list[OrdinalStats], baseline: dict | None,
+               previous: OrdinalFit | None = None, max_iter: int = 200) -> OrdinalFit:
+    """Fit one layout by DWLS (Levenberg-Marquardt on the weighted residuals), from the
+    estimates of ``previous`` when given; ``baseline=None`` skips the fit measures;
+    ``max_iter`` caps the iterations (a few from a neighbour's estimates locate an item)."""
     s, w, gam, n = _weights(stats)
     sw = np.sqrt(w * (n - 1)[:, None])
 
@@ -121,27 +168,39 @@ def fit_layout(layout: Layout, stats: list[OrdinalStats], baseline: dict) -> Ord
     def jac(x):
         return -(sw[:, :, None] * jacobian(layout, x)).reshape(-1, len(x))
 
-    sol = optimize.least_squares(resid, layout.start, jac=jac, method="lm",
-                                 xtol=1e-12, ftol=1e-12, gtol=1e-10, max_nfev=500)
-    x = sol.x
+    x, converged = _levenberg_marquardt(resid, jac, warm_start(layout, previous), max_iter)
     delta = jacobian(layout, x)
     f = np.sum(w * (s - implied(layout, x)) ** 2, axis=1)
-    grad = jac(x).T @ resid(x)
-    converged = bool(sol.status > 0 and np.max(np.abs(grad)) < 1e-5 * max(1.0, n.sum()))
-    return OrdinalFit(layout, x, delta, _measures(f, delta, w, gam, n, layout.npar, baseline),
-                      converged, f)
+    fit = (_measures(f, delta, w, gam, n, layout.npar, baseline) if baseline is not None
+           else {"chisq": float(np.sum((n - 1) * f)), "df": int(delta.shape[0] * delta.shape[1] - layout.npar)})
+    return OrdinalFit(layout, x, delta, fit, converged, f)
+
+
+def _blocks(delta, w, gam, scale):
+    """Per group ``scale_g Gamma_g W_g D_g``, stacked (n x q), and ``W`` stacked: the
+    pieces of every trace without an n x n matrix."""
+    k = np.concatenate([scale[g] * gam[g] @ (w[g][:, None] * delta[g]) for g in range(len(gam))])
+    return k, np.concatenate(list(w))
 
 
 def _u_gamma_traces(delta, w, gam, n):
-    """tr(U Gamma) and tr((U Gamma)^2) of the WLSMV test, groups weighted by N_g / N."""
+    """tr(U Gamma) and tr((U Gamma)^2) of the WLSMV test, groups weighted by N_g / N:
+    ``U = Wf - Wf D P^-1 D' Wf`` with ``Wf = f_g W_g``, ``Gamma_g / f_g``, ``P = D' Wf D``;
+    expanded so that only q x q and n x q products are formed (``C = D' Wf G Wf D``,
+    ``E = D' Wf G Wf G Wf D``)."""
     fg = n / n.sum()
-    wt = np.concatenate([fg[g] * w[g] for g in range(len(n))])
     d = delta.reshape(-1, delta.shape[-1])
-    info = d.T @ (wt[:, None] * d)
-    wd = wt[:, None] * d
-    u = np.diag(wt) - wd @ np.linalg.pinv(info) @ wd.T
-    ug = u @ linalg.block_diag(*[gam[g] / fg[g] for g in range(len(n))])
-    return float(np.trace(ug)), float(np.sum(ug * ug.T))
+    k, wv = _blocks(delta, w, gam, np.ones(len(n)))
+    wf = np.concatenate([np.full(delta.shape[1], fg[g]) for g in range(len(n))]) * wv
+    p_inv = np.linalg.pinv(d.T @ (wf[:, None] * d))
+    c = (wf[:, None] * d).T @ k
+    e = (wf[:, None] * k).T @ k
+    wg = [w[g][:, None] * gam[g] for g in range(len(n))]
+    pc = p_inv @ c
+    tr1 = sum(float(np.trace(x)) for x in wg) - float(np.trace(pc))
+    tr2 = (sum(float(np.sum(x * x.T)) for x in wg) - 2 * float(np.sum(p_inv * e.T))
+           + float(np.sum(pc * pc.T)))
+    return tr1, tr2
 
 
 def baseline_measures(stats: list[OrdinalStats]) -> dict:
@@ -191,7 +250,8 @@ def _complement(h: np.ndarray) -> np.ndarray:
 def difference_test(free: OrdinalFit, restricted: OrdinalFit, stats: list[OrdinalStats]) -> dict:
     """Satorra's (2000) scaled-shifted difference test of ``restricted`` against the less
     restricted ``free`` (lavaan's ``lavTestLRT(free, restricted, method = "satorra.2000")``,
-    ``A.method = "delta"``, evaluated at the free model)."""
+    ``A.method = "delta"``, evaluated at the free model): with ``M = P^-1 A'(A P^-1 A')^- A
+    P^-1`` and ``C = D' W Gamma_f W D``, ``tr(UG) = tr(M C)`` and ``tr((UG)^2) = tr(M C M C)``."""
     m = restricted.fit["df"] - free.fit["df"]
     t_diff = restricted.fit["chisq"] - free.fit["chisq"]
     if m <= 0:
@@ -200,14 +260,14 @@ def difference_test(free: OrdinalFit, restricted: OrdinalFit, stats: list[Ordina
     fg = n / n.sum()
     d1 = free.delta.reshape(-1, free.layout.npar)
     d0 = restricted.delta.reshape(-1, restricted.layout.npar)
-    a = _complement(np.linalg.pinv(d1) @ d0).T
+    a = _complement(np.linalg.pinv(d1.T @ d1) @ (d1.T @ d0)).T
     wf = np.concatenate([fg[g] * w[g] for g in range(len(n))])
     p_inv = np.linalg.pinv(d1.T @ (wf[:, None] * d1))
     mid = p_inv @ a.T @ np.linalg.pinv(a @ p_inv @ a.T) @ a @ p_inv
-    v = np.concatenate(list(w))
-    u = (v[:, None] * d1) @ mid @ (d1.T * v[None, :])
-    ug = u @ linalg.block_diag(*[fg[g] * gam[g] for g in range(len(n))])
-    tr1, tr2 = float(np.trace(ug)), float(np.sum(ug * ug.T))
+    k, wv = _blocks(free.delta, w, gam, fg)
+    c = (wv[:, None] * d1).T @ k
+    mc = mid @ c
+    tr1, tr2 = float(np.trace(mc)), float(np.sum(mc * mc.T))
     scale = np.sqrt(m / tr2)
     stat = t_diff * scale + (m - scale * tr1)
     return {"chisq_diff": float(stat), "df_diff": int(m), "pvalue": indices.pvalue(stat, m),

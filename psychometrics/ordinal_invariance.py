@@ -42,7 +42,7 @@ from psychometrics.engine.model import parse_model
 from psychometrics.engine.ordinal import OrdinalStats, ordinal_stats
 from psychometrics.errors import PsychometricsError
 
-__all__ = ["STEPS", "OrdinalInvariance", "ordinal_invariance"]
+__all__ = ["STEPS", "OrdinalInvariance", "ordinal_invariance", "ordinal_summary"]
 
 #: The steps, each with the parameters equal across groups.
 STEPS = {
@@ -209,7 +209,8 @@ def _locate(step, fit, info, stats, released, theta, base, adjust) -> pd.DataFra
         lay = og.build_layout(info, STEPS[step], released | frozenset(names), theta)
         if lay.npar == fit.layout.npar:
             continue
-        part = og.fit_layout(lay, stats, base)
+        # no fit measures, a few iterations from the failing model: enough to rank the items
+        part = og.fit_layout(lay, stats, None, previous=fit, max_iter=4)
         t = og.difference_test(part, fit, stats)
         i = info.items.index(item)
         rows.append({"step": step, "item": item,
@@ -263,7 +264,8 @@ def _release(step, fit, prev_fit, info, stats, released, theta, base, adjust, al
         best = ok["X2"].idxmax()
         frame.loc[best, "flagged"] = True
         released = released | frozenset(frame.loc[best, "released"].split(", "))
-        fit = og.fit_layout(og.build_layout(info, STEPS[step], released, theta), stats, base)
+        fit = og.fit_layout(og.build_layout(info, STEPS[step], released, theta), stats, base,
+                            previous=fit)
         if not og.difference_test(prev_fit, fit, stats)["pvalue"] < alpha:
             break
     return frames, released, fit
@@ -304,7 +306,8 @@ def _steps(info, stats, fixed, theta, alpha, adjust):
     released = fixed if fixed is not None else frozenset()
     prev = None
     for step in STEPS:
-        fit = og.fit_layout(og.build_layout(info, STEPS[step], released, theta), stats, base)
+        fit = og.fit_layout(og.build_layout(info, STEPS[step], released, theta), stats, base,
+                            previous=fits.get(prev))
         fits[step] = fit
         rows[step] = _row(fit, fits.get(prev), prev, stats, released)
         if fixed is None and step != "configural" and rows[step]["p_diff"] < alpha:
@@ -357,3 +360,59 @@ def _result(rows, located, fits, group, labels, sizes, param, alpha, adjust) -> 
         group_sizes=pd.Series(sizes, index=pd.Index(labels, name=group), name="n"),
         parameterization=param,
         rule=RULE.format(param=param, alpha=alpha, adjust=adjust))
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _json(v):
+    if isinstance(v, np.bool_ | bool):
+        return bool(v)
+    if isinstance(v, np.integer | int):
+        return int(v)
+    if isinstance(v, np.floating | float):
+        return float(v) if np.isfinite(v) else None
+    return None if v is None or (isinstance(v, float) and np.isnan(v)) else v
+
+
+def _records(frame: pd.DataFrame) -> dict:
+    return {str(k): {c: _json(v) for c, v in row.items()} for k, row in frame.iterrows()}
+
+
+def ordinal_summary(data: pd.DataFrame, model: dict, group: str, *, min_group_size: int = 30,
+                    rows_per_item: int = 5, alpha: float = 0.05) -> dict:
+    """Ordinal invariance for a validation report (``results.json``
+    ``invariance.<group>.ordinal``): groups below ``min_group_size`` set aside; the whole
+    model when every group has ``rows_per_item`` complete rows per item, else each scale of
+    3 or more items on its own. Each fit gives ``table`` (rows configural, thresholds,
+    loadings, intercepts, and ``<step>_partial``), ``flagged``, ``released``, ``items``;
+    a fit that cannot be made gives ``skipped`` (the error code) and ``reason``."""
+    col = data[group]
+    sizes = col.value_counts(dropna=True)
+    kept = [g for g in pd.unique(col.dropna()) if sizes[g] >= min_group_size]
+    out: dict = {"estimator": "WLSMV", "parameterization": "delta",
+                 "identification": "Wu & Estabrook (2016)", "fits": {}}
+    if len(kept) < 2:
+        return {**out, "skipped": "too-few-groups",
+                "reason": f"Fewer than 2 groups of {group!r} have {min_group_size} respondents."}
+    sub = data[col.isin(kept)]
+    items = [i for v in model.values() for i in v]
+    complete = sub[items].notna().all(axis=1).groupby(sub[group]).sum()
+    whole = bool((complete >= max(min_group_size, rows_per_item * len(items))).all())
+    plan = {"model": model} if whole else {f: {f: v} for f, v in model.items() if len(v) >= 3}
+    out["mode"] = "model" if whole else "per-scale"
+    for name, m in plan.items():
+        try:
+            inv = ordinal_invariance(sub, m, group, alpha=alpha, min_group_size=min_group_size)
+        except PsychometricsError as e:
+            out["fits"][name] = {"skipped": e.code, "reason": str(e)}
+            continue
+        out["fits"][name] = {
+            "table": _records(inv.table), "flagged": inv.flagged,
+            "released": [list(r) for r in inv.released],
+            "items": [{c: _json(v) for c, v in r.items()} for r in inv.items.to_dict("records")],
+            "groups": {str(k): int(v) for k, v in inv.group_sizes.items()},
+            "converged": all(f.converged for f in inv.fits.values())}
+        out["rule"] = inv.rule
+    out["flagged"] = list(dict.fromkeys(i for f in out["fits"].values() for i in f.get("flagged", [])))
+    return out

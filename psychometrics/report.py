@@ -25,7 +25,10 @@ forms; the report itself is written by ``instrument.validation``):
    modification indices), AVE, Fornell-Larcker, HTMT.
 7. **Invariance** across each group column (:func:`psychometrics.invariance`), items
    judged by score tests Holm-adjusted over every constraint tested for that column, with
-   iterative purification (:func:`_purify`).
+   iterative purification (:func:`_purify`); for ordinal items also by WLSMV
+   (``invariance.<group>.ordinal``: Wu & Estabrook 2016 steps, scaled difference tests,
+   :func:`psychometrics.ordinal_invariance.ordinal_summary`), the ML results labelled
+   ``estimator: "ML"`` beside it.
 8. **Flags**: items and respondents with stable codes, and scales not ready, each judged
    against a named threshold (:data:`THRESHOLDS`) with its published source.
 
@@ -52,6 +55,7 @@ from psychometrics.invariance import invariance
 from psychometrics.items import item_analysis
 from psychometrics.keys import load_keys
 from psychometrics.nesting import nesting
+from psychometrics.ordinal_invariance import ordinal_summary
 from psychometrics.reliability import alpha, bootstrap_reliability, omega, ordinal_reliability
 from psychometrics.scoring import careless, reverse_key, score
 
@@ -665,6 +669,12 @@ def _validate(data, keys, *, groups, clusters, ties, labels, model, n_boot, n_it
         frame = scored.copy()
         frame[g] = data[g].to_numpy()
         results["invariance"][g] = _invariance(frame, model, g, notes)
+        if ordinal:  # ordinal items: WLSMV invariance (Wu & Estabrook 2016) beside ML
+            results["invariance"][g]["estimator"] = "ML"
+            results["invariance"][g]["ordinal"] = notes.attempt(
+                f"invariance:{g}:ordinal", ordinal_summary, frame, model, g,
+                min_group_size=int(MIN_GROUP_SIZE.value),
+                rows_per_item=int(INVARIANCE_ROWS_PER_ITEM.value))
 
     # ------------------------------------------------------------------ nesting
     clusters = list(k.cluster if clusters is None else [clusters] if isinstance(clusters, str) else clusters)

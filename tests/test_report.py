@@ -126,6 +126,22 @@ def test_flag_details_name_where_and_threshold(simulated):
     assert [s["item"] for s in fit["purification"]] == ["lgcri1"]
 
 
+def test_ordinal_invariance_beside_ml(simulated):
+    # 5-point items: WLSMV invariance (Wu & Estabrook 2016) beside ML, each labelled; the
+    # simulated intercept shift of lgcri1 (English respondents) is found at the intercepts
+    # step and released there
+    v, _ = simulated
+    inv = v.results["invariance"]["lang"]
+    assert inv["estimator"] == "ML"
+    o = inv["ordinal"]
+    assert o["estimator"] == "WLSMV" and o["identification"] == "Wu & Estabrook (2016)"
+    assert o["flagged"] == ["lgcri1"]
+    table = o["fits"]["model"]["table"]
+    assert list(table)[:4] == ["configural", "thresholds", "loadings", "intercepts"]
+    assert table["intercepts_partial"]["released"] == "lgcri1~1"
+    assert table["intercepts_partial"]["p_diff"] > 0.05
+
+
 def test_results_follow_the_contract(simulated):
     v, straightliners = simulated
     r = v.results
