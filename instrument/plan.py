@@ -7,7 +7,8 @@ model: any field of :class:`instrument.simulate.Design` for a form (``loading``,
 ``weak_items``, ``non_invariant: [item, group, value, shift]``, ``careless``...), any
 field of the population (``cluster``, ``cluster_size``, ``icc``, ``missing``...), and the
 run: ``analyses`` (default ``cfa, alpha, omega``, plus ``invariance`` when an item is
-planted non-invariant) and ``alpha`` (test level).
+planted non-invariant), ``alpha`` (test level) and ``fiml`` (true: ML fits on every row by
+full-information ML, instead of complete rows).
 
 :func:`psychometrics.monte_carlo` runs the replications in local processes, or on a Dask
 cluster with ``--scheduler``. Three files are written atomically in DIR: ``report.html``
@@ -25,7 +26,7 @@ import yaml
 
 __all__ = ["load_plan", "plan_command", "render_html"]
 
-RUN_KEYS = ("analyses", "alpha")
+RUN_KEYS = ("analyses", "alpha", "fiml")
 CLOSE_FIT = (0.05, 0.08)  # the analytic test of close fit shown beside the Monte Carlo
 
 
@@ -125,7 +126,7 @@ def results_dict(mc, label: str, where: dict) -> dict:
         }
     return _clean({
         "input": label, "where": where, "seed": plan.seed, "reps": plan.reps, "ns": list(plan.ns),
-        "analyses": list(plan.analyses), "alpha": plan.alpha,
+        "analyses": list(plan.analyses), "alpha": plan.alpha, "fiml": plan.fiml,
         "population": dataclasses.asdict(pop), "truth": mc.truth, "summary": mc.summary,
         "analytic": analytic,
     })
@@ -276,11 +277,13 @@ def _fit_rows(results: dict, t: dict, lang: str) -> tuple[list[str], list[list[s
         if key in a:
             model = t[f"col_{key}"]
             add(f"{model} · {t['col_converged']}", [_pct(summ[str(n)][key]["converged"], lang) for n in ns])
+            add(f"{model} · {t['col_rows_used']}", [_num(summ[str(n)][key].get("rows_used"), 0, lang) for n in ns])
             add(f"{model} · {t['col_reject']}", [_pct(summ[str(n)][key]["reject"], lang) for n in ns])
             add(f"{model} · {t['col_rmsea']}", [_num(summ[str(n)][key]["rmsea"], 3, lang) for n in ns])
             add(f"{model} · {t['col_loading_bias']}", [_pct(summ[str(n)][key]["loading_rel_bias"], lang) for n in ns])
     if "invariance" in a:
         inv = {n: summ[str(n)]["invariance"] for n in ns}
+        add(t["col_inv_converged"], [_pct(inv[n]["converged"], lang) for n in ns])
         add(t["col_metric"], [_pct(inv[n]["metric_reject"], lang) for n in ns])
         add(t["col_scalar"], [_pct(inv[n]["scalar_reject"], lang) for n in ns])
         for item in inv[ns[0]]["detect"]:
@@ -334,6 +337,12 @@ def render_html(results: dict, lang: str = "fr", svg: str | None = None) -> str:
     meta = [(t["meta_input"], results["input"]), (t["meta_reps"], str(results["reps"])),
             (t["meta_ns"], ", ".join(map(str, results["ns"]))), (t["meta_seed"], str(results["seed"])),
             (t["meta_where"], _where(results["where"], t)), (t["meta_alpha"], _num(results["alpha"], 2, lang))]
+    meta.append((t["meta_missing"], t["missing_fiml"] if results.get("fiml") else t["missing_listwise"]))
+    pop = results["population"]
+    if pop.get("cluster"):
+        size = pop["cluster_size"]
+        meta.append((t["meta_clusters"], t["clusters_line"].format(
+            size=size, counts=", ".join(str(-(-n // size)) for n in results["ns"]), icc=_num(pop["icc"], 2, lang))))
     return environment().get_template("plan.html.j2").render(
         lang=lang, t=t, version=__version__, css=(templates_dir() / "report.css").read_text(encoding="utf-8"),
         meta=meta, glance=_glance(results, t, lang), svg=svg or power_svg(results, lang),

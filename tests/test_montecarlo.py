@@ -195,3 +195,11 @@ def test_cfa_without_extras_has_the_same_fit():
     assert light.fit == full.fit
     pd.testing.assert_frame_equal(light.loadings, full.loadings)
     assert light.modindices.empty and not full.modindices.empty
+
+
+def test_fiml_uses_every_row():
+    pop = generate.Population(factors={"F": ["x1", "x2", "x3", "x4"]}, missing=0.1)
+    listwise = monte_carlo(pop, [100], reps=2, analyses=("cfa",), processes=1)
+    fiml = monte_carlo(pop, [100], reps=2, analyses=("cfa",), processes=1, fiml=True)
+    assert listwise.summary[100]["cfa"]["rows_used"] < 80
+    assert fiml.summary[100]["cfa"]["rows_used"] == 100
