@@ -100,7 +100,10 @@ __all__ = [
 
 MAX_FILE_BYTES = 50 * 2**20  #: a returned file larger than this is refused unread
 FORMAT_VERSION = "1"  #: the ``format_version`` of the returned-workbook contract this reader reads
-CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+MAX_CODE_CHARS = 64  #: longest respondent code kept (SPSS, Stata and file names need short ones)
+#: What a respondent code may not hold: control characters, bidirectional overrides and
+#: isolates, zero-width and other invisible format characters (they hide or reorder the code).
+CODE_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".xlsb"}
 SUFFIXES = WORKBOOK_SUFFIXES | {".csv"}
 
@@ -518,17 +521,38 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
         raise Refused("not-our-workbook", f"unknown workbook layout {_show(layout)} in _meta", sheet="_meta")
 
 
-def _bounded(reader):
-    """The records of a csv reader, refused past ``MAX_CELLS`` fields or when unparsable."""
-    cells = 0
+def _bounded(reader, delimiter: str = ","):
+    """The records of a csv reader, refused past ``MAX_CELLS`` fields, when unparsable, or
+    when a quote left open swallowed the lines after it (a field holding a line break then
+    more delimiters than a typed answer would: ``unclosed-quote``)."""
+    cells, line = 0, 1
     try:
         for values in reader:
             cells += max(len(values), 1)
             if cells > MAX_CELLS:
                 raise Refused("sheet-too-large", f"the CSV holds more than {MAX_CELLS:,} fields (the limit)")
+            for v in values:
+                if "\n" in v and v.split("\n", 1)[1].count(delimiter) >= 3:
+                    raise Refused("unclosed-quote", f'a quote (") opened on line {line} is not closed: the lines after '
+                                  "it were read as one cell (rows would vanish); close or remove the quote",
+                                  cell=f"line {line}")
+            line = reader.line_num + 1
             yield values
     except csv.Error as exc:
         raise Refused("corrupt-file", f"the CSV cannot be parsed: {exc}") from None
+
+
+def _delimiter(first_line: str) -> tuple[str, bool]:
+    """The delimiter of a CSV from its first line, and whether that line is Excel's
+    ``sep=;`` line (French Excel writes it) rather than the header: the one of ``;``, ``,``
+    and tab found most often outside quotes in the header (``,`` when none)."""
+    line = first_line.lstrip("\ufeff").strip()
+    if len(line) == 5 and line[:4].lower() == "sep=":
+        return line[4], True
+    bare = re.sub(r'"[^"]*"', "", line)
+    counts = {d: bare.count(d) for d in (";", ",", "\t")}
+    best = max(counts, key=counts.get)
+    return (best if counts[best] else ","), False
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -548,25 +572,37 @@ def _read_csv(result: FileResult, data: bytes, expected: Expected) -> None:
     """A CSV read as a stream (the text is never held whole: a 40 MB CSV took 900 MB as a
     str and its UCS-4 copy in a StringIO), at most ``MAX_CELLS`` fields."""
     encoding = "utf-8-sig"
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text": UTF-16 with its BOM
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise Refused("corrupt-file", "the CSV starts like UTF-16 text but is not") from None
     if not _is_utf8(data):
         encoding = "cp1252"
         result.problems.append(Problem("not-utf8", "the CSV is not UTF-8; read as Windows-1252 (check accents)",
                                        file=result.file, severity="warning"))
     if b"\x00" in data:
         raise Refused("corrupt-file", "the CSV holds NUL bytes: not a text file")
-    try:
-        dialect = csv.Sniffer().sniff(data[:16384].decode(encoding, errors="ignore")[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
+    first_line = data[:65536].split(b"\n", 1)[0].decode(encoding, errors="ignore")
+    delimiter, sep_line = _delimiter(first_line)
     stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
-    reader = _bounded(csv.reader(stream, dialect))
+    reader = _bounded(csv.reader(stream, csv.excel, delimiter=delimiter), delimiter)
     try:
+        if sep_line:
+            next(reader)
         head = [h.strip() for h in next(reader)]
     except StopIteration:
         raise Refused("empty-file", "the CSV has no header row") from None
     cols = {name: j for j, name in enumerate(head) if name}
-    if _read_export(result, head, reader, expected, first_row=2):
+    top = 2 + sep_line  # the line number of the first record after the header
+    if _read_export(result, head, reader, expected, first_row=top):
         return
+    for name in ("respondent", *expected.context, *expected.items):
+        where = [j for j, h in enumerate(head) if h == name]
+        if len(where) > 1:
+            raise Refused("duplicate-column", f"the column {name} appears {len(where)} times (columns "
+                          f"{', '.join(cell_name(0, j)[:-1] for j in where)}): which one holds the answers? "
+                          "Keep one", cell=f"row {top - 1}")
     if not set(expected.items) & set(cols):
         raise Refused("other-form", "none of the form's item ids is a column of this CSV")
     missing = [i for i in ("respondent", *expected.items) if i not in cols]
@@ -576,7 +612,7 @@ def _read_csv(result: FileResult, data: bytes, expected: Expected) -> None:
                                    file=result.file, severity="warning"))
     coder, ctx_cache = expected._coders
     meta = {"language": "", "order_version": ""}
-    for r, values in enumerate(reader, start=2):
+    for r, values in enumerate(reader, start=top):
         if not any(v.strip() for v in values):
             continue
 
@@ -895,9 +931,78 @@ def _read_all(paths: list[Path], expected: Expected, jobs: int, progress) -> lis
     return [r for k in range(len(chunks)) for r in done[k]]
 
 
+def _code_problem(code) -> str:
+    """Why a respondent code cannot be kept (``""`` when it can)."""
+    code = str(code)
+    if len(code) > MAX_CODE_CHARS:
+        return f"a respondent code of {len(code):,} characters (at most {MAX_CODE_CHARS})"
+    bad = CODE_FORBIDDEN.search(code)
+    if bad:
+        return (f"the respondent code {_show(code)} holds the invisible or control character U+{ord(bad.group()):04X} "
+                "(it can hide or reorder the code)")
+    return ""
+
+
+def _code_key(code) -> str:
+    """The identity of a respondent code for duplicate detection: NFKC, case-folded, without
+    invisible characters or spaces (``r0001``, ``R0001`` and ``R0001`` + zero-width space are one)."""
+    import unicodedata
+
+    return re.sub(r"\s+", "", CODE_FORBIDDEN.sub("", unicodedata.normalize("NFKC", str(code)))).casefold()
+
+
+def _check_codes(results: list[FileResult], expected: Expected) -> None:
+    """Respondent codes across the batch: a code that cannot be kept refuses its row
+    (``invalid-respondent-code``); a second copy of a respondent (same code once normalized,
+    same answers) is kept once (``duplicate-copy``; a file made only of copies is rejected);
+    one code with DIFFERENT answers is an error on every file holding it
+    (``duplicate-respondent``): all rows are kept for the researcher to decide."""
+    answers = (*expected.context, *expected.items)
+    first: dict[str, tuple] = {}  # code key -> (answers, file, code)
+    conflicts: dict[str, set] = {}
+    for r in results:
+        if r.status == REJECTED or not r.rows:
+            continue
+        kept = []
+        for row in r.rows:
+            why = _code_problem(row["respondent"])
+            if why:
+                r.problems.append(Problem("invalid-respondent-code", f"{why}; the row at {row['source_place']} "
+                                          "was not used", file=r.file))
+                continue
+            key, values = _code_key(row["respondent"]), tuple(row.get(c) for c in answers)
+            seen = first.get(key)
+            if seen is None:
+                first[key] = (values, r.file, row["respondent"])
+            elif seen[0] == values:
+                r.problems.append(Problem("duplicate-copy", f"respondent {_show(row['respondent'])} at "
+                                          f"{row['source_place']} is a copy of {_show(seen[2])} in {seen[1]} (same "
+                                          "answers): counted once", file=r.file, severity="warning"))
+                continue
+            else:
+                conflicts.setdefault(key, {seen[1]}).add(r.file)
+            kept.append(row)
+        r.rows = kept
+        if not kept:
+            last = r.problems.pop()
+            r.reject(last.code, f"{last.message} (no other respondent in this file)")
+    by_file = {r.file: r for r in results}
+    for key, files in sorted(conflicts.items()):
+        for f in sorted(files):
+            by_file[f].problems.append(Problem(
+                "duplicate-respondent", f"the respondent code {_show(first[key][2])} appears in {len(files)} files "
+                f"({', '.join(sorted(files))}) with DIFFERENT answers: all kept; keep the right one before analysis",
+                file=f))
+    for r in results:
+        if r.status == SCORED and any(p.severity == "error" for p in r.problems):
+            r.status, r.code = WITH_ISSUES, next(p.code for p in r.problems if p.severity == "error")
+            r.message = f"{sum(p.severity == 'error' for p in r.problems)} problem(s)"
+
+
 def _assemble(results: list[FileResult], expected: Expected) -> Returns:
     import pandas as pd
 
+    _check_codes(results, expected)
     problems: list[Problem] = []
     rows: list[dict] = []
     for r in results:
@@ -911,13 +1016,6 @@ def _assemble(results: list[FileResult], expected: Expected) -> Returns:
     responses = pd.DataFrame(rows, columns=columns)
     for col in (*expected.items, *[q for q, (k, _) in expected.context_types.items() if k != "text"]):
         responses[col] = pd.to_numeric(responses[col], errors="coerce").astype("Int64")
-    # duplicate respondent codes across (or within) files: reported, both rows kept
-    dup = responses["respondent"].duplicated(keep=False)
-    for code, group in responses[dup].groupby("respondent", sort=True):
-        files = sorted(set(group["source_file"]))
-        for f in files:
-            problems.append(Problem("duplicate-respondent", f"respondent {_show(code)} appears {len(group)} times "
-                                    f"(in {', '.join(files)}); all rows kept", file=f, severity="warning"))
     # respondent codes are pseudonyms: one that looks like an e-mail, a phone number or a name is flagged
     for code, file, place in zip(responses["respondent"], responses["source_file"], responses["source_place"], strict=True):
         kind = _identifying(code)

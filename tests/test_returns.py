@@ -223,10 +223,14 @@ def test_csv_entry_is_read_by_its_columns(returned, form):
 
 
 def test_duplicate_respondent_is_reported_in_both_files_and_both_rows_kept(returned):
+    """R140 sent twice with DIFFERENT answers: an error on both files (not the warning an
+    identical copy gets), both rows kept for the researcher to decide."""
     dups = [p for p in returned.problems if p.code == "duplicate-respondent"]
     assert sorted(name(p.file) for p in dups) == ["member_R140_fr (1).xlsx", "member_R140_fr.xlsx"]
-    assert all(p.severity == "warning" and "'R140'" in p.message and "2 times" in p.message for p in dups)
+    assert all(p.severity == "error" and "'R140'" in p.message and "DIFFERENT" in p.message for p in dups)
     assert (returned.responses["respondent"] == "R140").sum() == 2
+    status = dict(zip(returned.files["file"].map(name), returned.files["status"], strict=True))
+    assert status["member_R140_fr.xlsx"] == status["member_R140_fr (1).xlsx"] == "scored-with-issues"
 
 
 # ----------------------------------------------------------------------------- scores

@@ -17,7 +17,7 @@ from instrument.scoring import score_command
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data_samples" / "returned"
 SPEC = ROOT / "data_samples" / "form_member.yaml"
-SUM_LINE = "17 file(s) in = 11 scored + 6 rejected; 15 respondent(s); 10 cell problem(s); 4 warning(s)."
+SUM_LINE = "17 file(s) in = 11 scored + 6 rejected; 15 respondent(s); 12 cell problem(s); 2 warning(s)."
 
 
 def quiet_console(**kwargs) -> tuple[Console, io.StringIO]:

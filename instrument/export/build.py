@@ -178,12 +178,13 @@ def read_roster(path: str | os.PathLike, form: Form) -> tuple[list[RosterEntry],
                 )
             )
             continue
-        if code in seen:
+        if code.casefold() in seen:  # R1 and r1 would name files that collide on Windows and macOS
             problems.append(
-                Problem("duplicate-respondent", f"the code {code!r} is already on line {seen[code]}", file=where, line=line)
+                Problem("duplicate-respondent", f"the code {code!r} is already on line {seen[code.casefold()]} "
+                        "(codes differing only by case count as one)", file=where, line=line)
             )
             continue
-        seen[code] = line
+        seen[code.casefold()] = line
         languages = tuple(form.languages)
         lang = cell("language").lower()
         if lang:

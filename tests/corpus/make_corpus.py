@@ -495,10 +495,29 @@ data_case(R + "external-link.xlsx", "scored", "external-link",
                                           b'TargetMode="External"/></Relationships>'}))
 
 # respondents
-data_case(R + "duplicate-a.xlsx", "scored", "duplicate-respondent", "code DUP1 dans deux fichiers / code DUP1 twice",
+data_case(R + "duplicate-a.xlsx", "scored", "", "code DUP1 dans deux fichiers identiques : le premier compte "
+          "/ code DUP1 in two identical files: the first counts", lambda: base("DUP1"))
+data_case(R + "duplicate-b.xlsx", "rejected", "duplicate-copy",
+          "la copie identique : comptée une fois (chaque copie était comptée par validate) / the identical copy, counted once",
           lambda: base("DUP1"))
-data_case(R + "duplicate-b.xlsx", "scored", "duplicate-respondent", "code DUP1 dans deux fichiers / code DUP1 twice",
-          lambda: base("DUP1"))
+data_case(R + "duplicate-case.xlsx", "rejected", "duplicate-copy",
+          "« dup1 » : même code à la casse près, mêmes réponses / the same code in lower case, same answers",
+          lambda: base("dup1"))
+data_case(R + "duplicate-fullwidth.xlsx", "rejected", "duplicate-copy",
+          "« ＤＵＰ１ » en pleine chasse (NFKC) / the same code in full-width letters", lambda: base("ＤＵＰ１"))
+data_case(R + "duplicate-conflict-a.xlsx", "scored-with-issues", "duplicate-respondent",
+          "code DUPX avec des réponses DIFFÉRENTES dans deux fichiers / code DUPX with different answers in two files",
+          lambda: base("DUPX"))
+data_case(R + "duplicate-conflict-b.xlsx", "scored-with-issues", "duplicate-respondent",
+          "code DUPX avec des réponses DIFFÉRENTES dans deux fichiers / code DUPX with different answers in two files",
+          lambda: with_cells(base("DUPX"), {"D15": '<c r="D15" s="10"><v>1</v></c>'}))
+data_case(R + "code-bidi-override.xlsx", "rejected", "invalid-respondent-code",
+          "code avec U+202E (affichage inversé) / a code with a right-to-left override",
+          lambda: base("R\u202eLIVE"))
+data_case(R + "csv-bad-codes.csv", "scored-with-issues", "invalid-respondent-code",
+          "codes avec un caractère de contrôle, une espace de largeur nulle, 40 000 caractères ; W21 gardé "
+          "/ codes with a control character, a zero-width space, 40,000 characters; W21 kept",
+          lambda: entry_csv(["W21", "W20\x07", "W22\u200b", "W" * 40_000]).encode())
 data_case(R + "email-code.xlsx", "scored", "identifying-respondent-code",
           "code = adresse courriel (avertissement) / an e-mail address as respondent code",
           lambda: base("marie.tremblay@example.org"))
@@ -513,6 +532,18 @@ data_case(R + "csv-formula-injection.csv", "scored", "no-metadata",
 data_case(R + "csv-identifying-codes.csv", "scored", "identifying-respondent-code",
           "codes : téléphone, nom et prénom / a phone number and a name as codes",
           lambda: entry_csv(["514 555-1234", "Marie Tremblay", "W10"]).encode())
+data_case(R + "csv-duplicate-column.csv", "rejected", "duplicate-column",
+          "colonne trcpi1 en double (la dernière gagnait en silence) / a duplicated column (the last silently won)",
+          lambda: _duplicate_column(entry_csv(["W40", "W41"])).encode())
+data_case(R + "csv-unclosed-quote.csv", "rejected", "unclosed-quote",
+          "guillemet jamais fermé : deux répondants disparaissaient / an unclosed quote (two respondents vanished)",
+          lambda: _unclosed_quote(entry_csv(["W42", "W43", "W44", "W45"])).encode())
+data_case(R + "csv-utf16.csv", "scored", "no-metadata",
+          "« Texte Unicode » d'Excel : UTF-16 avec BOM, tabulations (était corrupt-file) / Excel's Unicode text (UTF-16)",
+          lambda: entry_csv(["W46", "W47"]).replace(";", "\t").encode("utf-16"))
+data_case(R + "csv-sep-line.csv", "scored", "no-metadata",
+          "première ligne « sep=; » (Excel français ; était other-form) / a first line sep=; (French Excel)",
+          lambda: ("sep=;\n" + entry_csv(["W48", "W49"])).encode())
 data_case(R + "csv-bom-only.csv", "rejected", "empty-file", "CSV réduit à son BOM / a CSV with only a BOM",
           lambda: b"\xef\xbb\xbf")
 
@@ -711,6 +742,20 @@ def _strict(data: bytes) -> bytes:
                 .replace(b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
                          b"http://purl.oclc.org/ooxml/officeDocument/relationships"))
     return rezip(data, replace={n: strict(b) for n, b in parts_of(data) if n.endswith((".xml", ".rels"))})
+
+
+def _duplicate_column(text: str) -> str:
+    """The CSV with a second trcpi1 column at the end (other answers in it)."""
+    lines = text.splitlines()
+    return "\n".join([lines[0] + ";trcpi1"] + [line + ";1" for line in lines[1:]]) + "\n"
+
+
+def _unclosed_quote(text: str) -> str:
+    """A quote opened in the second respondent's context answer and never closed."""
+    lines = text.splitlines()
+    lines[2] = lines[2].replace(";RC09;", ';"RC09;', 1)
+    assert '"RC09' in lines[2]
+    return "\n".join(lines) + "\n"
 
 
 def _swap_rows(wb, meta):
