@@ -41,10 +41,16 @@ CASES = {
     "cat_delta": ("datcat.csv", "g", CAT_MODEL, "delta", []),
     "cat_theta": ("datcat.csv", "g", CAT_MODEL, "theta", []),
     "cat_cross": ("datcat.csv", "g", CROSS_MODEL, "delta", []),
+    # three unequal groups (150, 250, 300 rows of sim2g): the groups' weights N_g / N
+    "sim3_unequal": ("sim3", "grp", SIM_MODEL, "delta", []),
 }
 
 
 def _data(csv):
+    if csv == "sim3":   # as make_ordinal_invariance.R builds it from sim2g.csv
+        d = pd.read_csv(HERE / "sim2g.csv")
+        grp = ["A1"] * 150 + ["A2"] * 250 + ["B"] * 300
+        return d.iloc[:700].assign(grp=grp)
     return pd.read_csv(HERE / csv)
 
 

@@ -46,6 +46,9 @@ one <- function(d, model, group, ordered, param, partial = NULL) {
   }
   list(model = model, group = group, parameterization = param, partial = partial, fit = res, lrt = lrt, syntax = syn)
 }
+# three unequal groups (150, 250, 300) from sim2g: the groups' weights N_g / N matter
+sim3 <- rbind(transform(sim2g[1:150, ], grp = "A1"), transform(sim2g[151:400, ], grp = "A2"),
+              sim2g[401:700, ])
 m_sim <- "F1 =~ y1 + y2 + y3 + y4\nF2 =~ y5 + y6 + y7 + y8"
 m_cat <- "FU1 =~ u1 + u2 + u3 + u4\nFU2 =~ u5 + u6 + u7 + u8"
 m_cat_x <- "FU1 =~ u1 + u2 + u3 + u4\nFU2 =~ u5 + u6 + u7 + u8 + u3\nu7 ~~ u8"
@@ -57,6 +60,7 @@ out <- list(
   cat_delta = one(dc, m_cat, "g", us, "delta"),
   cat_theta = one(dc, m_cat, "g", us, "theta"),
   cat_cross = one(dc, m_cat_x, "g", us, "delta"),
+  sim3_unequal = one(sim3, m_sim, "grp", ys, "delta"),
   versions = list(lavaan = as.character(packageVersion("lavaan")), semTools = as.character(packageVersion("semTools")))
 )
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, na = "null", pretty = TRUE), "ordinal_invariance.json")
