@@ -147,6 +147,11 @@ def score(
         typer.Option("--include-incomplete", help="Keep the platform responses not submitted (LimeSurvey) or not "
                      "marked complete (REDCap) / Garder les réponses incomplètes."),
     ] = False,
+    id_column: Annotated[
+        str | None,
+        typer.Option("--id-column", help="Column of a platform export holding the respondent codes (default: the "
+                     "platform's submission id) / Colonne des codes des personnes répondantes."),
+    ] = None,
 ):
     """Read returned workbooks, check every cell, reverse-key, score, and flag careless answers.
 
@@ -160,7 +165,7 @@ def score(
 
     raise typer.Exit(
         score_command(inputs, form=form, out=out, log=log, min_answered=min_answered, jobs=jobs, console=console,
-                      source=source, include_incomplete=include_incomplete)
+                      source=source, include_incomplete=include_incomplete, id_column=id_column)
     )
 
 

@@ -884,20 +884,21 @@ def _pool_context():
 
 
 def read_returns(inputs, form: Form | Expected, *, jobs: int = 0, progress=None, source: str | None = None,
-                 include_incomplete: bool = False) -> Returns:
+                 include_incomplete: bool = False, id_column: str | None = None) -> Returns:
     """Read every file in ``inputs`` (files or folders, recursively) returned for ``form``.
 
     ``jobs``: worker processes (0 = every core; 1 = in this process). ``progress``: an
     optional callable ``progress(n_done, n_total)``. Files are processed in sorted order and
     the result does not depend on ``jobs``. Survey platforms' response exports are detected
     (:mod:`instrument.platforms`); ``source`` (kobo, odk, limesurvey, redcap) forces one;
-    ``include_incomplete`` keeps their responses not submitted or not marked complete.
+    ``include_incomplete`` keeps their responses not submitted or not marked complete;
+    ``id_column`` names the column of an export that holds the respondent codes.
     """
     expected = form if isinstance(form, Expected) else Expected.from_form(form)
-    if source is not None or include_incomplete:
+    if source is not None or include_incomplete or id_column:
         from dataclasses import replace
 
-        expected = replace(expected, exports=expected.exports.with_options(source, include_incomplete))
+        expected = replace(expected, exports=expected.exports.with_options(source, include_incomplete, id_column))
     entries = _expand(inputs)
     paths = [e for e in entries if isinstance(e, Path)]
     read = iter(_read_all(paths, expected, jobs or _cores(), progress))

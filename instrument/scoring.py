@@ -71,7 +71,7 @@ def table_labels(form: Form, lang: str, columns) -> tuple[dict, dict]:
 
 
 def score_command(inputs, *, form, out, log=None, min_answered=0.5, jobs=0, console=None, source=None,
-                  include_incomplete=False) -> int:
+                  include_incomplete=False, id_column=None) -> int:
     """The ``intangibles score`` command. Returns the exit code (0, or 1 when the form is broken,
     2 for an unknown ``source``)."""
     from rich.console import Console
@@ -115,7 +115,7 @@ def score_command(inputs, *, form, out, log=None, min_answered=0.5, jobs=0, cons
     ) as bar:
         task = bar.add_task("read", total=None)
         returns = read_returns(inputs, loaded, jobs=jobs, progress=lambda done, total: bar.update(task, completed=done, total=total),
-                               source=source, include_incomplete=include_incomplete)
+                               source=source, include_incomplete=include_incomplete, id_column=id_column)
     with console.status("Calcul et écriture / scoring and writing"):
         table = score_returns(returns, loaded, min_answered=min_answered)
         lang = loaded.languages[0]

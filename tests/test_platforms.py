@@ -312,3 +312,29 @@ def test_kobo_and_odk_headings_follow_the_xform_pyxform_builds(form, exports, tm
     kobo = ["/".join(p) for p in leaves(instance) if p[0] != "meta"] + ["_id", "_uuid", "_submission_time"]
     layout = detect(kobo, exports)
     assert layout.source == "kobo" and not layout.missing and not layout.unmapped
+
+
+def test_a_header_of_many_unknown_columns_does_not_bloat_the_log(form, tmp_path):
+    path = write_export(form, simulate(form, 3, seed=2).responses, tmp_path / "k.csv", "odk", "central")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    extra = 5000
+    lines[0] += "".join(f",junk{k}" for k in range(extra))
+    lines[1:] = [line + "," * extra for line in lines[1:]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ret = read_returns([path], form, jobs=1)
+    unmapped = [p for p in ret.problems if p.code == "unmapped-column"]
+    assert len(unmapped) == 51 and "4,950 more columns" in unmapped[-1].message
+    assert ret.files["status"].iloc[0] == "scored"
+
+
+def test_id_column_names_the_respondents(form, tmp_path):
+    path = write_export(form, simulate(form, 4, seed=9).responses, tmp_path / "k.csv", "kobo", "csv")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[0] += ';"respondent_code"'
+    lines[1:] = [line + f';"P{k:02d}"' for k, line in enumerate(lines[1:], 1)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ret = read_returns([path], form, jobs=1, id_column="respondent_code")
+    assert list(ret.responses["respondent"]) == ["P01", "P02", "P03", "P04"]
+    assert not [p for p in ret.problems if p.code == "unmapped-column"]
+    ret = read_returns([path], form, jobs=1, id_column="nope")
+    assert ret.files["code"].iloc[0] == "missing-column"

@@ -45,6 +45,7 @@ class Exports:
     missing_codes: tuple
     source: str | None = None  # forced with --source
     include_incomplete: bool = False
+    id_column: str | None = None  # the column that names respondents (--id-column), instead of the platform's id
 
     @classmethod
     def from_form(cls, form) -> Exports:
@@ -56,10 +57,11 @@ class Exports:
             missing_codes=tuple(form.response_set.missing_codes),
         )
 
-    def with_options(self, source: str | None = None, include_incomplete: bool = False) -> Exports:
+    def with_options(self, source: str | None = None, include_incomplete: bool = False,
+                     id_column: str | None = None) -> Exports:
         if source is not None and source not in SOURCES:
             raise ValueError(f"The 'source' parameter must be one of {', '.join(SOURCES)}; got {source!r}.")
-        return replace(self, source=source, include_incomplete=include_incomplete)
+        return replace(self, source=source, include_incomplete=include_incomplete, id_column=id_column or None)
 
 
 def detect(header: list, exports: Exports) -> Layout | None:
@@ -67,6 +69,19 @@ def detect(header: list, exports: Exports) -> Layout | None:
 
     Raises :class:`Mismatch` for a platform export of another form or version."""
     header = ["" if h is None else str(h).strip() for h in header]
+    found = _detect(header, exports)
+    if found is None or not exports.id_column:
+        return found
+    # the respondent code a team added to its platform form (or any column), named with --id-column
+    name = exports.id_column
+    j = next((j for j, h in enumerate(header) if h == name or found.columns.get(j) == name
+              or h.rsplit("/", 1)[-1].rsplit("-", 1)[-1] == name), None)
+    if j is None:
+        raise Mismatch("missing-column", f"the respondent column {name!r} (--id-column) is not a column of this export")
+    return replace(found, id_columns=(j,), first_id_only=True, unmapped=tuple(h for h in found.unmapped if h != header[j]))
+
+
+def _detect(header: list, exports: Exports) -> Layout | None:
     if exports.source:
         return module(exports.source).layout(header, exports)
     for source in ("redcap", "limesurvey", "odk", "kobo"):  # most specific signatures first

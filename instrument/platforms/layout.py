@@ -15,6 +15,8 @@ from instrument.model import Problem
 
 __all__ = ["Layout", "Mismatch", "Names", "RowVerdict"]
 
+MAX_LISTED = 50  #: unmapped columns reported one by one; the rest in one problem
+
 
 class Mismatch(Exception):
     """A platform export that is not of this form (or not of this version): the file is refused."""
@@ -70,10 +72,13 @@ class Layout:
     def header_problems(self, file: str) -> list[Problem]:
         """One problem per unmapped or ambiguous column, and per item missing from the export."""
         out = []
-        for h in self.unmapped:
+        for h in self.unmapped[:MAX_LISTED]:
             out.append(Problem("unmapped-column", f"the column {_short(h)} is neither a question of the form nor "
                                f"known {self.source} metadata; it was not read", file=file, cell=_short(h),
                                severity="warning"))
+        if len(self.unmapped) > MAX_LISTED:  # a hostile header must not bloat the log
+            out.append(Problem("unmapped-column", f"{len(self.unmapped) - MAX_LISTED:,} more columns that are neither "
+                               "questions of the form nor known metadata; not read", file=file, severity="warning"))
         for h in self.ambiguous:
             out.append(Problem("ambiguous-column", f"the heading {_short(h)} matches several questions of the form "
                                "(shortened text?); it was not read: export with question codes", file=file,
