@@ -229,6 +229,9 @@ def _from_form(form, df, path, groups, console):
     values = df[items].apply(pd.to_numeric, errors="coerce").astype("float64")
     df = df.copy()
     df[items] = values.where(~values.isin(list(rs.missing_codes)))
+    for q in loaded.context_block:  # the respondent's role by name (member...) for the contagion section
+        if q.id == "respondent_role" and q.id in df.columns:
+            df[q.id] = pd.to_numeric(df[q.id], errors="coerce").map({c.code: c.name for c in q.choices})
     kept = [s for s in loaded.scales if s.kind in ("facet", "construct")]
     key_doc = {"scales": {s.name: list(s.keys) for s in kept}, "min": rs.low, "max": rs.high}
     if "respondent" in df.columns:

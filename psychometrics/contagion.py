@@ -43,10 +43,12 @@ __all__ = [
     "CONTRASTS",
     "FEW_GROUPS",
     "ROLES",
+    "ROLE_COLUMNS",
     "Contagion",
     "contagion",
     "contagion_summary",
     "design",
+    "role_column",
 ]
 
 ROLES = ("member", "colleague", "nonmember")
@@ -386,12 +388,23 @@ def design(result: Contagion, *, has_ties: bool) -> dict:
     return {"can": can, "cannot": cannot}
 
 
+#: Columns read as the respondent's role when none is named (the second is the bank's
+#: context question, its codes recoded to names by the caller).
+ROLE_COLUMNS = ("role", "respondent_role")
+
+
+def role_column(data: pd.DataFrame, role: str | None = None) -> str | None:
+    """The role column: ``role`` when given, else the first of :data:`ROLE_COLUMNS` in the data."""
+    if role is not None:
+        return role
+    return next((c for c in ROLE_COLUMNS if c in data.columns), None)
+
+
 def contagion_summary(data, keys, *, role=None, cluster=(), ties=None) -> dict | None:
     """The ``contagion`` entry of results.json: :func:`contagion` as plain values plus its
     :func:`design` statement; None when the data have no role column and no ties are given.
-    ``role`` None: the column ``role`` when the data have one."""
-    if role is None and "role" in data.columns:
-        role = "role"
+    ``role`` None: see :func:`role_column`."""
+    role = role_column(data, role)
     if role is None and ties is None:
         return None
     res = contagion(data, keys, role=role, cluster=list(cluster), ties=ties)

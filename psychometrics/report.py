@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from psychometrics.cfa import cfa
-from psychometrics.contagion import contagion_summary
+from psychometrics.contagion import contagion_summary, role_column
 from psychometrics.correlation import bartlett, kmo
 from psychometrics.errors import PsychometricsError
 from psychometrics.factor import efa, map_test, parallel_analysis
@@ -683,7 +683,7 @@ def _validate(data, keys, *, groups, clusters, ties, labels, model, n_boot, n_it
         results.update(_nesting(data, k, clusters, low, high, model, id_col, seed, notes))
 
     # ------------------------------------------------------------------ contagion
-    if ties is not None or (k.role or "role") in data.columns:
+    if ties is not None or role_column(data, k.role) in data.columns:
         step("contagion")
         found = notes.attempt("contagion", contagion_summary, data, k, role=k.role, cluster=clusters,
                               ties=ties)

@@ -142,3 +142,12 @@ def test_validate_carries_contagion(dev):
     assert c["lnam"]["LRN"]["rho1"] == pytest.approx(REF["lnam"]["LRN"]["rho1"], abs=1e-4)
     without = pm.validate(data.drop(columns="role"), keys, n_boot=20, n_iter=20)
     assert "contagion" not in without.results
+
+
+def test_role_column_fallbacks():
+    from psychometrics.contagion import role_column
+
+    assert role_column(pd.DataFrame(columns=["respondent_role", "x"])) == "respondent_role"
+    assert role_column(pd.DataFrame(columns=["role", "respondent_role"])) == "role"
+    assert role_column(pd.DataFrame(columns=["x"])) is None
+    assert role_column(pd.DataFrame(columns=["x"]), "x") == "x"
