@@ -41,6 +41,7 @@ SECTIONS = (
     "cfa",
     "validity",
     "invariance",
+    "invariance_ordinal",
     "nesting",
     "contagion",
     "actions",
