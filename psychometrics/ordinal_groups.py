@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from psychometrics.engine import indices
 from psychometrics.engine.ordinal import OrdinalStats
@@ -90,8 +91,8 @@ def jacobian(layout: Layout, x: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class OrdinalFit:
     """One fitted multi-group ordinal model: ``fit`` (``chisq df chisq_scaled df_scaled
-    pvalue_scaled cfi_scaled tli_scaled rmsea_scaled npar ...``), ``x`` the estimates,
-    ``delta`` the Jacobian at them, ``converged``."""
+    pvalue_scaled cfi_scaled tli_scaled rmsea_scaled npar ...``), ``x`` the estimates
+    (``.estimates``: by name), ``delta`` the Jacobian at them, ``converged``."""
 
     layout: Layout
     x: np.ndarray
@@ -99,6 +100,12 @@ class OrdinalFit:
     fit: dict
     converged: bool
     f: np.ndarray          # per-group F_g
+
+    @property
+    def estimates(self) -> pd.Series:
+        """The free parameters by name (lavaan-like: ``F1=~y3``, ``y3|t1``, ``y3~1.g2``,
+        ``y3~*~y3.g2``; ``.gK`` marks a parameter of group K only)."""
+        return pd.Series(self.x, index=pd.Index(self.layout.names, name="parameter"), name="est")
 
 
 def _weights(stats: list[OrdinalStats]):
