@@ -292,19 +292,32 @@ def _run_local(plan, chunks, processes, done: Callable) -> None:
 
 
 def _run_dask(plan, chunks, scheduler, retries: int, done: Callable) -> None:
+    """Chunks as Dask tasks, results handled as they complete. A task whose workers kept
+    dying (``KilledWorker``, after Dask's own recomputations) is resubmitted up to
+    ``retries`` times; any other error is raised (a bug does not loop forever)."""
     from distributed import Client, as_completed
+    from distributed.scheduler import KilledWorker
 
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
     try:
         remote_plan = client.scatter(plan, broadcast=True)
-        futures = {client.submit(run_chunk, remote_plan, c, pure=False, retries=retries): c for c in chunks}
-        queue = as_completed(list(futures))
+
+        def submit(i: int):
+            return client.submit(run_chunk, remote_plan, chunks[i], pure=False)
+
+        index = {submit(i): i for i in range(len(chunks))}
+        again = dict.fromkeys(range(len(chunks)), 0)
+        queue = as_completed(list(index))
         for fut in queue:
-            if fut.status == "error":  # a worker died more often than dask tolerates: resubmit once more
-                chunk = futures.pop(fut)
-                again = client.submit(run_chunk, remote_plan, chunk, pure=False, retries=retries)
-                futures[again] = chunk
-                queue.add(again)
+            i = index.pop(fut)
+            if fut.status == "error":
+                exc = fut.exception()
+                if not isinstance(exc, KilledWorker) or again[i] >= retries:
+                    raise exc
+                again[i] += 1
+                new = submit(i)
+                index[new] = i
+                queue.add(new)
                 continue
             done(fut.result())
             fut.release()
@@ -335,7 +348,7 @@ def monte_carlo(
     ``processes``: local worker processes (default: one per core; 1 runs in this process).
     ``scheduler``: a Dask scheduler address (``tcp://host:8786``) or a
     ``distributed.Client``; then the chunks run on that cluster, a chunk lost with its
-    worker is recomputed (``retries`` times by Dask, then resubmitted once more).
+    worker is recomputed (by Dask, then resubmitted up to ``retries`` times).
     ``progress(done, total)`` is called as replications come back.
 
     R: a loop of ``lavaan::simulateData`` + ``cfa`` (what simsem does), summarised by hand.

@@ -203,3 +203,20 @@ def test_fiml_uses_every_row():
     fiml = monte_carlo(pop, [100], reps=2, analyses=("cfa",), processes=1, fiml=True)
     assert listwise.summary[100]["cfa"]["rows_used"] < 80
     assert fiml.summary[100]["cfa"]["rows_used"] == 100
+
+
+def test_a_failing_chunk_is_raised_not_retried_forever(monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    bad = generate.Population(factors={"F": ["x1", "x2", "x3"]})
+    with (
+        distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        import psychometrics.montecarlo as mc
+
+        def broken(plan, tasks):
+            raise RuntimeError("bug in a replication")
+
+        monkeypatch.setattr(mc, "run_chunk", broken)
+        with pytest.raises(RuntimeError, match="bug in a replication"):
+            mc.monte_carlo(bad, [50], reps=2, analyses=("alpha",), scheduler=client)
