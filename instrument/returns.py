@@ -175,6 +175,7 @@ class FileResult:
     rows: list = field(default_factory=list)
     problems: list = field(default_factory=list)
     source: str = ""  # the survey platform of an export ("" for our own files)
+    variant: str = ""  # how the export was read, e.g. "LimeSurvey export (question codes)"
     counts: dict = field(default_factory=dict)  # an export's rows: in, scored, incomplete, rejected
 
     def reject(self, code: str, message: str, **where) -> FileResult:
@@ -691,9 +692,25 @@ def _read_export(result: FileResult, head: list, records, expected: Expected, fi
             counts["scored"] += 1
             result.rows.append(row)
     result.counts = counts
-    result.message = (f"{layout.variant}: {counts['in']} row(s) in = {counts['scored']} scored + "
-                      f"{counts['incomplete']} incomplete + {counts['rejected']} rejected")
+    result.variant = layout.variant
+    result.message = _export_message(result)
     return True
+
+
+def _export_message(result: FileResult) -> str:
+    """An export's log line: its problems (if any), its layout and its rows in = scored +
+    incomplete + rejected."""
+    c = result.counts
+    errors = sum(p.severity == "error" for p in result.problems)
+    return ((f"{errors} problem(s); " if errors else "") + f"{result.variant}: {c['in']} row(s) in = {c['scored']} "
+            f"scored + {c['incomplete']} incomplete + {c['rejected']} rejected")
+
+
+def _drop_export_row(result: FileResult) -> None:
+    """A row read from an export and then left out (a copy, an unusable code): a rejected row."""
+    if result.counts:
+        result.counts["scored"] -= 1
+        result.counts["rejected"] += 1
 
 
 def _export_row(result, expected, values, where, place, base, memo, ctx_cache, recode) -> dict | None:
@@ -970,6 +987,7 @@ def _check_codes(results: list[FileResult], expected: Expected) -> None:
             if why:
                 r.problems.append(Problem("invalid-respondent-code", f"{why}; the row at {row['source_place']} "
                                           "was not used", file=r.file))
+                _drop_export_row(r)
                 continue
             key, values = _code_key(row["respondent"]), tuple(row.get(c) for c in answers)
             seen = first.get(key)
@@ -979,6 +997,7 @@ def _check_codes(results: list[FileResult], expected: Expected) -> None:
                 r.problems.append(Problem("duplicate-copy", f"respondent {_show(row['respondent'])} at "
                                           f"{row['source_place']} is a copy of {_show(seen[2])} in {seen[1]} (same "
                                           "answers): counted once", file=r.file, severity="warning"))
+                _drop_export_row(r)
                 continue
             else:
                 conflicts.setdefault(key, {seen[1]}).add(r.file)
@@ -998,6 +1017,8 @@ def _check_codes(results: list[FileResult], expected: Expected) -> None:
         if r.status == SCORED and any(p.severity == "error" for p in r.problems):
             r.status, r.code = WITH_ISSUES, next(p.code for p in r.problems if p.severity == "error")
             r.message = f"{sum(p.severity == 'error' for p in r.problems)} problem(s)"
+        if r.counts and r.status != REJECTED:
+            r.message = _export_message(r)
 
 
 def _assemble(results: list[FileResult], expected: Expected) -> Returns:

@@ -76,7 +76,10 @@ def test_planted_cells_are_read_or_refused(form):
     [problem] = [p for p in ret.problems if p.code == "out-of-range"]
     assert (problem.item, problem.cell) == ("trcpi1", "row 2")
     assert sum(p.code == "unmapped-column" for p in ret.problems) == 1  # once, not once per row
-    assert ret.responses["respondent"].iloc[1] == ret.responses["respondent"].iloc[-1]  # _uuid names the respondent
+    [copy] = [p for p in ret.problems if p.code == "duplicate-copy"]  # the same _uuid, same answers: counted once
+    assert "row 8" in copy.message and ret.responses["respondent"].is_unique
+    [review] = [p for p in ret.problems if p.code == "rejected-on-platform"]
+    assert review.cell == "row 6" and "validation_status_not_approved" in review.message
 
     assert set(ret.responses["platform"]) == {"kobo"} and ret.responses["submitted_at"].str.len().min() == 19
 
@@ -106,7 +109,7 @@ def test_missing_item_and_other_version_rows(form):
 
 
 def test_include_incomplete_keeps_them(form):
-    for name, n in (("limesurvey_codes.csv", 6), ("redcap_raw.csv", 6), ("redcap_labels.csv", 6)):
+    for name, n in (("limesurvey_codes.csv", 6), ("redcap_raw.csv", 6), ("redcap_labels.csv", 7)):
         _ret, f = read_one(form, name, include_incomplete=True)
         assert int(f["respondents"]) == n and int(f["rows_incomplete"]) == 0
 

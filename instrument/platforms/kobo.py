@@ -9,7 +9,8 @@ language (question labels as headings, optionally after their group's label; cho
 labels as values). Metadata columns (``_id``, ``_uuid``, ``_submission_time``,
 ``_validation_status``, ``_notes``, ``_status``, ``_submitted_by``, ``__version__``,
 ``_tags``, ``_index``, ``start``, ``end``...) are known; ``_uuid`` names the respondent.
-Kobo keeps no "incomplete" submission: every row is a submitted form.
+Kobo keeps no "incomplete" submission: every row is a submitted form; one a reviewer marked
+"not approved" (``validation_status_not_approved``) is ``rejected-on-platform``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import re
 from instrument.platforms import Layout, Names, folded_lookup, map_header
 from instrument.platforms.fields import fields
 from instrument.platforms.fields import names as xlsform_names
+from instrument.platforms.layout import Reviewed
 from instrument.platforms.writing import Answers, stable_uuid, submitted_at, write_csv, write_xlsx
 
 __all__ = ["META", "VARIANTS", "layout", "names", "recognize", "write"]
@@ -33,6 +35,8 @@ _SIGNATURE = {"_uuid", "_submission_time", "_validation_status", "__version__", 
 _META_TAIL = re.compile(r"(?:^|[/.:-])(start|end|today|deviceid|instanceID|rootUuid|deprecatedID|uuid)$")
 
 VARIANTS = ("csv", "csv-comma", "xlsx", "labels-fr", "labels-en")
+#: Kobo's validation status of a submission a reviewer refused (its value, and its label in the UI).
+_NOT_APPROVED = frozenset({"validation_status_not_approved", "not approved", "non approuvé"})
 _DESCRIPTION = {
     "xml": "KoboToolbox export (XML values and headers)",
     "labels": "KoboToolbox export (labels)",
@@ -69,8 +73,10 @@ def layout(header: list, exports) -> Layout:
         header, resolve, lambda h: "note" if h in own.extra["notes"] else _meta_name(h), exports)
     ids = tuple(j for j, h in enumerate(header) if h == "_uuid") or tuple(j for j, h in enumerate(header) if h == "_id")
     where = {name: j for j, name in reversed(meta.items())}
+    status = where.get("_validation_status")
+    judge = None if status is None else Reviewed(status, _NOT_APPROVED)
     return Layout("kobo", _DESCRIPTION["labels" if labels[0] else "xml"], columns, ids, meta, unmapped, ambiguous,
-                  missing, submitted_column=where.get("_submission_time"), status_column=where.get("_validation_status"))
+                  missing, judge=judge, submitted_column=where.get("_submission_time"), status_column=status)
 
 
 def write(form, frame, path, variant: str, incomplete: int = 0):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from instrument.model import Problem
 
-__all__ = ["Layout", "Mismatch", "Names", "RowVerdict"]
+__all__ = ["Layout", "Mismatch", "Names", "Reviewed", "RowVerdict"]
 
 MAX_LISTED = 50  #: unmapped columns reported one by one; the rest in one problem
 
@@ -47,6 +47,21 @@ class RowVerdict:
 
 
 SCORE = RowVerdict("scored")
+
+
+class Reviewed:
+    """A submission a reviewer rejected on the platform (ODK Central's review state "rejected",
+    KoboToolbox's validation status "not approved") is left out; picklable (a plain class)."""
+
+    def __init__(self, column: int, refused: frozenset, then=None):
+        self.column, self.refused, self.then = column, refused, then
+
+    def __call__(self, values: list) -> RowVerdict:
+        v = values[self.column] if self.column < len(values) else None
+        if v is not None and str(v).strip().casefold() in self.refused:
+            return RowVerdict("rejected", "rejected-on-platform", f"a reviewer marked this submission {str(v).strip()!r} "
+                              "on the platform; left out")
+        return SCORE if self.then is None else self.then(values)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ names"), ``meta-instanceID``, then ``KEY``, ``SubmitterID``, ``SubmitterName``,
 the questions, ``meta-instanceID``, ``KEY`` (no review columns). ``KEY`` (the instance
 id, ``uuid:...``) names the respondent. A row whose ``FormVersion`` is not the form's
 version is rejected (``unknown-form-version``): Central exports every version of a form
-together.
+together; so is one whose ``ReviewState`` is ``rejected`` (``rejected-on-platform``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 from instrument.platforms import Layout, Names, folded_lookup, map_header
 from instrument.platforms.fields import fields
 from instrument.platforms.fields import names as xlsform_names
-from instrument.platforms.layout import SCORE, RowVerdict
+from instrument.platforms.layout import SCORE, Reviewed, RowVerdict
 from instrument.platforms.writing import Answers, stable_uuid, submitted_at, write_csv
 
 __all__ = ["CENTRAL_TAIL", "VARIANTS", "layout", "names", "recognize", "write"]
@@ -66,6 +66,8 @@ def layout(header: list, exports) -> Layout:
         j for j, h in enumerate(header) if h == "meta-instanceID")
     central = bool({"ReviewState", "SubmitterID", "FormVersion"} & set(header))
     judge = _Version(header.index("FormVersion"), exports.form_version) if "FormVersion" in header else None
+    if "ReviewState" in header:
+        judge = Reviewed(header.index("ReviewState"), frozenset({"rejected"}), judge)
     variant = "ODK Central CSV export" if central else "ODK Briefcase CSV export"
     where = {name: j for j, name in reversed(meta.items())}
     return Layout("odk", variant, columns, ids, meta, unmapped, ambiguous, missing, judge=judge,

@@ -73,6 +73,7 @@ def plant(name: str, path: Path) -> None:
     if name == "kobo_xml_semicolon.csv":
         rows[0][col(header, "trcpi1")] = "7"  # out-of-range
         rows.append(list(rows[1]))  # the same submission twice (same _uuid): duplicate-respondent
+        rows[4][header.index("_validation_status")] = "validation_status_not_approved"  # rejected-on-platform
         header.append("g_trust/trold9")  # an item of no version of this form: unmapped-column
         for r in rows:
             r.append("3")
@@ -82,6 +83,7 @@ def plant(name: str, path: Path) -> None:
         rows[1][13] = "Je ne sais pas"  # the missing code's label: read as 8, no problem
     elif name == "odk_central.csv":
         rows[2][header.index("FormVersion")] = "0.9"  # another version of the form: the row is rejected
+        rows[3][header.index("ReviewState")] = "rejected"  # a reviewer rejected it: rejected-on-platform
         j = col(header, "lgene1")  # an item dropped from the export: missing-item
         header.pop(j)
         for r in rows:
@@ -103,6 +105,9 @@ def plant(name: str, path: Path) -> None:
         rows.append(other)  # a row of another repeating instrument: other-instrument
     elif name == "redcap_labels.csv":
         rows[5][-1] = "Incomplete"  # incomplete-response
+        again = list(rows[0])  # record 1 submitted again with another answer: duplicate-respondent (error)
+        again[12] = "Plutôt en désaccord" if again[12] != "Plutôt en désaccord" else "Plutôt d'accord"
+        rows.append(again)
     write(path, header, rows, sep, bom, quote_all)
 
 
