@@ -28,6 +28,7 @@ from pathlib import Path
 
 from instrument.model import (
     LANGUAGES,
+    ROLES,
     Choice,
     Construct,
     ContextQuestion,
@@ -70,6 +71,7 @@ CODES: dict[str, str] = {
     "unknown-facet": "an item names a facet that does not exist, or a facet of another construct",
     "unknown-level": "an item names a level bank.yaml does not define",
     "unknown-context": "an item names a recall context bank.yaml does not define",
+    "invalid-roles": "an item's roles are not a list of member, colleague, nonmember",
     # item rules
     "invalid-polarity": 'an item\'s polarity is not "+" or "-"',
     "reverse-on-unordered": 'a reverse-keyed ("-") item uses a response set with ordered: false',
@@ -147,7 +149,7 @@ _CONSTRUCT_FIELDS = (("id", "kind", "label", "definition"), ())
 _FACET_FIELDS = (("id", "label", "definition"), ("source_inspiration", "construct"))
 _ITEM_FIELDS = (
     ("id", "facet", "level", "polarity", "response_set", "context", "text", "source_inspiration"),
-    ("version", "status", "construct"),
+    ("version", "status", "construct", "roles"),
 )
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -972,10 +974,23 @@ class _Reader:
                 data.line_of("status"),
                 tag,
             )
+        roles = data.get("roles", [])
+        if not isinstance(roles, list) or not all(r in ROLES for r in roles) or len(set(roles)) != len(roles):
+            self.add(
+                "invalid-roles",
+                f"{what}: roles must be a list of distinct roles among {', '.join(ROLES)}; got "
+                + (", ".join(repr(r) for r in roles if r not in ROLES) or "a repeated role"
+                   if isinstance(roles, list) else _show(roles)) + ".",
+                file,
+                data.line_of("roles"),
+                tag,
+            )
+            roles = []
         if not claimed:
             return None
         return Item(
             id=ident,
+            roles=tuple(roles),
             construct=cid,
             facet=facet,
             level=level,

@@ -11,7 +11,7 @@ built, nothing run), ``yaml-alias`` (no anchor bomb), ``yaml-too-large`` (size, 
 ``invalid-encoding`` (not UTF-8), ``duplicate-field``, ``empty-file``, ``not-a-mapping``, ``missing-field``, ``unknown-field``, ``invalid-value``,
 ``invalid-form-id``, ``invalid-version``, ``unknown-language``, ``missing-translation``,
 ``unknown-construct``, ``unknown-facet``, ``unknown-level``, ``unknown-item``,
-``retired-item``, ``unknown-exclusion``, ``empty-selection``, ``unknown-response-set``,
+``retired-item``, ``item-not-for-role``, ``unknown-exclusion``, ``empty-selection``, ``unknown-response-set``,
 ``mixed-response-sets``, ``unknown-context``, ``unknown-context-question``,
 ``invalid-order``, ``invalid-versions``, ``too-few-items``, ``unfilled-placeholder``.
 
@@ -67,7 +67,17 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from instrument.model import LANGUAGES, Form, Item, ItemBank, Problem, RecallContext, Scale
+from instrument.model import (
+    LANGUAGES,
+    ROLES,
+    Form,
+    Item,
+    ItemBank,
+    Problem,
+    RecallContext,
+    Scale,
+    item_roles,
+)
 from psychometrics.userfile import UNREADABLE, YamlList, YamlMap, read_yaml
 
 __all__ = ["FORM_ID_PATTERN", "ORDERS", "FormError", "load_form", "read_spec"]
@@ -97,9 +107,16 @@ _FIELDS = {
     "seed",
     "versions",
     "network",
+    "role",
 }
 _SELECT_FIELDS = {"constructs", "facets", "levels", "items", "exclude"}
 OVERRIDE_CONTEXT = "form_recall"
+#: A form for colleagues or non-members swaps the members' recall contexts for theirs (a
+#: colleague who never sat in the consortium is not asked "since you have been taking part").
+ROLE_CONTEXTS = {
+    "colleague": {"since_joined": "colleague_own_work"},
+    "nonmember": {"since_joined": "nonmember_own_work", "since_org_joined": "nonmember_org"},
+}
 
 
 class FormError(Exception):
@@ -472,14 +489,23 @@ def load_form(spec_path: str | os.PathLike, bank: ItemBank | None = None) -> For
             chosen.append(it)
             source_line[it.id] = line
 
+    role = data.get("role", "member")
+    if role not in ROLES:
+        ck.add("invalid-value", f"'role' must be one of {', '.join(ROLES)}; got {role!r}", ck.line("role"))
+        role = "member"
     for cid, line in constructs:
         for it in bank.select(construct=cid, level=wanted_levels):
-            take(it, line)
+            if role in item_roles(it):  # the items written for this role only
+                take(it, line)
     for fid, line in facets:
         for it in bank.select(facet=fid, level=wanted_levels):
-            take(it, line)
+            if role in item_roles(it):
+                take(it, line)
     for iid, line in explicit:
         if iid in item_ids and bank.item(iid).status != "retired":
+            if role not in item_roles(bank.item(iid)):
+                ck.add("item-not-for-role", f"the item {iid!r} is written for {', '.join(item_roles(bank.item(iid)))}, "
+                       f"not for the form's role {role!r}", line, item=iid)
             take(bank.item(iid), line)
     excluded = {iid for iid, _ in exclude}
     chosen = [it for it in chosen if it.id not in excluded]
@@ -509,6 +535,12 @@ def load_form(spec_path: str | os.PathLike, bank: ItemBank | None = None) -> For
             )
     elif chosen and rs_id is None:
         ck.add("unknown-response-set", "no response set could be chosen for the items", select.line)
+
+    if role != "member":  # each item under the recall context that fits the role
+        swap = ROLE_CONTEXTS[role]
+        chosen = [dataclasses.replace(it, context=swap.get(it.context, it.context)) for it in chosen]
+        for ctx_id in sorted({it.context for it in chosen} - set(bank.contexts)):
+            ck.add("unknown-context", f"the recall context {ctx_id!r} for role {role!r} is not in the bank", ck.line("role"))
 
     # recall context
     recall_spec = data.get("recall")
@@ -664,4 +696,5 @@ def load_form(spec_path: str | os.PathLike, bank: ItemBank | None = None) -> For
         hash=digest,
         bank=form_bank,
         network=network,
+        role=role,
     )

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "LANGUAGES",
+    "LEVEL_ROLES",
+    "ROLES",
     "Choice",
     "Construct",
     "ContextQuestion",
@@ -23,6 +25,7 @@ __all__ = [
     "RecallContext",
     "ResponseSet",
     "Scale",
+    "item_roles",
 ]
 
 #: Languages every text must have, in the order they are shown (French first).
@@ -164,6 +167,22 @@ class ContextQuestion:
     ask_if: tuple = ()
 
 
+#: Who answers a form: a member organization's representative in the consortium, a colleague
+#: in a member organization who does not sit in it, the staff of a non-member organization.
+ROLES = ("member", "colleague", "nonmember")
+
+#: The roles an item suits when it does not say (``Item.roles``): individual-level items
+#: presume sitting in the consortium; organization and users items, a member organization;
+#: ecosystem items ask about the community, which everyone sees.
+LEVEL_ROLES = {"individual": ("member",), "organization": ("member", "colleague"),
+               "users": ("member", "colleague"), "ecosystem": ROLES}
+
+
+def item_roles(item) -> tuple[str, ...]:
+    """The roles ``item`` may be asked of: its own ``roles``, else its level's."""
+    return item.roles or LEVEL_ROLES.get(item.level, ROLES)
+
+
 @dataclass(frozen=True)
 class Item:
     """One item of the bank.
@@ -186,6 +205,7 @@ class Item:
     tangible: bool = False
     file: str = ""
     line: int | None = None
+    roles: tuple[str, ...] = ()  # who may be asked it; () = by its level (see item_roles)
 
     @property
     def reverse(self) -> bool:
@@ -273,6 +293,7 @@ class Form:
     hash: str
     bank: ItemBank | None = None
     network: object = None  # instrument.collaboration.Network: the roster question, if any
+    role: str = "member"  # who answers: member, colleague or nonmember (ROLES)
 
     @property
     def item_ids(self) -> tuple[str, ...]:

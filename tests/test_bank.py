@@ -235,6 +235,7 @@ CASES = [
     Case("facet-of-another-construct", "unknown-facet", "tangible.yaml", (("    facet: tangible_services\n", "    facet: trust_competence\n"),), says=("item 'tgsvo1'", "belongs to construct 'trust'")),
     Case("level", "unknown-level", "trust.yaml", (("    level: individual\n", "    level: person\n"),), says=("item 'trcpi1'", "'person'", "individual, organization")),
     Case("context", "unknown-context", "trust.yaml", (("    context: since_joined\n", "    context: since_ever\n"),), says=("item 'trcpi1'", "'since_ever'")),
+    Case("roles", "invalid-roles", "trust.yaml", (("    context: since_joined\n", "    context: since_joined\n    roles: [member, mayor]\n"),), at="    roles:", says=("item 'trcpi1'", "mayor")),
     # item rules
     Case("polarity", "invalid-polarity", "trust.yaml", (('    polarity: "+"\n', '    polarity: "+-"\n'),), says=("item 'trcpi1'", "'+-'")),
     Case("unquoted-minus", "yaml-syntax", "trust.yaml", (('    polarity: "+"\n', "    polarity: -\n"),), says=('written in quotes: "-"',)),

@@ -105,3 +105,49 @@ def test_roster_refuses_an_unknown_role_and_a_bad_code(tmp_path):
     assert [p.code for p in problems] == ["unknown-role", "invalid-cluster-code"]
     assert [e.respondent for e in entries] == ["A3"]
     assert dict(entries[0].prefill) == {"organization_id": "O3", "consortium_id": "C2", "respondent_role": 3}
+
+
+def test_a_colleague_form_asks_only_items_written_for_colleagues():
+    from instrument.model import item_roles
+
+    form = load_form(SPEC)
+    assert form.role == "colleague"
+    assert all("colleague" in item_roles(it) for it in form.items)
+    assert not {it.context for it in form.items} & {"since_joined"}
+    individual = {it.id for it in form.items if it.level == "individual"}
+    assert {"lesei6", "lepri6"} <= individual and not any(i.startswith("tr") for i in individual)
+    assert all(form.bank.contexts[it.context].text["fr"] for it in form.items)
+
+
+def test_a_nonmember_form_swaps_both_member_contexts():
+    form = load_form(ROOT / "data_samples" / "form_nonmember.yaml")
+    assert form.role == "nonmember"
+    assert {it.level for it in form.items} == {"individual", "ecosystem"}
+    assert {it.context for it in form.items if it.level == "individual"} == {"nonmember_own_work"}
+
+
+def _spec(tmp_path, extra: str) -> Path:
+    text = SPEC.read_text(encoding="utf-8").replace("role: colleague\n", extra)
+    path = tmp_path / "spec.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_role_problems_are_coded(tmp_path):
+    from instrument.form import FormError
+
+    with pytest.raises(FormError) as e:
+        load_form(_spec(tmp_path, "role: mayor\n"))
+    assert "invalid-value" in {p.code for p in e.value.problems}
+    spec = _spec(tmp_path, "role: nonmember\n").read_text(encoding="utf-8")
+    spec = spec.replace("  levels: [individual, organization, ecosystem]", "  items: [trcpi1]")
+    (tmp_path / "spec.yaml").write_text(spec, encoding="utf-8")
+    with pytest.raises(FormError) as e:
+        load_form(tmp_path / "spec.yaml")
+    assert "item-not-for-role" in {p.code for p in e.value.problems}
+
+
+def test_member_forms_are_unchanged():
+    form = load_form(ROOT / "data_samples" / "form_member.yaml")
+    assert form.role == "member"
+    assert "lesei6" not in form.item_ids and "lepri6" not in form.item_ids
