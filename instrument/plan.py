@@ -47,7 +47,8 @@ def _read_yaml(path: Path, what: str) -> dict:
 def load_plan(spec: Path, design_file: Path | None = None):
     """The population and run options of SPEC (form spec or model file) and a design file.
 
-    Returns ``(population, options, label)``; ``options`` holds ``analyses`` and ``alpha``.
+    Returns ``(population, options, label)``; ``options`` holds the run options
+    (``analyses``, ``alpha``, ``fiml``) and, for a form, ``labels``: scale -> {fr, en}.
     """
     from psychometrics import Population, PsychometricsError
 
@@ -80,6 +81,7 @@ def load_plan(spec: Path, design_file: Path | None = None):
         base = population(form, Design(**given))
         kwargs = {**dataclasses.asdict(base), **{k: v for k, v in design.items() if k in pop_fields - design_fields}}
         label = f"{form.id} {form.version}"
+        options["labels"] = {sc.name: dict(sc.label) for sc in form.scales if sc.label}
     if kwargs.get("non_invariant") and isinstance(kwargs["non_invariant"][0], str):
         kwargs["non_invariant"] = [kwargs["non_invariant"]]
     kwargs["non_invariant"] = tuple(tuple(e) for e in kwargs.get("non_invariant") or ())
@@ -110,7 +112,7 @@ def _clean(value):
     return value
 
 
-def results_dict(mc, label: str, where: dict) -> dict:
+def results_dict(mc, label: str, where: dict, labels: dict | None = None) -> dict:
     """Everything the report shows, as plain JSON (``results.json``)."""
     import psychometrics as pm
 
@@ -127,7 +129,7 @@ def results_dict(mc, label: str, where: dict) -> dict:
     return _clean({
         "input": label, "where": where, "seed": plan.seed, "reps": plan.reps, "ns": list(plan.ns),
         "analyses": list(plan.analyses), "alpha": plan.alpha, "fiml": plan.fiml,
-        "population": dataclasses.asdict(pop), "truth": mc.truth, "summary": mc.summary,
+        "population": dataclasses.asdict(pop), "labels": labels or {}, "truth": mc.truth, "summary": mc.summary,
         "analytic": analytic,
     })
 
@@ -158,6 +160,7 @@ def plan_command(spec, *, ns, reps, out, design=None, scheduler=None, seed=1, la
         return 2
     try:
         pop, options, label = load_plan(Path(spec), Path(design) if design else None)
+        labels = options.pop("labels", {})
     except PlanError as exc:
         console.print(f"[red]{exc}[/red]", highlight=False)
         return 1
@@ -171,7 +174,7 @@ def plan_command(spec, *, ns, reps, out, design=None, scheduler=None, seed=1, la
     except pm.PsychometricsError as exc:
         console.print(f"[red]{exc.code}: {exc}[/red]", highlight=False)
         return 2
-    results = results_dict(mc, label, where)
+    results = results_dict(mc, label, where, labels)
     out = Path(out)
     svg = power_svg(results, lang)
     write_text(out / "results.json", json.dumps(results, indent=2, ensure_ascii=False) + "\n")
@@ -185,33 +188,27 @@ def plan_command(spec, *, ns, reps, out, design=None, scheduler=None, seed=1, la
 
 
 def strings(lang: str) -> dict:
-    from instrument.resources import templates_dir
+    from instrument.typography import strings as typeset
 
-    table = yaml.safe_load((templates_dir() / "plan_strings.yaml").read_text(encoding="utf-8"))
-    return {k: _text(v[lang] if isinstance(v, dict) else v, lang) for k, v in table.items()}
+    return typeset(lang, "plan_strings.yaml")
 
 
 def _num(v, digits: int, lang: str) -> str:
-    if v is None:
-        return "–"
-    s = f"{v:.{digits}f}"
-    return s.replace(".", ",").replace("-", "−") if lang == "fr" else s
+    from instrument.typography import Typography
+
+    return Typography(lang, na="–").num(v, digits)
 
 
 def _pct(v, lang: str) -> str:
-    if v is None:
-        return "–"
-    s = str(round(100 * v))  # an int: never "-0"
-    return f"{s.replace('-', '−')}\u202f%" if lang == "fr" else f"{s}%"
+    from instrument.typography import Typography
+
+    return Typography(lang, na="–").pct(None if v is None else 100 * v, 0)
 
 
-def _text(s: str, lang: str) -> str:
-    """French spacing: a non-breaking space before : ; ! ? and %."""
-    if lang != "fr":
-        return s
-    for mark in (":", ";", "!", "?"):
-        s = s.replace(f" {mark}", f"\u00a0{mark}")
-    return s.replace(" %", "\u202f%")
+def _scale(results: dict, scale: str, lang: str) -> str:
+    from instrument.typography import Typography
+
+    return Typography(lang, {"scale": results.get("labels") or {}}).label("scale", scale)
 
 
 def power_curves(results: dict, t: dict) -> list[tuple[str, list]]:
@@ -302,7 +299,7 @@ def _reliability_rows(results: dict, t: dict, lang: str) -> list[list[str]]:
             a, o = s.get("alpha", {}).get(scale), s.get("omega", {}).get(scale)
             if not a and not o:
                 continue
-            row = [str(n), scale]
+            row = [str(n), _scale(results, scale, lang)]
             row += [_num(a["mean"], 3, lang), _num(a["truth"], 3, lang), _pct(a["rel_bias"], lang),
                     _pct(a.get("coverage"), lang), _num(a.get("width"), 3, lang)] if a else ["–"] * 5
             row += [_num(o["mean"], 3, lang), _pct(o["rel_bias"], lang)] if o else ["–"] * 2
@@ -322,7 +319,7 @@ def _icc_rows(results: dict, lang: str) -> list[list[str]]:
     rows = []
     for n in results["ns"]:
         for scale, c in results["summary"][str(n)]["icc"].items():
-            rows.append([str(n), scale, _num(c["mean"], 3, lang), _num(c["truth"], 3, lang), _pct(c["rel_bias"], lang),
+            rows.append([str(n), _scale(results, scale, lang), _num(c["mean"], 3, lang), _num(c["truth"], 3, lang), _pct(c["rel_bias"], lang),
                          _pct(c.get("coverage"), lang), _num(c.get("width"), 3, lang)])
     return rows
 
