@@ -218,12 +218,14 @@ def power_curves(results: dict, t: dict) -> list[tuple[str, list]]:
     for key, label in (("cfa", t["curve_cfa"]), ("cfa_wlsmv", t["curve_wlsmv"])):
         if key in results["analyses"]:
             series.append((label, [summ[str(n)][key]["reject"] for n in ns]))
-    if "invariance" in results["analyses"]:
-        series.append((t["curve_scalar"], [summ[str(n)]["invariance"]["scalar_reject"] for n in ns]))
-        first = summ[str(ns[0])]["invariance"]["detect"]
-        for item in first:
-            series.append((t["curve_detect"].format(item=item),
-                           [summ[str(n)]["invariance"]["detect"][item] for n in ns]))
+    for key, test in (("invariance", "scalar_reject"), ("invariance_wlsmv", "intercepts_reject")):
+        if key not in results["analyses"]:
+            continue
+        suffix = t["wlsmv_suffix"] if key == "invariance_wlsmv" else ""
+        series.append((t["curve_scalar"] + suffix, [summ[str(n)][key][test] for n in ns]))
+        for item in summ[str(ns[0])][key]["detect"]:
+            series.append((t["curve_detect"].format(item=item) + suffix,
+                           [summ[str(n)][key]["detect"][item] for n in ns]))
     if results["analytic"]:
         series.append((t["curve_analytic"], [results["analytic"]["power"][str(n)] for n in ns]))
     return series
@@ -243,10 +245,13 @@ def _first_n(ns, values, ok) -> int | None:
 
 def _glance(results: dict, t: dict, lang: str) -> list[str]:
     ns, summ, lines = results["ns"], results["summary"], []
-    if "invariance" in results["analyses"]:
-        for item in summ[str(ns[0])]["invariance"]["detect"]:
-            n = _first_n(ns, [summ[str(m)]["invariance"]["detect"][item] for m in ns], lambda v: v >= 0.8)
-            lines.append(t["glance_detect"].format(item=item, n=n) if n else t["glance_detect_none"].format(item=item, n=ns[-1]))
+    for key in ("invariance", "invariance_wlsmv"):
+        if key not in results["analyses"]:
+            continue
+        for item in summ[str(ns[0])][key]["detect"]:
+            n = _first_n(ns, [summ[str(m)][key]["detect"][item] for m in ns], lambda v: v is not None and v >= 0.8)
+            name = item + (t["wlsmv_suffix"] if key == "invariance_wlsmv" else "")
+            lines.append(t["glance_detect"].format(item=name, n=n) if n else t["glance_detect_none"].format(item=name, n=ns[-1]))
     if "alpha" in results["analyses"]:
         widths = [max((s["width"] for s in summ[str(n)]["alpha"].values() if s.get("width") is not None), default=None)
                   for n in ns]
@@ -278,14 +283,18 @@ def _fit_rows(results: dict, t: dict, lang: str) -> tuple[list[str], list[list[s
             add(f"{model} · {t['col_reject']}", [_pct(summ[str(n)][key]["reject"], lang) for n in ns])
             add(f"{model} · {t['col_rmsea']}", [_num(summ[str(n)][key]["rmsea"], 3, lang) for n in ns])
             add(f"{model} · {t['col_loading_bias']}", [_pct(summ[str(n)][key]["loading_rel_bias"], lang) for n in ns])
-    if "invariance" in a:
-        inv = {n: summ[str(n)]["invariance"] for n in ns}
-        add(t["col_inv_converged"], [_pct(inv[n]["converged"], lang) for n in ns])
-        add(t["col_metric"], [_pct(inv[n]["metric_reject"], lang) for n in ns])
-        add(t["col_scalar"], [_pct(inv[n]["scalar_reject"], lang) for n in ns])
+    for key, tests in (("invariance", ("metric_reject", "scalar_reject")),
+                       ("invariance_wlsmv", ("loadings_reject", "intercepts_reject"))):
+        if key not in a:
+            continue
+        inv = {n: summ[str(n)][key] for n in ns}
+        suffix = t["wlsmv_suffix"] if key == "invariance_wlsmv" else ""
+        add(t["col_inv_converged"] + suffix, [_pct(inv[n]["converged"], lang) for n in ns])
+        for test, col in zip(tests, ("col_metric", "col_scalar"), strict=True):
+            add(t[col] + suffix, [_pct(inv[n][test], lang) for n in ns])
         for item in inv[ns[0]]["detect"]:
-            add(t["col_detect"].format(item=item), [_pct(inv[n]["detect"][item], lang) for n in ns])
-        add(t["col_false_flag"], [_pct(inv[n]["false_flag"], lang) for n in ns])
+            add(t["col_detect"].format(item=item) + suffix, [_pct(inv[n]["detect"][item], lang) for n in ns])
+        add(t["col_false_flag"] + suffix, [_pct(inv[n]["false_flag"], lang) for n in ns])
     if results["analytic"]:
         add(t["col_analytic"], [_pct(results["analytic"]["power"][str(n)], lang) for n in ns])
     return ["", *(f"N = {n}" for n in ns)], rows

@@ -18,7 +18,10 @@ Monte Carlo's summaries):
   clean sample), coverage and width of its F-based 95% interval;
 - ``invariance`` (across the first group column): rejection rates of the metric and
   scalar likelihood-ratio tests, detection rate of each planted non-invariant item (power)
-  and the rate at which other items are flagged (false positives).
+  and the rate at which other items are flagged (false positives);
+- ``invariance_wlsmv``: the same for ordinal items (Wu & Estabrook 2016, scaled
+  difference tests): rejection rates of equal loadings and of equal intercepts
+  (``loadings_reject``, ``intercepts_reject``), detection and false-flag rates.
 
 Every replication has its own random stream, ``SeedSequence(seed, spawn_key=(j, r))`` for
 size ``j`` and replication ``r``: the numbers do not depend on how replications are split
@@ -47,7 +50,7 @@ from psychometrics.reliability import omega
 
 __all__ = ["ANALYSES", "MonteCarlo", "Plan", "monte_carlo", "replicate", "run_chunk"]
 
-ANALYSES = ("cfa", "cfa_wlsmv", "alpha", "omega", "invariance", "icc")
+ANALYSES = ("cfa", "cfa_wlsmv", "alpha", "omega", "invariance", "invariance_wlsmv", "icc")
 TRUTH_N = 100_000
 
 
@@ -148,6 +151,18 @@ def _fit_invariance(rec: dict, data, plan: Plan) -> None:
         rec[f"invariance.flag.{item}"] = float(item in inv.flagged)
 
 
+def _fit_invariance_wlsmv(rec: dict, data, plan: Plan) -> None:
+    pop = plan.population
+    model = {f: list(its) for f, its in pop.factors.items()}
+    inv = invariance(data, model, group=plan.group, alpha=plan.alpha, min_group_size=10, estimator="WLSMV")
+    key = "invariance_wlsmv"
+    rec[f"{key}.converged"] = float(all(f.converged for f in inv.fits.values()))
+    rec[f"{key}.loadings_reject"] = float(inv.table.loc["loadings", "p_diff"] < plan.alpha)
+    rec[f"{key}.intercepts_reject"] = float(inv.table.loc["intercepts", "p_diff"] < plan.alpha)
+    for item in pop.items:
+        rec[f"{key}.flag.{item}"] = float(item in inv.flagged)
+
+
 def replicate(plan: Plan, j: int, r: int) -> dict:
     """Draw replication ``r`` of size ``plan.ns[j]`` and fit every analysis of the plan.
 
@@ -161,6 +176,7 @@ def replicate(plan: Plan, j: int, r: int) -> dict:
         "alpha": lambda: _fit_reliability(rec, data, plan, "alpha"),
         "omega": lambda: _fit_reliability(rec, data, plan, "omega"),
         "invariance": lambda: _fit_invariance(rec, data, plan),
+        "invariance_wlsmv": lambda: _fit_invariance_wlsmv(rec, data, plan),
         "icc": lambda: _fit_icc(rec, data, plan),
     }
     for name in plan.analyses:
@@ -244,16 +260,19 @@ def _summarise_n(frame: pd.DataFrame, plan: Plan, truth: dict) -> dict:
                 row["coverage"] = float(((low <= true) & (true <= high))[est.notna()].mean())
                 row["width"] = float((high - low).mean())
             out[key][f] = row
-    if "invariance" in plan.analyses:
-        ok = frame[frame.get("invariance.converged", 0) == 1]
-        planted = [e[0] for e in pop.non_invariant]
-        others = [i for i in pop.items if i not in planted]
-        out["invariance"] = {
-            "converged": _mean(frame, "invariance.converged"),
-            "metric_reject": _mean(ok, "invariance.metric_reject"),
-            "scalar_reject": _mean(ok, "invariance.scalar_reject"),
-            "detect": {i: _mean(ok, f"invariance.flag.{i}") for i in planted},
-            "false_flag": float(np.mean([_mean(ok, f"invariance.flag.{i}") for i in others])) if others else math.nan,
+    planted = [e[0] for e in pop.non_invariant]
+    others = [i for i in pop.items if i not in planted]
+    tests = {"invariance": ("metric_reject", "scalar_reject"),
+             "invariance_wlsmv": ("loadings_reject", "intercepts_reject")}
+    for key, names in tests.items():
+        if key not in plan.analyses:
+            continue
+        ok = frame[frame.get(f"{key}.converged", 0) == 1]
+        out[key] = {
+            "converged": _mean(frame, f"{key}.converged"),
+            **{name: _mean(ok, f"{key}.{name}") for name in names},
+            "detect": {i: _mean(ok, f"{key}.flag.{i}") for i in planted},
+            "false_flag": float(np.mean([_mean(ok, f"{key}.flag.{i}") for i in others])) if others else math.nan,
         }
     return out
 
@@ -361,7 +380,7 @@ def monte_carlo(
         raise PsychometricsError("invalid-option", f"The 'analyses' parameter of monte_carlo must be among {ANALYSES}; got {unknown}.")
     population.check()
     plan = Plan(population, ns, int(reps), tuple(analyses), int(seed), float(alpha), bool(fiml))
-    if "invariance" in plan.analyses and plan.group is None:
+    if {"invariance", "invariance_wlsmv"} & set(plan.analyses) and plan.group is None:
         raise PsychometricsError("invalid-option", "The 'invariance' analysis needs a group column in population.groups.")
     if "icc" in plan.analyses and population.cluster is None:
         raise PsychometricsError("invalid-option", "The 'icc' analysis needs population.cluster (respondents in clusters).")

@@ -102,3 +102,13 @@ def test_plan_with_clusters(tmp_path):
     assert set(res["summary"]["100"]["icc"]) == {"T<b>", "SOC"}
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "CCI(1)" in html and "soit 10 grappes" in html
+
+
+def test_plan_ordinal_invariance(tmp_path):
+    result, out = _run(tmp_path, "--n", "200", "--reps", "2",
+                       design="analyses: [invariance_wlsmv]\nnon_invariant: [t2, lang, en, 1.0]\n")
+    assert result.exit_code == 0, result.output
+    res = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    inv = res["summary"]["200"]["invariance_wlsmv"]
+    assert set(inv) == {"converged", "loadings_reject", "intercepts_reject", "detect", "false_flag"}
+    assert "(WLSMV, ordinal)" in (out / "report.html").read_text(encoding="utf-8")
