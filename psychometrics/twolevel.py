@@ -22,8 +22,8 @@ rows; ``srmr_within`` / ``srmr_between`` compare the saturated and implied corre
 matrices of each level (lavaan's ``lav_fit_srmr_twolevel``, with its eigenvalue floor on a
 non-positive-definite implied between matrix). AIC and BIC use the total number of rows.
 
-Complete rows only (lavaan's listwise default); FIML for two-level models is not
-implemented. Standard errors are not computed (the point estimates, fit measures and
+Complete rows by default (lavaan's listwise default); ``missing="fiml"`` uses every row with
+an answer (:mod:`psychometrics.twolevel_fiml`, lavaan's ``missing = "ml"``). Standard errors are not computed (the point estimates, fit measures and
 ``std.all`` loadings are). Checked against lavaan 0.6-14 in ``tests/test_twolevel.py``.
 """
 
@@ -38,6 +38,7 @@ import pandas as pd
 from scipy import optimize, stats
 from threadpoolctl import threadpool_limits
 
+from psychometrics import twolevel_fiml
 from psychometrics._checks import as_items, check_choice, check_columns
 from psychometrics.errors import PsychometricsError
 
@@ -348,10 +349,6 @@ def _minimize(c: _Clusters, within, between, x0: np.ndarray):
     return res.x, res.fun * c.n, converged
 
 
-def _loglik(c: _Clusters, f: float, p: int) -> float:
-    return -0.5 * (c.n * p * np.log(2 * np.pi) + f)
-
-
 def _em_step(c: _Clusters, sw, sb, mw, mb):
     """One EM step for the saturated model, the cluster effects b as missing data:
     E(b | ybar) = a (ybar - mu) + mb with a = Sigma_B (Sigma_W / s + Sigma_B)^-1."""
@@ -426,7 +423,7 @@ def _indices(x2, df, x2b, dfb, n) -> dict:
 # --------------------------------------------------------------------------- public
 
 
-def _prepare(data, levels, cluster, func):
+def _prepare(data, levels, cluster, func, fiml: bool):
     items = list(dict.fromkeys(v for lm in levels.values() for vs in lm.factors.values() for v in vs))
     for lv in LEVELS:
         seen = {v for vs in levels[lv].factors.values() for v in vs}
@@ -439,7 +436,8 @@ def _prepare(data, levels, cluster, func):
                                  "every item needs a factor at level 1 and at level 2.")
     check_columns(data, [*items, cluster], name="data", func=func)
     x = as_items(data[items], name="data", func=func, min_rows=3)
-    keep = x.notna().all(axis=1) & data[cluster].notna()
+    answered = x.notna().any(axis=1) if fiml else x.notna().all(axis=1)
+    keep = answered & data[cluster].notna()
     return items, x.loc[keep].to_numpy(float), data.loc[keep, cluster].to_numpy()
 
 
@@ -491,15 +489,16 @@ def _fit_model(c, within, between, s_w, s_b):
     return _minimize(c, within, between, x0)
 
 
-def _check_options(estimator, missing, func):
+def _check_options(estimator, missing, func) -> bool:
+    """True for full-information ML (``missing="fiml"`` or ``"ml"``)."""
     check_choice(estimator, name="estimator", choices=("ML", "WLSMV"), func=func)
     check_choice(missing, name="missing", choices=("listwise", "fiml", "ml"), func=func)
-    if estimator != "ML" or missing != "listwise":
+    if estimator != "ML":
         raise PsychometricsError(
             "not-implemented",
-            f"{func}(..., cluster=...): two-level models are fitted by ML on complete rows "
-            f"only (estimator='ML', missing='listwise'); got estimator={estimator!r}, "
-            f"missing={missing!r}.")
+            f"{func}(..., cluster=...): two-level models are fitted by ML (complete rows or "
+            f"FIML); got estimator={estimator!r}.")
+    return missing != "listwise"
 
 
 def twolevel_cfa(data: pd.DataFrame, model, cluster: str, *, estimator: str = "ML",
@@ -520,8 +519,8 @@ def twolevel_cfa(data: pd.DataFrame, model, cluster: str, *, estimator: str = "M
         factor is its marker.
     cluster : str
         The column that identifies the clusters (organizations...).
-    estimator, missing : ``"ML"`` and ``"listwise"``
-        The only ones implemented for two-level models (others: ``not-implemented``).
+    estimator, missing : ``"ML"``; ``"listwise"`` or ``"fiml"`` (``"ml"``)
+        FIML uses every row with at least one answer (lavaan ``missing = "ml"``).
 
     Returns
     -------
@@ -549,43 +548,64 @@ def twolevel_cfa(data: pd.DataFrame, model, cluster: str, *, estimator: str = "M
     c("chisq", "df", "cfi", "srmr_within", "srmr_between"))``.
     """
     func = "cfa"
-    _check_options(estimator, missing, func)
+    fiml = _check_options(estimator, missing, func)
     levels = parse_levels(model, func)
-    items, y, ids = _prepare(data, levels, cluster, func)
-    c = _clusters(y, ids)
+    items, y, ids = _prepare(data, levels, cluster, func, fiml)
     structs = {lv: _Structure(levels[lv], items) for lv in LEVELS}
-    _check_clusters(c, structs["between"], cluster, func)
     p = len(items)
+    filled = np.where(np.isnan(y), np.nanmean(y, axis=0), y)
+    c = _clusters(filled, ids)                      # complete rows, or start values for FIML
+    _check_clusters(c, structs["between"], cluster, func)
     s_w = c.s_pw / (c.n - c.j)
     s_b = np.cov(c.ybar.T, bias=True) - s_w / np.mean(c.s)
     s_b = _force_pd(s_b) if np.linalg.eigvalsh(s_b)[0] <= 0 else s_b
     with threadpool_limits(1, user_api="blas"):   # p x p matrices: threads only cost
+        if fiml and np.isnan(y).any():
+            return _fiml(y, ids, structs, items, cluster, levels, s_w, s_b)
         x, f, converged = _fit_model(c, structs["within"], structs["between"], s_w, s_b)
-        h1 = _saturated_em(c, p)
+        h1_w, h1_b, f_h1 = _saturated_em(c, p)
         _, f_b, _ = _fit_model(c, _Diagonal(p), _Diagonal(p), s_w, s_b)
-    return _results(c, structs, items, cluster, (x, f, converged), h1, f_b, levels)
+    nw = structs["within"].npar
+    mu = _objective(c, structs["within"].sigma(x[:nw]), structs["between"].sigma(x[nw:]), False)[3]
+    counts = {"n": c.n, "j": c.j, "values": c.n * p}
+    return _results(counts, structs, items, cluster, (x, f, converged, mu), (h1_w, h1_b, f_h1), f_b, levels)
 
 
-def _results(c, structs, items, cluster, model_fit, h1_fit, f_base, levels) -> TwoLevelCFA:
-    x, f, converged = model_fit
+def _fiml(y, ids, structs, items, cluster, levels, s_w, s_b) -> TwoLevelCFA:
     p = len(items)
+    cm = twolevel_fiml.missing_clusters(y, ids)
+    mu0 = np.nanmean(y, axis=0)
+    x, mu, f, converged = twolevel_fiml.fit(cm, structs["within"], structs["between"], s_w, s_b, mu0)
+    sat = twolevel_fiml.Cholesky(p)
+    xh, _, f_h1, _ = twolevel_fiml.fit(cm, sat, sat, s_w, s_b, mu0)
+    _, _, f_b, _ = twolevel_fiml.fit(cm, _Diagonal(p), _Diagonal(p), s_w, s_b, mu0)
+    h1 = (sat.sigma(xh[:sat.npar]), sat.sigma(xh[sat.npar:]), f_h1)
+    counts = {"n": cm.n, "j": cm.j, "values": cm.n_values}
+    return _results(counts, structs, items, cluster, (x, f, converged, mu), h1, f_b, levels)
+
+
+def _results(counts, structs, items, cluster, model_fit, h1_fit, f_base, levels) -> TwoLevelCFA:
+    """``counts``: rows ``n``, clusters ``j``, observed ``values``; ``model_fit``: (x, -2 logL
+    without its constant, converged, means); ``h1_fit``: (Sigma_W, Sigma_B, its -2 logL)."""
+    x, f, converged, mu = model_fit
+    p, n = len(items), counts["n"]
     nw = structs["within"].npar
     xs = {"within": x[:nw], "between": x[nw:]}
     sig = {lv: structs[lv].sigma(xs[lv]) for lv in LEVELS}
-    mu = _objective(c, sig["within"], sig["between"], False)[3]
     h1 = {"within": h1_fit[0], "between": h1_fit[1]}
     npar = structs["within"].npar + structs["between"].npar + p
     moments = p * (p + 1) + p
     df = moments - npar
     x2, x2b, dfb = f - h1_fit[2], f_base - h1_fit[2], moments - 3 * p
-    logl = _loglik(c, f, p)
+    const = counts["values"] * np.log(2 * np.pi)
+    logl = -0.5 * (const + f)
     fit = {"chisq": float(x2), "df": int(df), "pvalue": float(stats.chi2.sf(x2, df)) if df > 0 else np.nan,
-           **_indices(x2, df, x2b, dfb, c.n),
+           **_indices(x2, df, x2b, dfb, n),
            "srmr_within": _srmr(h1["within"], sig["within"]),
            "srmr_between": _srmr(h1["between"], _force_pd(sig["between"])),
-           "aic": float(-2 * logl + 2 * npar), "bic": float(-2 * logl + npar * np.log(c.n)),
-           "logl": float(logl), "logl_h1": float(_loglik(c, h1_fit[2], p)), "npar": int(npar),
-           "n": c.n, "clusters": c.j, "baseline_chisq": float(x2b), "baseline_df": int(dfb)}
+           "aic": float(-2 * logl + 2 * npar), "bic": float(-2 * logl + npar * np.log(n)),
+           "logl": float(logl), "logl_h1": float(-0.5 * (const + h1_fit[2])), "npar": int(npar),
+           "n": n, "clusters": counts["j"], "baseline_chisq": float(x2b), "baseline_df": int(dfb)}
     params = _params(structs, xs, mu, items)
     neg = params[(params["op"] == "~~") & (params["lhs"] == params["rhs"]) & (params["est"] < 0)]
     warns = [f"negative variance of {r.lhs} at the {r.level} level ({r.est:.3g})" for r in neg.itertuples()]
@@ -598,7 +618,7 @@ def _results(c, structs, items, cluster, model_fit, h1_fit, f_base, levels) -> T
         implied={"within": pd.DataFrame(sig["within"], items, items),
                  "between": pd.DataFrame(sig["between"], items, items),
                  "mean": pd.Series(mu, index=items)},
-        converged=converged, n=c.n, clusters=c.j, cluster=cluster,
+        converged=converged, n=n, clusters=counts["j"], cluster=cluster,
         model={lv: {f: list(v) for f, v in levels[lv].factors.items()} for lv in LEVELS},
         warnings=tuple(warns),
     )
