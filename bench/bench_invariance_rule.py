@@ -8,12 +8,17 @@ response for English respondents, or ``--shift``) and once without. As the valid
 reverse keyed, then invariance across fr/en (scale by scale here: too few complete rows
 for the whole model).
 
-Two rules, on the same fits:
+Rules, on the same data:
 
 * ``within``: Holm over the constraints of each facet, purification within the facet
   (the report's rule before this benchmark);
 * ``family``: Holm over every constraint of every facet for the grouping column,
-  purification across the family (``psychometrics.report._purify``).
+  purification across the family (the report's rule until the step sequence; its figures
+  below);
+* ``steps``: the report's rule now (``psychometrics.invariance.report_entry``):
+  configural, metric, scalar in order; a step fails on Chen's cut-offs or a score test
+  significant after Holm over that step's constraints of every facet; its constraints are
+  released one at a time (largest first); the released items are the flagged ones.
 
 A false positive is any flagged item other than the planted one.
 
@@ -45,7 +50,7 @@ from instrument.demo import DEMO_DESIGN
 from instrument.form import load_form
 from instrument.resources import samples_dir
 from instrument.simulate import simulate
-from psychometrics import report as R
+from psychometrics.invariance import report_entry
 
 
 def prepared(form, n: int, seed: int, planted: bool, shift: float = 1.0):
@@ -85,9 +90,8 @@ def within_rule(frame, model, g="lang", alpha=0.05):
     return flagged
 
 
-def family_rule(frame, model, g="lang"):
-    notes = R._Notes()
-    out = R._invariance(frame, model, g, notes)
+def steps_rule(frame, model, g="lang"):
+    out, _ = report_entry(frame, model, g)
     assert out["mode"] == "per-scale", out["mode"]
     return out["flagged"]
 
@@ -106,7 +110,7 @@ def main():
     for seed in range(args.first, args.first + args.seeds):
         for planted in (True,) if args.planted_only else (True, False):
             frame, model = prepared(form, args.n, seed, planted, args.shift)
-            for rule, fn in (("within", within_rule), ("family", family_rule)):
+            for rule, fn in (("within", within_rule), ("steps", steps_rule)):
                 got = fn(frame, model)
                 rows.append({"seed": seed, "planted": planted, "rule": rule,
                              "found": "trigi2" in got,

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("scoring", "platforms", "reliability", "factor", "cfa", "wlsmv", "lnam", "twolevel", "montecarlo",
-           "feedback", "agreement", "ordinal_invariance")
+SCRIPTS = ("scoring", "platforms", "reliability", "factor", "cfa", "wlsmv", "sem", "lnam", "twolevel",
+           "montecarlo", "feedback", "agreement", "ordinal_invariance")
 
 
 def main(argv: list[str]) -> int:

@@ -13,7 +13,7 @@ lavaan's ``group.partial``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,7 @@ from psychometrics.engine.indices import CFA
 from psychometrics.engine.model import parse_model
 from psychometrics.errors import PsychometricsError
 
-__all__ = ["Invariance", "invariance"]
+__all__ = ["Invariance", "holm", "invariance", "report_entry", "score_tests", "stepwise"]
 
 #: Chen (2007): non-invariance when CFI drops by .010 or more AND RMSEA rises by .015 or
 #: more or SRMR rises by .030 (loadings) / .010 (intercepts) or more.
@@ -108,20 +108,20 @@ class Invariance:
         return "\n".join(lines)
 
 
-def _holm(p: np.ndarray) -> np.ndarray:
-    order = np.argsort(p, kind="stable")
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm's (1979) step-down adjusted p-values (R: p.adjust(p, "holm")); NaN counts as 1."""
+    p = np.where(np.isnan(p), 1.0, np.asarray(p, dtype=float))
     m = len(p)
-    adj = np.empty(m)
-    running = 0.0
-    for rank, k in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p[k]))
-        adj[k] = running
-    return adj
+    order = np.argsort(p, kind="stable")
+    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out = np.empty(m)
+    out[order] = adj
+    return out
 
 
 def _adjust(p: np.ndarray, method: str) -> np.ndarray:
     if method == "holm":
-        return _holm(p)
+        return holm(p)
     if method == "bonferroni":
         return np.minimum(1.0, p * len(p))
     return p.copy()
@@ -183,7 +183,7 @@ def score_tests(fit: CFA) -> pd.DataFrame:
         return frame
     # the item owning each intercept: its first factor
     owner = {i: f for f, items in reversed(list(state.spec.factors.items())) for i in items}
-    frame["factor"] = [f if f is not None else owner.get(i) for f, i in
+    frame["factor"] = [owner.get(i) if pd.isna(f) else f for f, i in
                        zip(frame["factor"], frame["item"], strict=True)]
     return frame
 
@@ -355,3 +355,277 @@ def invariance(
         group_sizes=pd.Series(d.sizes, index=pd.Index(d.labels, name=group), name="n"),
         rule=RULE.format(adjust=adjust, alpha=alpha),
     )
+
+
+# --------------------------------------------------------------------------- the step sequence
+
+STEP_RULE = (
+    "Steps, in order: configural; metric (equal loadings), compared with configural; scalar "
+    "(equal intercepts too), compared with the metric model retained. A step fails when the "
+    "fit worsens beyond Chen's (2007) cut-offs (delta CFI <= -.010 together with delta RMSEA "
+    ">= .015 or delta SRMR >= .030 (metric) / .010 (scalar)) or when the score test "
+    "(lavaan::lavTestScore) of one of its equality constraints is significant after Holm's "
+    "(1979) correction over the family of that step's constraints for this grouping column "
+    "({family}; all the scales together when each is tested on its own), p < {alpha}. At a "
+    "failing step the constraint with the largest significant test is released (partial "
+    "invariance, lavaan group.partial), the model refitted and the family's tests adjusted "
+    "again, until the step holds (Yoon & Millsap 2007: one biased intercept also makes the "
+    "other intercepts of its factor misfit, so constraints are released one at a time). "
+    "If the fit still fails with no significant test left, the step fails and the sequence "
+    "stops there. The next step starts from the partial model. The non-invariant items are "
+    "those whose constraints were released."
+)
+
+#: which constraints each step adds, and the models' names
+STEPS = {"metric": ("loading", ("loadings",)), "scalar": ("intercept", ("loadings", "intercepts"))}
+
+
+@dataclass
+class _Trail:
+    """One model under test (the whole model, or one scale) along the steps."""
+
+    model: dict[str, list[str]]
+    d: object  # engine data
+    discs: list
+    fits: dict  # model name -> CFA
+    released: list = field(default_factory=list)  # dicts: step item factor parameter X2 p_adj
+    stopped: str | None = None
+    first_pass: list = field(default_factory=list)
+
+    def partial(self) -> frozenset:
+        return frozenset((r["factor"], "=~", r["item"]) if r["parameter"] == "loading"
+                         else (r["item"], "~1", "") for r in self.released)
+
+    def refit(self, step: str) -> CFA:
+        spec = parse_model(self.model, None, None, "invariance")
+        fit = estimate.fit(self.d, spec, func="invariance", group_equal=STEPS[step][1],
+                           group_partial=self.partial(), extras=False, discs=self.discs)
+        name = step if not any(r["step"] == step for r in self.released) else f"{step}_partial"
+        self.fits[name] = fit
+        return fit
+
+    def retained(self, step: str) -> str:
+        return f"{step}_partial" if f"{step}_partial" in self.fits else step
+
+
+def _step_tests(trails: dict[str, _Trail], step: str) -> pd.DataFrame:
+    """Score tests of the constraints a step adds, pooled over the trails, with Holm's
+    adjustment over them (``p_adj``)."""
+    kind = STEPS[step][0]
+    parts = []
+    for name, trail in trails.items():
+        if trail.stopped is None:
+            tests = score_tests(trail.fits[trail.retained(step)])
+            parts.append(tests[tests["parameter"] == kind].assign(scale=name))
+    cols = ["scale", "item", "factor", "parameter", "group", "reference_group", "X2", "p"]
+    pool = pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
+    pool["p_adj"] = holm(pool["p"].to_numpy(dtype=float))
+    return pool
+
+
+def _releasable(trail: _Trail, row) -> bool:
+    """An intercept can be released while its factor keeps another equal intercept (the
+    latent mean stays identified); an item is released once per step."""
+    done = {(r["item"], r["parameter"]) for r in trail.released}
+    if (row["item"], row["parameter"]) in done:
+        return False
+    if row["parameter"] != "intercept":
+        return True
+    free = {r["item"] for r in trail.released if r["parameter"] == "intercept"}
+    return len([i for i in trail.model[row["factor"]] if i not in free and i != row["item"]]) >= 1
+
+
+def _release(trails: dict[str, _Trail], step: str, alpha: float, notes: list):
+    """Release the largest significant constraint of the step, one at a time; returns
+    the step's first pooled tests and its last."""
+    pool = first = _step_tests(trails, step)
+    family = len(pool)
+    for name in trails:
+        first = pool[(pool["scale"] == name) & (pool["p_adj"] < alpha)]
+        trails[name].first_pass += [i for i in dict.fromkeys(first["item"])]
+    for _ in range(family):
+        sig = pool[pool["p_adj"] < alpha].sort_values("X2", ascending=False, kind="stable")
+        sig = sig[[_releasable(trails[r["scale"]], r) for _, r in sig.iterrows()]]
+        if sig.empty:
+            break
+        top = sig.iloc[0]
+        trail = trails[top["scale"]]
+        trail.released.append({"step": step, "item": top["item"], "factor": top["factor"],
+                               "parameter": top["parameter"], "X2": float(top["X2"]),
+                               "p_adj": float(top["p_adj"])})
+        try:
+            trail.refit(step)
+        except PsychometricsError as e:
+            notes.append({"step": f"invariance:{top['scale']}", "code": e.code, "message": str(e)})
+            trail.stopped = step
+        pool = _step_tests(trails, step)
+    return first, pool
+
+
+def _table(trail: _Trail) -> pd.DataFrame:
+    cols = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper",
+            "srmr", "aic", "bic"]
+    table = pd.DataFrame({name: {c: f.fit[c] for c in cols} for name, f in trail.fits.items()}).T
+    table["df"] = table["df"].astype(int)
+    extra = {}
+    for name in table.index:
+        step = name.split("_")[0]
+        if step in STEPS:
+            prev = "configural" if step == "metric" else trail.retained("metric")
+            extra[name] = _compare(table, name, prev, step)
+    ext = pd.DataFrame([extra.get(name, {}) for name in table.index], index=table.index)
+    table = pd.concat([table, ext], axis=1)
+    table.index.name = "model"
+    return table
+
+
+def _holds(trail: _Trail, step: str, last: pd.DataFrame, name: str, alpha: float) -> bool:
+    """The retained model of the step keeps Chen's fit and no significant test is left."""
+    row = _table(trail).loc[trail.retained(step)]
+    left = last[(last["scale"] == name) & (last["p_adj"] < alpha)]
+    return bool(row["chen_2007"]) and left.empty
+
+
+def stepwise(data: pd.DataFrame, plan: dict, group: str, *, min_group_size: int = 30,
+             alpha: float = 0.05):
+    """The step sequence of :data:`STEP_RULE` for each model of ``plan`` (name -> factor
+    mapping; one name for the whole model, or one per scale), the score tests pooled over
+    them. Returns ``(trails, first_tests, notes)``: the models along the steps, each step's
+    first pooled score tests (``step`` column), and notes (``step code message``)."""
+    func = "invariance"
+    trails, notes, firsts = {}, [], []
+    for name, model in plan.items():
+        try:
+            spec = parse_model(model, None, None, func)
+            d = estimate.prepare(data, spec.items, group, "listwise", func, min_group_size=min_group_size)
+            discs = estimate.discrepancies(d, True, func)
+            trail = _Trail(spec.factors, d, discs, {})
+            trail.fits["configural"] = estimate.fit(d, spec, func=func, extras=False, discs=discs)
+            trail.refit("metric")
+        except PsychometricsError as e:
+            notes.append({"step": f"invariance:{group}:{name}", "code": e.code, "message": str(e),
+                          "scale": name})
+            continue
+        trails[name] = trail
+    for step in STEPS:
+        for trail in trails.values():
+            if step == "scalar" and trail.stopped is None:
+                trail.refit("scalar")
+        first, last = _release(trails, step, alpha, notes)
+        firsts.append(first.assign(step=step))
+        for name, trail in trails.items():
+            if trail.stopped is None and not _holds(trail, step, last, name, alpha):
+                trail.stopped = step
+                notes.append({"step": f"invariance:{group}:{name}", "code": "invariance-step-failed",
+                              "message": f"{step.capitalize()} invariance does not hold for {name!r}"
+                              + (" even with the constraints released" if trail.released else "")
+                              + ("; the scalar step is not tested." if step == "metric" else ".")})
+    return trails, pd.concat(firsts, ignore_index=True), notes
+
+
+def _steps_view(trail: _Trail, table: pd.DataFrame) -> list[dict]:
+    out = []
+    for step in STEPS:
+        if step not in trail.fits:
+            break
+        row = trail.retained(step)
+        released = [{k: r[k] for k in ("item", "factor", "parameter", "X2", "p_adj")}
+                    for r in trail.released if r["step"] == step]
+        verdict = "fails" if trail.stopped == step else ("partial" if released else "holds")
+        out.append({"step": step, "model": row, "compared_with": table.loc[row, "compared_with"],
+                    "verdict": verdict, "released": released})
+    return out
+
+
+def _plan(sub: pd.DataFrame, model: dict, g: str, minimum: int, rows_per_item: float, out: dict):
+    """The whole model when every group has enough complete rows, else scale by scale."""
+    items = [i for v in model.values() for i in v]
+    per_group = sub[items].notna().all(axis=1).groupby(sub[g]).sum()
+    need = max(minimum, rows_per_item * len(items), len(items) + 1)
+    out["model_rows_needed"] = int(need)
+    if (per_group >= need).all():
+        out["mode"] = "model"
+        return {"model": model}, {}
+    out["mode"] = "per-scale"
+    out["mode_reason"] = (
+        f"Too few complete rows per group for the whole model ({len(items)} items need "
+        f"{int(need)} per group; complete rows: "
+        f"{', '.join(f'{k}={int(v)}' for k, v in per_group.items())}): "
+        "each scale is tested on its own (one-factor models).")
+    skipped = {f: {"skipped": "too-few-items",
+                   "reason": f"Scale {f!r} has {len(v)} items; a one-factor test needs 3."}
+               for f, v in model.items() if len(v) < 3}
+    return {f: {f: v} for f, v in model.items() if len(v) >= 3}, skipped
+
+
+def _fit_entry(name: str, trail: _Trail) -> dict:
+    table = _table(trail)
+    # the step's verdict on each model: the retained model of a step that holds (or holds
+    # partially) holds; a model whose constraints had to be released does not
+    table["holds"] = [None if n == "configural"
+                      else n == trail.retained(n.split("_")[0]) and trail.stopped != n.split("_")[0]
+                      for n in table.index]
+    released = list(trail.released)
+    return {
+        "table": table, "groups": {str(k): int(v) for k, v in zip(trail.d.labels, trail.d.sizes, strict=True)},
+        "steps": _steps_view(trail, table), "stopped_at": trail.stopped,
+        "flagged": list(dict.fromkeys(r["item"] for r in released)),
+        "flagged_first_pass": list(dict.fromkeys(trail.first_pass)),
+        "purification": [{"scale": name, **r} for r in released],
+        "released": [[r["item"], r["parameter"]] for r in released],
+    }
+
+
+def report_entry(frame: pd.DataFrame, model: dict, g: str, *, min_group_size: int = 30,
+                 rows_per_item: float = 5, alpha: float = 0.05, min_cell: int = 5,
+                 top: int = 10) -> tuple[dict, list[dict]]:
+    """The validation report's invariance across column ``g`` (results.json
+    ``invariance.<g>``) and its notes: groups below ``min_group_size`` left out, the whole
+    model or scale by scale (``rows_per_item`` complete rows per item and group), then
+    :func:`stepwise`. Each fit gives its table (``configural``, ``metric``,
+    ``metric_partial``, ``scalar``, ``scalar_partial`` as fitted), its ``steps`` (verdict
+    ``holds``/``partial``/``fails`` and what was released at that step) and ``flagged``
+    (the items released): the text, the table and results.json read the same list.
+    Counts under ``min_cell`` are None (suppressed)."""
+    col = frame[g]
+    sizes = col.value_counts(dropna=True)
+    levels = list(pd.unique(col.dropna()))
+    kept = [lvl for lvl in levels if sizes[lvl] >= min_group_size]
+
+    def cell(n):
+        return int(n) if n >= min_cell else None
+
+    out: dict = {"group": g, "sizes": {str(k): cell(sizes[k]) for k in levels},
+                 "excluded": {str(k): cell(sizes[k]) for k in levels if k not in kept},
+                 "min_group_size": min_group_size}
+    if len(kept) < 2:
+        shown = ", ".join(f"{k}={'<5' if v is None else v}" for k, v in out["sizes"].items())
+        out["skipped"] = "too-few-groups"
+        out["reason"] = (f"Fewer than 2 groups of column {g!r} have at least {min_group_size} "
+                         f"respondents (sizes: {shown}).")
+        return out, [{"step": f"invariance:{g}", "code": "too-few-groups", "message": out["reason"]}]
+    sub = frame[col.isin(kept)]
+    plan, fits = _plan(sub, model, g, min_group_size, rows_per_item, out)
+    trails, first, notes = stepwise(sub, plan, g, min_group_size=min_group_size, alpha=alpha)
+    for note in notes:
+        if "scale" in note:
+            fits[note.pop("scale")] = {"skipped": note["code"], "reason": note["message"]}
+    fits.update({name: _fit_entry(name, trail) for name, trail in trails.items()})
+    out["fits"] = fits
+    out["alpha"] = alpha
+    out["family_size"] = len(first)
+    out["family_sizes"] = {step: int((first["step"] == step).sum()) for step in STEPS}
+    out["rule"] = STEP_RULE.format(alpha=alpha, family=", ".join(
+        f"{n} {step} tests" for step, n in out["family_sizes"].items()))
+    if out["mode"] == "model" and "table" in fits.get("model", {}):
+        out["table"] = fits["model"]["table"]
+    released = {(r["scale"], r["item"], r["parameter"]) for t in fits.values() for r in t.get("purification", [])}
+    head = first.sort_values("X2", ascending=False, kind="stable").head(top)
+    out["score_tests"] = [
+        {"scale": r["scale"], "step": r["step"], "item": r["item"], "parameter": r["parameter"],
+         "group": str(r["group"]), "reference_group": str(r["reference_group"]), "X2": r["X2"],
+         "p": r["p"], "p_adj": r["p_adj"],
+         "flagged": (r["scale"], r["item"], r["parameter"]) in released} for _, r in head.iterrows()]
+    out["flagged"] = list(dict.fromkeys(i for t in trails for i in fits[t]["flagged"]))
+    out["purification"] = [r for t in trails for r in fits[t]["purification"]]
+    return out, notes

@@ -23,12 +23,13 @@ forms; the report itself is written by ``instrument.validation``):
 6. **CFA**: ML (FIML when answers are missing), and WLSMV for ordinal items when the
    engine provides it; standardized loadings, local misfit (residual correlations,
    modification indices), AVE, Fornell-Larcker, HTMT.
-7. **Invariance** across each group column (:func:`psychometrics.invariance`), items
-   judged by score tests Holm-adjusted over every constraint tested for that column, with
-   iterative purification (:func:`_purify`); for ordinal items also by WLSMV
-   (``invariance.<group>.ordinal``: Wu & Estabrook 2016 steps, scaled difference tests,
-   :func:`psychometrics.ordinal_invariance.ordinal_summary`), the ML results labelled
-   ``estimator: "ML"`` beside it.
+7. **Invariance** across each group column (:func:`psychometrics.invariance.report_entry`):
+   configural, metric, scalar in order; a failing step releases its constraints one at a
+   time by Holm-adjusted score tests (partial invariance), the sequence stops at a step
+   that still fails; the released constraints are the non-invariant items. For ordinal
+   items also by WLSMV (``invariance.<group>.ordinal``: Wu & Estabrook 2016 steps, scaled
+   difference tests, :func:`psychometrics.ordinal_invariance.ordinal_summary`), the ML
+   results labelled ``estimator: "ML"`` beside it.
 8. **Flags**: items and respondents with stable codes, and scales not ready, each judged
    against a named threshold (:data:`THRESHOLDS`) with its published source.
 
@@ -51,7 +52,7 @@ from psychometrics.contagion import contagion_summary, role_column
 from psychometrics.correlation import bartlett, kmo
 from psychometrics.errors import PsychometricsError
 from psychometrics.factor import efa, map_test, parallel_analysis
-from psychometrics.invariance import invariance
+from psychometrics.invariance import report_entry
 from psychometrics.items import item_analysis
 from psychometrics.keys import load_keys
 from psychometrics.nesting import nesting
@@ -944,205 +945,15 @@ def _cfa(scored, model, ordinal, has_missing, notes, step) -> dict | None:
 
 
 def _invariance(frame: pd.DataFrame, model: dict, g: str, notes: _Notes) -> dict:
-    col = frame[g]
-    sizes = col.value_counts(dropna=True)
-    minimum = int(MIN_GROUP_SIZE.value)
-    kept = [lvl for lvl in pd.unique(col.dropna()) if sizes[lvl] >= minimum]
-    excluded = {str(lvl): _cell_count(sizes[lvl]) for lvl in pd.unique(col.dropna()) if sizes[lvl] < minimum}
-    out: dict = {"group": g, "sizes": {str(k): _cell_count(sizes[k]) for k in pd.unique(col.dropna())},
-                 "excluded": excluded, "min_group_size": minimum}
-    if len(kept) < 2:
-        out["skipped"] = "too-few-groups"
-        shown = ", ".join(f"{k}={'<5' if v is None else v}" for k, v in out["sizes"].items())
-        out["reason"] = (f"Fewer than 2 groups of column {g!r} have at least {minimum} "
-                         f"respondents (sizes: {shown}).")
-        notes.add(f"invariance:{g}", "too-few-groups", out["reason"])
-        return out
-    sub = frame[col.isin(kept)]
-    items = [i for v in model.values() for i in v]
-    complete = sub[items].notna().all(axis=1)
-    per_group = complete.groupby(sub[g]).sum()
-    fits: dict = {}
-    need = max(minimum, INVARIANCE_ROWS_PER_ITEM.value * len(items), len(items) + 1)
-    out["model_rows_needed"] = int(need)
-    if (per_group >= need).all():
-        out["mode"] = "model"
-        plan = {"model": model}
-    else:
-        out["mode"] = "per-scale"
-        out["mode_reason"] = (
-            f"Too few complete rows per group for the whole model ({len(items)} items need "
-            f"{int(need)} per group; complete rows: "
-            f"{', '.join(f'{k}={int(v)}' for k, v in per_group.items())}): "
-            "each scale is tested on its own (one-factor models).")
-        plan = {f: {f: v} for f, v in model.items() if len(v) >= 3}
-        for f, v in model.items():
-            if len(v) < 3:
-                fits[f] = {"skipped": "too-few-items",
-                           "reason": f"Scale {f!r} has {len(v)} items; a one-factor test needs 3."}
-    alpha = INVARIANCE_P.value
-    # the family: every equality constraint tested for this grouping column (each
-    # non-marker loading and each intercept, each group against the first)
-    family = max(1, (len(kept) - 1) * sum(2 * len(v) - 1 for m in plan.values()
-                                          for v in m.values()))
-    first: dict = {}
-    for name, m in plan.items():
-        try:  # partial model of the first fit: constraints significant at Bonferroni's level
-            inv = invariance(sub, m, g, min_group_size=minimum, adjust="none", alpha=alpha / family)
-        except PsychometricsError as e:
-            fits[name] = {"skipped": e.code, "reason": str(e)}
-            notes.add(f"invariance:{g}:{name}", e.code, str(e))
-            continue
-        first[name] = inv
-    found, steps = _purify(invariance, sub, plan, first, g, minimum, alpha, family, notes)
-    pool = _pool({name: inv.items for name, inv in first.items()})
-    out["family_size"] = len(pool)
-    out["alpha"] = alpha
-    for name, inv in first.items():
-        fits[name] = {
-            "table": _clean(inv.table),
-            "groups": {str(k): int(v) for k, v in inv.group_sizes.items()},
-            "flagged": found[name],
-            "flagged_first_pass": sorted(set(pool.loc[(pool["scale"] == name)
-                                                      & (pool["p_holm"] < alpha), "item"]),
-                                         key=list(inv.items["item"]).index),
-            "purification": [st for st in steps if st["scale"] == name],
-            "released": [list(r) for r in inv.released],
-        }
-    out["rule"] = INVARIANCE_RULE.format(alpha=alpha, family=len(pool))
-    out["fits"] = fits
-    if out["mode"] == "model" and "model" in fits and "table" in fits["model"]:
-        out["table"] = fits["model"]["table"]
-    top = pool.sort_values("X2", ascending=False, kind="stable").head(TOP_MISFIT)
-    out["score_tests"] = [
-        {"scale": r["scale"], "item": r["item"], "parameter": r["parameter"],
-         "group": str(r["group"]), "reference_group": str(r["reference_group"]),
-         "X2": _num(r["X2"]), "p": _num(r["p"]), "p_adj": _num(r["p_holm"]),
-         "flagged": r["item"] in found[r["scale"]]} for _, r in top.iterrows()]
-    out["flagged"] = list(dict.fromkeys(i for name in first for i in found[name]))
-    out["purification"] = steps
-    return out
-
-
-INVARIANCE_RULE = (
-    "Items: the univariate score test (lavaan::lavTestScore) of each equality constraint of "
-    "the scalar model (each non-marker loading and each intercept, each group against the "
-    "first group). The family is every constraint tested for this grouping column ({family} "
-    "tests; all the scales together when each is tested on its own); p-values are adjusted "
-    "by Holm's method over the family, and an item is non-invariant when one of its "
-    "constraints has an adjusted p < {alpha}, found by iterative purification: the largest "
-    "significant test sets its item aside (dropped from the anchors), its model is refitted, "
-    "the family's tests are adjusted again, and so on until none is significant (Yoon & "
-    "Millsap 2007). The partial model of the first fit frees the constraints significant at "
-    "Bonferroni's level over the family. Models: chen_2007 is False when delta CFI <= -.010 "
-    "together with delta RMSEA >= .015 or delta SRMR >= .030 (metric) / .010 (scalar, "
-    "partial) (Chen 2007); cheung_rensvold_2002 is False when delta CFI <= -.010 (Cheung & "
-    "Rensvold 2002). Each model is compared with the previous one (partial with metric)."
-)
-
-
-def _holm(p: np.ndarray) -> np.ndarray:
-    """Holm's (1979) step-down adjusted p-values (R: p.adjust(p, "holm")); NaN counts as 1."""
-    p = np.where(np.isnan(p), 1.0, np.asarray(p, dtype=float))
-    m = len(p)
-    order = np.argsort(p, kind="stable")
-    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
-    out = np.empty(m)
-    out[order] = adj
-    return out
-
-
-def _pool(tests: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """The score tests of every fit in one frame (column ``scale``), with ``p_holm``: Holm
-    over all of them."""
-    cols = ["scale", "item", "parameter", "group", "reference_group", "X2", "p"]
-    parts = [t.assign(scale=name)[cols] for name, t in tests.items() if not t.empty]
-    pool = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
-    pool["p_holm"] = _holm(pool["p"].to_numpy(dtype=float))
-    return pool
-
-
-def _purify(invariance, data, plan, first, g, minimum, alpha, family, notes) -> tuple[dict, list[dict]]:
-    """Items judged non-invariant, by iterative purification of the anchor items.
-
-    Score tests of the scalar model spread the misfit of one biased intercept over the
-    other items of its factor (the latent mean absorbs part of the shift, so every other
-    intercept misfits a little the other way): with a clear bias, items with no bias get
-    significant tests too. So, as in DIF analysis (Candell & Drasgow 1988; the sequential
-    search of Yoon & Millsap 2007): take the largest test significant after Holm's
-    adjustment over the whole family (every constraint of every fit for this grouping
-    column), set its item aside (drop it from its model's anchors), refit that model,
-    adjust the family's tests again, and repeat until none is significant.
-
-    Why the whole family: with nine facets tested one by one, a Holm adjustment within each
-    facet keeps the error rate at .05 per facet, not for the nine together: about one run
-    in three flagged an invariant item somewhere in the simulations below (the demo showed
-    two such false positives, trigo5 and leseo5, on seed 2026 with the straightliners
-    kept). Simulations of the demo design (the member form, default loadings .85, n = 300,
-    1% blanks, 1% "don't know", 0.5% "not applicable", 4% straightliners screened out,
-    tested scale by scale across fr/en: 71 constraints; ``bench/bench_invariance_rule.py``,
-    seeds 2026-2065), counting the runs in which an item other than the planted one is
-    flagged:
-
-    ======================  =================  ======================  =================
-    rule                    no item planted    trigi2's intercept      +0.5 (20 seeds)
-                            (40 seeds)         +1.0 on the latent
-                                               response, English (40)
-    ======================  =================  ======================  =================
-    Holm within each facet  13 runs with a     found 40/40; 12 runs    found 19/20;
-                            false positive     with a false positive   7 runs with a
-                                                                       false positive
-    Holm over the family    none               found 40/40; none       found 19/20; none
-    ======================  =================  ======================  =================
-
-    (With the former loadings of .72: within each facet 10 and 11 runs of 40 with a false
-    positive, over the family none; detection 40/40 either way.) The family's Holm
-    adjustment keeps the familywise error rate at .05 or below (Holm 1979), which is what
-    "nothing flagged that was not planted" asks for; the cost in power is small here
-    because a shift that matters gives a score test far beyond the family's threshold
-    (trigi2: X2 about 70 at n = 300 against about 11 needed for 71 tests).
-
-    Returns ``{fit name: items set aside, in order}`` and the steps (scale, item,
-    parameter, X2, adjusted p).
-    """
-    current = {name: ({f: list(v) for f, v in plan[name].items()}, inv) for name, inv in first.items()}
-    found: dict[str, list[str]] = {name: [] for name in first}
-    steps: list[dict] = []
-    stopped: set[str] = set()
-    limit = sum(len(v) for m in plan.values() for v in m.values())
-    for _ in range(limit):
-        pool = _pool({name: inv.items for name, (_m, inv) in current.items()})
-        sig = pool[(pool["p_holm"] < alpha) & ~pool["scale"].isin(stopped)]
-        if sig.empty:
-            break
-        top = sig.sort_values("X2", ascending=False, kind="stable").iloc[0]
-        name, item = str(top["scale"]), str(top["item"])
-        found[name].append(item)
-        steps.append({"scale": name, "item": item, "parameter": str(top["parameter"]),
-                      "X2": _num(top["X2"]), "p_adj": _num(top["p_holm"])})
-        model = current[name][0]
-        nxt = {f: [i for i in v if i != item] for f, v in model.items()}
-        nxt = {f: v for f, v in nxt.items() if v}
-        alone = len(nxt) == 1
-        if any(len(v) < (3 if alone else 2) for v in nxt.values()):
-            others = [str(i) for i in dict.fromkeys(sig.loc[sig["scale"] == name, "item"])
-                      if str(i) not in found[name]]
-            notes.add(f"invariance:{g}:{name}", "purification-stopped",
-                      f"After setting aside {', '.join(found[name])}, a factor would be left "
-                      "with too few anchor items to test the others"
-                      + (f" (the last fit also flagged {', '.join(others)}, possibly by "
-                         "contamination)" if others else "") + ".")
-            stopped.add(name)
-            continue
-        try:
-            inv = invariance(data, nxt, g, min_group_size=minimum, adjust="none",
-                             alpha=alpha / family)
-        except PsychometricsError as e:
-            notes.add(f"invariance:{g}:{name}", e.code, str(e))
-            stopped.add(name)
-            continue
-        current[name] = (nxt, inv)
-    return found, steps
+    """Invariance across ``g``: one call to :func:`psychometrics.invariance.report_entry`
+    (the step sequence, its thresholds below), its notes added to the report's."""
+    entry, found = report_entry(
+        frame, model, g, min_group_size=int(MIN_GROUP_SIZE.value),
+        rows_per_item=INVARIANCE_ROWS_PER_ITEM.value, alpha=INVARIANCE_P.value,
+        min_cell=int(MIN_CELL.value), top=TOP_MISFIT)
+    for note in found:
+        notes.add(note["step"], note["code"], note["message"])
+    return _clean(entry)
 
 
 # --------------------------------------------------------------------------- flags

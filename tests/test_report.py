@@ -119,11 +119,20 @@ def test_flag_details_name_where_and_threshold(simulated):
     assert by[("lgcri1", "non-invariant")]["where"] == ["lang"]
     inv = v.results["invariance"]["lang"]
     assert inv["flagged"] == ["lgcri1"]
-    # the first fit's score tests also flag lgcro2, an item of the same factor whose
-    # intercept absorbs part of lgcri1's shift; purification sets lgcri1 aside and refits
-    fit = next(iter(inv["fits"].values()))
-    assert set(fit["flagged_first_pass"]) == {"lgcri1", "lgcro2"}
+    # the scalar step's first score tests also flag lgcro2 (and lgcro5), items of the same
+    # factor whose intercepts absorb part of lgcri1's shift; releasing lgcri1's intercept
+    # alone makes the step hold: the released constraint is the flagged item, everywhere
+    fit = inv["fits"]["legitimacy_cognitive"] if "legitimacy_cognitive" in inv["fits"] else next(
+        f for f in inv["fits"].values() if f.get("flagged"))
+    assert {"lgcri1", "lgcro2"} <= set(fit["flagged_first_pass"])
+    assert all(i.startswith("lgcr") for i in fit["flagged_first_pass"])
     assert [s["item"] for s in fit["purification"]] == ["lgcri1"]
+    assert fit["released"] == [["lgcri1", "intercept"]]
+    steps = {s["step"]: s for s in fit["steps"]}
+    assert steps["metric"]["verdict"] == "holds" and steps["scalar"]["verdict"] == "partial"
+    assert [r["item"] for r in steps["scalar"]["released"]] == ["lgcri1"]
+    assert fit["table"]["scalar"]["holds"] is False and fit["table"]["scalar_partial"]["holds"] is True
+    assert fit["table"]["scalar_partial"]["compared_with"] == "metric"
 
 
 def test_ordinal_invariance_beside_ml(simulated):
@@ -305,6 +314,10 @@ def test_report_sections_in_both_languages(simulated, lang, titles):
     assert html.count('class="interp"') >= 15
     assert "Hu &amp; Bentler" in html and "Henseler, Ringle &amp; Sarstedt 2015" in html
     assert "Terwee et al. 2007" in html and "Fornell &amp; Larcker 1981" in html
+    # invariance: the text says what the table and results.json say (the released
+    # constraint is the non-invariant item)
+    released = {"fr": "libérées", "en": "releasing the intercept of lgcri1"}[lang]
+    assert released in html and "lgcri1." in html
     # the recommended actions name the flagged items and their codes
     actions = html.split('<section id="actions">')[1].split("</section>")[0]
     assert "trigo1" in actions and "low-item-rest-r" in actions and "lgcri1" in actions

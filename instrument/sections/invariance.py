@@ -1,6 +1,8 @@
 """Section 8, measurement invariance across each group column: group sizes (small cells
-suppressed), the nested models compared (Chen 2007), the non-invariant items and the
-score tests that found them."""
+suppressed), the steps in order (configural, metric, scalar; what each released), the
+nested models compared, the non-invariant items and the score tests that found them.
+The sentences, the table's "holds" column and the flagged list all read the same
+results.json entries (``fits.<name>.steps``, ``table.<model>.holds``, ``flagged``)."""
 
 from __future__ import annotations
 
@@ -28,7 +30,8 @@ def group(g: str, inv: dict, ctx: Context) -> dict:
     t, f = ctx.t, ctx.typo
     entry = {"group": g, "title": t["inv_title"].format(group=ctx.typo.label("group", g)),
              "sizes": [{"level": ctx.typo.label("level", k), "n": f.cell(x)} for k, x in inv.get("sizes", {}).items()],
-             "tables": [], "skipped": "", "excluded": "", "mode": "", "flagged": "", "tests": []}
+             "tables": [], "skipped": "", "excluded": "", "mode": "", "flagged": "", "tests": [],
+             "steps": []}
     if inv.get("excluded"):
         entry["excluded"] = t["inv_excluded"].format(
             value=f.int(inv["min_group_size"]),
@@ -39,6 +42,8 @@ def group(g: str, inv: dict, ctx: Context) -> dict:
     entry["mode"] = (t["inv_mode_model"].format(k=f.int(len(ctx.model))) if inv.get("mode") == "model"
                      else t["inv_mode_scale"])
     entry["tables"] = [table(name, fit, ctx) for name, fit in inv.get("fits", {}).items()]
+    fits = inv.get("fits", {})
+    entry["steps"] = [steps(name, fit, ctx, len(fits) > 1) for name, fit in fits.items() if fit.get("steps")]
     flagged = inv.get("flagged") or []
     entry["flagged"] = t["non_invariant_items"].format(items=", ".join(flagged)) if flagged else t["no_non_invariant"]
     entry["tests"] = tests(inv, ctx)
@@ -52,7 +57,7 @@ def table(name: str, fit: dict, ctx: Context) -> dict:
         return {"scale": scale, "rows": [], "skipped": f.text(fit.get("reason", fit.get("skipped")))}
     rows = []
     for model_name, row in fit["table"].items():
-        holds = row.get("chen_2007")
+        holds = row.get("holds")
         rows.append({
             "model": t.get(f"inv_{model_name}", model_name),
             "chisq": f"{f.num(row.get('chisq'), 1)} ({f.int(row.get('df'))})",
@@ -74,3 +79,19 @@ def tests(inv: dict, ctx: Context) -> list[dict]:
              # the test that set its item aside: flagged item, significant test
              "flag": x["flagged"] and x["p_adj"] is not None and x["p_adj"] < alpha}
             for x in inv.get("score_tests", [])]
+
+
+def steps(name: str, fit: dict, ctx: Context, named: bool) -> str:
+    """One fit's step sequence in words: each step's verdict and what it released."""
+    t, f = ctx.t, ctx.typo
+    parts = []
+    for st in fit["steps"]:
+        released = ", ".join(t["inv_released"].format(
+            parameter=t.get(f"param_{r['parameter']}", r["parameter"]), item=r["item"],
+            x2=f.num(r["X2"], 1), p=f.p_eq(r["p_adj"]))
+            for r in st["released"])
+        if st["verdict"] == "fails":
+            released = t["inv_fails_after"].format(released=released) if released else ""
+        parts.append(t[f"inv_step_{st['verdict']}"].format(step=t[f"inv_step_{st['step']}"], released=released))
+    label = t["inv_scale_label"].format(name=ctx.scale(name)) + " " if named else ""
+    return f.text(label + " ".join(parts))

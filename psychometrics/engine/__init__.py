@@ -2,7 +2,9 @@
 
 - :mod:`~psychometrics.engine.core`: parameter table (:class:`Structure`), model
   matrices, derivatives, Fisher scoring.
-- :mod:`~psychometrics.engine.model`: lavaan syntax -> parameter table.
+- :mod:`~psychometrics.engine.syntax`: lavaan's model syntax (``=~ ~ ~~``, labels, fixed
+  values, ``:=``); :mod:`~psychometrics.engine.model`: syntax terms -> parameter table
+  with lavaan's defaults (and cfa's measurement-model reader).
 - :mod:`~psychometrics.engine.ml`: ML and FIML discrepancies.
 - :mod:`~psychometrics.engine.ordinal`: thresholds, polychorics and Gamma (WLSMV's sample
   statistics); :mod:`~psychometrics.engine.dwls`: the DWLS discrepancy and the WLSMV

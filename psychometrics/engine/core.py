@@ -304,6 +304,27 @@ def _solve(info: np.ndarray, grad: np.ndarray) -> np.ndarray:
         return step
 
 
+def _line_search(structure, discrepancies, theta, step, ev, decrement, want, whole):
+    """Backtracking (Armijo) along ``-step``; the full step is evaluated with ``want`` at
+    once (it is usually accepted). ``whole``: near the optimum, where differences in ``f``
+    drown in rounding, the full step is taken if ``f`` is finite. Returns ``(theta, its
+    evaluation)`` or None."""
+    trial = theta - step
+    new = evaluate(structure, discrepancies, trial, want)
+    if np.isfinite(new.f) and (whole or new.f <= ev.f - 1e-4 * decrement):
+        return trial, new
+    if whole:
+        return None
+    t = 0.5
+    for _ in range(39):
+        trial = theta - t * step
+        f_new = evaluate(structure, discrepancies, trial, "f").f
+        if np.isfinite(f_new) and f_new <= ev.f - 1e-4 * t * decrement:
+            return trial, evaluate(structure, discrepancies, trial, want)
+        t *= 0.5
+    return None
+
+
 def fisher_scoring(
     structure: Structure,
     discrepancies,
@@ -331,8 +352,7 @@ def fisher_scoring(
                            "the start values give an implied covariance matrix that is not "
                            "positive definite")
     message = "maximum number of iterations reached"
-    converged = False
-    fresh = True
+    converged, fresh = False, True
     it = 0
     for it in range(1, max_iter + 1):
         step = _solve(ev.info, ev.grad)
@@ -341,34 +361,17 @@ def fisher_scoring(
         if decrement < tol * scale:
             converged, message = True, "converged"
             break
-        if decrement < 1e-9 * scale:
-            # near the optimum f differences drown in rounding: take the full step
-            trial = theta - step
-            if not np.isfinite(evaluate(structure, discrepancies, trial, "f").f):
-                message = "line search failed"
-                break
-        else:
-            t = 1.0
-            accepted = False
-            for _ in range(40):
-                trial = theta - t * step
-                f_new = evaluate(structure, discrepancies, trial, "f").f
-                if np.isfinite(f_new) and f_new <= ev.f - 1e-4 * t * decrement:
-                    accepted = True
-                    break
-                t *= 0.5
-            if not accepted:
-                message = "line search failed"
-                break
-        theta = trial
-        if it < 3 or it % info_every == 0:
-            ev = evaluate(structure, discrepancies, theta, "fgi")
-            fresh = True
-        else:
-            info = ev.info
-            ev = evaluate(structure, discrepancies, theta, "fg")
-            ev.info = info
-            fresh = False
+        want = "fgi" if it < 3 or it % info_every == 0 else "fg"
+        found = _line_search(structure, discrepancies, theta, step, ev, decrement,
+                             want, whole=decrement < 1e-9 * scale)
+        if found is None:
+            message = "line search failed"
+            break
+        theta, new = found
+        fresh = want == "fgi"
+        if not fresh:
+            new.info = ev.info
+        ev = new
     if not fresh:
         ev = evaluate(structure, discrepancies, theta, "fgi")
     return OptimResult(theta, ev.f, ev.grad, ev.info, it, converged, message)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg
 
 from psychometrics.engine.core import Evaluation, Jacobian
 
@@ -19,14 +18,19 @@ _LOG2PI = float(np.log(2.0 * np.pi))
 
 
 def _chol_inv(sigma: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """Inverse and log-determinant of a positive-definite matrix; None otherwise (numpy's
+    Cholesky: scipy's wrappers cost more than the work on matrices this small)."""
+    if not np.all(np.isfinite(sigma)):
+        return None
     try:
-        c, low = linalg.cho_factor(sigma, lower=True, check_finite=False)
-    except (linalg.LinAlgError, ValueError):
+        c = np.linalg.cholesky(sigma)
+    except np.linalg.LinAlgError:
         return None
     d = np.diag(c)
-    if not np.all(d > 0) or not np.all(np.isfinite(d)):
+    if not np.all(d > 0):
         return None
-    inv = linalg.cho_solve((c, low), np.eye(len(sigma)), check_finite=False)
+    ci = np.linalg.inv(c)
+    inv = ci.T @ ci
     return (inv + inv.T) / 2.0, 2.0 * float(np.log(d).sum())
 
 
