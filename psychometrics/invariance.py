@@ -441,8 +441,8 @@ def _release(trails: dict[str, _Trail], step: str, alpha: float, notes: list):
     pool = first = _step_tests(trails, step)
     family = len(pool)
     for name in trails:
-        first = pool[(pool["scale"] == name) & (pool["p_adj"] < alpha)]
-        trails[name].first_pass += [i for i in dict.fromkeys(first["item"])]
+        sig = pool[(pool["scale"] == name) & (pool["p_adj"] < alpha)]
+        trails[name].first_pass += list(dict.fromkeys(sig["item"]))
     for _ in range(family):
         sig = pool[pool["p_adj"] < alpha].sort_values("X2", ascending=False, kind="stable")
         sig = sig[[_releasable(trails[r["scale"]], r) for _, r in sig.iterrows()]]
