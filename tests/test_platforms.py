@@ -341,3 +341,22 @@ def test_id_column_names_the_respondents(form, tmp_path):
     assert not [p for p in ret.problems if p.code == "unmapped-column"]
     ret = read_returns([path], form, jobs=1, id_column="nope")
     assert ret.files["code"].iloc[0] == "missing-column"
+
+
+def test_redcap_events_and_repeat_instances_name_the_respondent(form, tmp_path):
+    """Longitudinal REDCap: one row per record and event; the respondent is record/event."""
+    path = write_export(form, simulate(form, 2, seed=4).responses, tmp_path / "r.csv", "redcap", "raw")
+    header, *rows = path.read_text(encoding="utf-8").splitlines()
+    cells = header.split(",")
+    cells.insert(1, "redcap_event_name")
+    out = [",".join(cells)]
+    for event in ("baseline_arm_1", "followup_arm_1"):
+        for row in rows:
+            values = row.split(",")
+            values.insert(1, event)
+            out.append(",".join(values))
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    ret = read_returns([path], form, jobs=1)
+    assert list(ret.responses["respondent"]) == ["R0001/baseline_arm_1", "R0002/baseline_arm_1",
+                                                 "R0001/followup_arm_1", "R0002/followup_arm_1"]
+    assert not [p for p in ret.problems if p.code.startswith("duplicate")]
