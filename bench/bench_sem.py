@@ -41,9 +41,9 @@ suppressPackageStartupMessages({ library(lavaan); library(jsonlite) })
 args <- commandArgs(trailingOnly = TRUE)
 x <- read.csv(args[1]); model <- readLines(args[2]); repeats <- as.integer(args[3])
 n_boot <- as.integer(args[4])
-best <- function(expr) min(replicate(repeats, system.time(eval.parent(substitute(expr)))["elapsed"]))
-t_ml <- best(fit_ml <- sem(model, data = x))
-t_w <- best(fit_w <- sem(model, data = x, ordered = names(x), estimator = "WLSMV"))
+best <- function(f) { t <- Inf; for (k in seq_len(repeats)) t <- min(t, system.time(out <- f())["elapsed"]); list(t = unname(t), fit = out) }
+ml <- best(function() sem(model, data = x)); fit_ml <- ml$fit; t_ml <- ml$t
+w <- best(function() sem(model, data = x, ordered = names(x), estimator = "WLSMV")); fit_w <- w$fit; t_w <- w$t
 set.seed(1)
 t_b <- system.time({
   fit_b <- sem(model, data = x, se = "bootstrap", bootstrap = n_boot)
