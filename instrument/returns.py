@@ -675,7 +675,7 @@ def _read_export(result: FileResult, head: list, records, expected: Expected, fi
 
         language = values[layout.language_column] if layout.language_column is not None else ""
         meta = {"language": language or "", "order_version": ""}
-        respondent = layout.respondent(values, f"{Path(result.file).stem}-row{r}")
+        respondent = layout.respondent(values, Path(result.file).stem, r)
         if flagged and any(cell_name(r - 1, j) in flagged for j in where.values()):
             row = _row_from_cells(result, expected, coder, get, place["cell"], respondent, meta, ctx_cache)
             if row is not None:

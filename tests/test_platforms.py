@@ -92,6 +92,7 @@ def test_planted_cells_are_read_or_refused(form):
     ret, _ = read_one(form, "limesurvey_codes.csv")
     assert pd.isna(cell(ret, "scbri1"))  # "N/A"
     assert set(ret.responses["language"]) <= {"fr", "en"}  # startlanguage
+    assert ret.responses["respondent"].iloc[0] == "limesurvey_codes-1"  # response ids restart in every survey
 
     ret, _ = read_one(form, "kobo_labels_fr.csv")
     items = [c for c in ret.responses.columns if c in form.item_ids]

@@ -81,6 +81,7 @@ class Layout:
     recode: dict = field(default_factory=dict)  # platform value -> value read (missing-data codes)
     judge: object = None  # callable(values) -> RowVerdict, or None (every row is complete)
     first_id_only: bool = False  # the first non-empty id column names the respondent (else all, joined)
+    local_ids: tuple = ()  # id columns unique only within this file (LimeSurvey's response id): prefixed by its name
     submitted_column: int | None = None  # when the platform received the response
     status_column: int | None = None  # the platform's own status (Kobo validation, ODK review, REDCap form status)
 
@@ -106,7 +107,9 @@ class Layout:
     def verdict(self, values: list) -> RowVerdict:
         return SCORE if self.judge is None else self.judge(values)
 
-    def respondent(self, values: list, fallback: str) -> str:
+    def respondent(self, values: list, stem: str, row: int) -> str:
+        """The respondent's code: the id columns' values (an id unique only within the file,
+        like LimeSurvey's response id, prefixed by the file's name), else ``<file>-row<n>``."""
         parts = []
         for j in self.id_columns:
             v = values[j] if j < len(values) else None
@@ -114,10 +117,10 @@ class Layout:
                 v = int(v)
             text = "" if v is None else str(v).strip()
             if text:
-                parts.append(text)
+                parts.append(f"{stem}-{text}" if j in self.local_ids else text)
                 if self.first_id_only:
                     break
-        return "/".join(parts) or fallback
+        return "/".join(parts) or f"{stem}-row{row}"
 
     def metadata(self, values: list) -> dict:
         """The respondent metadata kept in the output: ``platform``, ``submitted_at``, ``platform_status``."""

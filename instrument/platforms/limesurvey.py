@@ -13,7 +13,9 @@ codes or as full answer text in the response language. Metadata: ``id``, ``submi
 
 A response with an empty ``submitdate`` was not submitted (the respondent left): it is
 ``incomplete-response``, counted and left out unless ``--include-incomplete``. The
-respondent is named by ``token`` when the survey uses tokens, else by the response ``id``;
+respondent is named by ``token`` when the survey uses tokens, else by the response ``id``
+prefixed by the file's name (``results-survey123456-17``: response ids restart at 1 in every
+survey, so two surveys' exports would otherwise collide);
 ``startlanguage`` gives the row's language.
 """
 
@@ -172,7 +174,8 @@ def layout(header: list, exports) -> Layout:
     variant = "LimeSurvey export (" + ("question texts" if full else "question codes") + ")"
     return Layout("limesurvey", variant, columns, ids, meta, unmapped, ambiguous, missing,
                   language_column=where.get("startlanguage"), blanks=_NO_ANSWER, judge=judge,
-                  first_id_only=True, submitted_column=where.get("submitdate"))
+                  first_id_only=True, local_ids=tuple(where[k] for k in ("id",) if k in where),
+                  submitted_column=where.get("submitdate"))
 
 
 def write(form, frame, path, variant: str, incomplete: int = 0):
