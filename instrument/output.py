@@ -2,8 +2,10 @@
 
 Every writer goes through :func:`instrument.files.atomic_path`. Text cells that a
 spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a
-carriage return) are neutralized with a leading apostrophe in CSV and XLSX (OWASP's advice
-against formula injection); numbers are untouched. The same table gives the same bytes in
+carriage return) are neutralized with a leading apostrophe in EVERY format (OWASP's advice
+against formula injection): CSV and XLSX, and also SPSS, Stata and Parquet, since those are
+exported to Excel sooner or later (SPSS "Export to Excel", pandas ``to_excel``) and then the
+text becomes a live formula; numbers are untouched. The same table gives the same bytes in
 every format: the time of writing that openpyxl and ReadStat stamp is replaced by a fixed
 date (:mod:`instrument.files`).
 """
@@ -75,11 +77,11 @@ def write_table(
             # it was written unquoted and spreadsheets split the row there
             _neutralized(df).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
         elif suffix == ".parquet":
-            df.to_parquet(tmp, index=False)
+            _neutralized(df).to_parquet(tmp, index=False)
         elif suffix == ".sav":
             import pyreadstat
 
-            plain = _plain(df)
+            plain = _plain(_neutralized(df))
             pyreadstat.write_sav(
                 plain, str(tmp), column_labels=[labels.get(c, "")[:250] for c in plain.columns],
                 variable_value_labels={k: {float(c): str(t)[:120] for c, t in v.items()} for k, v in value_labels.items()},
@@ -88,7 +90,7 @@ def write_table(
         elif suffix == ".dta":
             import pyreadstat
 
-            plain = _plain(df)
+            plain = _plain(_neutralized(df))
             pyreadstat.write_dta(
                 plain, str(tmp), column_labels=[labels.get(c, "")[:80] for c in plain.columns],
                 variable_value_labels={k: {int(c): str(t)[:80] for c, t in v.items()} for k, v in value_labels.items()},

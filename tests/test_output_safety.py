@@ -375,3 +375,16 @@ def test_output_paths_are_written_only_where_asked(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", spy)
     write_table(pd.DataFrame({"a": [1]}), tmp_path / "sub" / "t.csv")
     assert created == [(tmp_path / "sub", tmp_path / "sub")]
+
+
+@pytest.mark.parametrize("suffix", [".sav", ".dta", ".parquet"])
+def test_formula_like_text_is_neutralized_in_every_format(tmp_path, suffix):
+    """SPSS, Stata and Parquet outputs end up in Excel too (SPSS's Export to Excel, to_excel):
+    formula-like text gets the same leading apostrophe as in CSV and XLSX (issue 14)."""
+    from instrument.datafile import read_data
+
+    df = pd.DataFrame({"respondent": ['=HYPERLINK("http://x","y")', "+W05", "R1"], "a": [1.0, 2.0, 3.0]})
+    path = tmp_path / f"t{suffix}"
+    write_table(df, path)
+    back = pd.read_stata(path) if suffix == ".dta" else read_data(path)
+    assert list(back["respondent"]) == ['\'=HYPERLINK("http://x","y")', "'+W05", "R1"]
