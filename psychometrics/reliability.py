@@ -622,11 +622,7 @@ def bootstrap_reliability(
     values = x.to_numpy()
     n = len(values)
     names = list(x.columns)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(n_boot, n))
-    counts = np.bincount((idx + n * np.arange(n_boot)[:, None]).ravel(), minlength=n * n_boot)
-    counts = counts.reshape(n_boot, n).astype(float)
-    covs = _weighted_covs(values, counts)  # (B, p, p)
+    covs = _resampled_covs(values, n_boot, seed)  # (B, p, p)
     full = np.cov(values, rowvar=False)[None]
     # jackknife (leave one row out) covariances for BCa
     jack = _jackknife_covs(values) if bca else None
@@ -671,12 +667,33 @@ def bootstrap_reliability(
     )
 
 
-def _weighted_covs(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Covariance matrices (n - 1 divisor) of every resample given as row counts (B x n)."""
+#: Most resampled row counts held at once (resamples x rows): the bootstrap runs in chunks
+#: of resamples, so 1,000 resamples of 100,000 rows take ~50 MB, not 3.5 GB.
+_BOOT_CELLS = 2_000_000
+
+
+def _resampled_covs(values: np.ndarray, n_boot: int, seed) -> np.ndarray:
+    """The covariance matrix of each of ``n_boot`` resamples of the rows, drawn in chunks of
+    resamples (the same draws, in the same order, as one draw of ``(n_boot, n)`` indices)."""
     n, p = values.shape
+    rng = np.random.default_rng(seed)
     centred = values - values.mean(axis=0)
-    sums = counts @ centred  # (B, p)
     outer = (centred[:, :, None] * centred[:, None, :]).reshape(n, p * p)
+    step = max(1, _BOOT_CELLS // max(n, 1))
+    covs = np.empty((n_boot, p, p))
+    for start in range(0, n_boot, step):
+        b = min(step, n_boot - start)
+        idx = rng.integers(0, n, size=(b, n))
+        counts = np.bincount((idx + n * np.arange(b)[:, None]).ravel(), minlength=n * b).reshape(b, n).astype(float)
+        covs[start : start + b] = _weighted_covs(centred, counts, outer)
+    return covs
+
+
+def _weighted_covs(centred: np.ndarray, counts: np.ndarray, outer: np.ndarray) -> np.ndarray:
+    """Covariance matrices (n - 1 divisor) of every resample given as row counts (B x n), from
+    the centred rows and their outer products (n x p*p)."""
+    n, p = centred.shape
+    sums = counts @ centred  # (B, p)
     cross = (counts @ outer).reshape(-1, p, p)
     return (cross - sums[:, :, None] * sums[:, None, :] / n) / (n - 1)
 

@@ -41,6 +41,7 @@ on: a validation never stops half-way because one step does not apply.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -197,7 +198,10 @@ RESPONDENT_FLAGS = ("straightlining", "low-irv", "multivariate-outlier", "too-fe
 #: analysis).
 EXCLUDED_FLAGS = ("straightlining", "low-irv")
 #: Reasons a scale is not ready.
-SCALE_FLAGS = ("low-alpha", "low-omega", "floor-ceiling", "cfa-fit", "low-ave", "high-htmt")
+SCALE_FLAGS = ("too-few-rows", "no-reliability", "low-alpha", "low-omega", "floor-ceiling", "cfa-fit", "low-ave",
+               "high-htmt")
+#: Fewest complete rows for a scale's reliability to be judged at all (a scale on 3 rows is not "ready").
+MIN_SCALE_N = 30
 
 FIT_CUTOFFS = {"cfi": CFI_MIN, "tli": TLI_MIN, "rmsea": RMSEA_MAX, "srmr": SRMR_MAX}
 
@@ -448,7 +452,10 @@ def validate(
         limit = contextlib.nullcontext()
     else:  # small matrices: one BLAS thread is several times faster, more on a busy machine
         limit = threadpool_limits(1, user_api="blas")
-    with limit:
+    # degenerate data (a constant item, a 3-row scale) are judged in the results (notes, flags):
+    # NumPy's RuntimeWarnings about them would only leak to the terminal
+    with limit, np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         return _validate(data, keys, groups=groups, clusters=clusters, ties=ties, labels=labels, model=model, n_boot=n_boot,
                          n_iter=n_iter, seed=seed, exclude_careless=exclude_careless,
                          progress=progress)
@@ -1036,6 +1043,10 @@ def _respondent_flags(care, ids: pd.Series, outliers: bool = True,
 def _scale_flags(results: dict, model: dict) -> list[dict]:
     out = []
     for s, e in results["scales"].items():
+        if e.get("n") is not None and e["n"] < MIN_SCALE_N:
+            out.append({"scale": s, "reason": "too-few-rows", "value": e["n"], "threshold": MIN_SCALE_N})
+        if e.get("alpha") is None or e.get("omega_total") is None:  # a constant item, too few items or rows
+            out.append({"scale": s, "reason": "no-reliability", "value": None, "threshold": None})
         if e.get("alpha") is not None and not ALPHA_MIN.ok(e["alpha"]):
             out.append({"scale": s, "reason": "low-alpha", "value": e["alpha"], "threshold": ALPHA_MIN.value})
         if e.get("omega_total") is not None and not OMEGA_MIN.ok(e["omega_total"]):
