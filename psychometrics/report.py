@@ -200,6 +200,8 @@ EXCLUDED_FLAGS = ("straightlining", "low-irv")
 #: Reasons a scale is not ready.
 SCALE_FLAGS = ("too-few-rows", "no-reliability", "low-alpha", "low-omega", "floor-ceiling", "cfa-fit", "low-ave",
                "high-htmt")
+#: Largest WLSMV CFA run by validate, in respondents x item pairs (~1 GB at the bound; 25,000 x 40 items).
+MAX_WLSMV_CELLS = 20_000_000
 #: Fewest complete rows for a scale's reliability to be judged at all (a scale on 3 rows is not "ready").
 MIN_SCALE_N = 30
 
@@ -940,7 +942,13 @@ def _cfa(scored, model, ordinal, has_missing, notes, step) -> dict | None:
     if ml is None:
         return None
     out = _cfa_entry(ml, model)
-    if ordinal:
+    p = sum(len(v) for v in model.values())
+    cells = len(scored) * p * (p - 1) // 2
+    if ordinal and cells > MAX_WLSMV_CELLS:  # its weight matrix holds every respondent's moment contributions
+        out["wlsmv"] = {"skipped": "too-large", "message": f"WLSMV needs one row of {p * (p - 1) // 2:,} moment "
+                        f"contributions per respondent ({len(scored):,} x {p * (p - 1) // 2:,} > {MAX_WLSMV_CELLS:,}, "
+                        "several GB); the ML fit above is kept (with this many respondents it differs little)."}
+    elif ordinal:
         step("cfa:wlsmv")
         try:
             w = cfa(scored, model, estimator="WLSMV")

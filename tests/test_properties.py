@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import struct
 import zipfile
 from pathlib import Path
 
@@ -209,3 +210,72 @@ def test_scores_never_leave_the_scale_range(rows, min_answered):
         assert ((answered >= 0) & (answered <= len(scale.keys))).all()
         # a score exists exactly when enough items were answered (missing codes 8/9 never count)
         assert (values.notna() == (answered > 0) & (answered >= min_answered * len(scale.keys) - 1e-9)).all()
+
+
+# ----------------------------------------------------------------------------- zip extra fields (issue 14)
+_MEMBERS = [i.filename for i in zipfile.ZipFile(io.BytesIO(CLEAN_BYTES)).infolist()]
+_SHEETS = [n for n in _MEMBERS if n.startswith("xl/")]
+extra_field = st.one_of(
+    st.binary(max_size=40),  # arbitrary, often malformed, extra data
+    st.builds(lambda name, version, crc: struct.pack("<HH", 0x7075, 5 + len(name.encode()))
+              + struct.pack("<BI", version, crc) + name.encode(),
+              st.one_of(st.sampled_from(_MEMBERS), st.text(max_size=30)), st.integers(0, 255), st.integers(0, 2**32 - 1)),
+)
+
+
+@SETTINGS
+@given(fields=st.dictionaries(st.sampled_from(_MEMBERS), extra_field, min_size=1, max_size=4),
+       decoy=st.one_of(st.none(), st.sampled_from(_SHEETS)))
+def test_zip_extra_fields_never_crash_the_reader_nor_reach_calamine(tmp_path, fields, decoy):
+    """Any extra field (Unicode-path fields naming another part, garbage) on any member, and
+    optionally a decoy part holding a formula that claims a real part's name: the outcome is
+    coded, and nothing of the decoy is ever read (no cached 1 in trcpi1)."""
+    src = zipfile.ZipFile(io.BytesIO(CLEAN_BYTES))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            fresh = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            fresh.compress_type = zipfile.ZIP_DEFLATED
+            fresh.extra = fields.get(info.filename, b"")
+            z.writestr(fresh, src.read(info.filename))
+        if decoy is not None:
+            body = re.sub(rb'<c r="D15"[^>]*?>.*?</c>', b'<c r="D15"><f>0+1</f><v>1</v></c>', src.read(decoy), count=1)
+            fake = zipfile.ZipInfo("xl/zz.xml", date_time=(2026, 1, 1, 0, 0, 0))
+            fake.extra = struct.pack("<HH", 0x7075, 5 + len(decoy)) + struct.pack("<BI", 1, 0) + decoy.encode()
+            z.writestr(fake, body)
+    path = tmp_path / "w.xlsx"
+    path.write_bytes(out.getvalue())
+    result = read_file(path, EXPECTED)
+    check(result)
+    if decoy is not None:
+        assert result.status == REJECTED and result.code in ("unsafe-zip", "corrupt-file")  # a garbage field may come first
+    if result.rows:
+        assert result.rows[0]["trcpi1"] != 1 or not any(p.code == "formula-in-answer" for p in result.problems)
+
+
+# ----------------------------------------------------------------------------- validate's data files (issue 14)
+@SETTINGS
+@given(data=st.one_of(st.binary(max_size=4096),
+                      st.builds(lambda edits: _mutated(CLEAN_BYTES, edits),
+                                st.lists(st.tuples(st.integers(0, len(CLEAN_BYTES) - 1), st.integers(0, 255)),
+                                         min_size=1, max_size=10))),
+       suffix=st.sampled_from([".xlsx", ".csv", ".parquet", ".sav"]))
+def test_any_bytes_as_a_data_file_give_a_frame_or_a_coded_error(tmp_path, data, suffix):
+    """validate's reader: whatever the bytes, a DataFrame or a DataError with a kebab-case code."""
+    from instrument.datafile import DataError, read_data
+
+    path = tmp_path / f"d{suffix}"
+    path.write_bytes(data)
+    try:
+        frame = read_data(path)
+    except DataError as exc:
+        assert CODE.match(exc.code) and exc.message
+    else:
+        assert isinstance(frame, pd.DataFrame) and not frame.empty
+
+
+def _mutated(data: bytes, edits) -> bytes:
+    buf = bytearray(data)
+    for at, value in edits:
+        buf[at] = value
+    return bytes(buf)
