@@ -373,8 +373,10 @@ def monte_carlo(
     R: a loop of ``lavaan::simulateData`` + ``cfa`` (what simsem does), summarised by hand.
     """
     ns = tuple(int(n) for n in ns)
-    if not ns or min(ns) < 10 or reps < 1:
-        raise PsychometricsError("invalid-value", f"monte_carlo needs sizes >= 10 and reps >= 1; got ns={ns}, reps={reps}.")
+    if not ns or min(ns) < 10 or len(set(ns)) < len(ns) or reps < 1:
+        raise PsychometricsError(
+            "invalid-value", f"monte_carlo needs distinct sizes >= 10 and reps >= 1; got ns={ns}, reps={reps}."
+        )
     unknown = sorted(set(analyses) - set(ANALYSES))
     if unknown:
         raise PsychometricsError("invalid-option", f"The 'analyses' parameter of monte_carlo must be among {ANALYSES}; got {unknown}.")

@@ -138,6 +138,8 @@ def test_bad_arguments():
         monte_carlo(POP, [50], reps=2, analyses=("sem",))
     with pytest.raises(pm.PsychometricsError):
         monte_carlo(POP, [5], reps=2)
+    with pytest.raises(pm.PsychometricsError, match="distinct"):
+        monte_carlo(POP, [50, 50], reps=2)
     no_group = generate.Population(factors=POP.factors)
     with pytest.raises(pm.PsychometricsError, match="group"):
         monte_carlo(no_group, [50], reps=2, analyses=("invariance",))
