@@ -125,6 +125,7 @@ class Expected:
     labels: dict  # code -> list of labels (both languages, "4 - label" forms included)
     context_types: dict  # id -> ("select_one", {code: [labels]}) | ("integer", (min, max)) | ("text", None)
     exports: object = None  # instrument.platforms.Exports: the form's naming on each survey platform
+    form: object = field(default=None, compare=False, repr=False)  # the Form, for the layouts of its workbooks
 
     @classmethod
     def from_form(cls, form: Form) -> Expected:
@@ -152,10 +153,29 @@ class Expected:
             labels=labels,
             context_types=ctx,
             exports=platforms.Exports.from_form(form),
+            form=form,
         )
 
     def coder(self) -> AnswerCoder:
         return AnswerCoder(self.codes, self.missing_codes, self.labels)
+
+    @cached_property
+    def cell_maps(self) -> dict:
+        """(language, order version) -> {question id: answer cell}, as the form's own workbook
+        export lays them out (built once per process): the cell map a returned ``_meta`` must
+        carry. The form's hash does not cover the cell map; this check does."""
+        if self.form is None:
+            return {}
+        from instrument.export.common import version_labels
+        from instrument.export.xlsx import build_workbook
+
+        maps = {}
+        for lang in self.form.languages:
+            for version in version_labels(self.form):
+                sheet = build_workbook(self.form, lang=lang, version=version, respondent="X")["_meta"]
+                maps[lang, str(version)] = {str(r[0].value)[5:]: str(r[1].value) for r in sheet.iter_rows()
+                                            if str(r[0].value or "").startswith("cell:")}
+        return maps
 
     @cached_property
     def _coders(self) -> tuple[AnswerCoder, dict]:
@@ -239,6 +259,14 @@ def _meta_dict(rows) -> dict[str, str]:
     return meta
 
 
+def _address(text: str) -> str | None:
+    """``"$d$15"`` -> ``"D15"``; None when the text is not a cell address (refused later as missing-metadata)."""
+    try:
+        return cell_name(*split_cell(text))
+    except ValueError:
+        return None
+
+
 def _check_meta(meta: dict, expected: Expected) -> None:
     if meta.get("format") != "intangibles-workbook":
         raise Refused("not-our-workbook", "the _meta sheet is not that of an intangibles workbook", sheet="_meta")
@@ -272,6 +300,13 @@ def _check_meta(meta: dict, expected: Expected) -> None:
     listed = tuple(i for i in meta.get("items", "").split(",") if i)
     if sorted(listed) != sorted(expected.items):
         raise Refused("hash-mismatch", "the item list in _meta does not match the form", sheet="_meta")
+    layout = expected.cell_maps.get((meta.get("language", ""), meta.get("order_version", "")))
+    if meta.get("layout") == "respondent" and layout:
+        moved = sorted(q for q, cell in layout.items() if _address(meta.get(f"cell:{q}", "")) not in (None, cell))
+        if moved:
+            raise Refused("hash-mismatch", f"the cell map in _meta was edited: {moved[0]} is given the cell "
+                          f"{_show(meta.get(f'cell:{moved[0]}'))}, the form puts it in {layout[moved[0]]} "
+                          f"({len(moved)} question(s)); answers would be read from the wrong cells", sheet="_meta")
 
 
 def _code_context(qid: str, value, expected: Expected, coder_cache: dict):

@@ -96,7 +96,7 @@ def _col_index(letters: str) -> int:
 @lru_cache(maxsize=4096)
 def split_cell(address: str) -> tuple[int, int]:
     m = re.fullmatch(r"\$?([A-Z]{1,3})\$?([0-9]{1,7})", address.strip().upper())
-    if not m:
+    if not m or int(m.group(2)) < 1:  # row 0 would be read as the last row (index -1)
         raise ValueError(address)
     return int(m.group(2)) - 1, _col_index(m.group(1))
 

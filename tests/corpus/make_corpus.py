@@ -430,6 +430,13 @@ data_case(R + "meta-items-edited.xlsx", "rejected", "hash-mismatch",
 data_case(R + "other-form-version.xlsx", "rejected", "unknown-form-version",
           "classeur de la version 2.0 du formulaire / a workbook of form version 2.0",
           lambda: edited("T23", set_meta("form_version", "2.0")))
+data_case(R + "meta-cell-row-zero.xlsx", "rejected", "missing-metadata",
+          "cellule « D0 » dans la carte de _meta (lisait la dernière ligne) / a cell map entry D0 (read the last row)",
+          lambda: edited("T28", set_meta("cell:trcpi1", "D0")))
+data_case(R + "meta-cell-map-swapped.xlsx", "rejected", "hash-mismatch",
+          "carte des cellules ET identifiants échangés (réponses déplacées en silence) "
+          "/ the cell map swapped together with the item ids (answers moved silently)",
+          lambda: edited("T29", _swap_cell_map))
 data_case(R + "other-form.xlsx", "rejected", "other-form", "classeur d'un autre formulaire / another form's workbook",
           lambda: edited("T24", set_meta("form_id", "partners")))
 data_case(R + "answer-sheet-renamed.xlsx", "rejected", "missing-sheet",
@@ -756,6 +763,15 @@ def _unclosed_quote(text: str) -> str:
     lines[2] = lines[2].replace(";RC09;", ';"RC09;', 1)
     assert '"RC09' in lines[2]
     return "\n".join(lines) + "\n"
+
+
+def _swap_cell_map(wb, meta):
+    """trcpi1 and trcpi4 exchanged in _meta's cell map and in the id column beside the answers."""
+    ws = wb["Questionnaire"]
+    a, b = meta["cell:trcpi1"], meta["cell:trcpi4"]
+    ws[f"B{a[1:]}"].value, ws[f"B{b[1:]}"].value = ws[f"B{b[1:]}"].value, ws[f"B{a[1:]}"].value
+    set_meta("cell:trcpi1", b)(wb, meta)
+    set_meta("cell:trcpi4", a)(wb, meta)
 
 
 def _swap_rows(wb, meta):
