@@ -114,6 +114,8 @@ def _scale_entry(row: pd.Series, groups: pd.DataFrame, options: float) -> dict:
         "ad_mean": _summary(usable["ad_mean"].dropna()) | {"cutoff": options / 6,
                                                             "n_above": int((~usable["ad_ok"].fillna(True)).sum())},
         "below_threshold": [str(g) for g in below["group"]],
+        # groups whose agreement random answers reach 5% of the time (rwg.j.sim, by size)
+        "n_within_null95": int((usable["rwg_j"] <= usable["rwg_j_null95"]).sum()),
         "groups": {str(r.group): _group_entry(r) for r in groups.itertuples(index=False)},
     }
 

@@ -49,6 +49,8 @@ def test_contract_keys(result, dev):
             # R: ICC1(aov(score ~ as.factor(level)))
             assert e["icc1"] == pytest.approx(ref["aggregation"][scale][level]["icc1"], abs=1e-6)
             assert e["design_effect"] == pytest.approx(1 + (e["mean_size"] - 1) * e["icc1"])
+            # groups whose rwg(j) random answers reach (rwg.j.sim 95th percentile, by size)
+            assert 0 <= e["n_within_null95"] <= e["rwg_j"]["n_groups"]
     g = result["nesting"]["org"]["TRU"]["groups"]["O002"]
     assert set(g) >= {"rwg_j", "rwg_j_lindell", "awg", "ad_mean", "ad_median"}
     # R: rwg.j(xs, org, ranvar = 2) for O002

@@ -108,6 +108,7 @@ def agreement_row(scale: str, e: dict, ctx: Context) -> dict:
         "rwg_below": f"{f.int(r['n_below'])} / {f.int(r['n_groups'])}",
         "awg_mean": f.num(aw["mean"]), "ad_mean": f.num(ad["mean"]),
         "ad_above": f"{f.int(ad['n_above'])} / {f.int(ad['n_groups'])}",
+        "null": f"{f.int(e.get('n_within_null95'))} / {f.int(r['n_groups'])}",
         "codes": ", ".join(codes[:MAX_CODES]) + (f" (+{f.int(len(codes) - MAX_CODES)})"
                                                  if len(codes) > MAX_CODES else ""),
     }
