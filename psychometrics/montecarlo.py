@@ -365,6 +365,8 @@ def monte_carlo(
     ``fiml``: fit the ML CFA and the invariance models by full-information ML on every
     row (``missing="fiml"``) instead of complete rows (WLSMV and alpha stay listwise).
     ``processes``: local worker processes (default: one per core; 1 runs in this process).
+    They are spawned (not forked): a script that calls this with ``processes > 1`` needs
+    Python's ``if __name__ == "__main__":`` guard, as any multiprocessing script.
     ``scheduler``: a Dask scheduler address (``tcp://host:8786``) or a
     ``distributed.Client``; then the chunks run on that cluster, a chunk lost with its
     worker is recomputed (by Dask, then resubmitted up to ``retries`` times).
