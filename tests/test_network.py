@@ -217,3 +217,15 @@ def test_bad_inputs_are_coded():
     with pytest.raises(pm.PsychometricsError) as e:
         pm.network(pd.DataFrame({"from": ["A"], "to": ["B"]}), ["A", "A", "B"])
     assert e.value.code == "duplicate-node"
+
+
+@needs_shared
+def test_lnam_directed_w_matches_sna(dev):
+    # W = rownorm(D), ties as listed: not similar to a symmetric matrix (complex eigenvalues)
+    orgs, ties, _, x = dev
+    fit = pm.lnam(orgs.outcome, x, pm.weights(ties, orgs, directed=True))
+    r = EXTRA["lnam_directed"]  # lnam(o$outcome, X, W1 = rownorm(D))
+    assert fit.rho1 == pytest.approx(r["rho1"], abs=1e-4)
+    assert fit.rho1_se == pytest.approx(r["rho1_se"], abs=1e-4)
+    assert np.allclose(fit.beta_se, flat(r["beta_se"]), atol=1e-4)
+    assert fit.loglik == pytest.approx(flat(r["loglik"])[0], abs=1e-6)

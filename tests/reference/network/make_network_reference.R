@@ -25,6 +25,8 @@ fit <- function(ln) list(rho1 = if (is.null(ln$rho1)) NULL else unname(ln$rho1),
 out$lnam_w1 <- fit(lnam(o$outcome, X, W1 = W))
 out$lnam_w1w2 <- fit(lnam(o$outcome, X, W1 = W, W2 = W))
 out$lnam_w2 <- fit(lnam(o$outcome, X, W2 = W))
+# a directed W (ties as listed, row-normalized): complex eigenvalues
+out$lnam_directed <- fit(lnam(o$outcome, X, W1 = rownorm(D)))
 # Moran's I on the row-normalized W; sna::nacf gives I at lag 1 on the binary adjacency
 # (i_binary_nacf, the same as Moran's I with W = A); the test under
 # normality (Cliff & Ord 1981) is written out, as ape::Moran.I does (ape not installed here)
