@@ -42,8 +42,7 @@ def group(g: str, inv: dict, ctx: Context) -> dict:
     entry["mode"] = (t["inv_mode_model"].format(k=f.int(len(ctx.model))) if inv.get("mode") == "model"
                      else t["inv_mode_scale"])
     entry["tables"] = [table(name, fit, ctx) for name, fit in inv.get("fits", {}).items()]
-    fits = inv.get("fits", {})
-    entry["steps"] = [steps(name, fit, ctx, len(fits) > 1) for name, fit in fits.items() if fit.get("steps")]
+    entry["steps"] = step_lines(inv.get("fits", {}), ctx)
     flagged = inv.get("flagged") or []
     entry["flagged"] = t["non_invariant_items"].format(items=", ".join(flagged)) if flagged else t["no_non_invariant"]
     entry["tests"] = tests(inv, ctx)
@@ -79,6 +78,20 @@ def tests(inv: dict, ctx: Context) -> list[dict]:
              # the test that set its item aside: flagged item, significant test
              "flag": x["flagged"] and x["p_adj"] is not None and x["p_adj"] < alpha}
             for x in inv.get("score_tests", [])]
+
+
+def step_lines(fits: dict, ctx: Context) -> list[str]:
+    """A sentence per fit with a step that released or failed; the scales where every step
+    holds are named together in one sentence (scale by scale), or said to hold (one model)."""
+    named = len(fits) > 1
+    tested = {name: fit for name, fit in fits.items() if fit.get("steps")}
+    clean = [name for name, fit in tested.items()
+             if len(fit["steps"]) == 2 and all(s["verdict"] == "holds" for s in fit["steps"])]
+    lines = [steps(name, fit, ctx, named) for name, fit in tested.items() if not named or name not in clean]
+    if named and clean:
+        key = "inv_others_hold" if lines else "inv_all_hold"
+        lines.append(ctx.typo.text(ctx.t[key]))
+    return lines
 
 
 def steps(name: str, fit: dict, ctx: Context, named: bool) -> str:
