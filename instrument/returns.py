@@ -326,8 +326,10 @@ def _code_context(qid: str, value, expected: Expected, coder_cache: dict):
         return None, "invalid-answer", f"a text of {len(value):,} characters ({_show(value)}) is not an answer"
     if kind == "integer":
         text = str(value).strip().replace(",", ".")
+        if isinstance(value, bool):  # as the items say it (answers.py): not a decimal
+            return None, "boolean-in-answer", f"{_show(value)} (a TRUE/FALSE cell) is not a whole number"
         try:
-            number = float(text) if not isinstance(value, bool) else float("nan")
+            number = float(text)
         except ValueError:
             return None, "invalid-answer", f"{_show(value)} is not a whole number"
         if number != number or not number.is_integer():
@@ -510,6 +512,13 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
                         f"{name}; it was not used", file=result.file, sheet=sheet_name,
                         cell=cell_name(r, cc), item=item))
                     break
+        if row is None:  # no answer where the form put them: one column off for most questions?
+            off = sum(coder.code(value_at(r, c + dc)).code is not None
+                      for r, c, _n in (cells[i] for i in expected.items) for dc in (-1, 1) if c + dc >= 0)
+            if off >= max(1, len(expected.items) // 2):
+                raise Refused("layout-changed", f"no answer in the answer cells, but {off} beside them: a column was "
+                              "inserted, deleted or moved, so answers cannot be matched to questions; type them in "
+                              "the original file", sheet=sheet_name)
         if row is not None:
             result.rows.append(row)
     elif layout == "grid":
@@ -856,6 +865,11 @@ def read_file(path: str | os.PathLike, expected: Expected, name: str | None = No
             raise
         return result.reject("unreadable-file", f"the file could not be read ({type(exc).__name__}: {exc})")
     if not result.rows:
+        beside = sum(p.code == "answer-outside-cell" for p in result.problems)
+        if beside:  # every answer one column off: a column was inserted, deleted or moved
+            return result.reject("layout-changed", f"no answer in the answer cells, but {beside} answer(s) typed "
+                                 "beside them: a column was inserted, deleted or moved, so answers cannot be matched "
+                                 "to questions; type them in the original file")
         return result.reject("empty-response", "no answer in this file")
     if any(p.severity == "error" for p in result.problems):
         result.status = WITH_ISSUES

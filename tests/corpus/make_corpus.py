@@ -451,6 +451,13 @@ data_case(R + "rows-sorted.xlsx", "rejected", "layout-changed",
           lambda: edited("T27", _swap_rows))
 
 # answer cells
+data_case(R + "column-inserted.xlsx", "rejected", "layout-changed",
+          "une colonne insérée avant les réponses (était « aucune réponse dans ce fichier ») "
+          "/ a column inserted before the answers (was empty-response)",
+          lambda: edited("T34", lambda wb, _m: wb["Questionnaire"].insert_cols(3)))
+data_case(R + "years-true.xlsx", "scored-with-issues", "boolean-in-answer",
+          "VRAI dans la case des années (était decimal-answer) / TRUE in the years cell (was decimal-answer)",
+          lambda: edited("T35", lambda wb, m: wb["Questionnaire"].__setitem__(m["cell:years"], True)))
 data_case(R + "merged-answer.xlsx", "scored-with-issues", "merged-cell", "cellule de réponse fusionnée / merged answer cell",
           lambda: edited("T30", lambda wb, m: wb["Questionnaire"].merge_cells(f"{m['cell:trcpi1']}:E{m['cell:trcpi1'][1:]}")))
 data_case(R + "answer-moved.xlsx", "scored-with-issues", "answer-outside-cell",
