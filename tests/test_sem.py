@@ -232,3 +232,25 @@ def test_fiml_and_groups_run(chain):
     assert res.converged and res.groups == ("a", "b") and "group" in res.estimates.columns
     # a label names one parameter in every group (lavaan): the indirect effects are shared
     assert (res.estimates["op"] == ":=").sum() == 3
+
+
+def test_wlsmv_residual_covariance_matches_lavaan():
+    # R (lavaan 0.6-14; the data of make_sem_reference.R):
+    #   fit <- cfa("f1 =~ u1 + u2 + u3 + u4\n f2 =~ u5 + u6 + u7 + u8\n u1 ~~ u2",
+    #              data = x, ordered = names(x), estimator = "WLSMV")
+    #   fitMeasures(fit, c("chisq", "df", "chisq.scaled", "cfi.scaled", "rmsea.scaled", "srmr"))
+    #   -> 11.032 18 18.675 0.999 0.014 0.037
+    #   parameterEstimates(fit, standardized = TRUE): u1 ~~ u2 est -0.114 se 0.065 std.all -0.301;
+    #   f1 ~~ f2 est 0.363 se 0.049 std.all 0.545
+    x = pd.read_csv(HERE / "datcat.csv")
+    res = pm.cfa(x, "f1 =~ u1 + u2 + u3 + u4\nf2 =~ u5 + u6 + u7 + u8\nu1 ~~ u2", estimator="WLSMV")
+    expected = {"chisq": 11.032, "df": 18, "chisq_scaled": 18.675, "cfi_scaled": 0.999,
+                "rmsea_scaled": 0.014, "srmr": 0.037}
+    for key, value in expected.items():
+        assert res.fit[key] == pytest.approx(value, abs=1e-3), key
+    params = res.params.set_index(["lhs", "op", "rhs"])
+    for key, (est, se, std) in {("u1", "~~", "u2"): (-0.114, 0.065, -0.301),
+                                ("f1", "~~", "f2"): (0.363, 0.049, 0.545)}.items():
+        assert params.loc[key, "est"] == pytest.approx(est, abs=1e-3)
+        assert params.loc[key, "se"] == pytest.approx(se, abs=1e-3)
+        assert params.loc[key, "std_all"] == pytest.approx(std, abs=1e-3)

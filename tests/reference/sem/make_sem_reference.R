@@ -87,3 +87,10 @@ fit_c <- cfa(cat_model, data = x, ordered = names(x), estimator = "WLSMV")
 out$datcat <- list(model = cat_model, fit = as.list(fitMeasures(fit_c, wkeys)), estimates = pe(fit_c))
 
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE), "sem.json")
+
+# 4. WLSMV with a residual covariance (values printed and written beside the test in
+#    tests/test_sem.py::test_wlsmv_residual_covariance_matches_lavaan):
+# fit_rc <- cfa("f1 =~ u1 + u2 + u3 + u4\n f2 =~ u5 + u6 + u7 + u8\n u1 ~~ u2", data = x,
+#               ordered = names(x), estimator = "WLSMV")
+# fitMeasures(fit_rc, c("chisq", "df", "chisq.scaled", "cfi.scaled", "rmsea.scaled", "srmr"))
+# parameterEstimates(fit_rc, standardized = TRUE)
