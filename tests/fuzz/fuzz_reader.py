@@ -1,4 +1,5 @@
 """Fuzz ``instrument.returns.read_file`` with atheris (libFuzzer). Not part of pytest.
+(``fuzz_data.py`` beside it fuzzes ``validate``'s data-file reader the same way.)
 
     mkdir -p /tmp/fuzz-corpus /tmp/fuzz-crashes
     .venv/bin/python tests/fuzz/fuzz_reader.py -max_total_time=720 -max_len=65536 -rss_limit_mb=1024 -timeout=20 \\
@@ -36,6 +37,7 @@ import io
 import os
 import random
 import re
+import struct
 import sys
 import tempfile
 import zipfile
@@ -99,6 +101,12 @@ def semantic(content: bytes, rng: random.Random) -> bytes:
     return content
 
 
+def unicode_path(name: str) -> bytes:
+    """An Info-ZIP Unicode-path extra field (0x7075) naming ``name``."""
+    raw = name.encode()
+    return struct.pack("<HH", 0x7075, 5 + len(raw)) + struct.pack("<BI", 1, 0) + raw
+
+
 def custom_mutator(data: bytes, max_size: int, seed: int) -> bytes:
     rng = random.Random(seed)
     if data[:2] == b"PK" and rng.random() < 0.85:
@@ -109,15 +117,20 @@ def custom_mutator(data: bytes, max_size: int, seed: int) -> bytes:
             target = rng.choice(xml).filename
             content = zin.read(target)
             out = io.BytesIO()
+            names = [i.filename for i in infos]
             with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
                 for info in infos:
                     body = zin.read(info.filename)
+                    fresh = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+                    fresh.compress_type = zipfile.ZIP_DEFLATED
                     if info.filename == target:
-                        if rng.random() < 0.35:
+                        if rng.random() < 0.15:  # issue 14: an extra field (a Unicode path naming a part, or bytes)
+                            fresh.extra = unicode_path(rng.choice(names)) if rng.random() < 0.7 else rng.randbytes(12)
+                        elif rng.random() < 0.35:
                             body = semantic(content, rng)
                         else:
                             body = atheris.Mutate(content, len(content) + 4096)
-                    zout.writestr(info.filename, body)
+                    zout.writestr(fresh, body)
             result = out.getvalue()
             if len(result) <= max_size:
                 return result
