@@ -431,6 +431,19 @@ def _identifying(code: str) -> str:
     return ""
 
 
+def _typed_number(value):
+    """A number typed into a date-formatted cell comes back from calamine as a date in the first
+    two months of 1900 (4 -> 1900-01-04): the number itself, as typed (no one answers with a
+    date of 1900). Any other value unchanged."""
+    import datetime as dt
+
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        value = value.date()
+    if type(value) is dt.date and dt.date(1900, 1, 1) <= value < dt.date(1900, 3, 1):
+        return float(value.toordinal() - dt.date(1899, 12, 31).toordinal())
+    return value
+
+
 def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
     book = Workbook(data)  # every check first: calamine reads only what was checked
     if "_meta" not in book.sheets and _read_export_xlsx(result, book, expected):
@@ -464,7 +477,7 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
     def value_at(r: int, c: int):
         if r < len(grid) and c < len(grid[r]):
             v = grid[r][c]
-            return None if v == "" else v
+            return None if v == "" else _typed_number(v)
         return None
 
     def in_merged(r: int, c: int) -> bool:

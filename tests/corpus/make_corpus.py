@@ -455,6 +455,10 @@ data_case(R + "column-inserted.xlsx", "rejected", "layout-changed",
           "une colonne insérée avant les réponses (était « aucune réponse dans ce fichier ») "
           "/ a column inserted before the answers (was empty-response)",
           lambda: edited("T34", lambda wb, _m: wb["Questionnaire"].insert_cols(3)))
+data_case(R + "number-in-date-cell.xlsx", "scored", "",
+          "4 tapé dans une case au format date (calamine lit 1900-01-04 ; la réponse était perdue) "
+          "/ 4 typed into a date-formatted answer cell (the answer was lost)",
+          lambda: edited("T36", _number_in_date_cell))
 data_case(R + "years-true.xlsx", "scored-with-issues", "boolean-in-answer",
           "VRAI dans la case des années (était decimal-answer) / TRUE in the years cell (was decimal-answer)",
           lambda: edited("T35", lambda wb, m: wb["Questionnaire"].__setitem__(m["cell:years"], True)))
@@ -770,6 +774,11 @@ def _unclosed_quote(text: str) -> str:
     lines[2] = lines[2].replace(";RC09;", ';"RC09;', 1)
     assert '"RC09' in lines[2]
     return "\n".join(lines) + "\n"
+
+
+def _number_in_date_cell(wb, meta):
+    cell = wb["Questionnaire"][meta["cell:trcpi1"]]
+    cell.value, cell.number_format = 4, "yyyy-mm-dd"
 
 
 def _swap_cell_map(wb, meta):
