@@ -15,6 +15,7 @@ from markupsafe import escape
 from instrument.export import pdf, printed
 from instrument.export.printed import BLOCK_SIZE, css_string, render, template_data
 from instrument.resources import samples_dir
+from instrument.typography import Typography
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +159,7 @@ def test_grid_table_semantics_and_codes(form):
             rows.append((int(number[1]), text[1]))
     # every item once, numbered 1..k in form order
     assert [n for n, _ in rows] == list(range(1, len(form.items) + 1))
-    assert [t for _, t in rows] == [form.texts[i]["fr"] for i in form.versions["A"]]
+    assert [t for _, t in rows] == [Typography("fr").text(form.texts[i]["fr"]) for i in form.versions["A"]]
     assert "thead" in html and "break-inside: avoid" in html
 
 
@@ -182,7 +183,7 @@ def test_context_block_has_tick_boxes_and_write_in_boxes(form):
     html = render(form, lang="fr")
     section = html[html.index('class="context"') : html.index('class="items"')]
     for q in form.context_block:
-        assert str(escape(q.label["fr"])) in section
+        assert str(escape(Typography("fr").text(q.label["fr"]))) in section
         for c in q.choices:
             assert f"{escape(c.label['fr'])} <span class=\"code\"" in section
     years = section[section.index('id="q-years"') :]
@@ -197,9 +198,11 @@ def test_instructions_footer_and_meta(form):
     assert "une seule case par ligne" in html
     assert "confidentielles" in html
     assert "Je ne sais pas" in html and "Ne s&#39;applique pas" in html
-    assert "Formulaire member · version 1.0 · ordre B · 3f9a1c0d" in html
+    # the form id is shown as a code, never as a word of the French sentence ("Formulaire member")
+    assert "Code du formulaire\u00a0: member · version 1.0 · ordre B · 3f9a1c0d" in html
+    assert "Formulaire member" not in html
     en = render(form, lang="en")
-    assert "Form member · version 1.0 · order A" in en and "confidential" in en
+    assert "Form code: member · version 1.0 · order A" in en and "confidential" in en
 
 
 def test_write_one_file_per_version(form, tmp_path):
@@ -275,7 +278,7 @@ def test_pdf_text_page_numbers_accents_and_repeated_headers(pdfs, form):
     n = pages or len(chunks)
     for i, chunk in enumerate(chunks, start=1):
         assert f"Page {i} / {n}" in chunk
-        assert "Formulaire member · version 1.0 · ordre A" in chunk
+        assert "Code du formulaire : member · version 1.0 · ordre A" in chunk.replace("\u00a0", " ")
     # every page holding items starts its grid with the response labels
     for chunk in chunks[1:]:
         if re.search(r"^\s*\d+\s+\S", chunk, re.M):
@@ -322,10 +325,47 @@ def test_sample_form_from_the_bank(tmp_path):
     for lang in real.languages:
         html = render(real, lang=lang)
         for item in real.items:
-            assert str(escape(real.texts[item.id][lang])) in html, item.id
+            assert Typography(lang).nobr(real.texts[item.id][lang]) in html, item.id
         assert "{consortium}" not in html
         rows = [r for t in _grid(html) for r in t["rows"] if len(r) > 1]
         assert len(rows) == len(real.items)
     written = pdf.write(real, tmp_path / f"{real.id}_fr.pdf", lang="fr")
     assert len(written) == len(real.versions or {"A": ()})
     assert all(p.read_bytes().startswith(b"%PDF-") for p in written)
+
+
+def test_french_text_has_its_spaces_and_names_keep_their_hyphen(form):
+    html = render(form, lang="fr")
+    # the stem ends with a narrow no-break space before "?" like "questionnaire !"
+    assert "suivants\u202f?" in html and "suivants?" not in html
+    assert "questionnaire\u202f!" in html and "questionnaire !" not in html
+    # a hyphenated name is one unbreakable unit wherever it appears
+    from instrument.form import load_form
+
+    sample = render(load_form(samples_dir() / "form_member.yaml"), lang="fr")
+    assert sample.count('<span class="nobr">Rivière-Claire</span>') >= 10
+    assert "Rivière-Claire" not in sample.replace('<span class="nobr">Rivière-Claire</span>', "")
+    en = render(form, lang="en")
+    assert "statements?" in en and "\u202f?" not in en
+
+
+@pytest.mark.tool
+def test_pdf_headers_are_never_hyphenated_and_items_keep_their_recall(tmp_path):
+    """The sample form (alternating recall contexts, a hyphenated consortium name): the
+    response labels are whole words, every page of items starts with the recall lead-in of
+    its first item, "Rivière-Claire" is never cut."""
+    _need("pdftotext")
+    from instrument.form import load_form
+
+    sample = load_form(samples_dir() / "form_member.yaml")
+    for lang, cut in (("fr", ("désac‐", "s'ap‐", "désac-", "s'ap-")), ("en", ("Some‐", "dis‐", "Some-what", "dis-agree"))):
+        path = pdf.write(sample, tmp_path / f"s_{lang}.pdf", lang=lang, version="A")[0]
+        text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        for piece in cut:
+            assert piece not in text, piece
+        assert not re.search(r"Rivière[-‐]\s*\n", text)
+        for chunk in text.split("\f"):
+            first_item = re.search(r"^\s{0,4}\d{1,2}\s+\S", chunk, re.M)
+            if first_item and "…" in chunk:
+                assert chunk.index("…") < first_item.start(), chunk[:600]

@@ -8,8 +8,10 @@ The page holds, in order: the title and introduction, the instructions (one box 
 line, the recall period with the consortium's name, confidentiality), the context block
 (tick boxes for sector / domain / role, write-in boxes for years and the consortium id),
 then the items as Likert grids in blocks (one block per run of items sharing a recall
-context, at most ``BLOCK_SIZE`` items), each with its header row of response labels
-(repeated on every page), the scored codes 1..5 and, set apart, the missing codes
+context, at most ``BLOCK_SIZE`` items), one table per recall context whose header (the
+response labels, then the recall lead-in "Depuis que...") is repeated on every page, so
+an item never loses its period after a page break; the response labels are never
+hyphenated (a column is wide enough for the longest word of a label), the scored codes 1..5 and, set apart, the missing codes
 ("Je ne sais pas", "Ne s'applique pas"). The footer carries the form id, version, order
 version and the page number ("Page 2 / 6").
 
@@ -18,6 +20,8 @@ Counterbalanced forms (``form.versions`` with several orders) give one file per 
 written beside it as ``<stem>_<V><suffix>`` (``member_fr.pdf``, ``member_fr_B.pdf``).
 Pass ``version="B"`` to write only that order to ``path``.
 
+Every text goes through :class:`~instrument.typography.Typography` (the spaces French
+wants before ? ! : ;), and hyphenated names ("Rivière-Claire") are kept on one line.
 Everything coming from the spec or the bank is escaped (jinja2 autoescape).
 """
 
@@ -31,6 +35,7 @@ from pathlib import Path
 from instrument.export.common import ordered_items, recall_text, version_paths
 from instrument.files import write_text
 from instrument.model import Form, Item
+from instrument.typography import Typography
 
 __all__ = [
     "BLOCK_SIZE",
@@ -56,7 +61,7 @@ MIN_BLOCK = 4
 #: Interface strings of the paper questionnaire, per language.
 STRINGS: dict[str, dict[str, str]] = {
     "fr": {
-        "form": "Formulaire",
+        "form": "Code du formulaire :",
         "version": "version",
         "order": "ordre",
         "page": "Page",
@@ -91,7 +96,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "code": "code",
     },
     "en": {
-        "form": "Form",
+        "form": "Form code:",
         "version": "version",
         "order": "order",
         "page": "Page",
@@ -181,9 +186,11 @@ def _blocks(form: Form, items: list[Item], lang: str) -> list[dict]:
     not give one-item tables. Each block holds ``segments``: its rows grouped by recall
     context, the context shown before each segment (in the caption when there is one).
     """
-    stem = STEMS.get(form.response_set.id, {}).get(lang) or STRINGS[lang]["stem_default"]
+    typo = Typography(lang)
+    stem = typo.text(STEMS.get(form.response_set.id, {}).get(lang) or STRINGS[lang]["stem_default"])
     rows = [
-        {"number": n, "id": it.id, "text": form.texts[it.id][lang], "recall": recall_text(form, it, lang)}
+        {"number": n, "id": it.id, "text": typo.text(form.texts[it.id][lang]),
+         "recall": typo.text(recall_text(form, it, lang))}
         for n, it in enumerate(items, start=1)
     ]
     runs: list[list[dict]] = []
@@ -232,7 +239,7 @@ def _context_questions(form: Form, lang: str) -> list[dict]:
             "id": q.id,
             "letter": chr(ord("A") + index) if index < 26 else str(index + 1),
             "type": q.type,
-            "label": q.label[lang],
+            "label": Typography(lang).text(q.label[lang]),
             "choices": [{"code": c.code, "label": c.label[lang]} for c in q.choices],
             "boxes": 0,
             "unit": "",
@@ -251,7 +258,8 @@ def template_data(form: Form, *, lang: str = "fr", paper: str = "A4", version: s
     """Everything the questionnaire template needs, for one language and one order version."""
     size, paper_name = _check(form, lang, paper, version, "render")
     version = version or next(iter(form.versions), "A")
-    s = STRINGS[lang]
+    typo = Typography(lang)
+    s = {k: typo.text(v) for k, v in STRINGS[lang].items()}
     rs = form.response_set
     items = ordered_items(form, version)
     missing = [c.label[lang] for c in rs.missing]
@@ -263,12 +271,13 @@ def template_data(form: Form, *, lang: str = "fr", paper: str = "A4", version: s
         "s": s,
         "paper": paper_name,
         "page_size": size,
-        "title": form.title[lang],
-        "introduction": form.introduction.get(lang, ""),
+        "typo": typo,
+        "title": typo.text(form.title[lang]),
+        "introduction": typo.text(form.introduction.get(lang, "")),
         "consortium": form.consortium.get(lang, ""),
         "recall": _fill(form.recall.get(lang, ""), form, lang),
         "tick_missing": (
-            s["tick_missing"].format(dk=missing[0], na=missing[1]) if len(missing) >= 2 else ""
+            typo.text(s["tick_missing"].format(dk=missing[0], na=missing[1])) if len(missing) >= 2 else ""
         ),
         "meta": meta,
         "version": version,
@@ -295,11 +304,15 @@ def css_string(value) -> str:
 
 
 def environment():
-    """The jinja2 environment of the exports' templates, with the ``css_string`` filter."""
+    """The jinja2 environment of the exports' templates, with the ``css_string`` filter and
+    the typography filters ``nobr(typo)`` and ``typeset(lang)`` (spaces of the language,
+    hyphenated names kept whole, escaped)."""
     from instrument import resources
 
     env = resources.environment()
     env.filters["css_string"] = css_string
+    env.filters["nobr"] = lambda text, typo: typo.nobr(text)
+    env.filters["typeset"] = lambda text, lang: Typography(lang).nobr(text)
     return env
 
 
