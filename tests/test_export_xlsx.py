@@ -131,11 +131,26 @@ def test_print_setup_and_readable_layout(tmp_path, form):
     assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
     assert ws.page_setup.paperSize == 1  # Letter
     header_row = int(ws.print_title_rows.split(":")[0].lstrip("$"))
-    assert [ws.cell(row=header_row, column=c).value for c in range(1, 5)] == ["N°", "Code", "Énoncé", "Votre réponse"]
+    assert [ws.cell(row=header_row, column=c).value for c in range(1, 5)] == [
+        "N°", "Code", "Question ou énoncé", "Votre réponse"]
+    assert ws.freeze_panes == f"A{header_row + 1}" and header_row <= 3  # the header stays in view
+    assert ws.column_dimensions["B"].hidden  # item codes: not shown to respondents
     assert ws.column_dimensions["C"].width >= 50 and ws.column_dimensions["D"].width >= 30
     assert ws.column_dimensions["B"].width <= 10
-    item_cell = ws.cell(row=header_row + 3, column=3)
-    assert item_cell.alignment.wrap_text
+    first_item = ws[dict(meta_of(openpyxl.load_workbook(path)))[f"cell:{form.versions['A'][0]}"]].row
+    assert ws.cell(row=first_item, column=3).alignment.wrap_text
+
+
+def test_instructions_name_every_recall_period(tmp_path, form):
+    from instrument.export.common import ordered_items, recall_text
+
+    path = xlsx.write(form, tmp_path / "demo_fr.xlsx", lang="fr", version="A")[0]
+    text = "\n".join(str(c.value) for c in openpyxl.load_workbook(path)["Instructions"]["A"] if c.value)
+    periods = {recall_text(form, it, "fr").rstrip(".") for it in ordered_items(form, "A")}
+    assert len(periods) > 1
+    for period in periods:
+        assert period in text
+    assert f"le questionnaire en utilise {len(periods)}" in text
 
 
 def test_english_workbook_speaks_english(tmp_path, form):

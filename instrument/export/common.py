@@ -67,6 +67,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "no_right": "Il n'y a pas de bonnes ni de mauvaises réponses : c'est votre point de vue qui compte.",
         "recall_title": "Période de référence",
         "recall": "Répondez en pensant à la période suivante : {recall}.",
+        "recalls": "Chaque groupe d'énoncés précise la période à laquelle penser ; le questionnaire en utilise {n} :",
+        "statement_or_question": "Question ou énoncé",
+        "continued": "(suite)",
         "return_title": "Retourner le fichier",
         "return": (
             "Enregistrez le fichier sous le même nom et au même format (.xlsx), sans le renommer "
@@ -77,7 +80,7 @@ STRINGS: dict[str, dict[str, str]] = {
             "aucune personne ni aucun organisme ne sera identifié dans les résultats."
         ),
         "respondent": "Code de participation",
-        "form_line": "Formulaire {id}, version {version}, ordre {order}",
+        "form_line": "Code du formulaire : {id}, version {version}, ordre {order}",
         "about_you": "À propos de vous",
         "items_title": "Votre expérience du consortium",
         "number": "N°",
@@ -122,6 +125,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "no_right": "There are no right or wrong answers: your point of view is what counts.",
         "recall_title": "Reference period",
         "recall": "Answer with the following period in mind: {recall}.",
+        "recalls": "Each group of statements says which period to think about; the questionnaire uses {n}:",
+        "statement_or_question": "Question or statement",
+        "continued": "(continued)",
         "return_title": "Returning the file",
         "return": (
             "Save the file under the same name and in the same format (.xlsx), without renaming "
@@ -132,7 +138,7 @@ STRINGS: dict[str, dict[str, str]] = {
             "organization will be identified in the results."
         ),
         "respondent": "Participant code",
-        "form_line": "Form {id}, version {version}, order {order}",
+        "form_line": "Form code: {id}, version {version}, order {order}",
         "about_you": "About you",
         "items_title": "Your experience of the consortium",
         "number": "No.",

@@ -1,8 +1,9 @@
 """The respondent workbook (.xlsx): one questionnaire to send by e-mail and get back.
 
 Follows the returned-workbook contract (layout ``respondent``): an ``Instructions`` sheet,
-a ``Questionnaire`` sheet (the context block, then one row per item: n°, the item code in
-a narrow grey column, the text, the answer cell), and the hidden ``_meta`` sheet
+a ``Questionnaire`` sheet (one frozen header row, the context block, then one row per
+item: n°, the item code in a hidden column, the text, the answer cell), and the hidden
+``_meta`` sheet
 (``veryHidden``) that lets :mod:`instrument.returns` match a returned file to its form.
 
 Answer cells hold a drop-down list of labelled answers (``"4 - Plutôt d'accord"``,
@@ -12,7 +13,9 @@ slips, not a determined user; the reader checks every cell anyway). Excel limits
 inline list to 255 characters and forbids commas inside its entries: a longer list, or
 one whose labels hold a comma or a quote, is read from a range on the hidden ``_lists``
 sheet instead. The page setup fits the width of the sheet on the paper (A4 or Letter)
-and repeats the items' header row on every page.
+and repeats the header row on every page. The Instructions sheet names every recall
+period the items use (a form mixes "since you joined" with "since your organization
+joined"...), not only the form's own.
 
 Counterbalanced forms give one workbook per order version (``member_fr.xlsx`` for A,
 ``member_fr_B.xlsx`` for B); a personalized workbook (``respondent="R017"``) shows the
@@ -37,6 +40,8 @@ from instrument.export.common import (
     blocks,
     check_lang,
     labelled,
+    ordered_items,
+    recall_text,
     version_paths,
 )
 from instrument.files import save_workbook
@@ -209,9 +214,15 @@ def _instructions(ws, form: Form, lang: str, version: str, respondent: str, pape
     if form.introduction.get(lang):
         rows.append((form.introduction[lang], None, 0))
         rows.append(("", None, 0))
-    if form.recall.get(lang):
+    recalls = list(dict.fromkeys(recall_text(form, it, lang).rstrip(".") for it in ordered_items(form, version)))
+    recalls = [r for r in recalls if r]
+    if recalls:  # every period the form uses, not only the form's own recall
         rows.append((s["recall_title"], Font(bold=True, size=12), 0))
-        rows.append((s["recall"].format(recall=form.recall[lang].rstrip(".")), None, 0))
+        if len(recalls) == 1:
+            rows.append((s["recall"].format(recall=recalls[0]), None, 0))
+        else:
+            rows.append((s["recalls"].format(n=len(recalls)), None, 0))
+            rows += [(f"• {r}…", None, 0) for r in recalls]
         rows.append(("", None, 0))
     rows.append((s["how_title"], Font(bold=True, size=12), 0))
     how = [s["how_1"], s["how_2"]]
@@ -256,7 +267,17 @@ def _questionnaire(ws, wb, form: Form, lang: str, version: str, respondent: str,
     ws.merge_cells("A2:D2")
     cell = put(ws, "A2", line)
     cell.font = Font(bold=bool(respondent), color="404040", size=10)
-    r = 4
+    # one header row for the whole sheet, frozen: it stays in view while scrolling
+    header_row = 3
+    for col, text in zip("ABCD", (s["number"], s["id"], s["statement_or_question"], s["answer"]), strict=True):
+        c = put(ws, f"{col}{header_row}", text)
+        c.font = BOLD
+        c.fill = HEADER_FILL
+        c.border = BOX
+        c.alignment = Alignment(vertical="center", wrap_text=True)
+    ws.freeze_panes = f"A{header_row + 1}"
+    ws.column_dimensions["B"].hidden = True  # the item codes: for the reader, not the respondent
+    r = 5
 
     def heading(text: str, fill=HEADER_FILL, size=12):
         nonlocal r
@@ -310,14 +331,6 @@ def _questionnaire(ws, wb, form: Form, lang: str, version: str, respondent: str,
 
     # items
     heading(s["items_title"])
-    header_row = r
-    for col, text in zip("ABCD", (s["number"], s["id"], s["statement"], s["answer"]), strict=True):
-        c = put(ws, f"{col}{r}", text)
-        c.font = BOLD
-        c.fill = HEADER_FILL
-        c.border = BOX
-        c.alignment = Alignment(vertical="center", wrap_text=True)
-    r += 1
     item_dv = add_list_validation(
         ws,
         lists,
