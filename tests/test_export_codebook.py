@@ -208,3 +208,21 @@ def test_codebook_of_the_sample_form(tmp_path):
     assert keys_from_codebook(loaded) == real.keys()
     html = codebook.write_html(real, tmp_path / "codebook_fr.html", lang="fr").read_text(encoding="utf-8")
     assert all(f">{it.id}<" in html for it in real.items)
+
+
+def test_french_codebook_speaks_french_and_never_cuts_a_word(tmp_path):
+    from instrument.export.codebook import render_html
+    from instrument.form import load_form
+    from instrument.resources import samples_dir
+
+    sample = load_form(samples_dir() / "form_member.yaml")
+    html = render_html(sample, lang="fr")
+    # the Type of a context question and of a scale in French, typeset
+    assert "Type\u00a0: choix unique" in html and "select_one" not in html
+    assert "<td>facette</td>" in html and "<td>facet</td>" not in html
+    assert "principalement\u202f?" in html
+    # no rule that lets a browser cut a word anywhere; hyphenated names kept whole
+    assert "overflow-wrap: anywhere" not in html and "table-layout: fixed" not in html
+    assert '<span class="nobr">Rivière-Claire</span>' in html
+    en = render_html(sample, lang="en")
+    assert "Type: single choice" in en and "<td>facet</td>" in en

@@ -35,6 +35,7 @@ from pathlib import Path
 from instrument.export.common import recall_text
 from instrument.files import write_text
 from instrument.model import Choice, Form, Item, ResponseSet
+from instrument.typography import Typography
 
 __all__ = ["FORMAT_VERSION", "codebook", "dumps", "keys_from_codebook", "render_html", "write", "write_html"]
 
@@ -236,6 +237,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "no": "non",
         "range": "Plage",
         "recall": "Période de référence",
+        "kinds": {"facet": "facette", "construct": "construit", "level": "niveau"},
+        "types": {"select_one": "choix unique", "integer": "nombre entier", "text": "texte"},
     },
     "en": {
         "title": "Codebook",
@@ -275,6 +278,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "no": "no",
         "range": "Range",
         "recall": "Recall period",
+        "kinds": {"facet": "facet", "construct": "construct", "level": "level"},
+        "types": {"select_one": "single choice", "integer": "whole number", "text": "text"},
     },
 }
 
@@ -288,8 +293,22 @@ def render_html(form: Form, *, lang: str = "fr") -> str:
             f"The 'lang' parameter of write_html must be one of the form's languages "
             f"{[x for x in form.languages if x in STRINGS]!r}; got {lang!r}."
         )
+    typo = Typography(lang)
+    s = {k: typo.text(v) if isinstance(v, str) else v for k, v in STRINGS[lang].items()}
     data = codebook(form)
-    return environment().get_template("codebook.html.j2").render(cb=data, lang=lang, s=STRINGS[lang])
+    notes = {q["id"]: typo.text(_note(q, s)) for q in data["context_block"]}
+    return environment().get_template("codebook.html.j2").render(cb=data, lang=lang, s=s, notes=notes)
+
+
+def _note(q: dict, s: dict) -> str:
+    """``Type: choix unique · Obligatoire: oui · Plage: 0–60`` (typeset by the caller)."""
+    parts = [f"{s['type']}: {s['types'].get(q['type'], q['type'])}",
+             f"{s['required']}: {s['yes'] if q.get('required') else s['no']}"]
+    if q.get("minimum") is not None or q.get("maximum") is not None:
+        low = "" if q.get("minimum") is None else q["minimum"]
+        high = "" if q.get("maximum") is None else q["maximum"]
+        parts.append(f"{s['range']}: {low}–{high}")
+    return " · ".join(parts)
 
 
 def write_html(form: Form, path: str | os.PathLike, *, lang: str = "fr") -> Path:
