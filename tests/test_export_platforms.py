@@ -162,14 +162,16 @@ def arrays(rows, lang):
         elif current and r["class"] == "SQ":
             out[current][0].append(r["name"])
         elif current and r["class"] == "A":
-            out[current][1][r["name"]] = int(r["assessment_value"])
+            value = r["assessment_value"]
+            out[current][1][r["name"]] = int(value) if value else None
     return out
 
 
 def test_limesurvey_structure(tmp_path, form):
     rows = read_tsv(limesurvey.write(form, tmp_path / "demo_limesurvey.txt")[0])
     settings = {r["name"]: r["text"] for r in rows if r["class"] == "S"}
-    assert settings["language"] == "fr" and settings["additional_languages"] == "en" and settings["assessments"] == "Y"
+    # missing codes in the response set: no LimeSurvey assessment total (it would count them)
+    assert settings["language"] == "fr" and settings["additional_languages"] == "en" and settings["assessments"] == "N"
     titles = {r["language"]: r["text"] for r in rows if r["class"] == "SL" and r["name"] == "surveyls_title"}
     assert titles == {"fr": form.title["fr"], "en": form.title["en"]}
     by_lang = {lang: [r for r in rows if r["language"] == lang and r["class"] in ("G", "Q", "SQ", "A")] for lang in ("fr", "en")}
@@ -188,10 +190,10 @@ def test_limesurvey_structure(tmp_path, form):
             assert len(polarity) == 1, code  # + and - items never share an array
             if polarity == {"-"}:
                 assert code.endswith("N")
-                assert assessment == {"1": 5, "2": 4, "3": 3, "4": 2, "5": 1, "8": 0, "9": 0}
+                assert assessment == {"1": 5, "2": 4, "3": 3, "4": 2, "5": 1, "8": None, "9": None}
             else:
                 assert code.endswith("P")
-                assert assessment == {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "8": 0, "9": 0}
+                assert assessment == {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "8": None, "9": None}
     reverse = {i for items, a in arrays(rows, "fr").values() for i in items if a["1"] == 5}
     assert reverse == {it.id for it in form.items if it.reverse} and reverse
     # context block: list with codes, numerical with its range, short text
@@ -204,6 +206,23 @@ def test_limesurvey_structure(tmp_path, form):
     assert all(c.isalnum() and c[0].isalpha() and len(c) <= 20 for c in codes)
     assert len(set(codes)) == len(codes) // 2  # unique within a language
     assert all(r["random_order"] == "" for r in rows)  # grouped: no shuffling
+
+
+def test_limesurvey_recall_lead_in_once_per_page(tmp_path, form):
+    from instrument.export.common import blocks
+
+    rows = read_tsv(limesurvey.write(form, tmp_path / "demo_limesurvey.txt")[0])
+    for lang in ("fr", "en"):
+        mine = [r for r in rows if r["language"] == lang]
+        for block in blocks(form, "A"):
+            lead = block.recall[lang].rstrip(".")
+            if not lead:
+                continue
+            # one group per block: its description and its arrays hold the lead-in once
+            start = next(k for k, r in enumerate(mine) if r["class"] == "G" and r["name"] == block.label[lang]
+                         and any(lead in x["text"] for x in mine[k:k + 3]))
+            end = next((k for k in range(start + 1, len(mine)) if mine[k]["class"] == "G"), len(mine))
+            assert sum(r["text"].count(lead) for r in mine[start:end] if r["class"] in ("G", "Q")) == 1
 
 
 def test_limesurvey_interleaved_asks_for_random_order(tmp_path, interleaved):

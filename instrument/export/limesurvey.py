@@ -25,8 +25,16 @@ the ``+`` items, whose answers 1-5 have assessment values 1-5, and ``<block>N`` 
 ``-`` (reverse-keyed) items, whose answers 1-5 have assessment values 5-1. The stored
 answer codes stay 1-5 in both (the same codes as every other export; scoring reverse-keys
 them itself); LimeSurvey's assessment total is the reverse-keyed sum. The missing codes
-(8 "Je ne sais pas", 9 "Ne s'applique pas") are extra answers with assessment value 0.
-Surveys are set to use assessments (``assessments = Y``). When the form's order is not
+(8 "Je ne sais pas", 9 "Ne s'applique pas") are extra answers WITHOUT an assessment
+value: LimeSurvey would count any value in its sum (0 would read as "below strongly
+disagree", the midpoint as an invented answer), so a survey whose response set has
+missing codes does not use assessments (``assessments = N``; score with ``intangibles
+score``); one without them does (``assessments = Y``).
+
+Recall lead-ins: each block's recall context ("Depuis que vous participez...") is the
+text of its first array only; the second array of the block (the other polarity) says
+"(suite)" / "(continued)", and the group has no description, so the lead-in appears once
+per page. When the form's order is not
 grouped by construct, the arrays ask LimeSurvey to shuffle their subquestions
 (``random_order = 1``). Question codes are letters and digits only (LimeSurvey's rule):
 ``consortium_id`` becomes ``consortiumid``; response columns come out as ``trustP[trcpi1]``.
@@ -87,7 +95,8 @@ def rows(form: Form) -> list[dict]:
     out: list[dict] = []
     out.append({"class": "S", "name": "language", "text": base})
     out.append({"class": "S", "name": "additional_languages", "text": " ".join(langs[1:])})
-    out.append({"class": "S", "name": "assessments", "text": "Y"})
+    rs = form.response_set
+    out.append({"class": "S", "name": "assessments", "text": "N" if rs.missing else "Y"})
     out.append({"class": "S", "name": "format", "text": "G"})
     out.append({"class": "S", "name": "showgroupinfo", "text": "B"})
     for lang in langs:
@@ -150,14 +159,15 @@ def rows(form: Form) -> list[dict]:
 
     for block in blocks(form, "A"):
         next_group += 1
-        structure.append(("G", next_group, block.label, block.recall))
+        structure.append(("G", next_group, block.label, None))
+        lead = {lang: _clean(block.recall.get(lang, "")).rstrip(".") + "…" for lang in langs}
         for polarity, tag in (("+", "P"), ("-", "N")):
             members = [it for it in block.items if it.polarity == polarity]
             if not members:
                 continue
             qid = new_question_id()
             code = unique(question_code(block.name, 19) + tag)
-            label = {lang: _clean(block.recall.get(lang, "")).rstrip(".") + "…" for lang in langs}
+            label, lead = lead, {lang: STRINGS[lang]["continued"] for lang in langs}
             attrs = {"random_order": random_order} if random_order else {}
             structure.append(("Q", qid, "F", code, label, False, attrs))
             for it in members:
@@ -166,7 +176,7 @@ def rows(form: Form) -> list[dict]:
                 value = c.code if polarity == "+" else rs.high + rs.low - c.code
                 structure.append(("A", qid, str(c.code), c.label, str(value)))
             for c in rs.missing:
-                structure.append(("A", qid, str(c.code), c.label, "0"))
+                structure.append(("A", qid, str(c.code), c.label, ""))
 
     for lang in langs:
         for entry in structure:
