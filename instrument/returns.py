@@ -233,16 +233,24 @@ class Returns:
         return int((self.files["status"] == REJECTED).sum())
 
     def log(self) -> pd.DataFrame:
-        """One row per file, then one per problem (file, status, code, sheet, cell, item, message)."""
+        """One row per file, then one per problem (file, status, code, sheet, cell, item, message).
+
+        A rejected file's own reason is one row: its place (sheet, cell) goes on the file's
+        row rather than on a second, near-identical one."""
         import pandas as pd
 
-        rows = [
-            {"file": r.file, "status": r.status, "code": r.code, "sheet": "", "cell": "", "item": "",
-             "respondents": r.respondents, "message": r.message}
-            for r in self.files.itertuples()
-        ]
+        reasons = {(r.file, r.code, r.message) for r in self.files.itertuples() if r.status == "rejected"}
+        places = {(p.file, p.code, p.message): p for p in self.problems}
+        rows = []
+        for r in self.files.itertuples():
+            own = places.get((r.file, r.code, r.message)) if (r.file, r.code, r.message) in reasons else None
+            rows.append({"file": r.file, "status": r.status, "code": r.code, "sheet": own.sheet if own else "",
+                         "cell": own.cell if own else "", "item": own.item if own else "",
+                         "respondents": r.respondents, "message": r.message})
         status = dict(zip(self.files["file"], self.files["status"], strict=True))
         for p in self.problems:
+            if (p.file, p.code, p.message) in reasons:
+                continue
             rows.append({"file": p.file, "status": status.get(p.file, ""), "code": p.code, "sheet": p.sheet,
                          "cell": p.cell, "item": p.item, "respondents": "", "message": p.message})
         return pd.DataFrame(rows, columns=["file", "status", "code", "sheet", "cell", "item", "respondents", "message"])

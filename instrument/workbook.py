@@ -185,11 +185,11 @@ class _Archive:
             raise Refused("corrupt-file", f"not a readable .xlsx (damaged or truncated zip: {exc})") from None
         names = {i.filename for i in infos}
         if "mimetype" in names:
-            raise Refused("ods-not-supported", "an OpenDocument spreadsheet (.ods) renamed: save it as .xlsx (Excel 2007+)")
+            raise Refused("ods-not-supported", "an OpenDocument spreadsheet (.ods): save it as .xlsx (Excel 2007+)")
         if "xl/vbaProject.bin" in names:
             raise Refused("macro-enabled", "a macro-enabled workbook (.xlsm): save it as a plain .xlsx; macros are never run")
         if "xl/workbook.bin" in names:
-            raise Refused("corrupt-file", "a binary workbook (.xlsb) renamed: save it as .xlsx (Excel 2007+)")
+            raise Refused("corrupt-file", "a binary workbook (.xlsb): save it as .xlsx (Excel 2007+)")
         if "xl/workbook.xml" not in names:
             raise Refused("corrupt-file", "not an Excel workbook (no xl/workbook.xml)")
         seen: set[str] = set()

@@ -93,20 +93,41 @@ def test_files_in_equals_scored_plus_rejected(returned, expected_csv):
 def test_log_has_one_row_per_file_then_one_per_problem(returned):
     log = returned.log()
     n_files = returned.n_files
-    assert len(log) == n_files + len(returned.problems)
+    rejected = {(r.file, r.code, r.message) for r in returned.files.itertuples() if r.status == "rejected"}
+    # a rejected file's reason is on its own row only, not repeated as a problem row
+    kept = [p for p in returned.problems if (p.file, p.code, p.message) not in rejected]
+    assert len(log) == n_files + len(kept)
     head = log.iloc[:n_files]
     assert list(head["file"]) == list(returned.files["file"])
     assert (head["respondents"] != "").all()
     tail = log.iloc[n_files:]
-    assert list(tail["code"]) == [p.code for p in returned.problems]
+    assert list(tail["code"]) == [p.code for p in kept]
     assert (tail["respondents"] == "").all() and (tail["message"] != "").all()
+    for f in {f for f, _, _ in rejected}:
+        rows = log[log["file"] == f]
+        assert len(rows) == 1 or rows["message"].nunique() == len(rows), rows
+    # the place of a rejection goes on the file's row
+    v2 = head[head["code"] == "unknown-form-version"]
+    assert len(v2) == 1 and v2["sheet"].iloc[0] == "_meta"
     # every refused cell says where it is
     cells = tail[tail["code"].isin(["out-of-range", "decimal-answer", "formula-in-answer", "answer-outside-cell"])]
     assert len(cells) >= 4 and (cells["sheet"] == "Questionnaire").all() and (cells["cell"] != "").all()
-    # each file's problem count matches its problem rows
+    # each file's problem count matches its problem rows (its rejection reason included)
     counts = tail.groupby("file").size()
     for r in returned.files.itertuples():
-        assert r.problems == counts.get(r.file, 0), r.file
+        own = (r.file, r.code, r.message) in rejected and any(
+            (p.file, p.code, p.message) == (r.file, r.code, r.message) for p in returned.problems)
+        assert r.problems == counts.get(r.file, 0) + own, r.file
+
+
+def test_a_real_ods_is_not_called_renamed(tmp_path, form):
+    path = tmp_path / "answers.ods"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", "<office:document-content/>")
+    log = read_returns([path], form, jobs=1).log()
+    assert list(log["code"]) == ["ods-not-supported"]  # one row, not two
+    assert "renamed" not in log["message"].iloc[0] and "(.ods)" in log["message"].iloc[0]
 
 
 def read_independently(path: Path) -> dict:
