@@ -70,7 +70,7 @@ class Context:
 
     def ok(self, name: str, x) -> bool:
         """True when ``x`` meets the threshold ``name`` (missing values always do)."""
-        from psychometrics.report import Threshold
+        from psychometrics.thresholds import Threshold
 
         th = self.threshold(name)
         return Threshold(name, th["value"], th["rule"], th["source"]).ok(x)
