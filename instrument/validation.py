@@ -25,7 +25,7 @@ from pathlib import Path
 from instrument.datafile import DataError, read_data
 from instrument.typography import LANGS
 
-__all__ = ["LANGS", "read_data", "render_html", "render_pdf", "validate_command"]
+__all__ = ["LANGS", "group_labels", "read_data", "render_html", "render_pdf", "validate_command"]
 
 
 
@@ -240,12 +240,13 @@ def _from_form(form, df, path, groups, console):
     labels = {i: dict(loaded.texts[i]) for i in items}
     labels.update({s.name: dict(s.label) for s in kept if s.label})
     source = {"form": Path(form).name, "scale_kinds": {s.name: s.kind for s in kept},
-              "labels": _group_labels(loaded, groups)}
+              "labels": group_labels(loaded, groups)}
     return df, key_doc, model, labels, source
 
 
-def _group_labels(form, groups) -> dict:
-    """The labels of the group columns and of their values (as the scored table has them)."""
+def group_labels(form, groups) -> dict:
+    """The labels of the group columns and of their values (as the scored table has them),
+    by kind (``group``, ``level``), in every language: ``render_html(source={"labels": ...})``."""
     from instrument.scoring import table_labels
     from instrument.typography import strings
 

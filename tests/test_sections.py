@@ -132,3 +132,21 @@ def test_contagion_section_states_what_the_design_can_conclude(nested, lang):
 def test_contagion_section_left_out_without_roles_or_ties(validation):
     built = [s["name"] for s in build_all(validation.results, context(validation))]
     assert "contagion" not in built
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_report_text_has_no_doubled_parentheses_and_french_spaces(validation, lang):
+    import re
+
+    from instrument.validation import render_html
+
+    html = render_html(validation, lang=lang, figures=False)
+    from html import unescape
+
+    text = unescape(re.sub(r"<style>.*?</style>|<code[^>]*>.*?</code>|<[^>]+>", " ", html, flags=re.S))
+    text = re.sub(r"intangibles \d+\.\d+\.\d+", "", text)  # the version
+    assert "((" not in text and "))" not in text
+    if lang == "fr":
+        assert not re.search(r"\w[;!?]", text), re.search(r".{30}\w[;!?].{10}", text)
+        assert not re.search(r"\d\.\d", text), re.search(r".{30}\d\.\d.{10}", text)
+        assert not re.search(r"\bconfigural\b", text) and "Field 2018 (an" not in text
