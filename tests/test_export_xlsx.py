@@ -15,6 +15,7 @@ from openpyxl.utils import range_boundaries
 from instrument.export import grid, xlsx
 from instrument.form import load_form
 from instrument.model import Choice, ResponseSet
+from instrument.typography import Typography
 
 CONTRACT_KEYS = [
     "format",
@@ -88,7 +89,7 @@ def test_respondent_workbook_follows_the_contract(tmp_path, form):
         assert ws[ref].protection.locked is False
         row = ws[ref].row
         assert ws.cell(row=row, column=2).value == item_id
-        assert ws.cell(row=row, column=3).value == form.texts[item_id]["fr"]
+        assert ws.cell(row=row, column=3).value == Typography("fr").text(form.texts[item_id]["fr"])
         dv = validation_at(ws, ref)
         assert dv.type == "list" and dv.showErrorMessage and dv.errorStyle == "stop"
         assert dv.error == "Choisissez une des réponses de la liste déroulante."
@@ -146,11 +147,12 @@ def test_instructions_name_every_recall_period(tmp_path, form):
 
     path = xlsx.write(form, tmp_path / "demo_fr.xlsx", lang="fr", version="A")[0]
     text = "\n".join(str(c.value) for c in openpyxl.load_workbook(path)["Instructions"]["A"] if c.value)
-    periods = {recall_text(form, it, "fr").rstrip(".") for it in ordered_items(form, "A")}
+    periods = {Typography("fr").text(recall_text(form, it, "fr")).rstrip(".") for it in ordered_items(form, "A")}
     assert len(periods) > 1
     for period in periods:
         assert period in text
-    assert f"le questionnaire en utilise {len(periods)}" in text
+    assert f"le questionnaire en utilise {len(periods)}\u00a0:" in text
+    assert "?" not in text.replace("\u202f?", "")  # the Québec space before every question mark
 
 
 def test_english_workbook_speaks_english(tmp_path, form):

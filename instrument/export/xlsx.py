@@ -46,6 +46,7 @@ from instrument.export.common import (
 )
 from instrument.files import save_workbook
 from instrument.model import Form
+from instrument.typography import Typography
 
 __all__ = [
     "META_SHEET",
@@ -200,7 +201,8 @@ def check_paper(paper: str, func: str) -> str:
 
 
 def _instructions(ws, form: Form, lang: str, version: str, respondent: str, paper: str):
-    s = STRINGS[lang]
+    typo = Typography(lang)
+    s = {k: typo.text(v) for k, v in STRINGS[lang].items()}
     ws.column_dimensions["A"].width = 72
     missing = [c.label[lang] for c in form.response_set.missing]
     dk, na = [*missing, "", ""][:2]
@@ -212,9 +214,9 @@ def _instructions(ws, form: Form, lang: str, version: str, respondent: str, pape
         rows.append((f"{s['respondent']} : {respondent}" if lang == "fr" else f"{s['respondent']}: {respondent}", BOLD, 0))
     rows.append(("", None, 0))
     if form.introduction.get(lang):
-        rows.append((form.introduction[lang], None, 0))
+        rows.append((typo.text(form.introduction[lang]), None, 0))
         rows.append(("", None, 0))
-    recalls = list(dict.fromkeys(recall_text(form, it, lang).rstrip(".") for it in ordered_items(form, version)))
+    recalls = list(dict.fromkeys(typo.text(recall_text(form, it, lang)).rstrip(".") for it in ordered_items(form, version)))
     recalls = [r for r in recalls if r]
     if recalls:  # every period the form uses, not only the form's own recall
         rows.append((s["recall_title"], Font(bold=True, size=12), 0))
@@ -248,7 +250,8 @@ def _instructions(ws, form: Form, lang: str, version: str, respondent: str, pape
 
 
 def _questionnaire(ws, wb, form: Form, lang: str, version: str, respondent: str, paper: str):
-    s = STRINGS[lang]
+    typo = Typography(lang)
+    s = {k: typo.text(v) for k, v in STRINGS[lang].items()}
     lists = ListSheet(wb)
     widths = {"A": 5, "B": 8, "C": 58, "D": 34}
     for col, width in widths.items():
@@ -305,7 +308,7 @@ def _questionnaire(ws, wb, form: Form, lang: str, version: str, respondent: str,
             c = put(ws, f"B{r}", q.id)
             c.font = GREY
             c.alignment = Alignment(vertical="top")
-            label = q.label[lang]
+            label = typo.text(q.label[lang])
             c = put(ws, f"C{r}", label)
             c.alignment = WRAP
             ws.row_dimensions[r].height = _height(label, 60)
@@ -350,7 +353,7 @@ def _questionnaire(ws, wb, form: Form, lang: str, version: str, respondent: str,
             previous_recall = None
         if block.recall[lang] and block.recall[lang] != previous_recall:
             ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=4)
-            c = put(ws, f"A{r}", block.recall[lang].rstrip(".") + "…")
+            c = put(ws, f"A{r}", typo.text(block.recall[lang]).rstrip(".") + "…")
             c.font = Font(italic=True)
             c.alignment = WRAP
             ws.row_dimensions[r].height = _height(c.value, 90)
@@ -363,7 +366,7 @@ def _questionnaire(ws, wb, form: Form, lang: str, version: str, respondent: str,
             c = put(ws, f"B{r}", it.id)
             c.font = GREY
             c.alignment = Alignment(vertical="top")
-            text = form.texts[it.id][lang]
+            text = typo.text(form.texts[it.id][lang])
             c = put(ws, f"C{r}", text)
             c.alignment = WRAP
             c.border = Border(bottom=Side(style="hair", color="C0C0C0"))
