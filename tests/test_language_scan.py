@@ -51,7 +51,7 @@ IDENT = re.compile(
     r"|\b[a-z]+(?:-[a-z0-9]+)+\b"            # flag codes (low-item-rest-r)
     r"|\b[\w.-]+\.(?:xlsx|csv|json|yaml|pdf|html|sav|parquet)\b"   # file names
     r"|\b\w+::[\w.]+"                        # R calls (psych::alpha, lavaan::lavTestScore)
-    r"|\b[\w]+\.[\w.]+\(?"                   # dotted names (fa.parallel, pm.validate)
+    r"|\b[A-Za-z_]\w*\.[A-Za-z_][\w.]*\(?"   # dotted names (fa.parallel, pm.validate)
     r"|\b[0-9a-f]{8,64}\b"                   # hashes
     r"|--[a-z-]+"                            # command-line options
     r"|\bintangibles\b[^\n]*"                # command lines

@@ -12,6 +12,7 @@ def build(results: dict, ctx: Context) -> dict:
     f = ctx.typo
     notes = [{"code": n["code"], "step": ctx.t.get(f"step_{n['step']}", n["step"]),
               "message": f.text(n["message"])} for n in results.get("notes") or []]
-    thresholds = [{"name": name, "rule": f.rule(x["rule"], x["value"]), "source": ctx.source_of(name)}
+    thresholds = [{"name": name, "label": ctx.t.get(f"th_{name}", name), "rule": f.rule(x["rule"], x["value"]),
+                   "source": ctx.source_of(name)}
                   for name, x in results["thresholds"].items()]
     return {"notes": notes, "thresholds": thresholds}
