@@ -150,3 +150,14 @@ def test_report_text_has_no_doubled_parentheses_and_french_spaces(validation, la
         assert not re.search(r"\w[;!?]", text), re.search(r".{30}\w[;!?].{10}", text)
         assert not re.search(r"\d\.\d", text), re.search(r".{30}\d\.\d.{10}", text)
         assert not re.search(r"\bconfigural\b", text) and "Field 2018 (an" not in text
+
+
+def test_why_an_analysis_did_not_run_is_said_in_the_report_language(validation):
+    results = {**validation.results, "notes": [
+        {"step": "contagion", "code": "unknown-role", "message": "Column 'role', row 0: role 2.0 is not one of member"},
+        {"step": "efa", "code": "some-new-code", "message": "The 'data' parameter of efa is not usable"}]}
+    fr = {s["name"]: s["view"] for s in build_all(results, context(validation, "fr"))}["notes"]["notes"]
+    assert "rôle inconnu" in fr[0]["text"] and "is not" not in fr[0]["text"]
+    assert "some-new-code" in fr[1]["text"] and "parameter" not in fr[1]["text"]
+    en = {s["name"]: s["view"] for s in build_all(results, context(validation, "en"))}["notes"]["notes"]
+    assert "is not one of member" in en[0]["text"]

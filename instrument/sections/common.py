@@ -86,6 +86,14 @@ class Context:
         strings when the recorded source is not a plain citation)."""
         return self.t.get(f"source_{name}") or self.typo.text(self.threshold(name)["source"])
 
+    def explain(self, code: str, message: str) -> str:
+        """Why an analysis did not run, in the report's language: the English message of
+        ``psychometrics`` in English; in French the words of ``note_<code>`` when the
+        strings have them, else a pointer to the code (the message stays in results.json)."""
+        if self.lang == "en":
+            return self.typo.text(message or code)
+        return self.t.get(f"note_{code}") or self.t["note_elsewhere"].format(code=code)
+
     def figure(self, draw):
         """``draw(results, typo=..., text=...)`` as inline SVG markup, or None."""
         if not self.figures:

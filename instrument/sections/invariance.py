@@ -37,7 +37,7 @@ def group(g: str, inv: dict, ctx: Context) -> dict:
             value=f.int(inv["min_group_size"]),
             groups=", ".join(f"{ctx.typo.label('level', k)} (n {f.cell(x)})" for k, x in inv["excluded"].items()))
     if inv.get("skipped"):
-        entry["skipped"] = t["inv_skipped"].format(reason=f.text(inv.get("reason", inv["skipped"])))
+        entry["skipped"] = t["inv_skipped"].format(reason=ctx.explain(inv["skipped"], inv.get("reason", "")))
         return entry
     entry["mode"] = (t["inv_mode_model"].format(k=f.int(len(ctx.model))) if inv.get("mode") == "model"
                      else t["inv_mode_scale"])
@@ -53,7 +53,7 @@ def table(name: str, fit: dict, ctx: Context) -> dict:
     t, f = ctx.t, ctx.typo
     scale = ctx.scale(name) if name != "model" else ""
     if "table" not in fit:
-        return {"scale": scale, "rows": [], "skipped": f.text(fit.get("reason", fit.get("skipped")))}
+        return {"scale": scale, "rows": [], "skipped": ctx.explain(fit.get("skipped", ""), fit.get("reason", ""))}
     rows = []
     for model_name, row in fit["table"].items():
         holds = row.get("holds")

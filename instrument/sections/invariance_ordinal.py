@@ -29,7 +29,7 @@ def group(g: str, o: dict, ctx: Context) -> dict:
     entry = {"title": t["inv_title"].format(group=f.label("group", g)), "skipped": "",
              "tables": [], "flagged": "", "tests": []}
     if o.get("skipped"):
-        entry["skipped"] = t["inv_skipped"].format(reason=f.text(o.get("reason", o["skipped"])))
+        entry["skipped"] = t["inv_skipped"].format(reason=ctx.explain(o["skipped"], o.get("reason", "")))
         return entry
     entry["tables"] = [table(name, fit, ctx) for name, fit in o.get("fits", {}).items()]
     flagged = o.get("flagged") or []
@@ -49,7 +49,7 @@ def table(name: str, fit: dict, ctx: Context) -> dict:
     t, f = ctx.t, ctx.typo
     scale = ctx.scale(name) if name != "model" else ""
     if "table" not in fit:
-        return {"scale": scale, "rows": [], "skipped": f.text(fit.get("reason", fit.get("skipped")))}
+        return {"scale": scale, "rows": [], "skipped": ctx.explain(fit.get("skipped", ""), fit.get("reason", ""))}
     rows = []
     for model_name, row in fit["table"].items():
         has_test = row.get("df_diff") is not None

@@ -30,7 +30,7 @@ def build(results: dict, ctx: Context) -> dict | None:
         "levels": [level(name, nesting[name], clusters, ctx) for name in clusters["levels"]
                    if name in nesting],
         "roles": roles(clusters.get("roles"), ctx),
-        "issues": [{"code": i["code"], "message": f.text(i["message"]), "n": f.int(i["n_rows"]),
+        "issues": [{"code": i["code"], "message": ctx.explain(i["code"], i["message"]), "n": f.int(i["n_rows"]),
                     "rows": ", ".join(i["rows"][:10]) + (" …" if i["n_rows"] > 10 else "")}
                    for i in clusters.get("issues", [])],
         "twolevel": twolevel(results.get("cfa_twolevel"), ctx),

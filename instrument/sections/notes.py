@@ -10,8 +10,10 @@ __all__ = ["build"]
 
 def build(results: dict, ctx: Context) -> dict:
     f = ctx.typo
-    notes = [{"code": n["code"], "step": ctx.t.get(f"step_{n['step']}", n["step"]),
-              "message": f.text(n["message"])} for n in results.get("notes") or []]
+    notes = []
+    for n in results.get("notes") or []:
+        step = ctx.t.get(f"step_{n['step']}", n["step"])
+        notes.append({"code": n["code"], "text": f.text(f"({step}): {ctx.explain(n['code'], n['message'])}")})
     thresholds = [{"name": name, "label": ctx.t.get(f"th_{name}", name), "rule": f.rule(x["rule"], x["value"]),
                    "source": ctx.source_of(name)}
                   for name, x in results["thresholds"].items()]
