@@ -291,7 +291,7 @@ def invariance(
         check_choice(missing, name="missing", choices=("listwise",), func=func)
         return ordinal_invariance(data, model, group, parameterization=parameterization,
                                   partial=partial, alpha=alpha, adjust=adjust,
-                                  min_group_size=min_group_size,
+                                  min_group_size=min_group_size, second_order=second_order,
                                   residual_covariances=residual_covariances)
     missing = estimate.check_options(estimator, missing, func, group=group)
     min_group_size = check_int(min_group_size, name="min_group_size", minimum=2, func=func)

@@ -275,7 +275,7 @@ def ordinal_invariance(data: pd.DataFrame, model, group: str, *, parameterizatio
                        partial: Sequence[str] | None = None, alpha: float = 0.05,
                        adjust: str = "holm", min_group_size: int = 30,
                        residual_covariances: Sequence[tuple[str, str]] | None = None,
-                       func: str = "invariance") -> OrdinalInvariance:
+                       second_order=None, func: str = "invariance") -> OrdinalInvariance:
     """Ordinal measurement invariance (see the module docstring); usually called as
     ``pm.invariance(data, model, group, estimator="WLSMV")``.
 
@@ -288,7 +288,7 @@ def ordinal_invariance(data: pd.DataFrame, model, group: str, *, parameterizatio
     alpha = check_fraction(alpha, name="alpha", func=func)
     check_choice(adjust, name="adjust", choices=("holm", "bonferroni", "none"), func=func)
     min_group_size = check_int(min_group_size, name="min_group_size", minimum=2, func=func)
-    spec = parse_model(model, None, residual_covariances, func)
+    spec = parse_model(model, second_order, residual_covariances, func)
     if spec.second_order:
         raise PsychometricsError("not-implemented", f"{func}(..., estimator='WLSMV'): second-order "
                                                     "factors are not supported for ordinal invariance.")

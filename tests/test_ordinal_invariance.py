@@ -136,3 +136,6 @@ def test_errors():
     with pytest.raises(PsychometricsError) as err:
         pm.invariance(d, CAT_MODEL, "g", estimator="WLSMV", parameterization="gamma")
     assert err.value.code == "invalid-option"
+    with pytest.raises(PsychometricsError) as err:
+        pm.invariance(d, CAT_MODEL, "g", estimator="WLSMV", second_order={"G": ["FU1", "FU2"]})
+    assert err.value.code == "not-implemented"
