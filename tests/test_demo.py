@@ -26,6 +26,7 @@ SECTIONS = {
     "efa": "Analyse factorielle exploratoire (AFE)",
     "cfa": "Analyse factorielle confirmatoire (AFC)",
     "validity": "Validité convergente et discriminante", "invariance": "Invariance de mesure",
+    "invariance_ordinal": "Invariance de mesure des items ordinaux (WLSMV)",
     "actions": "Actions recommandées", "notes": "Notes et méthode",
 }
 WEAK_ITEM_CODES = {"low-item-rest-r", "raises-alpha-if-deleted", "low-loading"}

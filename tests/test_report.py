@@ -27,7 +27,7 @@ from psychometrics.report import (
 
 FORM = "data_samples/form_member.yaml"
 SECTIONS = ("sample", "items", "reliability", "factorability", "efa", "cfa", "validity",
-            "invariance", "actions", "notes")
+            "invariance", "invariance_ordinal", "actions", "notes")
 
 
 def _console():
@@ -291,10 +291,12 @@ def test_everything_from_the_data_is_escaped(nasty, lang):
     ("fr", ("Échantillon", "Items", "Fidélité", "Factorisabilité et dimensionnalité",
             "Analyse factorielle exploratoire (AFE)", "Analyse factorielle confirmatoire (AFC)",
             "Validité convergente et discriminante", "Invariance de mesure",
+            "Invariance de mesure des items ordinaux (WLSMV)",
             "Actions recommandées", "Notes et méthode")),
     ("en", ("Sample", "Items", "Reliability", "Factorability and dimensionality",
             "Exploratory factor analysis (EFA)", "Confirmatory factor analysis (CFA)",
             "Convergent and discriminant validity", "Measurement invariance",
+            "Measurement invariance of ordinal items (WLSMV)",
             "Recommended actions", "Notes and method")),
 ])
 def test_report_sections_in_both_languages(simulated, lang, titles):
