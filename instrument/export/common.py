@@ -68,7 +68,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "recall_title": "Période de référence",
         "recall": "Répondez en pensant à la période suivante : {recall}.",
         "recalls": "Chaque groupe d'énoncés précise la période à laquelle penser ; le questionnaire en utilise {n} :",
-        "statement_or_question": "Question ou énoncé",
         "continued": "(suite)",
         "return_title": "Retourner le fichier",
         "return": (
@@ -126,7 +125,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "recall_title": "Reference period",
         "recall": "Answer with the following period in mind: {recall}.",
         "recalls": "Each group of statements says which period to think about; the questionnaire uses {n}:",
-        "statement_or_question": "Question or statement",
         "continued": "(continued)",
         "return_title": "Returning the file",
         "return": (

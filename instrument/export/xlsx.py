@@ -1,9 +1,8 @@
 """The respondent workbook (.xlsx): one questionnaire to send by e-mail and get back.
 
 Follows the returned-workbook contract (layout ``respondent``): an ``Instructions`` sheet,
-a ``Questionnaire`` sheet (one frozen header row, the context block, then one row per
-item: n°, the item code in a hidden column, the text, the answer cell), and the hidden
-``_meta`` sheet
+a ``Questionnaire`` sheet (the context block, then one row per item: n°, the item code in
+a hidden column, the text, the answer cell), and the hidden ``_meta`` sheet
 (``veryHidden``) that lets :mod:`instrument.returns` match a returned file to its form.
 
 Answer cells hold a drop-down list of labelled answers (``"4 - Plutôt d'accord"``,
@@ -270,17 +269,10 @@ def _questionnaire(ws, wb, form: Form, lang: str, version: str, respondent: str,
     ws.merge_cells("A2:D2")
     cell = put(ws, "A2", line)
     cell.font = Font(bold=bool(respondent), color="404040", size=10)
-    # one header row for the whole sheet, frozen: it stays in view while scrolling
-    header_row = 3
-    for col, text in zip("ABCD", (s["number"], s["id"], s["statement_or_question"], s["answer"]), strict=True):
-        c = put(ws, f"{col}{header_row}", text)
-        c.font = BOLD
-        c.fill = HEADER_FILL
-        c.border = BOX
-        c.alignment = Alignment(vertical="center", wrap_text=True)
-    ws.freeze_panes = f"A{header_row + 1}"
-    ws.column_dimensions["B"].hidden = True  # the item codes: for the reader, not the respondent
-    r = 5
+    # the item codes: for the reader, not the respondent (the cells stay where they were:
+    # the cell map of every workbook already sent out is unchanged)
+    ws.column_dimensions["B"].hidden = True
+    r = 4
 
     def heading(text: str, fill=HEADER_FILL, size=12):
         nonlocal r
@@ -334,6 +326,14 @@ def _questionnaire(ws, wb, form: Form, lang: str, version: str, respondent: str,
 
     # items
     heading(s["items_title"])
+    header_row = r
+    for col, text in zip("ABCD", (s["number"], s["id"], s["statement"], s["answer"]), strict=True):
+        c = put(ws, f"{col}{r}", text)
+        c.font = BOLD
+        c.fill = HEADER_FILL
+        c.border = BOX
+        c.alignment = Alignment(vertical="center", wrap_text=True)
+    r += 1
     item_dv = add_list_validation(
         ws,
         lists,
