@@ -168,6 +168,12 @@ def test_read_roster(tmp_path, test_bank):
     missing = tmp_path / "m.csv"
     missing.write_text("code\nA1\n", encoding="utf-8")
     assert [p.code for p in read_roster(missing, form)[1]] == ["missing-column"]
+    # codes differing only by case would name files that collide on Windows and macOS (issue 14)
+    cased = tmp_path / "c.csv"
+    cased.write_text("respondent\nR0001\nr0001\n", encoding="utf-8")
+    entries, problems = read_roster(cased, form)
+    assert [e.respondent for e in entries] == ["R0001"] and [(p.code, p.line) for p in problems] == [
+        ("duplicate-respondent", 3)]
 
 
 def test_registry_entries_are_writers(tmp_path, test_bank):
