@@ -20,7 +20,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["MAX_ANSWER_CHARS", "AnswerCoder", "Coded", "normalize_label"]
+__all__ = ["MAX_ANSWER_CHARS", "AnswerCoder", "Coded", "normalize_label", "show_value"]
 
 #: Longest text examined as an answer (labels are a few dozen characters).
 MAX_ANSWER_CHARS = 1_000
@@ -37,7 +37,7 @@ _MULTI = re.compile(
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'", "′": "'"})
 
 
-def _show(value) -> str:
+def show_value(value) -> str:
     """``repr(value)``, at most 60 characters (a 20 MB cell must not become a 20 MB message)."""
     if isinstance(value, str) and len(value) > 60:
         return repr(value[:57]) + f"... ({len(value):,} characters)"
@@ -100,12 +100,12 @@ class AnswerCoder:
 
     def _number(self, value: float, shown) -> Coded:
         if math.isnan(value) or math.isinf(value):
-            return Coded(problem="invalid-answer", message=f"{_show(shown)} is not an answer; expected {self._range}")
+            return Coded(problem="invalid-answer", message=f"{show_value(shown)} is not an answer; expected {self._range}")
         if value != int(value):
-            return Coded(problem="decimal-answer", message=f"{_show(shown)} is not a whole answer code; expected {self._range}")
+            return Coded(problem="decimal-answer", message=f"{show_value(shown)} is not a whole answer code; expected {self._range}")
         code = int(value)
         if code not in self.allowed:
-            return Coded(problem="out-of-range", message=f"{_show(shown)} is outside the answer codes {self._range}")
+            return Coded(problem="out-of-range", message=f"{show_value(shown)} is outside the answer codes {self._range}")
         return Coded(code=code)
 
     def code(self, value) -> Coded:
@@ -125,15 +125,15 @@ class AnswerCoder:
         if value is None:
             return BLANK
         if isinstance(value, bool):
-            return Coded(problem="boolean-in-answer", message=f"{_show(value)} (TRUE/FALSE) is not an answer; expected {self._range}")
+            return Coded(problem="boolean-in-answer", message=f"{show_value(value)} (TRUE/FALSE) is not an answer; expected {self._range}")
         if isinstance(value, int):  # exact, even beyond the range of a float
             if value in self.allowed:
                 return Coded(code=value)
-            return Coded(problem="out-of-range", message=f"{_show(value)} is outside the answer codes {self._range}")
+            return Coded(problem="out-of-range", message=f"{show_value(value)} is outside the answer codes {self._range}")
         if isinstance(value, float):  # numbers read from a workbook are floats: 7.0 is shown as 7
             return self._number(value, int(value) if value.is_integer() else value)
         if isinstance(value, str) and len(value) > MAX_ANSWER_CHARS:
-            return Coded(problem="invalid-answer", message=f"a text of {len(value):,} characters ({_show(value)}) "
+            return Coded(problem="invalid-answer", message=f"a text of {len(value):,} characters ({show_value(value)}) "
                          f"is not an answer; expected {self._range}")
         if isinstance(value, _dt.date | _dt.datetime | _dt.time | _dt.timedelta):
             return Coded(problem="date-in-answer", message=f"a date or time ({value}) is not an answer; expected {self._range}")
@@ -146,7 +146,7 @@ class AnswerCoder:
         if _NUMBER.match(text):  # "4", "4.0", "4,0" (French decimal comma)
             return self._number(float(text.replace(",", ".")), text)
         if _MULTI.match(text):
-            return Coded(problem="multiple-answers", message=f"{_show(text)} holds more than one answer; choose one of {self._range}")
+            return Coded(problem="multiple-answers", message=f"{show_value(text)} holds more than one answer; choose one of {self._range}")
         match = _CODE_LABEL.match(text)
         if match:
             number, rest = match.group(1).replace(",", "."), match.group(2).strip()
@@ -155,11 +155,11 @@ class AnswerCoder:
                 return coded
             rest_code = self.by_label.get(normalize_label(rest))
             if rest_code is None:
-                return Coded(problem="invalid-answer", message=f"{_show(text)}: {_show(rest)} is not a label of this scale")
+                return Coded(problem="invalid-answer", message=f"{show_value(text)}: {show_value(rest)} is not a label of this scale")
             if rest_code != coded.code:
                 return Coded(
                     problem="label-code-mismatch",
-                    message=f"{_show(text)}: code {coded.code} does not go with the label {_show(rest)} (code {rest_code})",
+                    message=f"{show_value(text)}: code {coded.code} does not go with the label {show_value(rest)} (code {rest_code})",
                 )
             return coded
-        return Coded(problem="invalid-answer", message=f"{_show(text)} is not one of the answers ({self._range} or their labels)")
+        return Coded(problem="invalid-answer", message=f"{show_value(text)} is not one of the answers ({self._range} or their labels)")

@@ -59,7 +59,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from instrument import platforms
-from instrument.answers import MAX_ANSWER_CHARS, AnswerCoder, _show
+from instrument.answers import MAX_ANSWER_CHARS, AnswerCoder, show_value
 from instrument.model import Form, Problem
 from instrument.platforms.layout import SCORE
 from instrument.workbook import (
@@ -281,20 +281,20 @@ def _check_meta(meta: dict, expected: Expected) -> None:
     if meta.get("format_version") != FORMAT_VERSION:
         raise Refused(
             "unknown-format-version",
-            f"workbook format version {_show(meta.get('format_version'))}; this version of intangibles reads "
+            f"workbook format version {show_value(meta.get('format_version'))}; this version of intangibles reads "
             f"format {FORMAT_VERSION} (update intangibles, or re-export the form)",
             sheet="_meta",
         )
     if meta.get("form_id") != expected.form_id:
         raise Refused(
             "other-form",
-            f"this workbook belongs to form {_show(meta.get('form_id'))}, not {expected.form_id!r}",
+            f"this workbook belongs to form {show_value(meta.get('form_id'))}, not {expected.form_id!r}",
             sheet="_meta",
         )
     if meta.get("form_version") != expected.form_version:
         raise Refused(
             "unknown-form-version",
-            f"this workbook is version {_show(meta.get('form_version'))} of form {expected.form_id!r}; "
+            f"this workbook is version {show_value(meta.get('form_version'))} of form {expected.form_id!r}; "
             f"expected version {expected.form_version!r}",
             sheet="_meta",
         )
@@ -313,7 +313,7 @@ def _check_meta(meta: dict, expected: Expected) -> None:
         moved = sorted(q for q, cell in layout.items() if _address(meta.get(f"cell:{q}", "")) not in (None, cell))
         if moved:
             raise Refused("hash-mismatch", f"the cell map in _meta was edited: {moved[0]} is given the cell "
-                          f"{_show(meta.get(f'cell:{moved[0]}'))}, the form puts it in {layout[moved[0]]} "
+                          f"{show_value(meta.get(f'cell:{moved[0]}'))}, the form puts it in {layout[moved[0]]} "
                           f"({len(moved)} question(s)); answers would be read from the wrong cells", sheet="_meta")
 
 
@@ -331,20 +331,20 @@ def _code_context(qid: str, value, expected: Expected, coder_cache: dict):
         coded = coder.code(value)
         return coded.code, coded.problem, coded.message
     if kind != "text" and isinstance(value, str) and len(value) > MAX_ANSWER_CHARS:
-        return None, "invalid-answer", f"a text of {len(value):,} characters ({_show(value)}) is not an answer"
+        return None, "invalid-answer", f"a text of {len(value):,} characters ({show_value(value)}) is not an answer"
     if kind == "integer":
         text = str(value).strip().replace(",", ".")
         if isinstance(value, bool):  # as the items say it (answers.py): not a decimal
-            return None, "boolean-in-answer", f"{_show(value)} (a TRUE/FALSE cell) is not a whole number"
+            return None, "boolean-in-answer", f"{show_value(value)} (a TRUE/FALSE cell) is not a whole number"
         try:
             number = float(text)
         except ValueError:
-            return None, "invalid-answer", f"{_show(value)} is not a whole number"
+            return None, "invalid-answer", f"{show_value(value)} is not a whole number"
         if number != number or not number.is_integer():
-            return None, "decimal-answer", f"{_show(value)} is not a whole number"
+            return None, "decimal-answer", f"{show_value(value)} is not a whole number"
         lo, hi = spec
         if (lo is not None and number < lo) or (hi is not None and number > hi):
-            return None, "out-of-range", f"{_show(value)} is outside {lo}-{hi}"
+            return None, "out-of-range", f"{show_value(value)} is outside {lo}-{hi}"
         return int(number), "", ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a code typed as a number in a text cell: 101, not 101.0
@@ -463,7 +463,7 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
     _check_meta(meta, expected)
     sheet_name = meta.get("answer_sheet", "")
     if sheet_name not in book.sheets:
-        raise Refused("missing-sheet", f"the answer sheet {_show(sheet_name)} is missing (renamed or deleted)")
+        raise Refused("missing-sheet", f"the answer sheet {show_value(sheet_name)} is missing (renamed or deleted)")
     sheet = book.read(sheet_name)
     grid, flagged, merged = sheet.grid, sheet.flagged, sheet.merged
     if book.external_links:
@@ -504,7 +504,7 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
             try:
                 r, c = split_cell(meta[f"cell:{qid}"])
             except ValueError:
-                raise Refused("missing-metadata", f"_meta gives {_show(meta[f'cell:{qid}'])} as the cell of {qid}, "
+                raise Refused("missing-metadata", f"_meta gives {show_value(meta[f'cell:{qid}'])} as the cell of {qid}, "
                                "not a cell address", sheet="_meta") from None
             cells[qid] = (r, c, cell_name(r, c))
         _check_rows(grid, cells, sheet_name)
@@ -529,7 +529,7 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
                 v = value_at(r, cc)
                 if v is not None and v != item and coder.code(v).code is not None:
                     result.problems.append(Problem(
-                        "answer-outside-cell", f"{_show(v)} was typed in {cell_name(r, cc)}, not in the answer cell "
+                        "answer-outside-cell", f"{show_value(v)} was typed in {cell_name(r, cc)}, not in the answer cell "
                         f"{name}; it was not used", file=result.file, sheet=sheet_name,
                         cell=cell_name(r, cc), item=item))
                     break
@@ -584,7 +584,7 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
                                                    cell=cell_name(r, cols["respondent"]), severity="warning"))
                 result.rows.append(row)
     else:
-        raise Refused("not-our-workbook", f"unknown workbook layout {_show(layout)} in _meta", sheet="_meta")
+        raise Refused("not-our-workbook", f"unknown workbook layout {show_value(layout)} in _meta", sheet="_meta")
 
 
 def _bounded(reader, delimiter: str = ","):
@@ -837,7 +837,7 @@ def _regular_size(path: Path) -> int:
         info = path.stat()
     except OSError as exc:
         if path.is_symlink():
-            raise Refused("broken-link", f"a symbolic link to {_show(os.readlink(path))}, which cannot be reached "
+            raise Refused("broken-link", f"a symbolic link to {show_value(os.readlink(path))}, which cannot be reached "
                           f"({exc.strerror or exc})") from None
         raise
     if stat.S_ISDIR(info.st_mode):
@@ -1026,7 +1026,7 @@ def _code_problem(code) -> str:
         return f"a respondent code of {len(code):,} characters (at most {MAX_CODE_CHARS})"
     bad = CODE_FORBIDDEN.search(code)
     if bad:
-        return (f"the respondent code {_show(code)} holds the invisible or control character U+{ord(bad.group()):04X} "
+        return (f"the respondent code {show_value(code)} holds the invisible or control character U+{ord(bad.group()):04X} "
                 "(it can hide or reorder the code)")
     return ""
 
@@ -1064,8 +1064,8 @@ def _check_codes(results: list[FileResult], expected: Expected) -> None:
             if seen is None:
                 first[key] = (values, r.file, row["respondent"])
             elif seen[0] == values:
-                r.problems.append(Problem("duplicate-copy", f"respondent {_show(row['respondent'])} at "
-                                          f"{row['source_place']} is a copy of {_show(seen[2])} in {seen[1]} (same "
+                r.problems.append(Problem("duplicate-copy", f"respondent {show_value(row['respondent'])} at "
+                                          f"{row['source_place']} is a copy of {show_value(seen[2])} in {seen[1]} (same "
                                           "answers): counted once", file=r.file, severity="warning"))
                 _drop_export_row(r)
                 continue
@@ -1080,7 +1080,7 @@ def _check_codes(results: list[FileResult], expected: Expected) -> None:
     for key, files in sorted(conflicts.items()):
         for f in sorted(files):
             by_file[f].problems.append(Problem(
-                "duplicate-respondent", f"the respondent code {_show(first[key][2])} appears in {len(files)} files "
+                "duplicate-respondent", f"the respondent code {show_value(first[key][2])} appears in {len(files)} files "
                 f"({', '.join(sorted(files))}) with DIFFERENT answers: all kept; keep the right one before analysis",
                 file=f))
     for r in results:

@@ -30,7 +30,7 @@ from functools import lru_cache
 from operator import itemgetter
 from pathlib import PurePosixPath
 
-from instrument.answers import _show
+from instrument.answers import show_value
 
 __all__ = [
     "CHUNK",
@@ -197,20 +197,20 @@ class _Archive:
             # two members of one name: this reader and python-calamine could read different ones
             key = info.filename.replace("\\", "/").casefold()
             if key in seen:
-                raise Refused("unsafe-zip", f"the zip holds two parts named {_show(info.filename)} (a tampered file)")
+                raise Refused("unsafe-zip", f"the zip holds two parts named {show_value(info.filename)} (a tampered file)")
             seen.add(key)
             if _unsafe_name(info.filename):
-                raise Refused("unsafe-zip", f"the zip holds a part named {_show(info.filename)} (an absolute path or '..'); "
+                raise Refused("unsafe-zip", f"the zip holds a part named {show_value(info.filename)} (an absolute path or '..'); "
                                "no spreadsheet program writes that")
             alias = _unicode_path(info.extra)
             alias = alias if alias is not None else _unicode_path(_local_extra(data, info))
             if alias is not None and alias != info.filename:
-                raise Refused("unsafe-zip", f"the zip part {_show(info.filename)} claims the name {_show(alias)} in its "
+                raise Refused("unsafe-zip", f"the zip part {show_value(info.filename)} claims the name {show_value(alias)} in its "
                               "Unicode-path extra field: two readers would see two different files (a tampered file)")
             if (info.external_attr >> 16) & 0o170000 == 0o120000:
-                raise Refused("unsafe-zip", f"the zip part {_show(info.filename)} is a symbolic link")
+                raise Refused("unsafe-zip", f"the zip part {show_value(info.filename)} is a symbolic link")
             if info.flag_bits & 0x1:
-                raise Refused("encrypted-workbook", f"the zip part {_show(info.filename)} is encrypted: remove the password, "
+                raise Refused("encrypted-workbook", f"the zip part {show_value(info.filename)} is encrypted: remove the password, "
                                "save as .xlsx, and send the file again")
         total = 0
         for info in infos:
@@ -262,14 +262,14 @@ class _Archive:
         targets: dict = {}
         for r in rels:
             if r.get("Id") in targets:  # which one would calamine take? refuse rather than guess
-                raise Refused("corrupt-file", f"workbook.xml.rels defines the relationship {_show(r.get('Id'))} twice")
+                raise Refused("corrupt-file", f"workbook.xml.rels defines the relationship {show_value(r.get('Id'))} twice")
             targets[r.get("Id")] = r.get("Target", "")
         out: dict = {}
         folded: set = set()
         for sheet in wb:
             name = sheet.get("name")
             if name is None or name.casefold() in folded:  # Excel forbids it; two readers could differ
-                raise Refused("corrupt-file", f"workbook.xml lists the sheet name {_show(name)} twice (or none)")
+                raise Refused("corrupt-file", f"workbook.xml lists the sheet name {show_value(name)} twice (or none)")
             folded.add(name.casefold())
             target = targets.get(sheet.get(_REL_ID), "")
             path = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
@@ -317,7 +317,7 @@ class _Archive:
         try:
             size = self.zf.getinfo(part).file_size
         except KeyError:
-            raise Refused("corrupt-file", f"the sheet {_show(sheet)} has no part {_show(part)} in the workbook", sheet=sheet) from None
+            raise Refused("corrupt-file", f"the sheet {show_value(sheet)} has no part {show_value(part)} in the workbook", sheet=sheet) from None
         flagged = self._scan_quick(part, sheet, size)
         return flagged if flagged is not None else self._scan_stream(part, sheet)
 
@@ -378,7 +378,7 @@ class _Archive:
                 else:
                     m = _REF.fullmatch(ref)
                     if not m or int(m.group(2)) < 1:
-                        raise Refused("corrupt-file", f"a cell of sheet {_show(sheet)} has the position {_show(ref[:20])}", sheet=sheet)
+                        raise Refused("corrupt-file", f"a cell of sheet {show_value(sheet)} has the position {show_value(ref[:20])}", sheet=sheet)
                     r, c = int(m.group(2)) - 1, _col_index(m.group(1).upper())
                 st["col"], st["cell"] = c, (max(r, 0), c)
                 grow(r + 1, c + 1)
@@ -391,7 +391,7 @@ class _Archive:
                 elif ref.isascii() and ref.isdigit() and 0 < int(ref) <= 1_048_576:
                     st["row"] = int(ref) - 1
                 else:
-                    raise Refused("corrupt-file", f"a row of sheet {_show(sheet)} has the number {_show(ref[:20])}", sheet=sheet)
+                    raise Refused("corrupt-file", f"a row of sheet {show_value(sheet)} has the number {show_value(ref[:20])}", sheet=sheet)
                 st["col"] = -1
                 grow(st["row"] + 1, 0)
             elif local == "f" and st["cell"] is not None:
@@ -412,7 +412,7 @@ class _Archive:
                     _check_area(st["rows"], st["cols"], st["merged"], sheet, self.max_cells)
 
         def refuse(*_args):
-            raise Refused("xml-entities", f"the sheet {_show(sheet)} declares a DTD or XML entities, refused unparsed", sheet=sheet)
+            raise Refused("xml-entities", f"the sheet {show_value(sheet)} declares a DTD or XML entities, refused unparsed", sheet=sheet)
 
         parser = expat.ParserCreate()
         parser.StartElementHandler = start
@@ -424,17 +424,17 @@ class _Archive:
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
         except expat.ExpatError as exc:
-            raise Refused("corrupt-file", f"the sheet {_show(sheet)} is not well-formed XML ({exc})", sheet=sheet) from None
+            raise Refused("corrupt-file", f"the sheet {show_value(sheet)} is not well-formed XML ({exc})", sheet=sheet) from None
         _check_area(st["rows"], st["cols"], st["merged"], sheet, self.max_cells)
         return flagged
 
 
 def _check_area(rows: int, cols: int, merged: int, sheet: str, max_cells: int) -> None:
     if rows * max(cols, 1) > max_cells:
-        raise Refused("sheet-too-large", f"the sheet {_show(sheet)} spans {rows:,} rows x {cols:,} columns from A1; "
+        raise Refused("sheet-too-large", f"the sheet {show_value(sheet)} spans {rows:,} rows x {cols:,} columns from A1; "
                        f"the limit is {max_cells:,} cells", sheet=sheet)
     if merged > MAX_MERGED:
-        raise Refused("sheet-too-large", f"the sheet {_show(sheet)} has more than {MAX_MERGED:,} merged ranges "
+        raise Refused("sheet-too-large", f"the sheet {show_value(sheet)} has more than {MAX_MERGED:,} merged ranges "
                        f"(limit {MAX_MERGED:,})", sheet=sheet)
 
 
@@ -521,7 +521,7 @@ class Workbook:
             grid = sheet.to_python(skip_empty_area=False)
             merged = sheet.merged_cell_ranges or []
         except Exception as exc:  # calamine errors on damaged parts
-            raise Refused("corrupt-file", f"the sheet {_show(name)} cannot be read: {exc}", sheet=name) from None
+            raise Refused("corrupt-file", f"the sheet {show_value(name)} cannot be read: {exc}", sheet=name) from None
         return Sheet(name, grid, flagged, list(merged))
 
     def _clean_zip(self, sheet_part: str) -> bytes:
