@@ -236,24 +236,14 @@ class _Structure:
         return np.concatenate([lam, [phi[k] if k == j else 0.0 for k, j in self.phi_free], theta])
 
 
-class _Diagonal:
-    """A diagonal covariance matrix (the baseline model) through its square root, the
-    same interface as :class:`_Structure`."""
+class _Diagonal(twolevel_fiml.Cholesky):
+    """A diagonal covariance matrix (the baseline model) through its square root: the
+    Cholesky parametrization restricted to the diagonal."""
 
     def __init__(self, p: int):
         self.p = p
         self.idx = (np.arange(p), np.arange(p))
         self.npar = p
-
-    def sigma(self, x):
-        low = np.zeros((self.p, self.p))
-        low[self.idx] = x
-        return low @ low.T
-
-    def gradient(self, x, g):
-        low = np.zeros((self.p, self.p))
-        low[self.idx] = x
-        return (2 * g @ low)[self.idx]
 
     def start(self, s):
         return np.sqrt(np.clip(np.diag(s), 1e-3, None))
