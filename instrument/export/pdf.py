@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from instrument.export.common import version_paths
-from instrument.export.printed import _check, render
+from instrument.export.printed import check_options, render
 from instrument.files import atomic_path
 from instrument.model import Form
 
@@ -30,7 +30,7 @@ def _document(form: Form, *, lang: str, paper: str, version: str | None):
 
 def to_bytes(form: Form, *, lang: str = "fr", paper: str = "A4", version: str | None = None) -> bytes:
     """The PDF of one language and one order version, as bytes."""
-    _check(form, lang, paper, version, "to_bytes")
+    check_options(form, lang, paper, version, "to_bytes")
     return _document(form, lang=lang, paper=paper, version=version).write_pdf(pdf_tags=True)
 
 
@@ -50,7 +50,7 @@ def write(
 
         write(form, "out/member_fr.pdf", lang="fr", paper="Letter")
     """
-    _check(form, lang, paper, version, "write")
+    check_options(form, lang, paper, version, "write")
     written = []
     for label, target in version_paths(form, path, version):
         document = _document(form, lang=lang, paper=paper, version=label)

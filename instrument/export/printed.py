@@ -43,6 +43,7 @@ __all__ = [
     "PAPERS",
     "STEMS",
     "STRINGS",
+    "check_options",
     "css_string",
     "environment",
     "render",
@@ -147,7 +148,7 @@ STEMS: dict[str, dict[str, str]] = {
 _TEXT_BOXES = 10  # write-in boxes for a text answer (consortium id)
 
 
-def _check(form: Form, lang: str, paper: str, version: str | None, func: str) -> tuple[str, str]:
+def check_options(form: Form, lang: str, paper: str, version: str | None, func: str) -> tuple[str, str]:
     if lang not in form.languages:
         raise ValueError(
             f"The 'lang' parameter of {func} must be one of the form's languages "
@@ -256,7 +257,7 @@ def _context_questions(form: Form, lang: str) -> list[dict]:
 
 def template_data(form: Form, *, lang: str = "fr", paper: str = "A4", version: str | None = None) -> dict:
     """Everything the questionnaire template needs, for one language and one order version."""
-    size, paper_name = _check(form, lang, paper, version, "render")
+    size, paper_name = check_options(form, lang, paper, version, "render")
     version = version or next(iter(form.versions), "A")
     typo = Typography(lang)
     s = {k: typo.text(v) for k, v in STRINGS[lang].items()}
@@ -343,7 +344,7 @@ def write(
 
         write(form, "out/member_fr.html", lang="fr", paper="Letter")
     """
-    _check(form, lang, paper, version, "write")
+    check_options(form, lang, paper, version, "write")
     written = []
     for label, target in version_paths(form, path, version):
         written.append(write_text(target, render(form, lang=lang, paper=paper, version=label)))
