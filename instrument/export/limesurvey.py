@@ -89,16 +89,29 @@ def _clean(text: str) -> str:
 
 
 def rows(form: Form) -> list[dict]:
-    """Every row of the file, as dicts column -> value."""
+    """Every row of the file, as dicts column -> value: the survey settings, then the
+    structure (groups, questions, subquestions, answers) once per language."""
     langs = list(form.languages)
-    base = langs[0]
-    out: list[dict] = []
-    out.append({"class": "S", "name": "language", "text": base})
-    out.append({"class": "S", "name": "additional_languages", "text": " ".join(langs[1:])})
+    ids = _Ids()
+    structure = context_structure(form, ids) + blocks_structure(form, ids)
+    out = survey_settings(form)
+    for lang in langs:
+        out += [_ROW[entry[0]](entry, lang, lang == langs[0]) for entry in structure]
+    return out
+
+
+def survey_settings(form: Form) -> list[dict]:
+    """The ``S`` rows (languages, assessments, one group per page) and, per language, the
+    ``SL`` rows (title, description, welcome text with the recall period, end text)."""
+    langs = list(form.languages)
     rs = form.response_set
-    out.append({"class": "S", "name": "assessments", "text": "N" if rs.missing else "Y"})
-    out.append({"class": "S", "name": "format", "text": "G"})
-    out.append({"class": "S", "name": "showgroupinfo", "text": "B"})
+    out: list[dict] = [
+        {"class": "S", "name": "language", "text": langs[0]},
+        {"class": "S", "name": "additional_languages", "text": " ".join(langs[1:])},
+        {"class": "S", "name": "assessments", "text": "N" if rs.missing else "Y"},
+        {"class": "S", "name": "format", "text": "G"},
+        {"class": "S", "name": "showgroupinfo", "text": "B"},
+    ]
     for lang in langs:
         s = STRINGS[lang]
         welcome = form.introduction.get(lang, "")
@@ -111,133 +124,126 @@ def rows(form: Form) -> list[dict]:
             ("surveyls_endtext", s["thanks"]),
         ):
             out.append({"class": "SL", "name": name, "text": _clean(text), "language": lang})
+    return out
 
-    rs = form.response_set
-    random_order = "" if is_grouped(form, "A") else "1"
-    # structure once, with ids; then one copy per language
-    structure: list[tuple] = []  # (kind, payload)
-    next_group = 0
-    next_question = 0
 
-    def new_question_id():
-        nonlocal next_question
-        next_question += 1
-        return next_question
+class _Ids:
+    """The numbering of one structure: group and question ids, and question codes unique
+    ignoring case (LimeSurvey's rule), each at most 20 characters."""
 
-    used_codes: set[str] = set()
+    def __init__(self):
+        self.group = self.question = 0
+        self.used: set[str] = set()
+        self.codes: dict = {}  # context question id -> its LimeSurvey code (for relevance equations)
 
-    def unique(code: str) -> str:
+    def next_group(self) -> int:
+        self.group += 1
+        return self.group
+
+    def next_question(self) -> int:
+        self.question += 1
+        return self.question
+
+    def unique(self, code: str) -> str:
         candidate, n = code, 1
-        while candidate.lower() in used_codes:
+        while candidate.lower() in self.used:
             n += 1
             suffix = str(n)
             candidate = code[: 20 - len(suffix)] + suffix
-        used_codes.add(candidate.lower())
+        self.used.add(candidate.lower())
         return candidate
 
-    codes: dict = {}  # context question id -> its LimeSurvey code (for relevance equations)
-    if form.context_block:
-        next_group += 1
-        structure.append(("G", next_group, {lang: STRINGS[lang]["about_you"] for lang in langs}, {}))
-        for q in form.context_block:
-            qid = new_question_id()
-            code = codes[q.id] = unique(question_code(q.id))
-            if q.type == "select_one":
-                shown = {"relevance": f"{codes[q.ask_if[0]]}.NAOK == {q.ask_if[1]}"} if q.ask_if else {}
-                structure.append(("Q", qid, "L", code, q.label, q.required, shown))
-                for c in q.choices:
-                    structure.append(("A", qid, str(c.code), c.label, ""))
-            elif q.type == "integer":
-                attrs = {}
-                if q.minimum is not None:
-                    attrs["min_num_value"] = str(int(q.minimum))
-                if q.maximum is not None:
-                    attrs["max_num_value"] = str(int(q.maximum))
-                structure.append(("Q", qid, "N", code, q.label, q.required, attrs))
-            else:
-                structure.append(("Q", qid, "S", code, q.label, q.required, {}))
 
+def context_structure(form: Form, ids: _Ids) -> list[tuple]:
+    """The group "À propos de vous": one question per context question (list ``L`` with its
+    answers, numerical ``N`` with its range, short text ``S``), as structure entries."""
+    if not form.context_block:
+        return []
+    langs = list(form.languages)
+    out: list[tuple] = [("G", ids.next_group(), {lang: STRINGS[lang]["about_you"] for lang in langs}, {})]
+    for q in form.context_block:
+        qid = ids.next_question()
+        code = ids.codes[q.id] = ids.unique(question_code(q.id))
+        if q.type == "select_one":
+            shown = {"relevance": f"{ids.codes[q.ask_if[0]]}.NAOK == {q.ask_if[1]}"} if q.ask_if else {}
+            out.append(("Q", qid, "L", code, q.label, q.required, shown))
+            out += [("A", qid, str(c.code), c.label, "") for c in q.choices]
+        elif q.type == "integer":
+            attrs = {}
+            if q.minimum is not None:
+                attrs["min_num_value"] = str(int(q.minimum))
+            if q.maximum is not None:
+                attrs["max_num_value"] = str(int(q.maximum))
+            out.append(("Q", qid, "N", code, q.label, q.required, attrs))
+        else:
+            out.append(("Q", qid, "S", code, q.label, q.required, {}))
+    return out
+
+
+def blocks_structure(form: Form, ids: _Ids) -> list[tuple]:
+    """One group per block of items, each with its ``+`` array then its ``-`` array (the
+    recall lead-in on the first, "(suite)" on the second), as structure entries."""
+    langs = list(form.languages)
+    random_order = "" if is_grouped(form, "A") else "1"
+    out: list[tuple] = []
     for block in blocks(form, "A"):
-        next_group += 1
-        structure.append(("G", next_group, block.label, None))
+        out.append(("G", ids.next_group(), block.label, None))
         lead = {lang: _clean(block.recall.get(lang, "")).rstrip(".") + "…" for lang in langs}
         for polarity, tag in (("+", "P"), ("-", "N")):
             members = [it for it in block.items if it.polarity == polarity]
             if not members:
                 continue
-            qid = new_question_id()
-            code = unique(question_code(block.name, 19) + tag)
+            code = ids.unique(question_code(block.name, 19) + tag)
             label, lead = lead, {lang: STRINGS[lang]["continued"] for lang in langs}
-            attrs = {"random_order": random_order} if random_order else {}
-            structure.append(("Q", qid, "F", code, label, False, attrs))
-            for it in members:
-                structure.append(("SQ", new_question_id(), question_code(it.id), {lang: form.texts[it.id][lang] for lang in langs}))
-            for c in rs.choices:
-                value = c.code if polarity == "+" else rs.high + rs.low - c.code
-                structure.append(("A", qid, str(c.code), c.label, str(value)))
-            for c in rs.missing:
-                structure.append(("A", qid, str(c.code), c.label, ""))
-
-    for lang in langs:
-        for entry in structure:
-            kind = entry[0]
-            if kind == "G":
-                _, gid, label, recall = entry
-                out.append(
-                    {
-                        "id": str(gid),
-                        "class": "G",
-                        "type/scale": str(gid),
-                        "name": _clean(label.get(lang, "")),
-                        "text": _clean(recall.get(lang, "")) if recall else "",
-                        "language": lang,
-                    }
-                )
-            elif kind == "Q":
-                _, qid, qtype, code, label, required, attrs = entry
-                out.append(
-                    {
-                        "id": str(qid),
-                        "class": "Q",
-                        "type/scale": qtype,
-                        "name": code,
-                        "relevance": "1",
-                        "text": _clean(label.get(lang, "")),
-                        "language": lang,
-                        "mandatory": "Y" if required else "N",
-                        "other": "N",
-                        "same_default": "0",
-                        **(attrs if lang == base else {}),
-                    }
-                )
-            elif kind == "SQ":
-                _, sqid, code, label = entry
-                out.append(
-                    {
-                        "id": str(sqid),
-                        "class": "SQ",
-                        "type/scale": "0",
-                        "name": code,
-                        "relevance": "1",
-                        "text": _clean(label.get(lang, "")),
-                        "language": lang,
-                    }
-                )
-            else:
-                _, qid, code, label, value = entry
-                out.append(
-                    {
-                        "id": str(qid),
-                        "class": "A",
-                        "type/scale": "0",
-                        "name": code,
-                        "relevance": value,
-                        "text": _clean(label.get(lang, "")),
-                        "language": lang,
-                        "assessment_value": value,
-                    }
-                )
+            out += array_structure(form, ids, code, label, members, polarity, random_order)
     return out
+
+
+def array_structure(form: Form, ids: _Ids, code: str, label: dict, members, polarity: str,
+                    random_order: str) -> list[tuple]:
+    """One array (``F``): its items as subquestions, the response set as answers with their
+    assessment values (reversed for ``-`` items; none for the missing codes)."""
+    rs = form.response_set
+    qid = ids.next_question()
+    attrs = {"random_order": random_order} if random_order else {}
+    out: list[tuple] = [("Q", qid, "F", code, label, False, attrs)]
+    for it in members:
+        out.append(("SQ", ids.next_question(), question_code(it.id),
+                    {lang: form.texts[it.id][lang] for lang in form.languages}))
+    for c in rs.choices:
+        value = c.code if polarity == "+" else rs.high + rs.low - c.code
+        out.append(("A", qid, str(c.code), c.label, str(value)))
+    out += [("A", qid, str(c.code), c.label, "") for c in rs.missing]
+    return out
+
+
+def _group_row(entry, lang: str, base: bool) -> dict:
+    _, gid, label, recall = entry
+    return {"id": str(gid), "class": "G", "type/scale": str(gid), "name": _clean(label.get(lang, "")),
+            "text": _clean(recall.get(lang, "")) if recall else "", "language": lang}
+
+
+def _question_row(entry, lang: str, base: bool) -> dict:
+    _, qid, qtype, code, label, required, attrs = entry
+    return {"id": str(qid), "class": "Q", "type/scale": qtype, "name": code, "relevance": "1",
+            "text": _clean(label.get(lang, "")), "language": lang, "mandatory": "Y" if required else "N",
+            "other": "N", "same_default": "0", **(attrs if base else {})}
+
+
+def _subquestion_row(entry, lang: str, base: bool) -> dict:
+    _, sqid, code, label = entry
+    return {"id": str(sqid), "class": "SQ", "type/scale": "0", "name": code, "relevance": "1",
+            "text": _clean(label.get(lang, "")), "language": lang}
+
+
+def _answer_row(entry, lang: str, base: bool) -> dict:
+    _, qid, code, label, value = entry
+    return {"id": str(qid), "class": "A", "type/scale": "0", "name": code, "relevance": value,
+            "text": _clean(label.get(lang, "")), "language": lang, "assessment_value": value}
+
+
+#: structure entry kind -> its row in one language (the attributes only on the base language's rows)
+_ROW = {"G": _group_row, "Q": _question_row, "SQ": _subquestion_row, "A": _answer_row}
 
 
 def write(form: Form, path: str | os.PathLike) -> list[Path]:
