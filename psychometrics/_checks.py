@@ -43,6 +43,7 @@ __all__ = [
     "check_int",
     "complete_items",
     "listwise",
+    "numeric_column",
     "pairwise_counts",
 ]
 
@@ -91,7 +92,7 @@ def as_items(
         )
     columns = {}
     for col in data.columns:
-        columns[col] = _numeric_column(data[col], col, where)
+        columns[col] = numeric_column(data[col], col, where)
     out = pd.DataFrame(columns, index=data.index)
     out.columns = data.columns
     values = out.to_numpy()
@@ -133,7 +134,7 @@ def as_items(
     return out
 
 
-def _numeric_column(col: pd.Series, label: object, where: str) -> pd.Series:
+def numeric_column(col: pd.Series, label: object, where: str) -> pd.Series:
     """One column as float64, or a ``non-numeric`` error naming the column and a bad value."""
     if pd.api.types.is_bool_dtype(col.dtype):
         return col.astype("float64")

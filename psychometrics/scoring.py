@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from psychometrics._checks import _numeric_column, check_columns
+from psychometrics._checks import numeric_column, check_columns
 from psychometrics.errors import PsychometricsError
 from psychometrics.keys import Keys, KeysError, check_scales, load_keys
 
@@ -271,17 +271,7 @@ def careless(
         careless::longstring(x, avg = TRUE); careless::irv(x)
         d2 <- mahalanobis(x, colMeans(x), cov(x)); p <- pchisq(d2, ncol(x), lower.tail = FALSE)
     """
-    if not isinstance(data, pd.DataFrame):
-        raise PsychometricsError(
-            "not-a-dataframe",
-            f"The 'data' parameter of careless must be a pandas DataFrame; got {type(data).__name__}.",
-        )
-    items = list(data.columns) if items is None else list(items)
-    if len(items) < 2:
-        raise PsychometricsError(
-            "too-few-items",
-            f"The 'items' parameter of careless must name at least 2 items; got {len(items)}.",
-        )
+    items = _careless_items(data, items)
     if low is not None or high is not None:
         low, high = _range(low, high, None, None, "careless")
     share = _share(longstring_share, "longstring_share", "careless")
@@ -291,42 +281,13 @@ def careless(
     n, k = x.shape
     answered = ~np.isnan(x)
     n_ans = answered.sum(axis=1)
-
-    # longstring: run lengths of equal neighbours (NaN != NaN breaks runs), reset at breaks
-    same = x[:, 1:] == x[:, :-1]
-    run = np.cumsum(same, axis=1)
-    run = run - np.maximum.accumulate(np.where(same, 0, run), axis=1)
-    longest = np.where(n_ans > 0, 1 + (run.max(axis=1) if k > 1 else 0), 0)
-    # each equal neighbour pair joins two answers into one run: runs = answered - pairs
-    n_runs = n_ans - same.sum(axis=1)
-    ls_avg = np.divide(n_ans, n_runs, out=np.full(n, np.nan), where=n_runs > 0)
-
-    # IRV: sd of answered items (n - 1)
-    filled = np.where(answered, x, 0.0)
-    mean = np.divide(filled.sum(axis=1), n_ans, out=np.full(n, np.nan), where=n_ans > 0)
-    dev2 = np.where(answered, (x - mean[:, None]) ** 2, 0.0).sum(axis=1)
-    irv = np.sqrt(np.divide(dev2, n_ans - 1, out=np.full(n, np.nan), where=n_ans > 1))
-
+    longest, ls_avg = _longstring(x, n_ans)
+    irv = _irv(x, answered, n_ans)
     d2, d2_df = _mahalanobis(x, answered)
     d2_p = np.full(n, np.nan)
     has = ~np.isnan(d2)
     d2_p[has] = stats.chi2.sf(d2[has], d2_df[has])
-    if outlier == "chi2":
-        is_outlier = d2_p < p_cut
-    elif outlier == "fence":
-        # D² on the full-item scale (same p-value), then Tukey's far-out fence of this sample
-        q = np.full(n, np.nan)
-        q[has] = stats.chi2.isf(np.clip(d2_p[has], 1e-300, 1.0), k)
-        if has.sum() >= 4:
-            q1, q3 = np.nanpercentile(q, [25, 75])
-            is_outlier = q > q3 + OUTLIER_FENCE * (q3 - q1)  # NaN -> False
-        else:
-            is_outlier = np.zeros(n, dtype=bool)
-    else:
-        raise PsychometricsError(
-            "bad-parameter",
-            f"The 'outlier' parameter of careless must be one of 'fence', 'chi2'; got {outlier!r}.",
-        )
+    is_outlier = _outliers(d2_p, has, k, outlier, p_cut)
 
     ls_cut = max(2, _at_least(share, k))
     if irv_cut is None:
@@ -359,6 +320,63 @@ def careless(
     )
     flagged = data.index[reasons.any(axis=1)]
     return Careless(table, flagged, int(ls_cut), float(irv_cut), p_cut, min_share)
+
+
+def _careless_items(data: object, items) -> list:
+    """The item columns :func:`careless` screens (every column by default), at least two."""
+    if not isinstance(data, pd.DataFrame):
+        raise PsychometricsError(
+            "not-a-dataframe",
+            f"The 'data' parameter of careless must be a pandas DataFrame; got {type(data).__name__}.",
+        )
+    items = list(data.columns) if items is None else list(items)
+    if len(items) < 2:
+        raise PsychometricsError(
+            "too-few-items",
+            f"The 'items' parameter of careless must name at least 2 items; got {len(items)}.",
+        )
+    return items
+
+
+def _longstring(x: np.ndarray, n_ans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Longest run of equal consecutive answers and mean run length, per row (NaN breaks runs)."""
+    n, k = x.shape
+    same = x[:, 1:] == x[:, :-1]
+    run = np.cumsum(same, axis=1)
+    run = run - np.maximum.accumulate(np.where(same, 0, run), axis=1)  # reset at breaks
+    longest = np.where(n_ans > 0, 1 + (run.max(axis=1) if k > 1 else 0), 0)
+    # each equal neighbour pair joins two answers into one run: runs = answered - pairs
+    n_runs = n_ans - same.sum(axis=1)
+    ls_avg = np.divide(n_ans, n_runs, out=np.full(n, np.nan), where=n_runs > 0)
+    return longest, ls_avg
+
+
+def _irv(x: np.ndarray, answered: np.ndarray, n_ans: np.ndarray) -> np.ndarray:
+    """Intra-individual response variability: sd (n - 1) of each row's answered items."""
+    n = x.shape[0]
+    filled = np.where(answered, x, 0.0)
+    mean = np.divide(filled.sum(axis=1), n_ans, out=np.full(n, np.nan), where=n_ans > 0)
+    dev2 = np.where(answered, (x - mean[:, None]) ** 2, 0.0).sum(axis=1)
+    return np.sqrt(np.divide(dev2, n_ans - 1, out=np.full(n, np.nan), where=n_ans > 1))
+
+
+def _outliers(d2_p: np.ndarray, has: np.ndarray, k: int, outlier: str, p_cut: float) -> np.ndarray:
+    """Multivariate outliers by the chi-square rule or Tukey's far-out fence on D² (see careless)."""
+    n = d2_p.shape[0]
+    if outlier == "chi2":
+        return d2_p < p_cut
+    if outlier != "fence":
+        raise PsychometricsError(
+            "bad-parameter",
+            f"The 'outlier' parameter of careless must be one of 'fence', 'chi2'; got {outlier!r}.",
+        )
+    # D² on the full-item scale (same p-value), then Tukey's far-out fence of this sample
+    q = np.full(n, np.nan)
+    q[has] = stats.chi2.isf(np.clip(d2_p[has], 1e-300, 1.0), k)
+    if has.sum() < 4:
+        return np.zeros(n, dtype=bool)
+    q1, q3 = np.nanpercentile(q, [25, 75])
+    return q > q3 + OUTLIER_FENCE * (q3 - q1)  # NaN -> False
 
 
 def _mahalanobis(x: np.ndarray, answered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -468,7 +486,7 @@ def _matrix(data, items: list, low, high, func: str) -> np.ndarray:
         raise PsychometricsError(
             "duplicate-column", f"{where} must have unique column names; {dup[0]!r} appears twice."
         )
-    x = np.column_stack([_numeric_column(data[c], c, where).to_numpy() for c in items]) \
+    x = np.column_stack([numeric_column(data[c], c, where).to_numpy() for c in items]) \
         if items else np.empty((len(data), 0))
     if low is None:
         bad = np.isinf(x)
