@@ -402,6 +402,47 @@ def efa(
     k = check_int(n_factors, name="n_factors", minimum=1, func="efa")
     r, names, n, counts = _prepare(data, "efa", corr, missing)
     p = len(names)
+    dof = _check_factor_count(r, k, method, corr, missing)
+    load, psi, converged, iterations, notes = _extract(r, k, method)
+    load = load * _col_signs(load)
+    rot = rotate(load, rotation)
+    if not rot.converged:
+        notes.append(f"the {rotation} rotation did not converge.")
+    lr, phi, order = _oriented(rot, oblique=rotation in OBLIQUE and k > 1)
+    cols = [f"{_PREFIX[method]}{j + 1}" for j in order]
+
+    h2 = np.diag(load @ load.T).copy()
+    u2 = np.diag(r) - h2
+    heywood, hw_notes = _heywood(names, h2, psi)
+    return EFA(
+        loadings=pd.DataFrame(lr, index=names, columns=cols),
+        communalities=pd.Series(h2, index=names, name="communality"),
+        uniquenesses=pd.Series(u2, index=names, name="uniqueness"),
+        phi=pd.DataFrame(phi, index=cols, columns=cols),
+        structure=pd.DataFrame(lr @ phi, index=names, columns=cols),
+        variance=_variance_table(lr, phi, float(np.sum(h2 + u2)), cols),
+        eigenvalues=pd.Series(_eigh_desc(r)[0], index=pd.RangeIndex(1, p + 1), name="eigenvalue"),
+        correlation=pd.DataFrame(r, index=names, columns=names),
+        heywood=heywood,
+        warnings=hw_notes + notes,
+        n=n,
+        n_factors=k,
+        method=method,
+        rotation=rotation,
+        corr=corr,
+        missing=missing,
+        converged=bool(converged and rot.converged),
+        iterations=iterations,
+        dof=dof,
+        rms=_rms(r - lr @ phi @ lr.T, counts),
+        extra={"uniqueness_estimates": None if psi is None else pd.Series(psi, index=names),
+               "rotation_matrix": rot.rotmat[:, order]},
+    )
+
+
+def _check_factor_count(r: np.ndarray, k: int, method: str, corr: str, missing: str) -> int:
+    """The model's degrees of freedom, or an error when ``k`` factors cannot be fitted to ``r``."""
+    p = r.shape[0]
     dof = _dof(p, k)
     if k >= p or dof < 0:
         most = max(j for j in range(0, p) if _dof(p, j) >= 0)
@@ -417,72 +458,42 @@ def efa(
             f"correlation matrix; the {corr} correlations ({missing}) are not. Use "
             "method='minres' or missing='listwise'.",
         )
+    return dof
 
-    load, psi, converged, iterations, notes = _extract(r, k, method)
-    load = load * _col_signs(load)
-    rot = rotate(load, rotation)
+
+def _oriented(rot, oblique: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rotated loadings and phi with positive column sums, factors by variance explained
+    (as psych orders them); ``order`` maps new columns to the extraction's."""
     lr, phi = rot.loadings, rot.phi
     s = _col_signs(lr)
     lr = lr * s
     phi = phi * s[:, None] * s[None, :]
-    if not rot.converged:
-        notes.append(f"the {rotation} rotation did not converge.")
-    oblique = rotation in OBLIQUE and k > 1
-    prefix = _PREFIX[method]
-    cols = [f"{prefix}{j + 1}" for j in range(k)]
     ev = np.diag(phi @ lr.T @ lr) if oblique else (lr**2).sum(axis=0)
     order = np.argsort(-ev, kind="stable")
     lr = lr[:, order]
-    phi = phi[np.ix_(order, order)]
-    cols = [cols[j] for j in order]
-    if not oblique:
-        phi = np.eye(k)
+    phi = phi[np.ix_(order, order)] if oblique else np.eye(lr.shape[1])
+    return lr, phi, order
 
-    model = load @ load.T
-    h2 = np.diag(model).copy()
-    u2 = np.diag(r) - h2
-    resid = r - lr @ phi @ lr.T
+
+def _rms(resid: np.ndarray, counts: np.ndarray | None) -> float:
+    """psych's root mean square off-diagonal residual (weighted by pairwise n when given)."""
+    p = resid.shape[0]
     off = ~np.eye(p, dtype=bool)
     if counts is None:
-        rms = float(np.sqrt(np.sum(resid[off] ** 2) / (p * (p - 1))))
-    else:  # psych weights each residual by its pairwise n, over their harmonic mean
-        nh = counts.size / np.sum(1 / counts)
-        rms = float(np.sqrt(np.sum(resid[off] ** 2 * counts[off]) / (nh * p * (p - 1))))
+        return float(np.sqrt(np.sum(resid[off] ** 2) / (p * (p - 1))))
+    # psych weights each residual by its pairwise n, over their harmonic mean
+    nh = counts.size / np.sum(1 / counts)
+    return float(np.sqrt(np.sum(resid[off] ** 2 * counts[off]) / (nh * p * (p - 1))))
 
-    heywood, hw_notes = _heywood(names, h2, psi)
+
+def _variance_table(lr: np.ndarray, phi: np.ndarray, vtotal: float, cols: list) -> pd.DataFrame:
+    """psych's ``Vaccounted``: SS loadings and the proportions of variance they explain."""
     vx = np.diag(phi @ lr.T @ lr)
-    vtotal = float(np.sum(h2 + u2))
-    variance = pd.DataFrame(
+    return pd.DataFrame(
         [vx, vx / vtotal, np.cumsum(vx / vtotal), vx / vx.sum(), np.cumsum(vx / vx.sum())],
         index=["ss_loadings", "proportion", "cumulative", "proportion_explained",
                "cumulative_proportion"],
         columns=cols,
-    )
-    loadings = pd.DataFrame(lr, index=names, columns=cols)
-    phi_df = pd.DataFrame(phi, index=cols, columns=cols)
-    return EFA(
-        loadings=loadings,
-        communalities=pd.Series(h2, index=names, name="communality"),
-        uniquenesses=pd.Series(u2, index=names, name="uniqueness"),
-        phi=phi_df,
-        structure=pd.DataFrame(lr @ phi, index=names, columns=cols),
-        variance=variance,
-        eigenvalues=pd.Series(_eigh_desc(r)[0], index=pd.RangeIndex(1, p + 1), name="eigenvalue"),
-        correlation=pd.DataFrame(r, index=names, columns=names),
-        heywood=heywood,
-        warnings=hw_notes + notes,
-        n=n,
-        n_factors=k,
-        method=method,
-        rotation=rotation,
-        corr=corr,
-        missing=missing,
-        converged=bool(converged and rot.converged),
-        iterations=iterations,
-        dof=dof,
-        rms=rms,
-        extra={"uniqueness_estimates": None if psi is None else pd.Series(psi, index=names),
-               "rotation_matrix": rot.rotmat[:, order]},
     )
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from psychometrics._checks import numeric_column, check_columns
+from psychometrics._checks import check_columns, numeric_column
 from psychometrics.errors import PsychometricsError
 from psychometrics.keys import Keys, KeysError, check_scales, load_keys
 
