@@ -82,46 +82,80 @@ def item_analysis(
     func = "item_analysis"
     x = as_items(data, name="data", func=func, min_rows=2, min_items=1, check_constant=False)
     values = x.to_numpy()
-    obs_low, obs_high = float(np.nanmin(values)), float(np.nanmax(values))
-    low = obs_low if low is None else _number(low, "low")
-    high = obs_high if high is None else _number(high, "high")
+    low, high = _response_range(values, low, high, func)
+    scales = _check_scales(x, scales, func)
+    table = _describe(values, low, high, pd.Index(x.columns, name="item"))
+    scale_alpha, scale_n = {}, {}
+    for s, cols in scales.items():
+        complete, _ = listwise(x[list(cols)])
+        table.loc[list(cols), "scale"] = str(s)
+        scale_n[s] = len(complete)
+        scale_alpha[s] = np.nan
+        if len(complete) >= 3:
+            r_drop, scale_alpha[s], if_deleted = _alpha_parts(complete.to_numpy())
+            table.loc[list(cols), "item_rest_r"] = r_drop
+            table.loc[list(cols), "alpha_if_deleted"] = if_deleted
+    freq, prop = _frequencies(values, table.index)
+    return ItemAnalysis(
+        table=table,
+        frequencies=freq,
+        proportions=prop,
+        n=len(x),
+        low=low,
+        high=high,
+        scale_alpha=pd.Series(scale_alpha, name="alpha", dtype=float),
+        scale_n=pd.Series(scale_n, name="n", dtype="int64"),
+    )
+
+
+def _response_range(values: np.ndarray, low, high, func: str) -> tuple[float, float]:
+    """The ends of the response range: as given, else the smallest and largest answer."""
+    low = float(np.nanmin(values)) if low is None else _number(low, "low")
+    high = float(np.nanmax(values)) if high is None else _number(high, "high")
     if low >= high:
         raise PsychometricsError(
             "invalid-value",
             f"The 'low' and 'high' parameters of {func} must satisfy low < high; "
             f"got low={low:g}, high={high:g}.",
         )
-    if scales is None:
-        scales = {"scale": list(x.columns)} if x.shape[1] >= 2 else {}
-    else:
-        if not isinstance(scales, Mapping):
-            raise PsychometricsError(
-                "invalid-value",
-                f"The 'scales' parameter of {func} must map scale names to lists of item "
-                f"columns; got {type(scales).__name__}.",
-            )
-        for s, cols in scales.items():
-            check_columns(x, cols, name="scales", func=func)
-            if len(cols) < 2:
-                raise PsychometricsError(
-                    "too-few-items",
-                    f"The 'scales' parameter of {func} must give each scale at least 2 "
-                    f"items; {s!r} has {len(cols)}.",
-                )
+    return low, high
 
-    answered = ~np.isnan(values)
-    n_ans = answered.sum(axis=0)
+
+def _check_scales(x: pd.DataFrame, scales, func: str) -> Mapping:
+    """``scales`` checked (mapping, known columns, 2+ items each); default one scale of all."""
+    if scales is None:
+        return {"scale": list(x.columns)} if x.shape[1] >= 2 else {}
+    if not isinstance(scales, Mapping):
+        raise PsychometricsError(
+            "invalid-value",
+            f"The 'scales' parameter of {func} must map scale names to lists of item "
+            f"columns; got {type(scales).__name__}.",
+        )
+    for s, cols in scales.items():
+        check_columns(x, cols, name="scales", func=func)
+        if len(cols) < 2:
+            raise PsychometricsError(
+                "too-few-items",
+                f"The 'scales' parameter of {func} must give each scale at least 2 "
+                f"items; {s!r} has {len(cols)}.",
+            )
+    return scales
+
+
+def _describe(values: np.ndarray, low: float, high: float, index: pd.Index) -> pd.DataFrame:
+    """Per-item n, missing %, moments (psych::describe type 3 skew/kurtosis), floor/ceiling %."""
+    n_ans = (~np.isnan(values)).sum(axis=0)
     mean = np.nanmean(values, axis=0)
     dev = values - mean
     with np.errstate(invalid="ignore", divide="ignore"):
         sd = np.sqrt(np.nansum(dev**2, axis=0) / (n_ans - 1))
         skew = np.nansum(dev**3, axis=0) / (n_ans * sd**3)
         kurt = np.nansum(dev**4, axis=0) / (n_ans * sd**4) - 3
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
             "scale": "",
             "n": n_ans.astype("int64"),
-            "missing_pct": 100.0 * (1 - n_ans / len(x)),
+            "missing_pct": 100.0 * (1 - n_ans / len(values)),
             "mean": mean,
             "sd": sd,
             "skew": skew,
@@ -133,46 +167,39 @@ def item_analysis(
             "item_rest_r": np.nan,
             "alpha_if_deleted": np.nan,
         },
-        index=pd.Index(x.columns, name="item"),
+        index=index,
     )
-    scale_alpha, scale_n = {}, {}
-    for s, cols in scales.items():
-        complete, _ = listwise(x[list(cols)])
-        table.loc[list(cols), "scale"] = str(s)
-        scale_n[s] = len(complete)
-        if len(complete) < 3:
-            scale_alpha[s] = np.nan
-            continue
-        c = np.cov(complete.to_numpy(), rowvar=False)
-        k = c.shape[0]
-        total = c.sum()
-        diag = np.diag(c)
-        cs = c.sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            table.loc[list(cols), "item_rest_r"] = (cs - diag) / np.sqrt(diag * (total - 2 * cs + diag))
-            scale_alpha[s] = (1 - np.trace(c) / total) * k / (k - 1)
-            if k > 2:
-                rest_total = total - 2 * cs + diag
-                rest_trace = np.trace(c) - diag
-                table.loc[list(cols), "alpha_if_deleted"] = (1 - rest_trace / rest_total) * (k - 1) / (k - 2)
 
+
+def _alpha_parts(complete: np.ndarray) -> tuple[np.ndarray, float, np.ndarray | float]:
+    """Item-rest r, alpha and alpha if each item is deleted, from one covariance matrix."""
+    c = np.cov(complete, rowvar=False)
+    k = c.shape[0]
+    total = c.sum()
+    diag = np.diag(c)
+    cs = c.sum(axis=0)
+    if_deleted = np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r_drop = (cs - diag) / np.sqrt(diag * (total - 2 * cs + diag))
+        alpha = (1 - np.trace(c) / total) * k / (k - 1)
+        if k > 2:
+            rest_total = total - 2 * cs + diag
+            rest_trace = np.trace(c) - diag
+            if_deleted = (1 - rest_trace / rest_total) * (k - 1) / (k - 2)
+    return r_drop, alpha, if_deleted
+
+
+def _frequencies(values: np.ndarray, index: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Counts and proportions of each observed answer value, per item."""
+    answered = ~np.isnan(values)
+    n_ans = answered.sum(axis=0)
     levels = np.unique(values[answered])
     counts = np.stack([(values == v).sum(axis=0) for v in levels], axis=1)
-    labels = [_label(v) for v in levels]
-    freq = pd.DataFrame(counts, index=table.index, columns=labels).astype("int64")
+    freq = pd.DataFrame(counts, index=index, columns=[_label(v) for v in levels]).astype("int64")
     freq.columns.name = "value"
     with np.errstate(invalid="ignore", divide="ignore"):
-        prop = pd.DataFrame(counts / n_ans[:, None], index=table.index, columns=freq.columns)
-    return ItemAnalysis(
-        table=table,
-        frequencies=freq,
-        proportions=prop,
-        n=len(x),
-        low=low,
-        high=high,
-        scale_alpha=pd.Series(scale_alpha, name="alpha", dtype=float),
-        scale_n=pd.Series(scale_n, name="n", dtype="int64"),
-    )
+        prop = pd.DataFrame(counts / n_ans[:, None], index=index, columns=freq.columns)
+    return freq, prop
 
 
 def _number(value: object, name: str) -> float:
