@@ -595,32 +595,9 @@ def bootstrap_reliability(
     func = "bootstrap_reliability"
     n_boot = check_int(n_boot, name="n_boot", minimum=2, func=func)
     ci = check_fraction(ci, name="ci", func=func)
-    if isinstance(statistics, str):
-        statistics = (statistics,)
-    statistics = tuple(statistics)
-    if not statistics:
-        raise PsychometricsError(
-            "invalid-value", f"The 'statistics' parameter of {func} must name at least one "
-            f"of {', '.join(map(repr, _BOOT_STATS))}; got none.")
-    for s in statistics:
-        check_choice(s, name="statistics", choices=_BOOT_STATS, func=func)
-    if scales is None:
-        x, _ = complete_items(items, name="items", func=func, min_rows=3, min_items=2)
-        scales = {"scale": list(x.columns)}
-    else:
-        if not isinstance(items, pd.DataFrame):
-            as_items(items, name="items", func=func)
-        cols = []
-        for s, v in scales.items():
-            check_columns(items, v, name="scales", func=func)
-            if len(v) < 2:
-                raise PsychometricsError(
-                    "too-few-items", f"The 'scales' parameter of {func} must give each scale "
-                    f"at least 2 items; {s!r} has {len(v)}.")
-            cols += [c for c in v if c not in cols]
-        x, _ = complete_items(items[cols], name="items", func=func, min_rows=3, min_items=2)
+    statistics = _boot_statistics(statistics, func)
+    x, scales = _boot_items(items, scales, func)
     values = x.to_numpy()
-    n = len(values)
     names = list(x.columns)
     covs = _resampled_covs(values, n_boot, seed)  # (B, p, p)
     full = np.cov(values, rowvar=False)[None]
@@ -630,41 +607,74 @@ def bootstrap_reliability(
     est, reps, jacks = {}, {}, {}
     for sname, cols in scales.items():
         pos = [names.index(c) for c in cols]
-        sub = np.ix_(np.arange(1), pos, pos)
-        cb = covs[:, pos][:, :, pos]
-        cf = full[sub]
-        cj = jack[:, pos][:, :, pos] if bca else None
+        cf = full[np.ix_(np.arange(1), pos, pos)]
         start = None
         if "omega" in statistics:
             lam, psi = _minres(_cov2cor(cf[0]), 1)
             start = (lam[:, 0], np.clip(psi, _PSI_MIN, 1.0))
         for stat in statistics:
             est[(sname, stat)] = _batch_stat(stat, cf, start)[0]
-            reps[(sname, stat)] = _batch_stat(stat, cb, start)
+            reps[(sname, stat)] = _batch_stat(stat, covs[:, pos][:, :, pos], start)
             if bca:
-                jacks[(sname, stat)] = _batch_stat(stat, cj, start)
+                jacks[(sname, stat)] = _batch_stat(stat, jack[:, pos][:, :, pos], start)
     keys = list(est)
+    index = pd.MultiIndex.from_tuples(keys, names=["scale", "statistic"])
     rep = pd.DataFrame({k: reps[k] for k in keys})
-    rep.columns = pd.MultiIndex.from_tuples(keys, names=["scale", "statistic"])
-    lo_q, hi_q = (1 - ci) / 2, 1 - (1 - ci) / 2
-    rows = []
-    for key in keys:
-        b = reps[key]
-        ok = np.isfinite(b)
-        row = {
-            "estimate": est[key],
-            "boot_mean": float(np.mean(b[ok])),
-            "se": float(np.std(b[ok], ddof=1)),
-            "ci_low": float(np.quantile(b[ok], lo_q)),
-            "ci_high": float(np.quantile(b[ok], hi_q)),
-        }
-        if bca:
-            row["bca_low"], row["bca_high"] = _bca(b[ok], est[key], jacks[key], lo_q, hi_q)
-        rows.append(row)
-    table = pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(keys, names=["scale", "statistic"]))
+    rep.columns = index
+    rows = [_boot_row(reps[k], est[k], jacks.get(k), ci) for k in keys]
     return BootstrapReliability(
-        table=table, replicates=rep, n=n, n_boot=n_boot, ci=ci, seed=seed
+        table=pd.DataFrame(rows, index=index), replicates=rep, n=len(values), n_boot=n_boot,
+        ci=ci, seed=seed,
     )
+
+
+def _boot_statistics(statistics, func: str) -> tuple:
+    """The statistics asked for, each one of ``_BOOT_STATS``, at least one."""
+    if isinstance(statistics, str):
+        statistics = (statistics,)
+    statistics = tuple(statistics)
+    if not statistics:
+        raise PsychometricsError(
+            "invalid-value", f"The 'statistics' parameter of {func} must name at least one "
+            f"of {', '.join(map(repr, _BOOT_STATS))}; got none.")
+    for s in statistics:
+        check_choice(s, name="statistics", choices=_BOOT_STATS, func=func)
+    return statistics
+
+
+def _boot_items(items, scales, func: str) -> tuple[pd.DataFrame, Mapping]:
+    """The complete rows of every scale's items, and the scales (one of all columns by default)."""
+    if scales is None:
+        x, _ = complete_items(items, name="items", func=func, min_rows=3, min_items=2)
+        return x, {"scale": list(x.columns)}
+    if not isinstance(items, pd.DataFrame):
+        as_items(items, name="items", func=func)
+    cols = []
+    for s, v in scales.items():
+        check_columns(items, v, name="scales", func=func)
+        if len(v) < 2:
+            raise PsychometricsError(
+                "too-few-items", f"The 'scales' parameter of {func} must give each scale "
+                f"at least 2 items; {s!r} has {len(v)}.")
+        cols += [c for c in v if c not in cols]
+    x, _ = complete_items(items[cols], name="items", func=func, min_rows=3, min_items=2)
+    return x, scales
+
+
+def _boot_row(b: np.ndarray, estimate: float, jack: np.ndarray | None, ci: float) -> dict:
+    """One row of the bootstrap table: estimate, mean, se, percentile (and BCa) interval."""
+    lo_q, hi_q = (1 - ci) / 2, 1 - (1 - ci) / 2
+    ok = np.isfinite(b)
+    row = {
+        "estimate": estimate,
+        "boot_mean": float(np.mean(b[ok])),
+        "se": float(np.std(b[ok], ddof=1)),
+        "ci_low": float(np.quantile(b[ok], lo_q)),
+        "ci_high": float(np.quantile(b[ok], hi_q)),
+    }
+    if jack is not None:
+        row["bca_low"], row["bca_high"] = _bca(b[ok], estimate, jack, lo_q, hi_q)
+    return row
 
 
 #: Most resampled row counts held at once (resamples x rows): the bootstrap runs in chunks
