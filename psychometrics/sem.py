@@ -6,7 +6,9 @@ or FIML) or WLSMV (ordinal items), in one group or several. Estimates come as la
 ``parameterEstimates(fit, standardized = TRUE)``; defined parameters (``:=``) get
 delta-method standard errors (numerical gradient, as lavaan) and, with ``n_boot``,
 percentile bootstrap confidence intervals (rows resampled, the model refitted from the
-estimates; ML only).
+estimates, the covariates' fixed moments those of the resample; ML only). Observed
+variables in regressions are carried by latent twins (see
+:class:`~psychometrics.engine.core.Structure`), as lavaan does.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from psychometrics._checks import check_fraction, check_int
+from psychometrics._checks import check_choice, check_fraction, check_int
 from psychometrics.engine import core, estimate, ml
 from psychometrics.engine.core import single_thread
-from psychometrics.engine.indices import SEM
+from psychometrics.engine.indices import SEM, FitWarning
+from psychometrics.engine.model import observed_paths
 from psychometrics.engine.syntax import Syntax, evaluate_defined, names_in, parse_syntax
 from psychometrics.errors import PsychometricsError
 
@@ -26,8 +29,8 @@ __all__ = ["SEM", "sem"]
 
 
 def _syntax(model, func: str) -> Syntax:
-    """The model, parsed and checked: latent variables, regressions between them, labels
-    of the defined parameters known."""
+    """The model, parsed and checked: a factor or a regression, the labels of the defined
+    parameters known."""
     if not isinstance(model, str):
         raise PsychometricsError(
             "invalid-model",
@@ -35,24 +38,12 @@ def _syntax(model, func: str) -> Syntax:
             f"{type(model).__name__}.",
         )
     syntax = parse_syntax(model, func)
-    latent = set(syntax.latent)
-    if not latent:
+    if not any(t.op in ("=~", "~") for t in syntax.terms):
         raise PsychometricsError(
-            "invalid-model", f"The 'model' parameter of {func} must define at least one factor ('F =~ x1 + x2 + x3')."
+            "invalid-model",
+            f"The 'model' parameter of {func} must define at least one factor ('F =~ x1 + x2 "
+            "+ x3') or one regression ('y ~ x').",
         )
-    for t in syntax.terms:
-        if t.op == "~" and not {t.lhs, t.rhs} <= latent:
-            raise PsychometricsError(
-                "not-implemented",
-                f"The 'model' parameter of {func}: regressions between latent variables only; "
-                f"{t.lhs} ~ {t.rhs} involves an observed variable (make it a single-indicator factor).",
-            )
-        if t.op == "~~" and len({t.lhs in latent, t.rhs in latent}) > 1:
-            raise PsychometricsError(
-                "invalid-model",
-                f"The 'model' parameter of {func}: a covariance joins two observed or two latent "
-                f"variables; got {t.lhs} ~~ {t.rhs}.",
-            )
     known = {t.label for t in syntax.terms if t.label}
     for name, expr in syntax.defined:
         unknown = [v for v in names_in(expr) if v not in known]
@@ -64,6 +55,23 @@ def _syntax(model, func: str) -> Syntax:
             )
         known.add(name)
     return syntax
+
+
+def _complete_covariates(data, covariates, missing, func) -> tuple[pd.DataFrame, list]:
+    """With FIML, rows missing a covariate are left out, as lavaan does with ``fixed.x``
+    (said in a warning); listwise deletion drops them anyway."""
+    if missing != "fiml" or not covariates or not isinstance(data, pd.DataFrame):
+        return data, []
+    present = [c for c in covariates if c in data.columns]
+    keep = data[present].notna().all(axis=1)
+    if keep.all():
+        return data, []
+    return data[keep], [FitWarning(
+        "missing-covariate",
+        f"{int((~keep).sum())} rows left out of {func}: a covariate "
+        f"({', '.join(present)}) is missing, and covariates are fixed at their sample values "
+        "(lavaan's fixed.x = TRUE deletes them too).",
+    )]
 
 
 def _label_rows(state) -> dict[str, int]:
@@ -122,16 +130,21 @@ def _ordinal_rows(state) -> pd.DataFrame:
     }).assign(std_all=lambda f: f["est"])
 
 
-def estimates_frame(state, syntax: Syntax, level: float = 0.95) -> pd.DataFrame:
+def estimates_frame(state, syntax: Syntax, level: float = 0.95,
+                    information: str = "expected") -> pd.DataFrame:
     """lavaan's ``parameterEstimates(fit, standardized = TRUE)`` with ``_`` for ``.``."""
-    params = estimate.params_frame(state)
+    cov = estimate.covariance(state, information)
+    params = estimate.params_frame(state, cov=cov)
     st = state.structure
     labels = list(st.label) + [None] * (len(params) - len(st.label))
     out = params.drop(columns=["free", "z", "pvalue"])
     out.insert(out.columns.get_loc("est"), "label", ["" if lab is None else lab for lab in labels])
     out.loc[params["free"].to_numpy() == 0, "se"] = 0.0  # fixed: lavaan's se 0, no z
+    shown = np.ones(len(out), dtype=bool)
+    shown[: len(st.hidden)] = ~st.hidden  # the latent twins of observed variables
+    out = out[shown]
     extra = [_ordinal_rows(state)] if state.data.estimator == "WLSMV" else []
-    out = pd.concat([out, *extra, _defined_rows(state, syntax, params, estimate.covariance(state))],
+    out = pd.concat([out, *extra, _defined_rows(state, syntax, params, cov)],
                     ignore_index=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(out["se"] > 0, out["est"] / out["se"], np.nan)
@@ -164,6 +177,8 @@ def bootstrap_defined(state, syntax: Syntax, n_boot: int, seed) -> pd.DataFrame:
                      for (m, s), y in zip(moments, d.arrays, strict=True)]
         except np.linalg.LinAlgError:
             continue
+        if st.covariates:  # fixed.x: each resample's own covariate moments
+            st = state.structure.with_covariate_moments([(s[b], m[b]) for m, s in moments])
         res = core.fisher_scoring(st, discs, state.result.theta, max_iter=100, tol=1e-8)
         if res.converged:
             rows.append(_defined_values(state, syntax, res.theta))
@@ -180,6 +195,7 @@ def sem(
     n_boot: int = 0,
     seed=None,
     level: float = 0.95,
+    information: str | None = None,
 ) -> SEM:
     """Structural equation model in lavaan syntax (lavaan's ``sem``).
 
@@ -189,10 +205,16 @@ def sem(
         One numeric column per observed variable, missing as NA.
     model : str
         lavaan syntax: ``F =~ x1 + x2 + x3`` (first indicator the marker unless
-        ``NA*x1``), ``Y ~ a*X + Z`` (regressions between latent variables), ``x1 ~~ x2``,
-        labels (``a*X``; the same label twice is an equality constraint), fixed values
-        (``0.5*x2``) and defined parameters (``ind := a*b``). lavaan's defaults: free
-        residual variances, exogenous latent variables covary, disturbances do not.
+        ``NA*x1``), ``Y ~ a*X + Z`` (regressions between latent or observed variables:
+        MIMIC models ``F ~ x1``, an indicator's direct effect ``x3 ~ z``, observed
+        mediators, path analysis), ``x1 ~~ x2``, labels (``a*X``; the same label twice is
+        an equality constraint), fixed values (``0.5*x2``) and defined parameters (``ind :=
+        a*b``). lavaan's defaults: free residual variances, exogenous latent variables
+        covary, disturbances do not; exogenous observed covariates are fixed at their
+        sample variances, covariances and means (``fixed.x = TRUE``: not parameters, not in
+        df, ``logl`` conditional on them; with FIML rows missing a covariate are left out,
+        warning ``missing-covariate``). Observed variables in regressions need
+        ``estimator="ML"`` (lavaan's conditional WLSMV is not implemented).
     estimator : ``"ML"`` or ``"WLSMV"``
         ``"WLSMV"``: every observed variable is ordinal (``ordered = TRUE``), one group.
     missing : ``"listwise"`` or ``"fiml"``
@@ -206,6 +228,9 @@ def sem(
         Seed of the bootstrap resampling.
     level : float
         Confidence level of the intervals.
+    information : ``"expected"`` or ``"observed"``, optional
+        The information matrix behind the standard errors (ML); by default lavaan's:
+        observed with ``missing="fiml"``, expected otherwise.
 
     Returns
     -------
@@ -227,6 +252,9 @@ def sem(
     missing = estimate.check_options(estimator, missing, func, group=group)
     n_boot = check_int(n_boot, name="n_boot", minimum=0, func=func)
     level = check_fraction(level, name="level", func=func)
+    if information is None:
+        information = "observed" if missing == "fiml" else "expected"
+    check_choice(information, name="information", choices=("expected", "observed"), func=func)
     if n_boot and (estimator != "ML" or missing != "listwise"):
         raise PsychometricsError(
             "not-implemented",
@@ -234,10 +262,20 @@ def sem(
             f"got estimator={estimator!r}, missing={missing!r}.",
         )
     syntax = _syntax(model, func)
+    paths = observed_paths(list(syntax.terms), syntax.observed, syntax.latent, func)
+    if paths.phantom and estimator == "WLSMV":
+        raise PsychometricsError(
+            "not-implemented",
+            f"The 'model' parameter of {func}: observed variables in regressions "
+            f"({', '.join(paths.phantom)}) are not implemented with estimator='WLSMV' (lavaan "
+            "then models the items conditionally on the covariates); use estimator='ML'.",
+        )
+    data, dropped = _complete_covariates(data, paths.covariates, missing, func)
     d = estimate.prepare(data, syntax.observed, group, missing, func, estimator=estimator)
     with single_thread():
-        state, df = estimate.fit_state(d, list(syntax.terms), syntax.latent, func=func)
-        table = estimates_frame(state, syntax, level)
+        state, df = estimate.fit_state(d, list(syntax.terms), syntax.latent + list(paths.phantom),
+                                       func=func, paths=paths)
+        table = estimates_frame(state, syntax, level, information)
         boot = bootstrap_defined(state, syntax, n_boot, seed) if n_boot and syntax.defined else None
     if boot is not None and len(boot):
         tail = (1 - level) / 2 * 100
@@ -246,7 +284,7 @@ def sem(
             table.loc[k, ["ci_lower", "ci_upper"]] = np.percentile(boot[name], [tail, 100 - tail])
     return SEM(
         fit=estimate.fit_measures(state, df), estimates=table, bootstrap=boot,
-        warnings=tuple(estimate.warnings(state)), converged=bool(state.result.converged),
+        warnings=tuple(dropped + estimate.warnings(state)), converged=bool(state.result.converged),
         n=int(sum(d.sizes)), groups=tuple(d.labels), estimator=estimator, missing=missing,
         model=model, state=state,
     )

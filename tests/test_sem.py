@@ -206,11 +206,12 @@ def test_equal_labels_are_one_parameter(chain):
 @pytest.mark.parametrize(
     ("model", "options", "code", "words"),
     [
-        ("F =~ IND1 + IND2 + IND3\nF ~ ORG1", {}, "not-implemented", "ORG1"),
+        ("F =~ IND1 + IND2 + IND3\nORG1 ~ IND1", {}, "not-implemented", "IND1"),
         ("F =~ IND1 + IND2 + IND3\nx := q*2", {}, "invalid-model", "'q'"),
         ("F =~ IND1 + IND2 + IND3\nF ~ 1", {}, "invalid-model", "intercepts"),
         ("F =~ IND1 + IND2 + IND3\nF == G", {}, "invalid-model", "F == G"),
         ("IND1 ~~ IND2", {}, "invalid-model", "at least one factor"),
+        ("F =~ IND1 + IND2 + IND3\nF ~ ORG1", {"estimator": "WLSMV"}, "not-implemented", "ORG1"),
         ({"F": ["IND1", "IND2"]}, {}, "invalid-model", "string"),
         ("F =~ IND1 + IND2 + IND3", {"estimator": "WLSMV", "n_boot": 10}, "not-implemented", "n_boot"),
         ("F =~ IND1 + IND2 + nope", {}, "missing-column", "nope"),

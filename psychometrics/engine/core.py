@@ -26,6 +26,7 @@ small matrices ``U W U'``, ``V W V'``, ``U W V'`` (no p x p x q arrays).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 
@@ -57,6 +58,12 @@ class Structure:
     are not parameters: Theta's diagonal is ``1 - diag(Lambda A Psi A' Lambda')`` so that
     Sigma is a correlation matrix (its diagonal then has no derivative: the DWLS
     discrepancy uses the off-diagonal only).
+
+    Observed variables in regressions (``F ~ x1``, ``m ~ F``) are carried, as in lavaan,
+    by a latent twin of the same name (loading 1, residual variance 0, intercept 0: rows
+    marked ``hidden``, not shown in the estimates); ``covariates`` names the exogenous ones,
+    whose variances, covariances and means are fixed at their sample values (lavaan's
+    ``fixed.x = TRUE``; rows marked ``fixed_x``).
     """
 
     observed: list[str]
@@ -74,9 +81,16 @@ class Structure:
     rhs: list[str]
     label: list[str | None] | None = None
     delta: bool = False
+    hidden: np.ndarray | None = None
+    fixed_x: np.ndarray | None = None
+    covariates: tuple[str, ...] = ()
     npar: int = field(init=False)
 
     def __post_init__(self) -> None:
+        if self.hidden is None:
+            self.hidden = np.zeros(len(self.mat), dtype=bool)
+        if self.fixed_x is None:
+            self.fixed_x = np.zeros(len(self.mat), dtype=bool)
         self.npar = int(self.free.max()) + 1 if (self.free >= 0).any() else 0
         self._rows = [np.flatnonzero(self.group == g) for g in range(self.ngroups)]
         self.has_beta = bool((self.mat == BETA).any())
@@ -99,6 +113,17 @@ class Structure:
 
     def rows(self, g: int) -> np.ndarray:
         return self._rows[g]
+
+    def with_covariate_moments(self, moments: list[tuple[np.ndarray, np.ndarray]]) -> Structure:
+        """The same model with the covariates' fixed moments taken from each group's
+        ``(S, ybar)`` (a bootstrap resample refits with its own, as lavaan's ``fixed.x``)."""
+        value = self.value.copy()
+        ov = {name: i for i, name in enumerate(self.observed)}
+        for k in np.flatnonzero(self.fixed_x):
+            s, ybar = moments[self.group[k]]
+            i = ov[self.lhs[k]]
+            value[k] = ybar[i] if self.mat[k] == ALPHA else s[i, ov[self.rhs[k]]]
+        return dataclasses.replace(self, value=value)
 
     def free_rows(self, g: int) -> np.ndarray:
         r = self._rows[g]

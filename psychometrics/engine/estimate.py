@@ -21,15 +21,17 @@ from psychometrics._checks import as_items, check_choice, check_columns
 from psychometrics.engine import core, dwls, indices, ml, ordinal
 from psychometrics.engine.core import BETA, LAMBDA, NU, PSI, THETA
 from psychometrics.engine.indices import CFA, FitWarning
-from psychometrics.engine.model import Spec, build_structure
+from psychometrics.engine.model import Paths, Spec, build_structure
 from psychometrics.engine.syntax import Term
 from psychometrics.errors import PsychometricsError
 
 __all__ = ["ESTIMATORS", "Data", "State", "check_options", "covariance", "discrepancies",
-           "fit", "fit_measures", "fit_state", "params_frame", "prepare", "warnings"]
+           "fit", "fit_measures", "fit_state", "observed_information", "params_frame", "prepare",
+           "warnings"]
 
 #: the estimators, by lavaan's names
 ESTIMATORS = ("ML", "WLSMV")
+_LOG2PI = float(np.log(2.0 * np.pi))
 
 
 def check_options(estimator, missing, func, *, group=None) -> str:
@@ -218,12 +220,14 @@ def discrepancies(d: Data, meanstructure: bool, func: str) -> list:
 
 def _degrees_of_freedom(d: Data, structure: core.Structure, func: str) -> int:
     """Sample moments (ML: covariances and, with a mean structure, means; WLSMV: the
-    polychoric correlations, thresholds being saturated) minus free parameters."""
-    p, ngroups = len(d.items), len(d.arrays)
+    polychoric correlations, thresholds being saturated) minus free parameters; the
+    covariates' own moments are fixed, not counted (lavaan's ``fixed.x``)."""
+    p, ngroups, nx = len(d.items), len(d.arrays), len(structure.covariates)
     if d.estimator == "WLSMV":
         moments = p * (p - 1) // 2
     else:
-        moments = ngroups * (p * (p + 1) // 2 + (p if structure.meanstructure else 0))
+        per_group = p * (p + 1) // 2 - nx * (nx + 1) // 2
+        moments = ngroups * (per_group + (p - nx if structure.meanstructure else 0))
     df = moments - structure.npar
     if df < 0:
         raise PsychometricsError(
@@ -260,7 +264,8 @@ def fit(
 
 def fit_state(d: Data, terms: list, latent: list[str], *, func: str, std_lv: bool = False,
               group_equal: tuple[str, ...] = (), group_partial: frozenset = frozenset(),
-              discs: list | None = None, spec: Spec | None = None) -> tuple[State, int]:
+              discs: list | None = None, spec: Spec | None = None,
+              paths: Paths | None = None) -> tuple[State, int]:
     """Build the parameter table of ``terms`` (:func:`~psychometrics.engine.model.build_structure`),
     minimise the estimator's discrepancy; returns the fitted state and the model's df."""
     ngroups = len(d.arrays)
@@ -270,7 +275,7 @@ def fit_state(d: Data, terms: list, latent: list[str], *, func: str, std_lv: boo
     h1 = [disc.h1() for disc in discs]
     structure = build_structure(terms, d.items, latent, h1, meanstructure=meanstructure,
                                 std_lv=std_lv, group_equal=group_equal,
-                                group_partial=group_partial, delta=ordinal_items)
+                                group_partial=group_partial, delta=ordinal_items, paths=paths)
     df = _degrees_of_freedom(d, structure, func)
     result = core.fisher_scoring(structure, discs, structure.start(),
                                  info_every=3 if d.missing == "fiml" else 1)
@@ -315,10 +320,17 @@ def _ml_measures(state: State, df: int) -> dict:
     n = int(sum(disc.n for disc in discs))
     loglik = float(sum(disc.loglik(m.sigma, m.mu) for disc, m in zip(discs, state.mats, strict=True)))
     loglik_h1 = float(sum(disc.loglik_saturated() for disc in discs))
-    loglik_b = float(sum(disc.loglik_independence() for disc in discs))
+    st = state.structure
+    xs = [st.observed.index(x) for x in st.covariates]
+    loglik_b = float(sum(disc.loglik_independence(xs) for disc in discs))
+    if xs:  # lavaan's logl with fixed.x: conditional on the covariates
+        loglik_x = sum(-0.5 * disc.n * (len(xs) * (_LOG2PI + 1.0)
+                                        + np.linalg.slogdet(s[np.ix_(xs, xs)])[1])
+                       for disc, (s, _) in zip(discs, state.h1, strict=True))
+        loglik, loglik_h1, loglik_b = (v - float(loglik_x) for v in (loglik, loglik_h1, loglik_b))
     chisq = max(2.0 * (loglik_h1 - loglik), 0.0) if state.data.missing == "fiml" else float(state.result.f)
     p = len(state.data.items)
-    df_b = g * p * (p - 1) // 2
+    df_b = g * (p * (p - 1) // 2 - len(xs) * (len(xs) - 1) // 2)
     chisq_b = 2.0 * (loglik_h1 - loglik_b)
     lo, hi = indices.rmsea_ci(chisq, df, n, g)
     npar = state.structure.npar
@@ -489,24 +501,46 @@ def warnings(state: State) -> list[FitWarning]:
     return out
 
 
-def covariance(state: State) -> np.ndarray:
-    """Covariance of the free parameters: inverse expected information (ML), the robust
-    sandwich (WLSMV, lavaan's ``se = "robust.sem"``)."""
+def covariance(state: State, information: str = "expected") -> np.ndarray:
+    """Covariance of the free parameters: inverse expected information (ML), or inverse
+    observed information (``information="observed"``: lavaan's default with FIML), the
+    robust sandwich (WLSMV, lavaan's ``se = "robust.sem"``)."""
     if state.data.estimator == "WLSMV":
         return dwls.robust_covariance(state.discrepancies[0], _dwls_delta(state))
+    if information == "observed":
+        return 2.0 * _pinv_sym(observed_information(state.structure, state.discrepancies,
+                                                    state.result.theta))
     return 2.0 * state.info_inverse()
 
 
-def params_frame(state: State) -> pd.DataFrame:
+def observed_information(structure: core.Structure, discs: list, theta: np.ndarray) -> np.ndarray:
+    """Hessian of the discrepancy at ``theta``: central differences of the analytic
+    gradient (lavaan's ``information = "observed"``, also numerical)."""
+    q = len(theta)
+    out = np.zeros((q, q))
+    for j in range(q):
+        h = 1e-5 * max(1.0, abs(theta[j]))
+        up, down = theta.copy(), theta.copy()
+        up[j] += h
+        down[j] -= h
+        g_up = core.evaluate(structure, discs, up, "fg").grad
+        g_down = core.evaluate(structure, discs, down, "fg").grad
+        out[:, j] = (g_up - g_down) / (2.0 * h)
+    return (out + out.T) / 2.0
+
+
+def params_frame(state: State, information: str = "expected",
+                 cov: np.ndarray | None = None) -> pd.DataFrame:
     """Every parameter: ``lhs op rhs [group] free est se z pvalue std_all`` (WLSMV adds
-    the thresholds ``item | t1``..., free, with their own standard errors)."""
+    the thresholds ``item | t1``..., free, with their own standard errors; ``information``
+    as :func:`covariance`, or its result ``cov``)."""
     st, d = state.structure, state.data
     theta = state.result.theta
     est = np.where(st.free >= 0, theta[np.maximum(st.free, 0)], st.value)
     if st.delta:  # the residual variances follow from the model
         diag = (st.mat == THETA) & (st.row == st.col)
         est[diag] = [state.mats[g].theta[i, i] for g, i in zip(st.group[diag], st.row[diag], strict=True)]
-    var = np.diag(covariance(state))
+    var = np.diag(covariance(state, information) if cov is None else cov)
     se_free = np.sqrt(np.where(var > 0, var, np.nan))
     se = np.where(st.free >= 0, se_free[np.maximum(st.free, 0)], np.nan)
     frame = pd.DataFrame({

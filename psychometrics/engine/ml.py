@@ -102,8 +102,14 @@ class MLDiscrepancy:
     def loglik_saturated(self) -> float:
         return -0.5 * self.n * (self.p * _LOG2PI + self.logdet_s + self.p)
 
-    def loglik_independence(self) -> float:
-        return -0.5 * self.n * (self.p * _LOG2PI + float(np.log(np.diag(self.s)).sum()) + self.p)
+    def loglik_independence(self, covariates: list[int] = ()) -> float:
+        """Independence model: variances only, but the ``covariates`` keep their sample
+        covariances (lavaan's baseline with ``fixed.x``)."""
+        y = [i for i in range(self.p) if i not in covariates]
+        logdet = float(np.log(np.diag(self.s)[y]).sum())
+        if len(covariates):
+            logdet += float(np.linalg.slogdet(self.s[np.ix_(covariates, covariates)])[1])
+        return -0.5 * self.n * (self.p * _LOG2PI + logdet + self.p)
 
     def h1(self) -> tuple[np.ndarray, np.ndarray]:
         """Unrestricted (saturated) moments: sample covariance (biased) and means."""
@@ -324,12 +330,17 @@ class FIMLDiscrepancy:
         s, mu, _, _ = self.h1_fit()
         return s, mu
 
-    def loglik_independence(self) -> float:
+    def loglik_independence(self, covariates: list[int] = ()) -> float:
         """Independence model (means and variances free): the likelihood factorises by
         variable, so each variable's observed mean and (biased) variance are the ML
-        estimates."""
+        estimates; the ``covariates`` (complete) keep their sample covariances."""
         ll = 0.0
-        for j in range(self.p):
+        if len(covariates):
+            x = self._y[:, covariates]
+            ll += -0.5 * len(x) * (len(covariates) * (_LOG2PI + 1.0)
+                                   + float(np.linalg.slogdet(np.cov(x, rowvar=False, bias=True)
+                                                             .reshape(len(covariates), -1))[1]))
+        for j in (j for j in range(self.p) if j not in covariates):
             x = self._y[:, j]
             x = x[~np.isnan(x)]
             ll += -0.5 * len(x) * (_LOG2PI + np.log(x.var()) + 1.0)

@@ -17,7 +17,7 @@ from psychometrics.engine.core import ALPHA, BETA, LAMBDA, NU, PSI, THETA, Struc
 from psychometrics.engine.syntax import Term, parse_syntax
 from psychometrics.errors import PsychometricsError
 
-__all__ = ["EQUAL_KINDS", "Spec", "build_structure", "parse_model"]
+__all__ = ["EQUAL_KINDS", "Paths", "Spec", "build_structure", "observed_paths", "parse_model"]
 
 # --------------------------------------------------------------------------- CFA builder
 
@@ -66,7 +66,8 @@ class _Table:
 
     def __init__(self, group_equal, group_partial):
         self.cols: dict[str, list] = {k: [] for k in ("group", "mat", "row", "col", "free",
-                                                      "value", "lhs", "op", "rhs", "label")}
+                                                      "value", "lhs", "op", "rhs", "label",
+                                                      "hidden", "fixed_x")}
         self.first_ids: dict[tuple[int, int, int], int] = {}
         self.label_ids: dict[str, int] = {}
         self.next_id = 0
@@ -86,9 +87,11 @@ class _Table:
             self.label_ids[label] = pid
         return pid
 
-    def add(self, g, mat, row, col, free, value, lhs, op, rhs, label=None):
+    def add(self, g, mat, row, col, free, value, lhs, op, rhs, label=None, *,
+            hidden=False, fixed_x=False):
         pid = self._id(g, mat, row, col, lhs, op, rhs, label) if free else -1
-        for k, v in zip(self.cols, (g, mat, row, col, pid, value, lhs, op, rhs, label), strict=True):
+        row_values = (g, mat, row, col, pid, value, lhs, op, rhs, label, hidden, fixed_x)
+        for k, v in zip(self.cols, row_values, strict=True):
             self.cols[k].append(v)
 
     def has(self, g, mat, row, col) -> bool:
@@ -134,41 +137,50 @@ def build_structure(
     group_equal: tuple[str, ...] = (),
     group_partial: frozenset[tuple[str, str, str]] = frozenset(),
     delta: bool = False,
+    paths: Paths | None = None,
 ) -> Structure:
     """Parameter table of a (multi-group) model with lavaan's defaults (``sem``/``cfa``).
 
-    ``terms`` in syntax order (``F =~ x``, ``Y ~ X`` between latent variables, ``a ~~ b``),
-    then, as lavaan adds them: residual variances of the observed variables, variances of
-    the latent ones, covariances of the exogenous latent variables, and with a mean
-    structure the intercepts (free) and latent means (0). The first indicator of each
-    factor is its marker (loading 1) unless ``std_lv`` (exogenous variances 1 instead) or
-    a modifier fixes or frees it. Labels share one parameter (in every group). With
-    ``"intercepts"`` but not ``"means"`` in ``group_equal`` the means of the first-order
-    factors are free in every group but the first (lavaan's ``group.equal``; lavaan also
-    frees higher-order factors' means, which are then not identified: here they stay 0,
-    same fit, one parameter less). ``group_partial`` lists ``(lhs, op, rhs)`` entries left
-    free across groups (``group.partial``). ``moments``: each group's (S, ybar), for the
-    start values. ``delta``: ordinal items (residual variances follow from the model, see
-    :class:`Structure`).
+    ``terms`` in syntax order (``F =~ x``, ``Y ~ X``, ``a ~~ b``), then, as lavaan adds
+    them: residual variances of the observed variables, variances of the latent ones,
+    covariances of the exogenous latent variables, and with a mean structure the
+    intercepts (free) and latent means (0). The first indicator of each factor is its
+    marker (loading 1) unless ``std_lv`` (exogenous variances 1 instead) or a modifier
+    fixes or frees it. Labels share one parameter (in every group). With ``"intercepts"``
+    but not ``"means"`` in ``group_equal`` the means of the first-order factors are free
+    in every group but the first (lavaan's ``group.equal``; lavaan also frees higher-order
+    factors' means, which are then not identified: here they stay 0, same fit, one
+    parameter less). ``group_partial`` lists ``(lhs, op, rhs)`` entries left free across
+    groups (``group.partial``). ``moments``: each group's (S, ybar), for the start values
+    and the covariates' fixed moments. ``delta``: ordinal items (residual variances follow
+    from the model, see :class:`Structure`). ``paths``: the observed variables in
+    regressions (:func:`observed_paths`; their latent twins are the last of ``latent``).
     """
+    paths = paths or Paths((), ())
     lv = {name: j for j, name in enumerate(latent)}
     ov = {name: i for i, name in enumerate(observed)}
+    twins = set(paths.phantom)
     endogenous = {t.rhs for t in terms if t.op == "=~" and t.rhs in lv}
     endogenous |= {t.lhs for t in terms if t.op == "~"}
-    exogenous = [f for f in latent if f not in endogenous]
+    exogenous = [f for f in latent if f not in endogenous and f not in twins]
     first_order = {t.lhs for t in terms if t.op == "=~" and t.rhs in ov}
-    markers = {f: next(t for t in terms if t.op == "=~" and t.lhs == f) for f in latent}
+    markers = {f: next(t for t in terms if t.op == "=~" and t.lhs == f) for f in latent
+               if f not in twins}
     table = _Table(group_equal, group_partial)
     for g, (s, ybar) in enumerate(moments):
         load, lv_var, uniq = _starts(terms, ov, latent, s, std_lv)
+        lv_var.update({x: 0.5 * s[ov[x], ov[x]] for x in twins})
         for t in terms:
-            _add_term(table, g, t, ov, lv, load, lv_var, uniq,
+            _add_term(table, g, t, ov, lv, load, lv_var, uniq, twins,
                       marker=markers.get(t.lhs) is t and not std_lv and not t.free)
+        for x in paths.phantom:
+            table.add(g, LAMBDA, ov[x], lv[x], False, 1.0, x, "=~", x, hidden=True)
+            table.add(g, THETA, ov[x], ov[x], False, 0.0, x, "~~", x, hidden=True)
         for i, item in enumerate(observed):
             if not table.has(g, THETA, i, i):
                 table.add(g, THETA, i, i, not delta, 1.0 if delta else uniq[i], item, "~~", item)
         for f in latent:
-            if not table.has(g, PSI, lv[f], lv[f]):
+            if not table.has(g, PSI, lv[f], lv[f]) and f not in paths.covariates:
                 fixed = std_lv and f in exogenous
                 table.add(g, PSI, lv[f], lv[f], not fixed, 1.0 if fixed else lv_var.get(f, 1.0), f, "~~", f)
         for a_i, a in enumerate(exogenous):
@@ -176,12 +188,10 @@ def build_structure(
                 i, j = sorted((lv[a], lv[b]), reverse=True)
                 if not table.has(g, PSI, i, j):
                     table.add(g, PSI, i, j, True, 0.0, a, "~~", b)
+        _add_covariates(table, g, paths.covariates, ov, lv, s)
         if meanstructure:
-            for i, item in enumerate(observed):
-                table.add(g, NU, i, 0, True, ybar[i], item, "~1", "")
-            free_means = g > 0 and "intercepts" in group_equal and "means" not in group_equal
-            for f in latent:
-                table.add(g, ALPHA, lv[f], 0, free_means and f in first_order, 0.0, f, "~1", "")
+            _add_means(table, g, observed, latent, ybar, paths, first_order=first_order,
+                       free_means=g > 0 and "intercepts" in group_equal and "means" not in group_equal)
     c = table.cols
     arr = {k: np.asarray(c[k]) for k in ("group", "mat", "row", "col", "free", "value")}
     return Structure(
@@ -189,27 +199,110 @@ def build_structure(
         meanstructure=meanstructure, group=arr["group"].astype(int), mat=arr["mat"].astype(int),
         row=arr["row"].astype(int), col=arr["col"].astype(int), free=arr["free"].astype(int),
         value=arr["value"].astype(float), lhs=c["lhs"], op=c["op"], rhs=c["rhs"],
-        label=c["label"], delta=delta,
+        label=c["label"], delta=delta, hidden=np.asarray(c["hidden"], dtype=bool),
+        fixed_x=np.asarray(c["fixed_x"], dtype=bool), covariates=tuple(paths.covariates),
     )
 
 
-def _add_term(table, g, t, ov, lv, load, lv_var, uniq, *, marker: bool) -> None:
-    """One syntax term as a row: loading, regression, (co)variance."""
+def _add_covariates(table, g, covariates, ov, lv, s) -> None:
+    """The covariates' variances and covariances, fixed at their sample values (fixed.x)."""
+    for a_i, a in enumerate(covariates):
+        for b in covariates[a_i:]:
+            i, j = sorted((lv[a], lv[b]), reverse=True)
+            table.add(g, PSI, i, j, False, float(s[ov[a], ov[b]]), a, "~~", b, fixed_x=True)
+
+
+def _add_means(table, g, observed, latent, ybar, paths, *, first_order, free_means) -> None:
+    """Intercepts (free) and latent means (0, free per group with ``free_means``); an
+    observed variable in a regression has its mean or intercept on its latent twin (a
+    covariate's fixed at its sample mean)."""
+    twins = set(paths.phantom)
+    for i, item in enumerate(observed):
+        if item in twins:
+            table.add(g, NU, i, 0, False, 0.0, item, "~1", "", hidden=True)
+        else:
+            table.add(g, NU, i, 0, True, ybar[i], item, "~1", "")
+    ov = {name: i for i, name in enumerate(observed)}
+    for j, f in enumerate(latent):
+        if f in paths.covariates:
+            table.add(g, ALPHA, j, 0, False, float(ybar[ov[f]]), f, "~1", "", fixed_x=True)
+        elif f in twins:
+            table.add(g, ALPHA, j, 0, True, float(ybar[ov[f]]), f, "~1", "")
+        else:
+            table.add(g, ALPHA, j, 0, free_means and f in first_order, 0.0, f, "~1", "")
+
+
+def _add_term(table, g, t, ov, lv, load, lv_var, uniq, twins, *, marker: bool) -> None:
+    """One syntax term as a row: loading, regression (an indicator regressed on a
+    variable: a loading), (co)variance (of latent variables or latent twins: Psi)."""
     free = t.fixed is None and not marker
     fixed_value = 1.0 if marker and t.fixed is None else t.fixed
     if t.op == "=~" and t.rhs in ov:
         mat, row, col, start = LAMBDA, ov[t.rhs], lv[t.lhs], load.get((t.lhs, t.rhs), 0.5)
     elif t.op == "=~":
         mat, row, col, start = BETA, lv[t.rhs], lv[t.lhs], 1.0
+    elif t.op == "~" and t.lhs not in lv:
+        mat, row, col, start = LAMBDA, ov[t.lhs], lv[t.rhs], 0.0
     elif t.op == "~":
         mat, row, col, start = BETA, lv[t.lhs], lv[t.rhs], 0.0
-    elif t.lhs in ov:
+    elif t.lhs in ov and t.lhs not in twins:
         i, j = sorted((ov[t.lhs], ov[t.rhs]), reverse=True)
         mat, row, col, start = THETA, i, j, (uniq[i] if i == j else 0.0)
     else:
         i, j = sorted((lv[t.lhs], lv[t.rhs]), reverse=True)
         mat, row, col, start = PSI, i, j, (lv_var.get(t.lhs, 1.0) if i == j else 0.0)
     table.add(g, mat, row, col, free, start if free else fixed_value, t.lhs, t.op, t.rhs, t.label)
+
+
+# --------------------------------------------------------------------------- observed paths
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Observed variables in regressions: ``phantom`` those carried by a latent twin (every
+    one but an indicator regressed on something), ``covariates`` the exogenous ones."""
+
+    phantom: tuple[str, ...]
+    covariates: tuple[str, ...]
+
+
+def observed_paths(terms: list[Term], observed: list[str], latent: list[str], func: str) -> Paths:
+    """Which observed variables enter regressions, as lavaan takes them: a predictor or a
+    dependent variable that is not a factor's indicator gets a latent twin; those never on
+    the left of ``~`` are exogenous covariates (``fixed.x``). An indicator may be regressed
+    on a variable (a direct effect, as in a MIMIC model) but not predict one."""
+    lat = set(latent)
+    indicators = {t.rhs for t in terms if t.op == "=~"}
+    regressions = [t for t in terms if t.op == "~"]
+    for t in regressions:
+        if t.rhs in indicators:
+            raise PsychometricsError(
+                "not-implemented",
+                f"The 'model' parameter of {func}: an indicator of a factor cannot predict "
+                f"another variable; got {t.lhs} ~ {t.rhs}.",
+            )
+    used = {t.rhs for t in regressions} | {t.lhs for t in regressions if t.lhs not in indicators}
+    phantom = tuple(v for v in observed if v in used and v not in lat)
+    dependent = {t.lhs for t in regressions}
+    covariates = tuple(v for v in phantom if v not in dependent)
+    for t in terms:
+        if t.op != "~~":
+            continue
+        if {t.lhs, t.rhs} & set(covariates):
+            raise PsychometricsError(
+                "not-implemented",
+                f"The 'model' parameter of {func}: {t.lhs} ~~ {t.rhs} names an exogenous "
+                "observed covariate, whose variances and covariances are fixed at their "
+                "sample values (lavaan's fixed.x = TRUE).",
+            )
+        kinds = {v in lat or v in phantom for v in (t.lhs, t.rhs)}
+        if len(kinds) > 1:
+            raise PsychometricsError(
+                "invalid-model",
+                f"The 'model' parameter of {func}: a covariance joins two indicators, or two "
+                f"latent or regressed observed variables; got {t.lhs} ~~ {t.rhs}.",
+            )
+    return Paths(phantom, covariates)
 
 
 # --------------------------------------------------------------------------- model spec
