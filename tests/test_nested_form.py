@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from instrument.cli import app
 from instrument.export.build import read_roster
 from instrument.form import load_form
+from instrument.model import item_roles
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "data_samples" / "form_colleague.yaml"
@@ -108,22 +109,24 @@ def test_roster_refuses_an_unknown_role_and_a_bad_code(tmp_path):
 
 
 def test_a_colleague_form_asks_only_items_written_for_colleagues():
-    from instrument.model import item_roles
-
     form = load_form(SPEC)
     assert form.role == "colleague"
     assert all("colleague" in item_roles(it) for it in form.items)
     assert not {it.context for it in form.items} & {"since_joined"}
     individual = {it.id for it in form.items if it.level == "individual"}
-    assert {"lesei6", "lepri6"} <= individual and not any(i.startswith("tr") for i in individual)
+    assert {"lesei6", "lepri6", "trcpi6", "scbri6", "lgeni6", "drtii6"} <= individual
+    assert not individual & {"trcpi1", "lgcri1", "drtii1"}  # the members' own
+    assert {it.construct for it in form.items} == {"trust", "social_capital", "learning", "legitimacy", "drawbacks"}
     assert all(form.bank.contexts[it.context].text["fr"] for it in form.items)
 
 
 def test_a_nonmember_form_swaps_both_member_contexts():
     form = load_form(ROOT / "data_samples" / "form_nonmember.yaml")
     assert form.role == "nonmember"
-    assert {it.level for it in form.items} == {"individual", "ecosystem"}
+    assert {it.level for it in form.items} == {"individual", "organization"}
     assert {it.context for it in form.items if it.level == "individual"} == {"nonmember_own_work"}
+    assert {it.context for it in form.items if it.level == "organization"} == {"nonmember_org"}
+    assert {it.construct for it in form.items} == {"trust", "social_capital", "learning", "legitimacy", "drawbacks"}
 
 
 def _spec(tmp_path, extra: str) -> Path:
@@ -140,7 +143,7 @@ def test_role_problems_are_coded(tmp_path):
         load_form(_spec(tmp_path, "role: mayor\n"))
     assert "invalid-value" in {p.code for p in e.value.problems}
     spec = _spec(tmp_path, "role: nonmember\n").read_text(encoding="utf-8")
-    spec = spec.replace("  levels: [individual, organization, ecosystem]", "  items: [trcpi1]")
+    spec = spec.replace("  levels: [individual, ecosystem]", "  items: [trcpi1]")
     (tmp_path / "spec.yaml").write_text(spec, encoding="utf-8")
     with pytest.raises(FormError) as e:
         load_form(tmp_path / "spec.yaml")
@@ -151,3 +154,4 @@ def test_member_forms_are_unchanged():
     form = load_form(ROOT / "data_samples" / "form_member.yaml")
     assert form.role == "member"
     assert "lesei6" not in form.item_ids and "lepri6" not in form.item_ids
+    assert all("member" in item_roles(it) for it in form.items)  # no role variant reaches members

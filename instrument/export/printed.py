@@ -77,6 +77,12 @@ STRINGS: dict[str, dict[str, str]] = {
             "Chaque groupe d'énoncés précise la période à laquelle penser "
             "(par exemple : « {recall} »)."
         ),
+        # a colleague or a non-member never sat in the consortium (form.role)
+        "recall_role": (
+            "Les énoncés portent sur ce que vous voyez des effets du consortium {consortium}. "
+            "Chaque groupe d'énoncés précise la période à laquelle penser "
+            "(par exemple : « {recall} »)."
+        ),
         "no_right": "Il n'y a pas de bonnes ni de mauvaises réponses\u00a0: c'est votre point de vue qui compte.",
         "confidential": (
             "Vos réponses sont confidentielles. Elles seront analysées de façon regroupée et "
@@ -109,6 +115,11 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "recall": (
             "The statements are about your experience in the {consortium} consortium. "
+            "Each group of statements says which period to think about "
+            "(for example: “{recall}”)."
+        ),
+        "recall_role": (
+            "The statements are about what you see of the {consortium} consortium's effects. "
             "Each group of statements says which period to think about "
             "(for example: “{recall}”)."
         ),
@@ -261,6 +272,8 @@ def template_data(form: Form, *, lang: str = "fr", paper: str = "A4", version: s
     version = version or next(iter(form.versions), "A")
     typo = Typography(lang)
     s = {k: typo.text(v) for k, v in STRINGS[lang].items()}
+    if form.role != "member":
+        s["recall"] = s["recall_role"]
     rs = form.response_set
     items = ordered_items(form, version)
     missing = [c.label[lang] for c in rs.missing]
