@@ -396,12 +396,58 @@ def load_form(spec_path: str | os.PathLike, bank: ItemBank | None = None) -> For
         bank = load_bank()
     ck = _Checker(spec_path, data, bank)
     ck.problems.extend(problems)
-
     for key in data:
         if key not in _FIELDS:
             ck.add("unknown-field", f"unknown field {key!r}; the fields are {', '.join(sorted(_FIELDS))}", ck.line(key))
+    form_id, version = _identity(ck)
+    languages = _languages(ck)
+    title = ck.text("title", languages)
+    introduction = ck.text("introduction", languages)
+    consortium = ck.text("consortium", languages, required=False, single_ok=True, report_missing=False)
+    chosen, source_line, role, select_line = _selection(ck)
+    response_set = _response_set(ck, chosen, select_line)
+    chosen = _role_contexts(ck, chosen, role)
+    chosen, recall_text, form_bank = _recall(ck, chosen, languages, source_line)
+    context_block, network = _context_block(ck, spec_path, languages)
+    order, seed, version_labels = _order_spec(ck)
+    _check_scale_sizes(ck, chosen, source_line)
+    values = {lang: {"consortium": consortium.get(lang, "")} for lang in languages}
+    texts = _item_texts(ck, chosen, languages, values, source_line)
+    title = {lang: _fill(t, values[lang]) for lang, t in title.items() if lang in values}
+    introduction = {lang: _fill(t, values[lang]) for lang, t in introduction.items() if lang in values}
+    recall = {lang: _fill(t, values[lang]) for lang, t in recall_text.items() if lang in languages}
+    _check_placeholders(ck, chosen, texts, title, introduction, values, form_bank)
+    if ck.problems:
+        raise FormError(ck.problems)
 
-    # id and version
+    order_a, versions, scales = _orders(chosen, order, seed, version_labels, source_line, bank)
+    return Form(
+        id=form_id,
+        version=version,
+        title=title,
+        introduction=introduction,
+        consortium={lang: consortium.get(lang, "") for lang in languages},
+        languages=tuple(languages),
+        response_set=response_set,
+        items=tuple(order_a),
+        texts=texts,
+        recall=recall,
+        context_block=tuple(context_block),
+        scales=tuple(scales),
+        versions=versions,
+        hash=form_hash(form_id, version, versions, response_set, context_block),
+        bank=form_bank,
+        network=network,
+        role=role,
+    )
+
+
+# --------------------------------------------------------------------------- the steps of load_form
+
+
+def _identity(ck: _Checker) -> tuple[str, str]:
+    """The form's ``id`` and ``version``, checked (empty or as text when wrong)."""
+    data = ck.data
     form_id = data.get("id")
     if form_id is None:
         ck.add("missing-field", "the spec needs an 'id' (e.g. member)", 1)
@@ -424,25 +470,27 @@ def load_form(spec_path: str | os.PathLike, bank: ItemBank | None = None) -> For
         version = str(version).strip()
         if not version or len(version) > 32 or not re.match(r"^[A-Za-z0-9._-]+$", version):
             ck.add("invalid-version", f"the version must be 1-32 letters, digits, '.', '_' or '-'; got {version!r}", ck.line("version"))
+    return form_id, version
 
-    # languages
+
+def _languages(ck: _Checker) -> list[str]:
+    """The form's languages in the spec's order (every language when it names none)."""
     languages: list[str] = []
-    for lang, line in ck.id_list(data, "languages", "language") or [(lang, None) for lang in LANGUAGES]:
+    for lang, line in ck.id_list(ck.data, "languages", "language") or [(lang, None) for lang in LANGUAGES]:
         if lang not in LANGUAGES:
             ck.add("unknown-language", f"unknown language {lang!r}; the languages are {', '.join(LANGUAGES)}", line)
         elif lang in languages:
             ck.add("invalid-value", f"the language {lang!r} is listed twice", line)
         else:
             languages.append(lang)
-    if not languages:
-        languages = list(LANGUAGES)
+    return languages or list(LANGUAGES)
 
-    title = ck.text("title", languages)
-    introduction = ck.text("introduction", languages)
-    consortium = ck.text("consortium", languages, required=False, single_ok=True, report_missing=False)
 
-    # selection
-    select = data.get("select")
+def _select_lists(ck: _Checker) -> tuple[YamlMap, dict[str, list]]:
+    """The ``select`` mapping and its lists (constructs, facets, levels, items, exclude),
+    each id checked against the bank."""
+    bank = ck.bank
+    select = ck.data.get("select")
     if select is None:
         ck.add("missing-field", "the spec needs 'select' (constructs, facets, levels, items, exclude)", 1)
         select = YamlMap(1)
@@ -452,68 +500,70 @@ def load_form(spec_path: str | os.PathLike, bank: ItemBank | None = None) -> For
     for key in select:
         if key not in _SELECT_FIELDS:
             ck.add("unknown-field", f"unknown field {key!r} in 'select'; the fields are {', '.join(sorted(_SELECT_FIELDS))}", _line_of(select, key))
-
-    constructs = ck.id_list(select, "constructs", "construct")
-    facets = ck.id_list(select, "facets", "facet")
-    levels = ck.id_list(select, "levels", "level")
-    explicit = ck.id_list(select, "items", "item")
-    exclude = ck.id_list(select, "exclude", "item")
+    lists = {field: ck.id_list(select, field, what) for field, what in (
+        ("constructs", "construct"), ("facets", "facet"), ("levels", "level"), ("items", "item"), ("exclude", "item"))}
     item_ids = {it.id for it in bank.items}
-
-    for cid, line in constructs:
+    for cid, line in lists["constructs"]:
         if cid not in bank.constructs:
             ck.add("unknown-construct", f"no construct {cid!r} in the bank; constructs: {', '.join(bank.constructs)}", line)
-    for fid, line in facets:
+    for fid, line in lists["facets"]:
         if fid not in bank.facets:
             ck.add("unknown-facet", f"no facet {fid!r} in the bank", line)
-    for lid, line in levels:
+    for lid, line in lists["levels"]:
         if lid not in bank.levels:
             ck.add("unknown-level", f"no level {lid!r} in the bank; levels: {', '.join(bank.levels)}", line)
-    for iid, line in explicit:
+    for iid, line in lists["items"]:
         if iid not in item_ids:
             ck.add("unknown-item", f"no item {iid!r} in the bank", line, item=iid)
         elif bank.item(iid).status == "retired":
             ck.add("retired-item", f"the item {iid!r} is retired in the bank", line, item=iid)
-    for iid, line in exclude:
+    for iid, line in lists["exclude"]:
         if iid not in item_ids:
             ck.add("unknown-item", f"cannot exclude {iid!r}: no such item in the bank", line, item=iid)
+    return select, lists
 
-    wanted_levels = {lid for lid, _ in levels if lid in bank.levels} or None
+
+def _selection(ck: _Checker) -> tuple[list[Item], dict[str, int | None], str, int | None]:
+    """The items the spec selects for its role, the spec line that brought each, the role
+    and the line of ``select``."""
+    bank = ck.bank
+    select, lists = _select_lists(ck)
+    wanted_levels = {lid for lid, _ in lists["levels"] if lid in bank.levels} or None
     source_line: dict[str, int | None] = {}  # item id -> line of the selection that brought it
     chosen: list[Item] = []
-    seen: set[str] = set()
 
     def take(it: Item, line):
-        if it.id not in seen:
-            seen.add(it.id)
+        if it.id not in source_line:
             chosen.append(it)
             source_line[it.id] = line
 
-    role = data.get("role", "member")
+    role = ck.data.get("role", "member")
     if role not in ROLES:
         ck.add("invalid-value", f"'role' must be one of {', '.join(ROLES)}; got {role!r}", ck.line("role"))
         role = "member"
-    for cid, line in constructs:
-        for it in bank.select(construct=cid, level=wanted_levels):
-            if role in item_roles(it):  # the items written for this role only
-                take(it, line)
-    for fid, line in facets:
-        for it in bank.select(facet=fid, level=wanted_levels):
-            if role in item_roles(it):
-                take(it, line)
-    for iid, line in explicit:
+    for field, kind in (("constructs", "construct"), ("facets", "facet")):
+        for cid, line in lists[field]:
+            for it in bank.select(**{kind: cid}, level=wanted_levels):
+                if role in item_roles(it):  # the items written for this role only
+                    take(it, line)
+    item_ids = {it.id for it in bank.items}
+    for iid, line in lists["items"]:
         if iid in item_ids and bank.item(iid).status != "retired":
             if role not in item_roles(bank.item(iid)):
                 ck.add("item-not-for-role", f"the item {iid!r} is written for {', '.join(item_roles(bank.item(iid)))}, "
                        f"not for the form's role {role!r}", line, item=iid)
             take(bank.item(iid), line)
-    excluded = {iid for iid, _ in exclude}
+    excluded = {iid for iid, _ in lists["exclude"]}
     chosen = [it for it in chosen if it.id not in excluded]
     if not chosen and not any(p.code.startswith("unknown-") for p in ck.problems):
         ck.add("empty-selection", "the selection gives no item (check constructs, facets, levels, exclude)", select.line)
+    return chosen, source_line, role, select.line
 
-    # response set
-    rs_id = data.get("response_set")
+
+def _response_set(ck: _Checker, chosen: list[Item], select_line: int | None):
+    """The spec's response set, else the one most items use; every item must use it."""
+    bank = ck.bank
+    rs_id = ck.data.get("response_set")
     response_set = None
     if rs_id is not None:
         if rs_id not in bank.response_sets:
@@ -522,8 +572,7 @@ def load_form(spec_path: str | os.PathLike, bank: ItemBank | None = None) -> For
             response_set = bank.response_sets[rs_id]
     used = Counter(it.response_set for it in chosen)
     if response_set is None and rs_id is None and used:
-        common = used.most_common(1)[0][0]
-        response_set = bank.response_sets.get(common)
+        response_set = bank.response_sets.get(used.most_common(1)[0][0])
     if response_set is not None:
         odd = [it.id for it in chosen if it.response_set != response_set.id]
         if odd:
@@ -531,19 +580,30 @@ def load_form(spec_path: str | os.PathLike, bank: ItemBank | None = None) -> For
                 "mixed-response-sets",
                 f"every item of a form shares one response set ({response_set.id}); "
                 f"{len(odd)} item(s) use another one: {', '.join(odd[:8])}{' ...' if len(odd) > 8 else ''}",
-                ck.line("response_set") if rs_id is not None else select.line,
+                ck.line("response_set") if rs_id is not None else select_line,
             )
     elif chosen and rs_id is None:
-        ck.add("unknown-response-set", "no response set could be chosen for the items", select.line)
+        ck.add("unknown-response-set", "no response set could be chosen for the items", select_line)
+    return response_set
 
-    if role != "member":  # each item under the recall context that fits the role
-        swap = ROLE_CONTEXTS[role]
-        chosen = [dataclasses.replace(it, context=swap.get(it.context, it.context)) for it in chosen]
-        for ctx_id in sorted({it.context for it in chosen} - set(bank.contexts)):
-            ck.add("unknown-context", f"the recall context {ctx_id!r} for role {role!r} is not in the bank", ck.line("role"))
 
-    # recall context
-    recall_spec = data.get("recall")
+def _role_contexts(ck: _Checker, chosen: list[Item], role: str) -> list[Item]:
+    """Each item under the recall context that fits the form's role."""
+    if role == "member":
+        return chosen
+    swap = ROLE_CONTEXTS[role]
+    chosen = [dataclasses.replace(it, context=swap.get(it.context, it.context)) for it in chosen]
+    for ctx_id in sorted({it.context for it in chosen} - set(ck.bank.contexts)):
+        ck.add("unknown-context", f"the recall context {ctx_id!r} for role {role!r} is not in the bank", ck.line("role"))
+    return chosen
+
+
+def _recall(ck: _Checker, chosen: list[Item], languages: list[str], source_line: dict):
+    """``(items, recall text, bank)``: the spec's recall context (a bank id, or a text that
+    becomes the context ``form_recall`` of the form's bank) over every item, else the
+    items' own contexts and the most frequent one's text."""
+    bank = ck.bank
+    recall_spec = ck.data.get("recall")
     recall_text: dict = {}
     override_context: str | None = None
     form_bank = bank
@@ -566,14 +626,19 @@ def load_form(spec_path: str | os.PathLike, bank: ItemBank | None = None) -> For
             form_bank = dataclasses.replace(
                 bank, contexts={**bank.contexts, OVERRIDE_CONTEXT: RecallContext(OVERRIDE_CONTEXT, dict(recall_text))}
             )
-    for it in chosen:
-        if override_context is None and it.context not in bank.contexts:
-            ck.add("unknown-context", f"the item's recall context {it.context!r} is not in the bank", source_line.get(it.id), item=it.id)
     if override_context is not None:
-        chosen = [dataclasses.replace(it, context=override_context) for it in chosen]
+        return [dataclasses.replace(it, context=override_context) for it in chosen], recall_text, form_bank
+    for it in chosen:
+        if it.context not in bank.contexts:
+            ck.add("unknown-context", f"the item's recall context {it.context!r} is not in the bank", source_line.get(it.id), item=it.id)
+    return chosen, recall_text, form_bank
 
-    # context block
-    block_by_id = {q.id: q for q in bank.context_block}
+
+def _context_block(ck: _Checker, spec_path, languages: list[str]) -> tuple[list, object]:
+    """The context questions (the spec's list, else the bank's) and the roster question's
+    generated ones (``network``, :mod:`instrument.collaboration`)."""
+    data = ck.data
+    block_by_id = {q.id: q for q in ck.bank.context_block}
     if "context_block" in data:
         context_block = []
         for qid, line in ck.id_list(data, "context_block", "context question"):
@@ -586,15 +651,19 @@ def load_form(spec_path: str | os.PathLike, bank: ItemBank | None = None) -> For
             elif block_by_id[qid] not in context_block:
                 context_block.append(block_by_id[qid])
     else:
-        context_block = list(bank.context_block)
+        context_block = list(ck.bank.context_block)
     network = None
-    if "network" in data:  # the roster question: generated context questions (instrument.collaboration)
+    if "network" in data:
         from instrument.collaboration import parse_network, questions
 
         network = parse_network(data["network"], Path(spec_path).parent, languages, ck.add, ck.line("network"))
         context_block += questions(network, languages) if network else []
+    return context_block, network
 
-    # order and versions
+
+def _order_spec(ck: _Checker) -> tuple[str, int | None, list[str]]:
+    """``order``, ``seed`` and the ``versions`` labels, checked."""
+    data = ck.data
     order = data.get("order", "grouped")
     seed = data.get("seed")
     if order not in ORDERS:
@@ -609,56 +678,59 @@ def load_form(spec_path: str | os.PathLike, bank: ItemBank | None = None) -> For
     if version_labels not in (["A"], ["A", "B"]):
         ck.add("invalid-versions", f"'versions' must be [A] or [A, B]; got {version_labels!r}", ck.line("versions"))
         version_labels = ["A"]
+    return order, seed, version_labels
 
-    # too few items per scored facet / construct
-    per_facet = Counter(it.facet for it in chosen if not it.tangible and bank.constructs.get(it.construct) and bank.constructs[it.construct].kind != "tangible")
-    per_construct = Counter(it.construct for it in chosen if not it.tangible and bank.constructs.get(it.construct) and bank.constructs[it.construct].kind != "tangible")
+
+def _check_scale_sizes(ck: _Checker, chosen: list[Item], source_line: dict) -> None:
+    """Every scored facet and construct has at least :data:`MIN_ITEMS` items."""
+    constructs = ck.bank.constructs
+    scored = [it for it in chosen if not it.tangible and constructs.get(it.construct)
+              and constructs[it.construct].kind != "tangible"]
     first_line: dict[str, int | None] = {}
     for it in chosen:
         first_line.setdefault(it.facet, source_line.get(it.id))
         first_line.setdefault(it.construct, source_line.get(it.id))
-    for fid, n in per_facet.items():
-        if n < MIN_ITEMS:
-            ck.add(
-                "too-few-items",
-                f"facet with too few items to score: {fid!r} has {n} item(s) in the form; a scored facet needs at least {MIN_ITEMS}",
-                first_line.get(fid),
-            )
-    for cid, n in per_construct.items():
-        if n < MIN_ITEMS:
-            ck.add(
-                "too-few-items",
-                f"construct with too few items to score: {cid!r} has {n} item(s) in the form; a scored construct needs at least {MIN_ITEMS}",
-                first_line.get(cid),
-            )
+    for kind, count in (("facet", Counter(it.facet for it in scored)),
+                        ("construct", Counter(it.construct for it in scored))):
+        for name, n in count.items():
+            if n < MIN_ITEMS:
+                ck.add(
+                    "too-few-items",
+                    f"{kind} with too few items to score: {name!r} has {n} item(s) in the form; a scored {kind} needs at least {MIN_ITEMS}",
+                    first_line.get(name),
+                )
 
-    # texts with placeholders filled, then no placeholder may remain
-    values = {lang: {"consortium": consortium.get(lang, "")} for lang in languages}
+
+def _item_texts(ck: _Checker, chosen: list[Item], languages: list[str], values: dict, source_line: dict) -> dict:
+    """Item id -> language -> text with its placeholders filled; an item without a text in
+    a language of the form is ``missing-translation``."""
     texts = {it.id: {lang: _fill(it.text.get(lang, ""), values[lang]) for lang in languages} for it in chosen}
     for it in chosen:
         for lang in languages:
             if not it.text.get(lang, "").strip():
                 ck.add("missing-translation", f"the item has no text in {lang!r} in the bank", source_line.get(it.id), item=it.id)
-    filled_title = {lang: _fill(t, values[lang]) for lang, t in title.items() if lang in values}
-    filled_intro = {lang: _fill(t, values[lang]) for lang, t in introduction.items() if lang in values}
-    filled_recall = {lang: _fill(t, values[lang]) for lang, t in recall_text.items() if lang in languages}
+    return texts
+
+
+def _check_placeholders(ck: _Checker, chosen, texts, title, introduction, values, form_bank) -> None:
+    """No ``{placeholder}`` may remain in a text a respondent reads once filled."""
     unfilled: dict[tuple[str, str], list[str]] = {}
 
     def scan(where: str, text: str, lang: str):
         for name in _PLACEHOLDER.findall(text):
             unfilled.setdefault((lang, name), []).append(where)
 
-    for lang in languages:
-        scan("title", filled_title.get(lang, ""), lang)
-        scan("introduction", filled_intro.get(lang, ""), lang)
+    for lang in values:
+        scan("title", title.get(lang, ""), lang)
+        scan("introduction", introduction.get(lang, ""), lang)
         for it in chosen:
             scan(f"item {it.id}", texts[it.id][lang], lang)
             ctx = form_bank.contexts.get(it.context)
             if ctx is not None:
                 scan(f"recall context {it.context}", _fill(ctx.text.get(lang, ""), values[lang]), lang)
         for cid in dict.fromkeys(it.construct for it in chosen):
-            if cid in bank.constructs:
-                scan(f"heading {cid}", _fill(bank.constructs[cid].label.get(lang, ""), values[lang]), lang)
+            if cid in ck.bank.constructs:
+                scan(f"heading {cid}", _fill(ck.bank.constructs[cid].label.get(lang, ""), values[lang]), lang)
     for (lang, name), places in unfilled.items():
         places = list(dict.fromkeys(places))
         hint = " (give 'consortium' a name in this language)" if name == "consortium" else " (the form spec has no value for it)"
@@ -666,35 +738,15 @@ def load_form(spec_path: str | os.PathLike, bank: ItemBank | None = None) -> For
             "unfilled-placeholder",
             f"{{{name}}} is left unfilled in {lang!r} in {len(places)} text(s): "
             f"{', '.join(places[:5])}{' ...' if len(places) > 5 else ''}{hint}",
-            ck.line("consortium") if name == "consortium" and "consortium" in data else 1,
+            ck.line("consortium") if name == "consortium" and "consortium" in ck.data else 1,
         )
 
-    if ck.problems:
-        raise FormError(ck.problems)
 
+def _orders(chosen, order, seed, version_labels, source_line, bank):
+    """``(version A's items, versions, scales)``: the order versions and the scales."""
     order_a = _order_items(chosen, order, seed, source_line, bank)
     versions = {"A": tuple(it.id for it in order_a)}
+    grouped = _order_items(chosen, "grouped", seed, source_line, bank)
     if version_labels == ["A", "B"]:
-        grouped = _order_items(chosen, "grouped", seed, source_line, bank)
         versions["B"] = tuple(it.id for it in _version_b(order_a, grouped, order, seed))
-    scales = _scales(_order_items(chosen, "grouped", seed, source_line, bank), bank)
-    digest = form_hash(form_id, version, versions, response_set, context_block)
-    return Form(
-        id=form_id,
-        version=version,
-        title=filled_title,
-        introduction=filled_intro,
-        consortium={lang: consortium.get(lang, "") for lang in languages},
-        languages=tuple(languages),
-        response_set=response_set,
-        items=tuple(order_a),
-        texts=texts,
-        recall=filled_recall,
-        context_block=tuple(context_block),
-        scales=tuple(scales),
-        versions=versions,
-        hash=digest,
-        bank=form_bank,
-        network=network,
-        role=role,
-    )
+    return order_a, versions, _scales(grouped, bank)
