@@ -13,6 +13,7 @@ from _form_fixtures import make_bank, write_spec
 from openpyxl.utils import range_boundaries
 
 from instrument.export import grid, xlsx
+from instrument.export.common import STRINGS
 from instrument.form import load_form
 from instrument.model import Choice, ResponseSet
 from instrument.typography import Typography
@@ -315,3 +316,46 @@ def test_libreoffice_converts_the_workbook_to_pdf(tmp_path, form):
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, timeout=60, check=True).stdout.decode()
         assert "Énoncé trcpi1" in text and "Votre réponse" in text
+
+
+# ----------------------------------------------------------------------------- workbooks already sent
+
+SENT = Path(__file__).parent / "sent"
+
+
+def test_workbooks_already_sent_still_score():
+    """Workbooks built and answered before the frozen header (tests/sent/README.md) are read
+    with the current code: same cell map, every answer scored."""
+    from instrument.returns import read_returns
+
+    sent_form = load_form(SENT / "form.yaml", bank=make_bank())
+    files = sorted(SENT.glob("*.xlsx"))
+    for path in files:  # the old layout: no headers in row 3, nothing frozen
+        wb = openpyxl.load_workbook(path)
+        ws = wb[dict(meta_of(wb))["answer_sheet"]]
+        assert ws.freeze_panes is None and ws["C3"].value is None
+    result = read_returns(files, sent_form, jobs=1)
+    assert result.n_scored == 2 and not result.problems, result.log()
+    rows = result.responses.set_index("respondent")
+    for respondent, version in (("S01", "A"), ("S02", "B")):
+        expected = {item: [1, 2, 3, 4, 5, 8, 9][n % 7] for n, item in enumerate(sent_form.versions[version])}
+        assert {k: int(rows.loc[respondent, k]) for k in expected} == expected
+        assert int(rows.loc[respondent, "sector"]) == 2 and int(rows.loc[respondent, "years"]) == 4
+
+
+def test_answer_sheet_keeps_its_header_in_sight(tmp_path):
+    """Rows 1-3 (title, form line, column headers) are frozen; the answer cells stay where
+    the workbooks already sent have them."""
+    sent_form = load_form(SENT / "form.yaml", bank=make_bank())
+    for old in sorted(SENT.glob("*.xlsx")):
+        sent = dict(meta_of(openpyxl.load_workbook(old)))
+        path = xlsx.write(sent_form, tmp_path / old.name, lang=sent["language"], version=sent["order_version"],
+                          respondent=sent["respondent"])[0]
+        wb = openpyxl.load_workbook(path)
+        new = dict(meta_of(wb))
+        assert {k: v for k, v in new.items() if k.startswith("cell:")} == {
+            k: v for k, v in sent.items() if k.startswith("cell:")}
+        ws = wb[new["answer_sheet"]]
+        assert ws.freeze_panes == "A4"
+        s = STRINGS[new["language"]]
+        assert [ws.cell(row=3, column=c).value for c in range(1, 5)] == [s["number"], s["id"], s["question"], s["answer"]]

@@ -70,53 +70,10 @@ def codebook(form: Form) -> dict:
     """
     languages = tuple(form.languages)
     versions = {v: list(ids) for v, ids in form.versions.items()} or {"A": list(form.item_ids)}
-    positions = {v: {iid: n for n, iid in enumerate(ids, start=1)} for v, ids in versions.items()}
-    in_scales: dict[str, list[str]] = {}
-    for scale in form.scales:
-        for iid in scale.items:
-            in_scales.setdefault(iid, []).append(scale.name)
-
-    items = []
-    for n, item in enumerate(form.items, start=1):
-        rs = _response_set(form, item)
-        items.append(
-            {
-                "position": n,
-                "positions": {v: positions[v][item.id] for v in versions if item.id in positions[v]},
-                "id": item.id,
-                "construct": item.construct,
-                "facet": item.facet,
-                "level": item.level,
-                "polarity": item.polarity,
-                "reverse": item.reverse,
-                "key": item.key,
-                "response_set": rs.id,
-                "values": _choices(rs.choices, languages),
-                "missing_codes": _choices(rs.missing, languages),
-                "text": _text(form.texts[item.id], languages),
-                "context": item.context,
-                "recall": {lang: recall_text(form, item, lang) for lang in languages},
-                "scales": sorted(in_scales.get(item.id, [])),
-                "source_inspiration": item.source_inspiration,
-                "item_version": item.version,
-                "status": item.status,
-            }
-        )
-
     rs = form.response_set
     out = {
         "codebook_format": FORMAT_VERSION,
-        "form": {
-            "id": form.id,
-            "version": form.version,
-            "hash": form.hash,
-            "languages": list(languages),
-            "title": _text(form.title, languages),
-            "consortium": _text(form.consortium, languages),
-            "n_items": len(form.items),
-            "versions": versions,
-            "bank_version": form.bank.version if form.bank is not None else None,
-        },
+        "form": _form_entry(form, languages, versions),
         "response_set": {
             "id": rs.id,
             "label": _text(rs.label, languages),
@@ -126,7 +83,7 @@ def codebook(form: Form) -> dict:
             "values": _choices(rs.choices, languages),
             "missing_codes": _choices(rs.missing, languages),
         },
-        "items": items,
+        "items": _items(form, languages, versions),
         "context_block": [
             {
                 "id": q.id,
@@ -155,25 +112,81 @@ def codebook(form: Form) -> dict:
         "max": rs.high,
         "id": "respondent",
     }
+    if form.bank is not None:
+        out.update(_bank_labels(form, languages))
+    return out
+
+
+def _form_entry(form: Form, languages: tuple, versions: dict) -> dict:
+    return {
+        "id": form.id,
+        "version": form.version,
+        "hash": form.hash,
+        "languages": list(languages),
+        "title": _text(form.title, languages),
+        "consortium": _text(form.consortium, languages),
+        "n_items": len(form.items),
+        "versions": versions,
+        "bank_version": form.bank.version if form.bank is not None else None,
+    }
+
+
+def _items(form: Form, languages: tuple, versions: dict) -> list[dict]:
+    """Every item in form order (version A), with its number in each order version."""
+    positions = {v: {iid: n for n, iid in enumerate(ids, start=1)} for v, ids in versions.items()}
+    in_scales: dict[str, list[str]] = {}
+    for scale in form.scales:
+        for iid in scale.items:
+            in_scales.setdefault(iid, []).append(scale.name)
+    items = []
+    for n, item in enumerate(form.items, start=1):
+        rs = _response_set(form, item)
+        items.append(
+            {
+                "position": n,
+                "positions": {v: positions[v][item.id] for v in versions if item.id in positions[v]},
+                "id": item.id,
+                "construct": item.construct,
+                "facet": item.facet,
+                "level": item.level,
+                "polarity": item.polarity,
+                "reverse": item.reverse,
+                "key": item.key,
+                "response_set": rs.id,
+                "values": _choices(rs.choices, languages),
+                "missing_codes": _choices(rs.missing, languages),
+                "text": _text(form.texts[item.id], languages),
+                "context": item.context,
+                "recall": {lang: recall_text(form, item, lang) for lang in languages},
+                "scales": sorted(in_scales.get(item.id, [])),
+                "source_inspiration": item.source_inspiration,
+                "item_version": item.version,
+                "status": item.status,
+            }
+        )
+    return items
+
+
+def _bank_labels(form: Form, languages: tuple) -> dict:
+    """The labels (and kinds) of the constructs, facets and levels the form uses."""
     bank = form.bank
-    if bank is not None:
-        used = {"constructs": {it.construct for it in form.items}, "facets": {it.facet for it in form.items}}
-        out["constructs"] = {
+    return {
+        "constructs": {
             c: {"label": _text(bank.constructs[c].label, languages), "kind": bank.constructs[c].kind}
-            for c in sorted(used["constructs"])
+            for c in sorted({it.construct for it in form.items})
             if c in bank.constructs
-        }
-        out["facets"] = {
+        },
+        "facets": {
             f: {"label": _text(bank.facets[f].label, languages), "construct": bank.facets[f].construct}
-            for f in sorted(used["facets"])
+            for f in sorted({it.facet for it in form.items})
             if f in bank.facets
-        }
-        out["levels"] = {
+        },
+        "levels": {
             lv: {"label": _text(bank.levels[lv].label, languages)}
             for lv in sorted({it.level for it in form.items})
             if lv in bank.levels
-        }
-    return out
+        },
+    }
 
 
 def dumps(data: dict) -> str:

@@ -248,144 +248,155 @@ def _instructions(ws, form: Form, lang: str, version: str, respondent: str, pape
     page_setup(ws, paper)
 
 
-def _questionnaire(ws, wb, form: Form, lang: str, version: str, respondent: str, paper: str):
-    typo = Typography(lang)
-    s = {k: typo.text(v) for k, v in STRINGS[lang].items()}
-    lists = ListSheet(wb)
-    widths = {"A": 5, "B": 8, "C": 58, "D": 34}
-    for col, width in widths.items():
-        ws.column_dimensions[col].width = width
-    cells: list[tuple[str, str]] = []
-    r = 1
-    ws.merge_cells("A1:D1")
-    title = put(ws, "A1", form.title[lang])
-    title.font = Font(bold=True, size=14)
-    title.alignment = WRAP
-    ws.row_dimensions[1].height = _height(form.title[lang], 80, 20)
-    r = 2
-    line = s["form_line"].format(id=form.id, version=form.version, order=version)
-    if respondent:
-        line = f"{s['respondent']} : {respondent} — {line}" if lang == "fr" else f"{s['respondent']}: {respondent} — {line}"
-    ws.merge_cells("A2:D2")
-    cell = put(ws, "A2", line)
-    cell.font = Font(bold=bool(respondent), color="404040", size=10)
-    # the item codes: for the reader, not the respondent (the cells stay where they were:
-    # the cell map of every workbook already sent out is unchanged)
-    ws.column_dimensions["B"].hidden = True
-    r = 4
+class _Sheet:
+    """The Questionnaire sheet being written, row after row (``r``: the next row)."""
 
-    def heading(text: str, fill=HEADER_FILL, size=12):
-        nonlocal r
+    def __init__(self, ws, wb, lang: str):
+        self.ws = ws
+        self.typo = Typography(lang)
+        self.s = {k: self.typo.text(v) for k, v in STRINGS[lang].items()}
+        self.lists = ListSheet(wb)
+        self.cells: list[tuple[str, str]] = []  # (question id, answer cell): the _meta cell map
+        self.r = 1
+
+    def heading(self, text: str, fill=HEADER_FILL, size=12):
+        ws, r = self.ws, self.r
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=4)
         c = put(ws, f"A{r}", text)
         c.font = Font(bold=True, size=size)
         c.fill = fill
         c.alignment = Alignment(wrap_text=True, vertical="center")
         ws.row_dimensions[r].height = _height(text, 90, 18)
-        r += 1
+        self.r += 1
 
-    def answer_cell(ref: str):
+    def header(self, texts) -> int:
+        """A row of column headers (n°, code, text, answer); returns its row."""
+        for col, text in zip("ABCD", texts, strict=True):
+            c = put(self.ws, f"{col}{self.r}", text)
+            c.font = BOLD
+            c.fill = HEADER_FILL
+            c.border = BOX
+            c.alignment = Alignment(vertical="center", wrap_text=True)
+        self.r += 1
+        return self.r - 1
+
+    def question(self, number, qid: str, text: str, *, border=None) -> str:
+        """One question's row: its number, its code (hidden column), its text and its answer
+        cell (unlocked, boxed), recorded in the cell map; returns the answer cell."""
+        ws, r = self.ws, self.r
+        put(ws, f"A{r}", number).alignment = (Alignment(vertical="top", horizontal="right")
+                                              if isinstance(number, int) else WRAP)
+        c = put(ws, f"B{r}", qid)
+        c.font = GREY
+        c.alignment = Alignment(vertical="top")
+        c = put(ws, f"C{r}", text)
+        c.alignment = WRAP
+        if border is not None:
+            c.border = border
+        ws.row_dimensions[r].height = _height(text, 60)
+        ref = f"D{r}"
         c = ws[ref]
         c.protection = UNLOCKED
         c.border = BOX
         c.fill = ANSWER_FILL
         c.alignment = Alignment(vertical="top", wrap_text=True)
-        return c
+        self.cells.append((qid, ref))
+        self.r += 1
+        return ref
 
-    # context block
-    if form.context_block:
-        heading(s["about_you"])
-        for index, q in enumerate(form.context_block):
-            put(ws, f"A{r}", chr(ord("A") + index) if index < 26 else str(index + 1)).alignment = WRAP
-            c = put(ws, f"B{r}", q.id)
-            c.font = GREY
-            c.alignment = Alignment(vertical="top")
-            label = typo.text(q.label[lang])
-            c = put(ws, f"C{r}", label)
-            c.alignment = WRAP
-            ws.row_dimensions[r].height = _height(label, 60)
-            ref = f"D{r}"
-            answer_cell(ref)
-            if q.type == "select_one":
-                add_list_validation(
-                    ws,
-                    lists,
-                    [labelled(ch, lang) for ch in q.choices],
-                    error=s["error_list"],
-                    error_title=s["error_title"],
-                    prompt=s["prompt_list"],
-                    prompt_title=s["prompt_title"],
-                ).add(ref)
-            elif q.type == "integer":
-                integer_validation(ws, q.minimum, q.maximum, s).add(ref)
-            else:
-                ws[ref].number_format = "@"
-            cells.append((q.id, ref))
-            r += 1
-        r += 1
+    def list_validation(self, entries):
+        s = self.s
+        return add_list_validation(self.ws, self.lists, entries, error=s["error_list"], error_title=s["error_title"],
+                                   prompt=s["prompt_list"], prompt_title=s["prompt_title"])
 
-    # items
-    heading(s["items_title"])
-    header_row = r
-    for col, text in zip("ABCD", (s["number"], s["id"], s["statement"], s["answer"]), strict=True):
-        c = put(ws, f"{col}{r}", text)
-        c.font = BOLD
-        c.fill = HEADER_FILL
-        c.border = BOX
-        c.alignment = Alignment(vertical="center", wrap_text=True)
-    r += 1
-    item_dv = add_list_validation(
-        ws,
-        lists,
-        answer_labels(form.response_set, lang),
-        error=s["error_list"],
-        error_title=s["error_title"],
-        prompt=s["prompt_list"],
-        prompt_title=s["prompt_title"],
-    )
-    number = 0
-    previous_recall = previous_label = None
-    shown = []
-    for block in blocks(form, version):
-        if block.label[lang] != previous_label:
-            heading(block.label[lang], BLOCK_FILL, 11)
-            previous_label = block.label[lang]
-            previous_recall = None
-        if block.recall[lang] and block.recall[lang] != previous_recall:
-            ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=4)
-            c = put(ws, f"A{r}", typo.text(block.recall[lang]).rstrip(".") + "…")
-            c.font = Font(italic=True)
-            c.alignment = WRAP
-            ws.row_dimensions[r].height = _height(c.value, 90)
-            r += 1
-            previous_recall = block.recall[lang]
-        for it in block.items:
-            number += 1
-            shown.append(it)
-            put(ws, f"A{r}", number).alignment = Alignment(vertical="top", horizontal="right")
-            c = put(ws, f"B{r}", it.id)
-            c.font = GREY
-            c.alignment = Alignment(vertical="top")
-            text = typo.text(form.texts[it.id][lang])
-            c = put(ws, f"C{r}", text)
-            c.alignment = WRAP
-            c.border = Border(bottom=Side(style="hair", color="C0C0C0"))
-            ws.row_dimensions[r].height = _height(text, 60)
-            ref = f"D{r}"
-            answer_cell(ref)
-            item_dv.add(ref)
-            cells.append((it.id, ref))
-            r += 1
-    r += 1
-    ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=4)
-    put(ws, f"A{r}", s["thanks"]).font = BOLD
 
+def _questionnaire(ws, wb, form: Form, lang: str, version: str, respondent: str, paper: str):
+    sheet = _Sheet(ws, wb, lang)
+    _top(sheet, form, lang, version, respondent)
+    _context_rows(sheet, form, lang)
+    sheet.heading(sheet.s["items_title"])
+    header_row = sheet.header((sheet.s["number"], sheet.s["id"], sheet.s["statement"], sheet.s["answer"]))
+    shown = _item_rows(sheet, form, lang, version)
+    sheet.r += 1
+    ws.merge_cells(start_row=sheet.r, start_column=1, end_row=sheet.r, end_column=4)
+    put(ws, f"A{sheet.r}", sheet.s["thanks"]).font = BOLD
     ws.protection.sheet = True
     ws.print_title_rows = f"{header_row}:{header_row}"
     page_setup(ws, paper)
     ws.oddFooter.center.text = f"{form.id} {form.version} ({version}) — &P / &N"
     ws.oddFooter.center.size = 8
-    return cells, shown
+    return sheet.cells, shown
+
+
+def _top(sheet: _Sheet, form: Form, lang: str, version: str, respondent: str) -> None:
+    """Rows 1 to 3, frozen: the title, the form line (and respondent code), the column
+    headers. The answer cells below stay where every workbook already sent out has them
+    (row 3 was empty): the cell map in ``_meta`` of earlier returns is still the form's."""
+    ws, s = sheet.ws, sheet.s
+    for col, width in {"A": 5, "B": 8, "C": 58, "D": 34}.items():
+        ws.column_dimensions[col].width = width
+    ws.merge_cells("A1:D1")
+    title = put(ws, "A1", form.title[lang])
+    title.font = Font(bold=True, size=14)
+    title.alignment = WRAP
+    ws.row_dimensions[1].height = _height(form.title[lang], 80, 20)
+    line = s["form_line"].format(id=form.id, version=form.version, order=version)
+    if respondent:
+        line = f"{s['respondent']} : {respondent} — {line}" if lang == "fr" else f"{s['respondent']}: {respondent} — {line}"
+    ws.merge_cells("A2:D2")
+    cell = put(ws, "A2", line)
+    cell.font = Font(bold=bool(respondent), color="404040", size=10)
+    sheet.r = 3
+    sheet.header((s["number"], s["id"], s["question"], s["answer"]))
+    ws.freeze_panes = "A4"  # the title and the column headers stay in sight
+    # the item codes: for the reader, not the respondent
+    ws.column_dimensions["B"].hidden = True
+
+
+def _context_rows(sheet: _Sheet, form: Form, lang: str) -> None:
+    """"About you": one row per context question, lettered A, B, C..."""
+    if not form.context_block:
+        return
+    ws = sheet.ws
+    sheet.heading(sheet.s["about_you"])
+    for index, q in enumerate(form.context_block):
+        ref = sheet.question(chr(ord("A") + index) if index < 26 else str(index + 1), q.id,
+                             sheet.typo.text(q.label[lang]))
+        if q.type == "select_one":
+            sheet.list_validation([labelled(ch, lang) for ch in q.choices]).add(ref)
+        elif q.type == "integer":
+            integer_validation(ws, q.minimum, q.maximum, sheet.s).add(ref)
+        else:
+            ws[ref].number_format = "@"
+    sheet.r += 1
+
+
+def _item_rows(sheet: _Sheet, form: Form, lang: str, version: str) -> list:
+    """The items block by block, each under its heading and recall lead-in (repeated when
+    the period changes); returns the items in the order shown."""
+    ws, typo = sheet.ws, sheet.typo
+    item_dv = sheet.list_validation(answer_labels(form.response_set, lang))
+    line = Border(bottom=Side(style="hair", color="C0C0C0"))
+    previous_recall = previous_label = None
+    shown = []
+    for block in blocks(form, version):
+        if block.label[lang] != previous_label:
+            sheet.heading(block.label[lang], BLOCK_FILL, 11)
+            previous_label = block.label[lang]
+            previous_recall = None
+        if block.recall[lang] and block.recall[lang] != previous_recall:
+            r = sheet.r
+            ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=4)
+            c = put(ws, f"A{r}", typo.text(block.recall[lang]).rstrip(".") + "…")
+            c.font = Font(italic=True)
+            c.alignment = WRAP
+            ws.row_dimensions[r].height = _height(c.value, 90)
+            sheet.r += 1
+            previous_recall = block.recall[lang]
+        for it in block.items:
+            shown.append(it)
+            item_dv.add(sheet.question(len(shown), it.id, typo.text(form.texts[it.id][lang]), border=line))
+    return shown
 
 
 def build_workbook(form: Form, *, lang: str, version: str, respondent: str = "", paper: str = "A4",
