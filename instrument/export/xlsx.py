@@ -12,7 +12,10 @@ slips, not a determined user; the reader checks every cell anyway). Excel limits
 inline list to 255 characters and forbids commas inside its entries: a longer list, or
 one whose labels hold a comma or a quote, is read from a range on the hidden ``_lists``
 sheet instead. The page setup fits the width of the sheet on the paper (A4 or Letter)
-and repeats the header row on every page. The Instructions sheet names every recall
+and repeats the header row on every page. On screen, rows 1 to 3 (title, form line, column
+headers) are frozen, so the "Your answer" column stays named while the respondent scrolls;
+the answer cells are where every workbook already sent out has them (the ``_meta`` cell
+map of earlier returns is still the form's: ``tests/sent/``). The Instructions sheet names every recall
 period the items use (a form mixes "since you joined" with "since your organization
 joined"...), not only the form's own.
 
