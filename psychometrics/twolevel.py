@@ -23,8 +23,11 @@ matrices of each level (lavaan's ``lav_fit_srmr_twolevel``, with its eigenvalue 
 non-positive-definite implied between matrix). AIC and BIC use the total number of rows.
 
 Complete rows by default (lavaan's listwise default); ``missing="fiml"`` uses every row with
-an answer (:mod:`psychometrics.twolevel_fiml`, lavaan's ``missing = "ml"``). Standard errors are not computed (the point estimates, fit measures and
-``std.all`` loadings are). Checked against lavaan 0.6-14 in ``tests/test_twolevel.py``.
+an answer (:mod:`psychometrics.twolevel_fiml`, lavaan's ``missing = "ml"``). Standard
+errors come from the observed information, lavaan's default for two-level ML: the Hessian
+of ``-2 logL`` in every free parameter, the means included, by central differences of the
+analytic gradient (as lavaan's, numerical). Checked against lavaan 0.6-14 in
+``tests/test_twolevel.py`` and ``tests/test_twolevel_se.py``.
 """
 
 from __future__ import annotations
@@ -74,8 +77,10 @@ class TwoLevelCFA:
         between value above 1 comes with a negative residual variance (a Heywood case, as
         lavaan reports it).
     params : DataFrame
-        Every parameter: ``level lhs op rhs free est std_all`` (means ``op == "~1"`` at the
-        between level).
+        Every parameter: ``level lhs op rhs free est se z pvalue ci_lower ci_upper
+        std_all`` (means ``op == "~1"`` at the between level; fixed ones with se 0 and no
+        z, as lavaan's ``parameterEstimates(fit, standardized = TRUE)``; 95% normal
+        intervals from the observed information).
     implied : dict
         ``{"within": Sigma_W, "between": Sigma_B, "mean": mu}`` (DataFrames / Series).
     converged : bool
@@ -99,6 +104,12 @@ class TwoLevelCFA:
     cluster: str
     model: dict
     warnings: tuple[str, ...]
+
+    @property
+    def estimates(self) -> pd.DataFrame:
+        """``params`` in the column order of ``pm.sem``'s estimates (``level`` after ``rhs``)."""
+        return self.params[["lhs", "op", "rhs", "level", "est", "se", "z", "pvalue",
+                            "ci_lower", "ci_upper", "std_all"]]
 
     def summary(self) -> str:
         """Fit measures and standardized loadings per level, as plain text."""
@@ -454,24 +465,81 @@ def _std_loadings(st: _Structure, x: np.ndarray, items: list[str]) -> pd.DataFra
     return pd.DataFrame(std, index=items, columns=st.factors)
 
 
-def _params(structs: dict, xs: dict, mu: np.ndarray, items: list[str]) -> pd.DataFrame:
+def _params(structs: dict, xs: dict, mu: np.ndarray, items: list[str], cov: np.ndarray) -> pd.DataFrame:
+    """Every parameter with its standard error from ``cov`` (the covariance of the free
+    parameters in the order within, between, means)."""
     rows = []
+    offset = 0
     for lv in LEVELS:
         st, x = structs[lv], xs[lv]
         lam, phi, theta = st.matrices(x)
         sd_f = _sd(np.diag(phi))
         sd_y = _sd(np.diag(lam @ phi @ lam.T + theta))
+        a, b, _ = st.sizes
+        free_lam = {pos: offset + k for k, pos in enumerate(st.lam_free)}
         for i, k in sorted(st.markers + st.lam_free, key=lambda t: (t[1], t[0])):
-            rows.append((lv, st.factors[k], "=~", items[i], (i, k) in st.lam_free,
+            rows.append((lv, st.factors[k], "=~", items[i], free_lam.get((i, k), -1),
                          lam[i, k], lam[i, k] * sd_f[k] / sd_y[i]))
-        for k, j in st.phi_free:
-            rows.append((lv, st.factors[j], "~~", st.factors[k], True, phi[k, j],
+        for n, (k, j) in enumerate(st.phi_free):
+            rows.append((lv, st.factors[j], "~~", st.factors[k], offset + a + n, phi[k, j],
                          phi[k, j] / (sd_f[k] * sd_f[j])))
-        for i, j in st.theta_free:
-            rows.append((lv, items[j], "~~", items[i], True, theta[i, j],
+        for n, (i, j) in enumerate(st.theta_free):
+            rows.append((lv, items[j], "~~", items[i], offset + a + b + n, theta[i, j],
                          theta[i, j] / (sd_y[i] * sd_y[j])))
-    rows += [("between", v, "~1", "", True, m, np.nan) for v, m in zip(items, mu, strict=True)]
-    return pd.DataFrame(rows, columns=["level", "lhs", "op", "rhs", "free", "est", "std_all"])
+        if lv == "between":
+            sd_b = sd_y
+        offset += st.npar
+    rows += [("between", v, "~1", "", offset + i, m, m / sd_b[i]) for i, (v, m) in enumerate(zip(items, mu, strict=True))]
+    out = pd.DataFrame(rows, columns=["level", "lhs", "op", "rhs", "index", "est", "std_all"])
+    index = out.pop("index").to_numpy()
+    var = np.diag(cov)
+    se = np.where(index >= 0, np.sqrt(np.where(var > 0, var, np.nan))[np.maximum(index, 0)], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, out["est"] / se, np.nan)
+    q = stats.norm.ppf(0.975)
+    out.insert(4, "free", index >= 0)
+    out.insert(6, "se", se)
+    out.insert(7, "z", z)
+    out.insert(8, "pvalue", 2.0 * stats.norm.sf(np.abs(z)))
+    out.insert(9, "ci_lower", out["est"] - q * se)
+    out.insert(10, "ci_upper", out["est"] + q * se)
+    return out
+
+
+def _hessian(gradient, x: np.ndarray) -> np.ndarray:
+    """Hessian by central differences of an analytic gradient."""
+    out = np.zeros((len(x), len(x)))
+    for j in range(len(x)):
+        h = 1e-5 * max(1.0, abs(x[j]))
+        up, down = x.copy(), x.copy()
+        up[j] += h
+        down[j] -= h
+        out[:, j] = (gradient(up) - gradient(down)) / (2.0 * h)
+    return (out + out.T) / 2.0
+
+
+def _covariance(gradient, x: np.ndarray) -> np.ndarray:
+    """Covariance of the estimates: the inverse observed information, ``2 H^-1`` with H
+    the Hessian of ``-2 logL`` (a pseudo-inverse when H is singular)."""
+    h = _hessian(gradient, x)
+    try:
+        return 2.0 * np.linalg.inv(h)
+    except np.linalg.LinAlgError:
+        return 2.0 * np.linalg.pinv(h)
+
+
+def _complete_gradient(c: _Clusters, within, between):
+    """Gradient of -2 logL (complete rows) in (within, between, means)."""
+    nw, nb = within.npar, between.npar
+
+    def grad(x):
+        sw, sb, mu = within.sigma(x[:nw]), between.sigma(x[nw:nw + nb]), x[nw + nb:]
+        _, gw, gb, _ = _objective(c, sw, sb, True, mu)
+        inv_b, _ = _inv_logdet(sw[None] + c.s[:, None, None] * sb[None])
+        gmu = -2.0 * np.einsum("k,kab,kb->a", c.s, inv_b, c.s1 - c.k[:, None] * mu[None, :])
+        return np.concatenate([within.gradient(x[:nw], gw), between.gradient(x[nw:nw + nb], gb), gmu])
+
+    return grad
 
 
 def _fit_model(c, within, between, s_w, s_b):
@@ -555,10 +623,13 @@ def twolevel_cfa(data: pd.DataFrame, model, cluster: str, *, estimator: str = "M
         x, f, converged = _fit_model(c, structs["within"], structs["between"], s_w, s_b)
         h1_w, h1_b, f_h1 = _saturated_em(c, p)
         _, f_b, _ = _fit_model(c, _Diagonal(p), _Diagonal(p), s_w, s_b)
-    nw = structs["within"].npar
-    mu = _objective(c, structs["within"].sigma(x[:nw]), structs["between"].sigma(x[nw:]), False)[3]
+        nw = structs["within"].npar
+        mu = _objective(c, structs["within"].sigma(x[:nw]), structs["between"].sigma(x[nw:]), False)[3]
+        cov = _covariance(_complete_gradient(c, structs["within"], structs["between"]),
+                          np.concatenate([x, mu]))
     counts = {"n": c.n, "j": c.j, "values": c.n * p}
-    return _results(counts, structs, items, cluster, (x, f, converged, mu), (h1_w, h1_b, f_h1), f_b, levels)
+    return _results(counts, structs, items, cluster, (x, f, converged, mu, cov), (h1_w, h1_b, f_h1),
+                    f_b, levels)
 
 
 def _fiml(y, ids, structs, items, cluster, levels, s_w, s_b) -> TwoLevelCFA:
@@ -570,14 +641,17 @@ def _fiml(y, ids, structs, items, cluster, levels, s_w, s_b) -> TwoLevelCFA:
     xh, _, f_h1, _ = twolevel_fiml.fit(cm, sat, sat, s_w, s_b, mu0)
     _, _, f_b, _ = twolevel_fiml.fit(cm, _Diagonal(p), _Diagonal(p), s_w, s_b, mu0)
     h1 = (sat.sigma(xh[:sat.npar]), sat.sigma(xh[sat.npar:]), f_h1)
+    cov = _covariance(twolevel_fiml.gradient(cm, structs["within"], structs["between"]),
+                      np.concatenate([x, mu]))
     counts = {"n": cm.n, "j": cm.j, "values": cm.n_values}
-    return _results(counts, structs, items, cluster, (x, f, converged, mu), h1, f_b, levels)
+    return _results(counts, structs, items, cluster, (x, f, converged, mu, cov), h1, f_b, levels)
 
 
 def _results(counts, structs, items, cluster, model_fit, h1_fit, f_base, levels) -> TwoLevelCFA:
     """``counts``: rows ``n``, clusters ``j``, observed ``values``; ``model_fit``: (x, -2 logL
-    without its constant, converged, means); ``h1_fit``: (Sigma_W, Sigma_B, its -2 logL)."""
-    x, f, converged, mu = model_fit
+    without its constant, converged, means, covariance of x and the means); ``h1_fit``:
+    (Sigma_W, Sigma_B, its -2 logL)."""
+    x, f, converged, mu, cov = model_fit
     p, n = len(items), counts["n"]
     nw = structs["within"].npar
     xs = {"within": x[:nw], "between": x[nw:]}
@@ -596,7 +670,7 @@ def _results(counts, structs, items, cluster, model_fit, h1_fit, f_base, levels)
            "aic": float(-2 * logl + 2 * npar), "bic": float(-2 * logl + npar * np.log(n)),
            "logl": float(logl), "logl_h1": float(-0.5 * (const + h1_fit[2])), "npar": int(npar),
            "n": n, "clusters": counts["j"], "baseline_chisq": float(x2b), "baseline_df": int(dfb)}
-    params = _params(structs, xs, mu, items)
+    params = _params(structs, xs, mu, items, cov)
     neg = params[(params["op"] == "~~") & (params["lhs"] == params["rhs"]) & (params["est"] < 0)]
     warns = [f"negative variance of {r.lhs} at the {r.level} level ({r.est:.3g})" for r in neg.itertuples()]
     if not converged:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-__all__ = ["Cholesky", "MissingClusters", "fit", "missing_clusters", "objective"]
+__all__ = ["Cholesky", "MissingClusters", "fit", "gradient", "missing_clusters", "objective"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,18 @@ class Cholesky:
     def start(self, s):
         s = s + np.eye(self.p) * 1e-3 * np.mean(np.diag(s))
         return np.linalg.cholesky(s)[self.idx]
+
+
+def gradient(c: MissingClusters, within, between):
+    """The gradient of -2 logL in (within, between, means), as a function."""
+    nw, nb = within.npar, between.npar
+
+    def grad(x):
+        sw, sb = within.sigma(x[:nw]), between.sigma(x[nw:nw + nb])
+        _, gw, gb, gmu = objective(c, sw, sb, x[nw + nb:], True)
+        return np.concatenate([within.gradient(x[:nw], gw), between.gradient(x[nw:nw + nb], gb), gmu])
+
+    return grad
 
 
 def fit(c: MissingClusters, within, between, s_w, s_b, mu0):
