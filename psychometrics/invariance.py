@@ -293,6 +293,28 @@ def invariance(
                                   partial=partial, alpha=alpha, adjust=adjust,
                                   min_group_size=min_group_size, second_order=second_order,
                                   residual_covariances=residual_covariances)
+    missing, min_group_size, alpha = _checked_options(estimator, missing, group, min_group_size,
+                                                      alpha, adjust, func)
+    spec = parse_model(model, second_order, residual_covariances, func)
+    d = estimate.prepare(data, spec.items, group, missing, func, min_group_size=min_group_size)
+    with single_thread():
+        fits, items, released = _fit_models(d, spec, adjust, alpha, func)
+    flagged = list(dict.fromkeys(items.loc[items["flagged"], "item"])) if not items.empty else []
+    return Invariance(
+        table=_comparison_table(fits),
+        items=items,
+        flagged=flagged,
+        released=[(i, kind) for _, i, kind in released],
+        fits=fits,
+        group=group,
+        groups=tuple(d.labels),
+        group_sizes=pd.Series(d.sizes, index=pd.Index(d.labels, name=group), name="n"),
+        rule=RULE.format(adjust=adjust, alpha=alpha),
+    )
+
+
+def _checked_options(estimator, missing, group, min_group_size, alpha, adjust, func):
+    """The ML options, checked: ``(missing, min_group_size, alpha)``."""
     missing = estimate.check_options(estimator, missing, func, group=group)
     min_group_size = check_int(min_group_size, name="min_group_size", minimum=2, func=func)
     alpha = check_fraction(alpha, name="alpha", func=func)
@@ -302,32 +324,41 @@ def invariance(
             "invalid-value",
             f"The 'group' parameter of {func} must name one column of the data; got {group!r}.",
         )
-    spec = parse_model(model, second_order, residual_covariances, func)
-    d = estimate.prepare(data, spec.items, group, missing, func, min_group_size=min_group_size)
-    with single_thread():
-        discs = estimate.discrepancies(d, True, func)  # sample statistics (FIML: EM) once
-        fits = {
-            "configural": estimate.fit(d, spec, func=func, extras=False, discs=discs),
-            "metric": estimate.fit(d, spec, func=func, group_equal=("loadings",), extras=False,
-                           discs=discs),
-            "scalar": estimate.fit(d, spec, func=func, group_equal=("loadings", "intercepts"),
-                           extras=False, discs=discs),
-        }
-        items = score_tests(fits["scalar"])
-        if not items.empty:
-            items["p_adj"] = _adjust(items["p"].to_numpy(), adjust)
-            items["flagged"] = items["p_adj"] < alpha
-        else:
-            items["p_adj"] = pd.Series(dtype=float)
-            items["flagged"] = pd.Series(dtype=bool)
-        released = _released(items, spec.factors) if not items.empty else []
-        if released:
-            partial = frozenset(
-                (f, "=~", i) if kind == "loading" else (i, "~1", "")
-                for f, i, kind in released
-            )
-            fits["partial"] = estimate.fit(d, spec, func=func, group_equal=("loadings", "intercepts"),
-                                   group_partial=partial, extras=False, discs=discs)
+    return missing, min_group_size, alpha
+
+
+def _fit_models(d, spec, adjust: str, alpha: float, func: str):
+    """The configural, metric and scalar models, the score tests of the scalar model's
+    constraints, and the partial model freeing the flagged ones: ``(fits, items,
+    released)``."""
+    discs = estimate.discrepancies(d, True, func)  # sample statistics (FIML: EM) once
+    steps = {"configural": (), "metric": ("loadings",), "scalar": ("loadings", "intercepts")}
+    fits = {name: estimate.fit(d, spec, func=func, group_equal=equal, extras=False, discs=discs)
+            for name, equal in steps.items()}
+    items = _flag_items(score_tests(fits["scalar"]), adjust, alpha)
+    released = _released(items, spec.factors) if not items.empty else []
+    if released:
+        partial = frozenset((f, "=~", i) if kind == "loading" else (i, "~1", "")
+                            for f, i, kind in released)
+        fits["partial"] = estimate.fit(d, spec, func=func, group_equal=steps["scalar"],
+                                       group_partial=partial, extras=False, discs=discs)
+    return fits, items, released
+
+
+def _flag_items(items: pd.DataFrame, adjust: str, alpha: float) -> pd.DataFrame:
+    """The score tests with their adjusted p-values and the flag ``p_adj < alpha``."""
+    if items.empty:
+        items["p_adj"] = pd.Series(dtype=float)
+        items["flagged"] = pd.Series(dtype=bool)
+    else:
+        items["p_adj"] = _adjust(items["p"].to_numpy(), adjust)
+        items["flagged"] = items["p_adj"] < alpha
+    return items
+
+
+def _comparison_table(fits: dict) -> pd.DataFrame:
+    """One row per model: its fit measures, then the comparison with the previous model
+    (the partial model with the metric one)."""
     cols = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower",
             "rmsea_ci_upper", "srmr", "aic", "bic"]
     table = pd.DataFrame({name: {c: f.fit[c] for c in cols} for name, f in fits.items()}).T
@@ -343,18 +374,7 @@ def invariance(
                        columns=extra_cols)
     table = pd.concat([table, ext], axis=1)
     table.index.name = "model"
-    flagged = list(dict.fromkeys(items.loc[items["flagged"], "item"])) if not items.empty else []
-    return Invariance(
-        table=table,
-        items=items,
-        flagged=flagged,
-        released=[(i, kind) for _, i, kind in released],
-        fits=fits,
-        group=group,
-        groups=tuple(d.labels),
-        group_sizes=pd.Series(d.sizes, index=pd.Index(d.labels, name=group), name="n"),
-        rule=RULE.format(adjust=adjust, alpha=alpha),
-    )
+    return table
 
 
 # --------------------------------------------------------------------------- the step sequence
