@@ -95,28 +95,6 @@ def render_pdf(html: str) -> bytes:
     return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=["data"])).write_pdf(pdf_tags=True)
 
 
-# --------------------------------------------------------------------------- input
-
-
-def _check_items(df, items, path) -> None:
-    missing = [i for i in items if i not in df.columns]
-    if missing:
-        more = f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""
-        raise InputError(f"{path}: item column(s) {', '.join(map(repr, missing[:5]))}{more} not found; "
-                         f"the data has columns {', '.join(map(repr, list(df.columns)[:10]))}"
-                         f"{'...' if df.shape[1] > 10 else ''}.")
-    import pandas as pd
-
-    for i in items:
-        col = df[i]
-        if not pd.api.types.is_numeric_dtype(col):
-            bad = col[pd.to_numeric(col, errors="coerce").isna() & col.notna()]
-            if len(bad):
-                raise InputError(f"{path}: column {i!r} must hold numeric answer codes; row "
-                                 f"{bad.index[0] + 2 if isinstance(bad.index[0], int) else bad.index[0]} "
-                                 f"holds {str(bad.iloc[0])[:40]!r}.")
-
-
 # --------------------------------------------------------------------------- command
 
 
@@ -171,6 +149,8 @@ def _run(data, *, out, form, keys, groups, lang, console, n_boot, seed, exclude_
     except OutputError as exc:
         raise InputError(str(exc), exc.status) from None
     df = read_data(path)
+    if path.suffix.lower() in (".csv", ".xlsx"):  # "row 7" in a message is the file's row 7 (header: row 1)
+        df.index = range(2, len(df) + 2)
     source = {"data": path.name}
     if form is not None:
         spec = _from_form(form, df, path, groups, console)
@@ -178,11 +158,11 @@ def _run(data, *, out, form, keys, groups, lang, console, n_boot, seed, exclude_
             return 1
         df, keys_arg, model, labels, more = spec
         source.update(more)
-    else:
-        keys_arg, model, labels = _from_keys(keys, df, path), None, {}
+    else:  # read and checked against the data's columns once, by validate
+        keys_arg, model, labels = keys, None, {}
         source["keys"] = Path(keys).name
     for g, option in [(g, "--group") for g in groups] + [(c, "--cluster") for c in clusters]:
-        if g not in df.columns:
+        if g not in df.columns:  # the options, named as the user typed them (the data: by validate)
             raise InputError(f"{path}: no {option[2:]} column {g!r} ({option}); the data has columns "
                              f"{', '.join(map(repr, list(df.columns)[:12]))}{'...' if df.shape[1] > 12 else ''}.")
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
@@ -214,6 +194,7 @@ def _from_form(form, df, path, groups, console):
     import pandas as pd
 
     from instrument.form import FormError, load_form
+    from psychometrics.keys import Keys
 
     try:
         loaded = load_form(form)
@@ -224,18 +205,16 @@ def _from_form(form, df, path, groups, console):
     except OSError as e:
         raise InputError(f"{form}: cannot read the form spec ({e}).") from e
     items = list(loaded.item_ids)
-    _check_items(df, items, path)
     rs = loaded.response_set
-    values = df[items].apply(pd.to_numeric, errors="coerce").astype("float64")
     df = df.copy()
-    df[items] = values.where(~values.isin(list(rs.missing_codes)))
+    for i in (i for i in items if i in df.columns):  # the missing codes as NA
+        df[i] = _without_missing_codes(df[i], rs.missing_codes)
     for q in loaded.context_block:  # the respondent's role by name (member...) for the contagion section
         if q.id == "respondent_role" and q.id in df.columns:
             df[q.id] = pd.to_numeric(df[q.id], errors="coerce").map({c.code: c.name for c in q.choices})
     kept = [s for s in loaded.scales if s.kind in ("facet", "construct")]
-    key_doc = {"scales": {s.name: list(s.keys) for s in kept}, "min": rs.low, "max": rs.high}
-    if "respondent" in df.columns:
-        key_doc["id"] = "respondent"
+    key_doc = Keys(scales={s.name: tuple(s.keys) for s in kept}, min=rs.low, max=rs.high,
+                   id="respondent" if "respondent" in df.columns else None, source=f"form spec {str(form)!r}")
     model = {s.name: list(s.items) for s in kept if s.kind == "facet"} or None
     labels = {i: dict(loaded.texts[i]) for i in items}
     labels.update({s.name: dict(s.label) for s in kept if s.label})
@@ -265,18 +244,16 @@ def group_labels(form, groups) -> dict:
     return out
 
 
-def _from_keys(keys, df, path):
-    from psychometrics.errors import PsychometricsError
-    from psychometrics.keys import KeysError, load_keys
+def _without_missing_codes(column, missing_codes):
+    """An item column as numbers with its missing codes (8, 9...) as NA; a column holding
+    text that is not a number is left as it is, for validate to name the cell it refuses."""
+    import pandas as pd
 
-    try:
-        k = load_keys(keys, columns=list(df.columns))
-    except KeysError as exc:
-        raise InputError(str(exc)) from exc
-    except PsychometricsError as exc:
-        raise InputError(f"{keys}: {exc}") from exc
-    _check_items(df, list(k.items), path)
-    return k
+    numbers = pd.to_numeric(column, errors="coerce")
+    blank = column.map(lambda v: isinstance(v, str) and not v.strip())
+    if not (numbers.notna() | column.isna() | blank).all():
+        return column
+    return numbers.astype("float64").where(~numbers.isin(list(missing_codes)))
 
 
 def _write(out: Path, result, html: str, pdf: bytes, console) -> None:

@@ -85,6 +85,18 @@ class Keys:
         """Every item named by a scale, without its sign, in first-seen order."""
         return tuple(dict.fromkeys(k.removeprefix("-") for ks in self.scales.values() for k in ks))
 
+    def check_columns(self, columns) -> Keys:
+        """These keys, when every item and every named column (groups, cluster, id, role)
+        is one of ``columns``; else :class:`KeysError` listing each one that is not
+        (``unknown-item``, ``unknown-column``), as :func:`load_keys` with ``columns``."""
+        cols = {str(c) for c in columns}
+        where = _where(self.source)
+        problems = (_item_problems(self.scales, cols, where)
+                    + _column_problems(self.groups, self.cluster, self.id, self.role, cols, where))
+        if problems:
+            raise KeysError(self.source, problems)
+        return self
+
 
 def load_keys(path_or_mapping, *, columns=None) -> Keys:
     """Read and check a keys file (``.json``, ``.yaml``/``.yml``) or mapping.
@@ -130,7 +142,7 @@ def load_keys(path_or_mapping, *, columns=None) -> Keys:
             f"got {type(path_or_mapping).__name__}.",
         )
     problems: list[tuple[str, str]] = []
-    where = f"in {source}" if source != "<mapping>" else "in the keys mapping"
+    where = _where(source)
     if not isinstance(doc, Mapping):
         raise KeysError(source, [("bad-keys", f"{where}: the top level must be a mapping with "
                                   f"a 'scales' field; got {type(doc).__name__}.")])
@@ -140,11 +152,7 @@ def load_keys(path_or_mapping, *, columns=None) -> Keys:
     scales = check_scales(doc["scales"], problems, where)
     cols = None if columns is None else {str(c) for c in columns}
     if cols is not None:
-        for scale, keyed in scales.items():
-            for k in keyed:
-                if k.removeprefix("-") not in cols:
-                    problems.append(("unknown-item", f"{where}: scale {_brief(scale)}, item "
-                                     f"{_brief(k)}: {_brief(k.removeprefix('-'))} is not a data column."))
+        problems += _item_problems(scales, cols, where)
     lo, hi = (_bound(doc.get(f), f, problems, where) for f in ("min", "max"))
     if (lo is None) != (hi is None):
         problems.append(("bad-range", f"{where}: give both 'min' and 'max' or neither; got "
@@ -169,16 +177,48 @@ def load_keys(path_or_mapping, *, columns=None) -> Keys:
         problems.append(("bad-keys", f"{where}: 'id' must be a column name; got {_brief(ident)}."))
         ident = None
     if cols is not None:
-        named = ([("groups", g) for g in groups] + [("cluster", c) for c in cluster]
-                 + [(f, v) for f, v in (("id", ident), ("role", role)) if v is not None])
-        for field, name in named:
-            if name not in cols:
-                problems.append(("unknown-column", f"{where}: {field!r} names {_brief(name)}, which "
-                                 "is not a data column."))
+        problems += _column_problems(groups, cluster, ident, role, cols, where)
     if problems:
         raise KeysError(source, problems)
     return Keys(scales=scales, min=lo, max=hi, groups=tuple(groups), id=ident, source=source,
                 cluster=tuple(cluster), role=role, roles=None if roles is None else tuple(roles))
+
+
+def _where(source: str) -> str:
+    return f"in {source}" if source != "<mapping>" else "in the keys mapping"
+
+
+#: Items missing from the data named one by one, at most (the others are counted).
+MAX_LISTED = 10
+
+
+def _item_problems(scales: dict, cols: set, where: str) -> list[tuple[str, str]]:
+    """``unknown-item``: each keyed item that is not a data column, once (with the first
+    scale naming it), the first :data:`MAX_LISTED` by name and the others counted."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for scale, keyed in scales.items():
+        for k in keyed:
+            if k.removeprefix("-") not in cols:
+                found.setdefault(k.removeprefix("-"), []).append((scale, k))
+    out = []
+    for item, places in list(found.items())[:MAX_LISTED]:
+        scale, k = places[0]
+        more = f" (and {len(places) - 1} other scale{'s' * (len(places) > 2)})" if len(places) > 1 else ""
+        out.append(("unknown-item", f"{where}: scale {_brief(scale)}, item {_brief(k)}{more}: "
+                    f"{_brief(item)} is not a data column."))
+    if len(found) > MAX_LISTED:
+        rest = list(found)[MAX_LISTED:]
+        out.append(("unknown-item", f"{where}: {len(rest)} more item(s) are not data columns: "
+                    f"{', '.join(map(_brief, rest[:5]))}{', ...' if len(rest) > 5 else ''}."))
+    return out
+
+
+def _column_problems(groups, cluster, ident, role, cols: set, where: str) -> list[tuple[str, str]]:
+    """``unknown-column``: a group, cluster, id or role column that is not a data column."""
+    named = ([("groups", g) for g in groups] + [("cluster", c) for c in cluster]
+             + [(f, v) for f, v in (("id", ident), ("role", role)) if v is not None])
+    return [("unknown-column", f"{where}: {field!r} names {_brief(name)}, which is not a data column.")
+            for field, name in named if name not in cols]
 
 
 def _names(value, field: str, problems: list, where: str) -> list:

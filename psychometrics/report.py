@@ -40,14 +40,16 @@ on: a validation never stops half-way because one step does not apply.
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
+from psychometrics._checks import as_items
 from psychometrics.cfa import cfa
 from psychometrics.contagion import contagion_summary, role_column
 from psychometrics.correlation import bartlett, kmo
@@ -55,7 +57,7 @@ from psychometrics.errors import PsychometricsError
 from psychometrics.factor import efa, map_test, parallel_analysis
 from psychometrics.invariance import report_entry
 from psychometrics.items import item_analysis
-from psychometrics.keys import load_keys
+from psychometrics.keys import Keys, load_keys
 from psychometrics.nesting import nesting
 from psychometrics.ordinal_invariance import ordinal_summary
 from psychometrics.reliability import alpha, bootstrap_reliability, omega, ordinal_reliability
@@ -243,18 +245,11 @@ class _Notes:
         self.items.append({"step": step, "code": code, "message": message})
 
 
-def _as_keys(keys, columns):
-    from psychometrics.keys import Keys
-
-    if isinstance(keys, Keys):  # re-checked against the data's columns
-        doc = {"scales": {k: list(v) for k, v in keys.scales.items()}, "groups": list(keys.groups)}
-        if keys.min is not None:
-            doc.update(min=keys.min, max=keys.max)
-        if keys.id:
-            doc["id"] = keys.id
-        doc.update(cluster=list(keys.cluster), role=keys.role,
-                   roles=None if keys.roles is None else list(keys.roles))
-        return load_keys(doc, columns=columns)
+def _as_keys(keys, columns) -> Keys:
+    """The keys checked against the data's columns: a :class:`Keys` object is checked as
+    it is, a path or mapping is read once (:func:`psychometrics.load_keys`)."""
+    if isinstance(keys, Keys):
+        return keys.check_columns(columns)
     if isinstance(keys, Mapping) and "scales" not in keys:
         keys = {"scales": dict(keys)}
     return load_keys(keys, columns=columns)
@@ -389,40 +384,129 @@ def validate(
                          progress=progress)
 
 
+@dataclass(frozen=True)
+class _Input:
+    """The checked input of :func:`validate`: the keys, the data and its item answers."""
+
+    keys: Keys
+    data: pd.DataFrame
+    raw: pd.DataFrame  # the item answers as floats, in the data's column order
+    groups: list
+    clusters: list
+    low: float
+    high: float
+    id_col: str | None
+    ids: pd.Series  # the respondent of each row (the id column, else the index)
+
+    @property
+    def items(self) -> list[str]:
+        return list(self.raw.columns)
+
+    @property
+    def keyed(self) -> dict[str, list[str]]:
+        return {s: list(v) for s, v in self.keys.scales.items()}
+
+    @property
+    def scales(self) -> dict[str, list[str]]:
+        return {s: [i.removeprefix("-") for i in v] for s, v in self.keys.scales.items()}
+
+    @property
+    def reverse(self) -> set[str]:
+        return {i.removeprefix("-") for v in self.keys.scales.values() for i in v if i.startswith("-")}
+
+
 def _validate(data, keys, *, groups, clusters, ties, labels, model, n_boot, n_iter, seed, exclude_careless,
               progress) -> Validation:
     step = progress or (lambda _name: None)
     notes = _Notes()
+    inp = _check_input(data, keys, groups, clusters, n_boot, n_iter)
+    step("sample")
+    inp, care, outliers_ok, excluded = _screen(inp, exclude_careless, notes)
+    results = _header(inp, n_boot, n_iter, seed, exclude_careless)
+    results["sample"] = _sample(inp.raw, inp.data, inp.groups, care, inp.keyed, inp.low, inp.high)
+    results["sample"].update(
+        n_received=len(inp.raw) + len(excluded), n_excluded=len(excluded), n_analyzed=len(inp.raw),
+        excluded=excluded, excluded_for=list(EXCLUDED_FLAGS) if exclude_careless else [],
+        outliers_checked=outliers_ok)
+    step("items")
+    results["items"] = _items(inp, notes)
+    step("reliability")
+    results["scales"] = _reliabilities(inp, results["ordinal"], n_boot, seed, notes)
+    model = _measurement_model(model, inp)
+    scored = reverse_key(inp.raw[_model_items(model)], [("-" + i) if i in inp.reverse else i
+                                                       for i in _model_items(model)], inp.low, inp.high)
+    corr = "polychoric" if results["ordinal"] else "pearson"
+    missing = "pairwise" if scored.isna().any().any() else "listwise"
+    results["model"] = model
+    results["n_complete"] = int(scored.notna().all(axis=1).sum())
+    step("factorability")
+    results.update(_factorability(scored, notes))
+    step("dimensionality")
+    results["dimensionality"], pa = _dimensionality(scored, corr, missing, n_iter, seed, notes)
+    step("efa")
+    results["efa"] = _efa(efa, scored, model, pa, corr, missing, notes)
+    step("cfa")
+    results["cfa"] = _cfa(scored, model, results["ordinal"], missing == "pairwise", notes, step)
+    results["invariance"] = _invariances(scored, inp, model, results["ordinal"], notes, step)
+    if inp.clusters:
+        step("nesting")
+        results.update(_nesting(inp, model, seed, notes))
+    if ties is not None or role_column(inp.data, inp.keys.role) in inp.data.columns:
+        step("contagion")
+        found = notes.attempt("contagion", contagion_summary, inp.data, inp.keys, role=inp.keys.role,
+                              cluster=inp.clusters, ties=ties)
+        if found is not None:
+            results["contagion"] = found
+    step("flags")
+    _flags(results, model, care, inp.ids, outliers_ok, excluded)
+    results["notes"] = notes.items
+    results = _clean(results)
+    return Validation(results=results, flags=results["flags"], labels=dict(labels or {}))
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def _check_input(data, keys, groups, clusters, n_boot, n_iter) -> _Input:
+    """Every check of validate's input, in one place (the command line checks none again):
+    a DataFrame, the keys against its columns, the group and cluster columns, the
+    ``n_boot``/``n_iter`` counts, numeric item answers within the response range."""
     if not isinstance(data, pd.DataFrame):
         raise PsychometricsError(
             "not-a-dataframe",
             f"The 'data' parameter of validate must be a pandas DataFrame; got {type(data).__name__}.",
         )
     k = _as_keys(keys, list(map(str, data.columns)))
-    if isinstance(groups, str):
-        groups = [groups]
-    groups = list(dict.fromkeys(groups))
-    for g in groups:
-        if g not in data.columns:
-            raise PsychometricsError(
-                "missing-column",
-                f"The 'groups' parameter of validate names column {g!r}, which is not in the "
-                f"data (columns: {', '.join(map(str, data.columns[:12]))}"
-                f"{'...' if data.shape[1] > 12 else ''}).",
-            )
+    groups = list(dict.fromkeys([groups] if isinstance(groups, str) else groups))
+    clusters = list(k.cluster if clusters is None else [clusters] if isinstance(clusters, str) else clusters)
+    for name, columns in (("groups", groups), ("clusters", clusters)):
+        for g in columns:
+            if g not in data.columns:
+                raise PsychometricsError(
+                    "missing-column",
+                    f"The {name!r} parameter of validate names column {g!r}, which is not in the "
+                    f"data (columns: {', '.join(map(str, data.columns[:12]))}"
+                    f"{'...' if data.shape[1] > 12 else ''}).",
+                )
     for name, v in (("n_boot", n_boot), ("n_iter", n_iter)):
         if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 2:
             raise PsychometricsError(
                 "invalid-value", f"The {name!r} parameter of validate must be an integer >= 2; got {v!r}.")
-    scales = {s: [i.removeprefix("-") for i in v] for s, v in k.scales.items()}
-    keyed = {s: list(v) for s, v in k.scales.items()}
     order = {c: j for j, c in enumerate(map(str, data.columns))}
     items = sorted(k.items, key=lambda i: order[i])
-
-    from psychometrics._checks import as_items
-
     raw = as_items(data[items], name="data", func="validate", min_rows=3, min_items=2,
                    check_constant=False)
+    low, high = _response_range(raw, k)
+    id_col = k.id or ("respondent" if "respondent" in data.columns else None)
+    ids = (data[id_col].astype(str) if id_col and id_col in data.columns
+           else pd.Series([str(i) for i in data.index], index=data.index))
+    ids.index = raw.index
+    return _Input(keys=k, data=data, raw=raw, groups=groups, clusters=clusters, low=low, high=high,
+                  id_col=id_col, ids=ids)
+
+
+def _response_range(raw: pd.DataFrame, k: Keys) -> tuple[float, float]:
+    """The keys' min and max (else the smallest and largest answer); every answer within."""
     values = raw.to_numpy()
     low = float(k.min) if k.min is not None else float(np.nanmin(values))
     high = float(k.max) if k.max is not None else float(np.nanmax(values))
@@ -434,20 +518,19 @@ def _validate(data, keys, *, groups, clusters, ties, labels, model, n_boot, n_it
         raise PsychometricsError(
             "out-of-range",
             f"The 'data' parameter of validate must hold answers between {low:g} and {high:g} "
-            f"(the keys' min and max); column {items[j]!r} holds {values[i, j]:g} at row "
+            f"(the keys' min and max); column {raw.columns[j]!r} holds {values[i, j]:g} at row "
             f"{raw.index[i]!r} ({int(bad.sum())} value(s) out of range in all).",
         )
-    id_col = k.id or ("respondent" if "respondent" in data.columns else None)
-    ids = (data[id_col].astype(str) if id_col and id_col in data.columns
-           else pd.Series([str(i) for i in data.index], index=data.index))
-    ids.index = raw.index
+    return low, high
 
-    # ------------------------------------------------------------------ screening
-    # careless responding is judged on every row received; the respondents flagged with
-    # EXCLUDED_FLAGS are then left out of every analysis (screen, then analyze)
-    step("sample")
+
+def _screen(inp: _Input, exclude_careless: bool, notes: _Notes):
+    """Careless responding judged on every row received; the respondents flagged with all
+    of :data:`EXCLUDED_FLAGS` are then left out of every analysis (screen, then analyze).
+    Returns ``(input kept, careless result, outliers checked, excluded respondents)``."""
+    raw, items = inp.raw, inp.items
     n_received = len(raw)
-    care = notes.attempt("careless", careless, raw, items, low=low, high=high)
+    care = notes.attempt("careless", careless, raw, items, low=inp.low, high=inp.high)
     outliers_ok = n_received >= OUTLIER_ROWS_PER_ITEM.value * len(items)
     if care is not None and not outliers_ok:
         notes.add("careless", "outliers-not-checked",
@@ -467,26 +550,28 @@ def _validate(data, keys, *, groups, clusters, ties, labels, model, n_boot, n_it
             f"out the careless ones ({', '.join(EXCLUDED_FLAGS)}); {n_received} received, "
             f"{int(drop.sum())} flagged. Pass exclude_careless=False to analyze everyone.",
         )
-    excluded = [str(x) for x in ids[drop]]
+    excluded = [str(x) for x in inp.ids[drop]]
     if drop.any():
-        raw, data = raw.loc[~drop], data.loc[~drop]
-    values = raw.to_numpy()
+        inp = replace(inp, raw=raw.loc[~drop], data=inp.data.loc[~drop])
+    return inp, care, outliers_ok, excluded
 
+
+def _header(inp: _Input, n_boot, n_iter, seed, exclude_careless) -> dict:
+    """The first entries of results.json: sizes, keys, range, whether the items are
+    ordinal (whole numbers, at most :data:`ORDINAL_MAX_CATEGORIES` categories), settings."""
+    values = inp.raw.to_numpy()
     answered = ~np.isnan(values)
-    categories = [np.unique(values[answered[:, j], j]) for j in range(len(items))]
+    categories = [np.unique(values[answered[:, j], j]) for j in range(values.shape[1])]
     n_cat = max(len(c) for c in categories)
-    ordinal = bool(
-        n_cat <= ORDINAL_MAX_CATEGORIES.value
-        and all(np.all(c == np.round(c)) for c in categories)
-    )
-
-    results: dict = {
+    ordinal = bool(n_cat <= ORDINAL_MAX_CATEGORIES.value
+                   and all(np.all(c == np.round(c)) for c in categories))
+    return {
         "schema": "intangibles-validation/1",
-        "n": len(raw),
-        "n_items": len(items),
-        "item_order": items,
-        "keys": {"scales": keyed, "min": low, "max": high, "id": id_col},
-        "response_range": {"low": low, "high": high},
+        "n": len(inp.raw),
+        "n_items": len(inp.items),
+        "item_order": inp.items,
+        "keys": {"scales": inp.keyed, "min": inp.low, "max": inp.high, "id": inp.id_col},
+        "response_range": {"low": inp.low, "high": inp.high},
         "ordinal": ordinal,
         "max_categories": n_cat,
         "settings": {"n_boot": int(n_boot), "n_iter": int(n_iter), "seed": seed, "ci": 0.95,
@@ -495,27 +580,16 @@ def _validate(data, keys, *, groups, clusters, ties, labels, model, n_boot, n_it
                        for t in THRESHOLDS.values()},
     }
 
-    # ------------------------------------------------------------------ sample
-    results["sample"] = _sample(raw, data, groups, care, keyed, low, high)
-    results["sample"].update(
-        n_received=n_received,
-        n_excluded=len(excluded),
-        n_analyzed=len(raw),
-        excluded=excluded,
-        excluded_for=list(EXCLUDED_FLAGS) if exclude_careless else [],
-        outliers_checked=outliers_ok,
-    )
 
-    # ------------------------------------------------------------------ items
-    step("items")
-    ia = notes.attempt("items", item_analysis, raw, {}, low, high)
-    item_scales = {i: [s for s, v in scales.items() if i in v] for i in items}
-    reverse = {i.removeprefix("-") for v in keyed.values() for i in v if i.startswith("-")}
-    results["items"] = {}
-    for i in items:
-        row = ia.table.loc[i] if ia is not None else None
-        entry = {"scales": item_scales[i], "reverse": i in reverse}
-        if row is not None:
+def _items(inp: _Input, notes: _Notes) -> dict:
+    """Per item: its scales, whether reverse keyed, its distribution and modal answer."""
+    ia = notes.attempt("items", item_analysis, inp.raw, {}, inp.low, inp.high)
+    scales, reverse = inp.scales, inp.reverse
+    out = {}
+    for i in inp.items:
+        entry = {"scales": [s for s, v in scales.items() if i in v], "reverse": i in reverse}
+        if ia is not None:
+            row = ia.table.loc[i]
             for c in ("n", "missing_pct", "mean", "sd", "skew", "kurtosis", "floor_pct", "ceiling_pct"):
                 entry[c] = _num(row[c])
             entry["frequencies"] = {str(v): int(n) for v, n in ia.frequencies.loc[i].items()}
@@ -524,61 +598,67 @@ def _validate(data, keys, *, groups, clusters, ties, labels, model, n_boot, n_it
                 value, count = max(entry["frequencies"].items(), key=lambda kv: kv[1])
                 entry["modal_value"] = _num(float(value))
                 entry["modal_pct"] = 100.0 * count / total
-        results["items"][i] = entry
+        out[i] = entry
+    return out
 
-    # ------------------------------------------------------------------ reliability
-    step("reliability")
-    results["scales"] = {}
+
+def _reliabilities(inp: _Input, ordinal: bool, n_boot, seed, notes: _Notes) -> dict:
+    """Every scale's reliability (a scale with the same items as one before, e.g. a
+    construct measured by one facet, gets a copy of its numbers) and score floor/ceiling."""
+    out: dict = {}
     done: dict[tuple, str] = {}
-    for s, keyed_items in keyed.items():
+    for s, keyed_items in inp.keyed.items():
         same = done.get(tuple(keyed_items))
-        if same is not None:  # e.g. a construct measured by one facet: same items, same numbers
-            import copy
-
-            results["scales"][s] = copy.deepcopy(results["scales"][same])
+        if same is not None:
+            out[s] = copy.deepcopy(out[same])
             continue
-        results["scales"][s] = _reliability(raw, keyed_items, low, high, ordinal, n_boot, seed, notes, s)
+        out[s] = _reliability(inp.raw, keyed_items, inp.low, inp.high, ordinal, n_boot, seed, notes, s)
         done[tuple(keyed_items)] = s
-    _scale_floor_ceiling(results["scales"], raw, keyed, low, high, notes)
+    _scale_floor_ceiling(out, inp.raw, inp.keyed, inp.low, inp.high, notes)
+    return out
 
-    # ------------------------------------------------------------------ model
+
+def _measurement_model(model, inp: _Input) -> dict[str, list[str]]:
+    """The model of the EFA, CFA and invariance: the caller's (its items must be items of
+    the keys), else the scales that share no item (:func:`_disjoint`)."""
     if model is None:
-        model = _disjoint(scales)
-    else:
-        model = {str(f): [str(i).removeprefix("-") for i in v] for f, v in model.items()}
-        for f, v in model.items():
-            missing = [i for i in v if i not in items]
-            if missing:
-                raise PsychometricsError(
-                    "missing-column",
-                    f"The 'model' parameter of validate: factor {f!r} names item "
-                    f"{missing[0]!r}, which is not an item of the keys.",
-                )
-    model_items = list(dict.fromkeys(i for v in model.values() for i in v))
-    sign_keys = [("-" + i) if i in reverse else i for i in model_items]
-    scored = reverse_key(raw[model_items], sign_keys, low, high)
-    has_missing = bool(scored.isna().any().any())
-    corr = "polychoric" if ordinal else "pearson"
-    missing = "pairwise" if has_missing else "listwise"
-    results["model"] = model
-    results["n_complete"] = int(scored.notna().all(axis=1).sum())
+        return _disjoint(inp.scales)
+    model = {str(f): [str(i).removeprefix("-") for i in v] for f, v in model.items()}
+    for f, v in model.items():
+        missing = [i for i in v if i not in inp.items]
+        if missing:
+            raise PsychometricsError(
+                "missing-column",
+                f"The 'model' parameter of validate: factor {f!r} names item "
+                f"{missing[0]!r}, which is not an item of the keys.",
+            )
+    return model
 
-    # ------------------------------------------------------------------ factorability
-    step("factorability")
+
+def _model_items(model: dict) -> list[str]:
+    return list(dict.fromkeys(i for v in model.values() for i in v))
+
+
+def _factorability(scored: pd.DataFrame, notes: _Notes) -> dict:
+    """KMO and Bartlett's test on the reverse-keyed items of the model."""
     km = notes.attempt("kmo", kmo, scored)
-    results["kmo"] = None if km is None else {
-        "overall": _num(km.overall), "items": _clean(km.items), "n": km.n,
-        "ok": KMO_MIN.ok(km.overall)}
     bt = notes.attempt("bartlett", bartlett, scored)
-    results["bartlett"] = None if bt is None else {
-        "chi2": _num(bt.chi2), "df": bt.df, "p": _num(bt.p), "n": bt.n,
-        "ok": BARTLETT_P_MAX.ok(bt.p)}
+    return {
+        "kmo": None if km is None else {
+            "overall": _num(km.overall), "items": _clean(km.items), "n": km.n,
+            "ok": KMO_MIN.ok(km.overall)},
+        "bartlett": None if bt is None else {
+            "chi2": _num(bt.chi2), "df": bt.df, "p": _num(bt.p), "n": bt.n,
+            "ok": BARTLETT_P_MAX.ok(bt.p)},
+    }
 
-    step("dimensionality")
+
+def _dimensionality(scored, corr, missing, n_iter, seed, notes: _Notes):
+    """``(entry, parallel analysis)``: eigenvalues, parallel analysis, Velicer's MAP."""
     pa = notes.attempt("parallel", parallel_analysis, scored, n_iter=int(n_iter), seed=seed,
                        corr=corr, missing=missing)
     mp = notes.attempt("map", map_test, scored, corr=corr, missing=missing)
-    results["dimensionality"] = {
+    entry = {
         "corr": corr,
         "missing": missing,
         "eigenvalues": None if pa is None else _clean(pa.eigenvalues.to_numpy()),
@@ -589,77 +669,53 @@ def _validate(data, keys, *, groups, clusters, ties, labels, model, n_boot, n_it
         "map": None if mp is None else {
             "values": _clean(mp.values.to_numpy()), "n_factors": mp.n_factors, "n": mp.n},
     }
+    return entry, pa
 
-    # ------------------------------------------------------------------ EFA
-    step("efa")
-    results["efa"] = _efa(efa, scored, model, pa, corr, missing, notes)
 
-    # ------------------------------------------------------------------ CFA
-    step("cfa")
-    results["cfa"] = _cfa(scored, model, ordinal, has_missing, notes, step)
-
-    # ------------------------------------------------------------------ invariance
-    results["invariance"] = {}
-    for g in groups:
+def _invariances(scored, inp: _Input, model, ordinal: bool, notes: _Notes, step) -> dict:
+    """Invariance across each group column (ML; for ordinal items WLSMV beside it)."""
+    out = {}
+    for g in inp.groups:
         step(f"invariance:{g}")
         frame = scored.copy()
-        frame[g] = data[g].to_numpy()
-        results["invariance"][g] = _invariance(frame, model, g, notes)
+        frame[g] = inp.data[g].to_numpy()
+        out[g] = _invariance(frame, model, g, notes)
         if ordinal:  # ordinal items: WLSMV invariance (Wu & Estabrook 2016) beside ML
-            results["invariance"][g]["estimator"] = "ML"
-            results["invariance"][g]["ordinal"] = notes.attempt(
+            out[g]["estimator"] = "ML"
+            out[g]["ordinal"] = notes.attempt(
                 f"invariance:{g}:ordinal", ordinal_summary, frame, model, g,
                 min_group_size=int(MIN_GROUP_SIZE.value),
                 rows_per_item=int(INVARIANCE_ROWS_PER_ITEM.value))
+    return out
 
-    # ------------------------------------------------------------------ nesting
-    clusters = list(k.cluster if clusters is None else [clusters] if isinstance(clusters, str) else clusters)
-    if clusters:
-        step("nesting")
-        results.update(_nesting(data, k, clusters, low, high, model, id_col, seed, notes))
 
-    # ------------------------------------------------------------------ contagion
-    if ties is not None or role_column(data, k.role) in data.columns:
-        step("contagion")
-        found = notes.attempt("contagion", contagion_summary, data, k, role=k.role, cluster=clusters,
-                              ties=ties)
-        if found is not None:
-            results["contagion"] = found
-
-    # ------------------------------------------------------------------ flags
-    step("flags")
+def _flags(results: dict, model, care, ids, outliers_ok: bool, excluded: list) -> None:
+    """``results["flags"]`` (items, respondents, scales), the careless counts of the
+    sample, and each scale's ``ready`` / ``not_ready``."""
     flags = {
         "items": _item_flags(results, model),
         "respondents": _respondent_flags(care, ids, outliers_ok, set(excluded)),
         "scales": _scale_flags(results, model),
     }
+    flagged = len({f["respondent"] for f in flags["respondents"]})
     if "careless" in results["sample"]:
         results["sample"]["careless"]["counts"] = {
             code: sum(f["reason"] == code for f in flags["respondents"]) for code in RESPONDENT_FLAGS}
-        results["sample"]["careless"]["n_flagged"] = len({f["respondent"] for f in flags["respondents"]})
-    results["sample"]["n_flagged"] = len({f["respondent"] for f in flags["respondents"]})
-    not_ready = {}
+        results["sample"]["careless"]["n_flagged"] = flagged
+    results["sample"]["n_flagged"] = flagged
+    not_ready: dict[str, list] = {}
     for f in flags["scales"]:
         not_ready.setdefault(f["scale"], []).append(f["reason"])
     for s, entry in results["scales"].items():
         entry["not_ready"] = list(dict.fromkeys(not_ready.get(s, [])))
         entry["ready"] = not entry["not_ready"]
     results["flags"] = flags
-    results["notes"] = notes.items
-    results = _clean(results)
-    return Validation(results=results, flags=results["flags"], labels=dict(labels or {}))
 
 
-# --------------------------------------------------------------------------- steps
-
-
-def _nesting(data, k, clusters, low, high, model, id_col, seed, notes) -> dict:
-    missing = [c for c in clusters if c not in data.columns]
-    if missing:
-        raise PsychometricsError("missing-column", f"The 'clusters' parameter of validate names "
-                                 f"{missing[0]!r}, which is not a column of the data.")
-    out = notes.attempt("nesting", nesting, data, k, clusters, low=low, high=high, model=model,
-                        id=id_col if id_col in data.columns else None, role=k.role,
+def _nesting(inp: _Input, model, seed, notes) -> dict:
+    data, k = inp.data, inp.keys
+    out = notes.attempt("nesting", nesting, data, k, inp.clusters, low=inp.low, high=inp.high, model=model,
+                        id=inp.id_col if inp.id_col in data.columns else None, role=k.role,
                         roles=k.roles, seed=seed)
     return out or {}
 
