@@ -1,5 +1,5 @@
-"""Benchmark: the chain SEM (ML and WLSMV) and 1,000 bootstrap replications of its indirect
-effects, against lavaan.
+"""Benchmark: the chain SEM (ML and WLSMV), a MIMIC model and an observed mediator (ML), and
+1,000 bootstrap replications of their indirect effects, against lavaan.
 
 Data: ``tests/reference/sem/chain.csv`` (600 respondents x 12 five-point items written by
 ``make_sem_reference.R``) and the same chain model (IND -> ORG -> ECO -> USR, IND -> USR,
@@ -12,6 +12,11 @@ three ``:=`` indirect/total effects). Timed, in one run:
     "WLSMV")`` (best of ``--repeat``) and ``sem(..., se = "bootstrap", bootstrap = 1000)``
     then ``parameterEstimates(boot.ci.type = "perc")`` (one run), each timed inside R
     (``system.time``; Rscript start-up excluded).
+
+The same for ``tests/reference/sem/observed.csv`` (500 x 12, make_observed_reference.R): the
+``mimic`` model (2 observed covariates) and the ``mediator`` model (an observed mediator
+and a covariate, two ``:=``), ML and the bootstrap of the defined parameters. Wall and CPU
+seconds for both (R: ``system.time``, elapsed and user + system).
 
 R parts run only when ``Rscript`` is on the PATH. Run from the repository root:
 
@@ -29,6 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 import psychometrics as pm
@@ -40,43 +46,96 @@ R_SCRIPT = r"""
 suppressPackageStartupMessages({ library(lavaan); library(jsonlite) })
 args <- commandArgs(trailingOnly = TRUE)
 x <- read.csv(args[1]); model <- readLines(args[2]); repeats <- as.integer(args[3])
-n_boot <- as.integer(args[4])
-best <- function(f) { t <- Inf; for (k in seq_len(repeats)) t <- min(t, system.time(out <- f())["elapsed"]); list(t = unname(t), fit = out) }
+n_boot <- as.integer(args[4]); ordinal <- args[5] == "1"
+cpu <- function(st) unname(st["user.self"] + st["sys.self"])
+best <- function(f) {
+  t <- c(Inf, Inf)
+  for (k in seq_len(repeats)) { st <- system.time(out <- f()); if (st[["elapsed"]] < t[1]) t <- c(st[["elapsed"]], cpu(st)) }
+  list(t = t, fit = out)
+}
 ml <- best(function() sem(model, data = x)); fit_ml <- ml$fit; t_ml <- ml$t
-w <- best(function() sem(model, data = x, ordered = names(x), estimator = "WLSMV")); fit_w <- w$fit; t_w <- w$t
+t_w <- c(NA, NA); chisq_scaled <- NA
+if (ordinal) {
+  w <- best(function() sem(model, data = x, ordered = names(x), estimator = "WLSMV")); t_w <- w$t
+  chisq_scaled <- fitMeasures(w$fit, "chisq.scaled")[[1]]
+}
 set.seed(1)
-t_b <- system.time({
-  fit_b <- sem(model, data = x, se = "bootstrap", bootstrap = n_boot)
-  pb <- parameterEstimates(fit_b, boot.ci.type = "perc")
-})["elapsed"]
-pb <- pb[pb$op == ":=", ]
+t_b <- c(NA, NA); pb <- data.frame(lhs = character(0), ci.lower = numeric(0), ci.upper = numeric(0))
+if (n_boot > 0) {
+  st <- system.time({
+    fit_b <- sem(model, data = x, se = "bootstrap", bootstrap = n_boot)
+    pb <- parameterEstimates(fit_b, boot.ci.type = "perc")
+  })
+  t_b <- c(st[["elapsed"]], cpu(st))
+  pb <- pb[pb$op == ":=", ]
+}
 cat(toJSON(list(ml = t_ml, wlsmv = t_w, boot = unname(t_b),
                 chisq_ml = fitMeasures(fit_ml, "chisq")[[1]],
-                chisq_scaled = fitMeasures(fit_w, "chisq.scaled")[[1]],
+                chisq_scaled = chisq_scaled,
                 lhs = pb$lhs, lower = pb$ci.lower, upper = pb$ci.upper), auto_unbox = TRUE, digits = NA))
 """
 
 
 def best(fn, repeat: int):
-    times, out = [], None
+    """Best wall and CPU seconds of ``repeat`` runs, and the last result."""
+    times, cpus, out = [], [], None
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         out = fn()
         times.append(time.perf_counter() - t)
-    return min(times), out
+        cpus.append(time.process_time() - c)
+    return (min(times), min(cpus)), out
 
 
-def run_r(model: str, repeat: int, n_boot: int) -> dict | None:
+def run_r(data: Path, model: str, repeat: int, n_boot: int, ordinal: bool) -> dict | None:
     if shutil.which("Rscript") is None:
         return None
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         (tmp / "model.txt").write_text(model)
         (tmp / "bench.R").write_text(R_SCRIPT)
-        out = subprocess.run(["Rscript", str(tmp / "bench.R"), str(REF / "chain.csv"),
-                              str(tmp / "model.txt"), str(repeat), str(n_boot)],
+        out = subprocess.run(["Rscript", str(tmp / "bench.R"), str(data),
+                              str(tmp / "model.txt"), str(repeat), str(n_boot), str(int(ordinal))],
                              capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
+
+
+def one(label: str, data: Path, model: str, args, ordinal: bool) -> None:
+    """Time one model (ML, WLSMV when ``ordinal``, the bootstrap) against lavaan; wall and
+    CPU seconds (best of ``--repeat``, the bootstrap once)."""
+    x = pd.read_csv(data)
+    runs = {"ML": (lambda: pm.sem(x, model), args.repeat)}
+    if ordinal:
+        runs["WLSMV"] = (lambda: pm.sem(x, model, estimator="WLSMV"), args.repeat)
+    n_boot = args.n_boot if ":=" in model else 0  # the bootstrap of defined parameters
+    if n_boot:
+        runs[f"bootstrap x {n_boot}"] = (lambda: pm.sem(x, model, n_boot=n_boot, seed=1), 1)
+    ours, fits = {}, {}
+    for name, (fn, repeat) in runs.items():
+        ours[name], fits[name] = best(fn, repeat)
+    r = run_r(data, model, args.repeat, n_boot, ordinal)
+    theirs = {"ML": r["ml"], "WLSMV": r["wlsmv"], f"bootstrap x {n_boot}": r["boot"]} if r else {}
+    for name, (wall, cpu) in ours.items():
+        line = f"{label}, {name}: ours {wall:.3f} s (CPU {cpu:.3f} s)"
+        if r:
+            r_wall, r_cpu = theirs[name]
+            line += (f"; lavaan {r_wall:.3f} s (CPU {r_cpu:.3f} s): {r_wall / wall:.1f}x wall, "
+                     f"{r_cpu / cpu:.1f}x CPU")
+        print(line, flush=True)
+    if r:
+        ml = fits["ML"]
+        line = f"  agreement: chisq ML {abs(ml.fit['chisq'] - r['chisq_ml']):.2g}"
+        if ordinal:
+            line += f", chisq scaled (WLSMV) rel {abs(fits['WLSMV'].fit['chisq_scaled'] / r['chisq_scaled'] - 1):.2g}"
+        if n_boot:
+            b = fits[f"bootstrap x {n_boot}"]
+            defined = b.estimates[b.estimates["op"] == ":="].set_index("lhs")
+            ci = max(max(abs(defined.loc[n, "ci_lower"] - lo), abs(defined.loc[n, "ci_upper"] - hi))
+                     for n, lo, hi in zip(np.atleast_1d(r["lhs"]), np.atleast_1d(r["lower"]),
+                                          np.atleast_1d(r["upper"]), strict=True))
+            line += (f"; bootstrap percentile CI bounds max |diff| {ci:.3f} (Monte Carlo; "
+                     f"{len(b.bootstrap)} replications kept)")
+        print(line)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -84,27 +143,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--n-boot", type=int, default=1000)
     args = ap.parse_args(argv)
-    x = pd.read_csv(REF / "chain.csv")
-    model = json.loads((REF / "sem.json").read_text())["chain"]["model"]
-    t_ml, ml = best(lambda: pm.sem(x, model), args.repeat)
-    t_w, w = best(lambda: pm.sem(x, model, estimator="WLSMV"), args.repeat)
-    t_b, b = best(lambda: pm.sem(x, model, n_boot=args.n_boot, seed=1), 1)
-    r = run_r(model, args.repeat, args.n_boot)
-    ours = {"ML": t_ml, "WLSMV": t_w, f"bootstrap x {args.n_boot}": t_b}
-    theirs = dict(zip(ours, (r["ml"], r["wlsmv"], r["boot"]), strict=True)) if r else {}
-    for label, t in ours.items():
-        line = f"chain SEM 600 x 12, {label}: ours {t:.3f} s"
-        if r:
-            line += f"; lavaan {theirs[label]:.3f} s ({theirs[label] / t:.1f}x)"
-        print(line, flush=True)
-    if r:
-        defined = b.estimates[b.estimates["op"] == ":="].set_index("lhs")
-        ci = max(max(abs(defined.loc[n, "ci_lower"] - lo), abs(defined.loc[n, "ci_upper"] - hi))
-                 for n, lo, hi in zip(r["lhs"], r["lower"], r["upper"], strict=True))
-        print(f"agreement: chisq ML {abs(ml.fit['chisq'] - r['chisq_ml']):.2g}, chisq scaled "
-              f"(WLSMV) rel {abs(w.fit['chisq_scaled'] / r['chisq_scaled'] - 1):.2g}; bootstrap "
-              f"percentile CI bounds max |diff| {ci:.3f} (Monte Carlo; {len(b.bootstrap)} "
-              "replications kept)")
+    chain = json.loads((REF / "sem.json").read_text())["chain"]["model"]
+    one("chain SEM 600 x 12", REF / "chain.csv", chain, args, ordinal=True)
+    observed = json.loads((REF / "observed.json").read_text())
+    one("MIMIC 500 x 4 + 2 covariates", REF / "observed.csv", observed["mimic"]["model"], args,
+        ordinal=False)
+    one("observed mediator 500 x 6 + 2 observed", REF / "observed.csv",
+        observed["mediator"]["model"], args, ordinal=False)
 
 
 if __name__ == "__main__":
