@@ -26,6 +26,7 @@ __all__ = ["MAX_ANSWER_CHARS", "AnswerCoder", "Coded", "normalize_label", "show_
 MAX_ANSWER_CHARS = 1_000
 
 _SPACES = re.compile(r"\s+")
+_PUNCT_SPACE = re.compile(r" ?([;:!?»])|(«) ?")
 _CODE_LABEL = re.compile(r"^([+-]?\d+(?:[.,]\d+)?)\s*(?:[-–—:.)=]\s*)?(.*)$")
 _NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 _MULTI = re.compile(
@@ -47,12 +48,15 @@ def show_value(value) -> str:
 
 
 def normalize_label(text: str) -> str:
-    """Case-, accent-, apostrophe- and space-insensitive form of a label."""
+    """Case-, accent-, apostrophe- and space-insensitive form of a label; the spaces French
+    typography puts before ``: ; ! ?`` and inside « » do not matter either (a label typeset
+    by :class:`instrument.typography.Typography` matches the same label typed plainly)."""
     text = str(text).translate(_APOSTROPHES)
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", text).strip().casefold()
+    text = _PUNCT_SPACE.sub(lambda m: m.group(1) or m.group(2), _SPACES.sub(" ", text))
+    return text.strip().casefold()
 
 
 @dataclass(frozen=True)

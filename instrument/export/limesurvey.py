@@ -51,6 +51,7 @@ from pathlib import Path
 from instrument.export.common import STRINGS, blocks, is_grouped
 from instrument.files import write_bytes
 from instrument.model import Form
+from instrument.typography import Typography
 
 __all__ = ["BASE_COLUMNS", "COLUMNS", "question_code", "rows", "write"]
 
@@ -97,6 +98,20 @@ def rows(form: Form) -> list[dict]:
     out = survey_settings(form)
     for lang in langs:
         out += [_ROW[entry[0]](entry, lang, lang == langs[0]) for entry in structure]
+    return typeset(out)
+
+
+def typeset(out: list[dict]) -> list[dict]:
+    """Every text a respondent reads (``text``; a group's ``name``) with the spaces of its
+    row's language (:class:`~instrument.typography.Typography`); codes are left alone."""
+    typo = {}
+    for row in out:
+        lang = row.get("language")
+        if lang:
+            t = typo.setdefault(lang, Typography(lang))
+            row["text"] = t.text(row.get("text", ""))
+            if row.get("class") == "G":
+                row["name"] = t.text(row["name"])
     return out
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from instrument.export.common import STRINGS, blocks, check_lang
 from instrument.files import write_bytes
 from instrument.model import Form
+from instrument.typography import Typography
 
 __all__ = ["COLUMNS", "VARIABLE_PATTERN", "rows", "variable_name", "write"]
 
@@ -71,6 +72,10 @@ def variable_name(name: str, limit: int = 26) -> str:
     return out[:limit].rstrip("_")
 
 
+#: The columns a respondent reads (typeset); the others are names, logic and annotations.
+_READ = ("Field Label", "Section Header", "Choices, Calculations, OR Slider Labels", "Field Note")
+
+
 def _choices(choices, lang: str) -> str:
     return " | ".join(f"{c.code}, {c.label[lang].replace('|', '/')}" for c in choices)
 
@@ -82,10 +87,14 @@ def rows(form: Form, lang: str) -> list[dict]:
     form_name = variable_name(form.id, 64)
     out: list[dict] = []
 
+    typo = Typography(lang)
+
     def field(name, ftype, label, **extra):
         row = dict.fromkeys(COLUMNS, "")
         row.update({"Variable / Field Name": name, "Form Name": form_name, "Field Type": ftype, "Field Label": label})
         row.update(extra)
+        for col in _READ:  # what a respondent reads, with the language's spaces
+            row[col] = typo.text(row[col])
         out.append(row)
 
     field("record_id", "text", s["respondent_header"])

@@ -24,6 +24,7 @@ from openpyxl.styles import Font
 from instrument.export.common import STRINGS, blocks
 from instrument.files import save_workbook
 from instrument.model import Form
+from instrument.typography import Typography
 
 __all__ = ["LANGUAGE_NAMES", "rows", "write"]
 
@@ -123,7 +124,26 @@ def rows(form: Form) -> dict[str, list[dict]]:
             "style": "pages",
         }
     ]
-    return {"survey": survey, "choices": choices, "settings": settings}
+    return typeset({"survey": survey, "choices": choices, "settings": settings}, langs)
+
+
+#: The translated columns a respondent reads.
+_READ = ("label", "hint", "constraint_message")
+
+
+def typeset(sheets: dict, langs: list) -> dict:
+    """Labels, hints and messages with the spaces of their column's language
+    (:class:`~instrument.typography.Typography`); names and expressions are left alone."""
+    typo = {lang: Typography(lang) for lang in langs}
+    columns = {_tr(col, lang): typo[lang] for col in _READ for lang in langs}
+    for sheet in ("survey", "choices"):
+        for row in sheets[sheet]:
+            for col, t in columns.items():
+                if row.get(col):
+                    row[col] = t.text(row[col])
+    for row in sheets["settings"]:
+        row["form_title"] = typo[langs[0]].text(row["form_title"])
+    return sheets
 
 
 def _columns(form: Form) -> dict[str, list[str]]:
