@@ -6,11 +6,16 @@ Population: 4 correlated factors (r = .3) of 5 continuous items each, standardiz
 
     .venv/bin/python bench/bench_montecarlo.py [--reps 500] [--r-reps 50] [--no-r] [--no-dask]
 
-Timed (wall clock, generation + fit + summary, in one run):
+Timed (wall clock and CPU time, generation + fit + summary, in one run):
   ours, 1 process     pm.monte_carlo(pop, [300], reps, analyses=("cfa",), processes=1)
-  ours, 2 processes   the same with processes=2 (spawned pool, start-up included)
-  Dask, 1 / 2 workers LocalCluster(n_workers=1 or 2, threads_per_worker=1), scheduler=client
-                      (cluster start-up excluded, the run's scatter and streaming included)
+  ours, 2 processes   the same with processes=2 (spawned pool, start-up included; CPU of
+                      this process and of the pool's, reaped at its end)
+  Dask, 1 / 2 workers LocalCluster(n_workers=1 or 2, threads_per_worker=1, processes=True),
+                      scheduler=client; cluster start-up and the workers' first import of
+                      psychometrics excluded (client.run(import_module) before the clock),
+                      the run's scatter and streaming included; CPU of the workers
+                      (time.process_time on each, before and after) + this process (the
+                      scheduler and the client live in it)
   R                   a loop of simulateData(pop_model, sample.nobs = 300) + cfa(model, x)
                       + fitMeasures(fit, "pvalue"), --r-reps replications, timed with
                       system.time inside R (Rscript start-up excluded), scaled per replication
@@ -19,8 +24,10 @@ Timed (wall clock, generation + fit + summary, in one run):
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -47,22 +54,29 @@ pop <- paste(c(
   combn(factors, 2, function(p) paste0(p[1], " ~~ 0.3*", p[2]))), collapse = "\n")
 set.seed(1)
 p <- numeric(reps); ok <- logical(reps)
-elapsed <- system.time(for (r in seq_len(reps)) {
+st <- system.time(for (r in seq_len(reps)) {
   x <- simulateData(pop, sample.nobs = n)
   fit <- cfa(model, data = x)
   ok[r] <- lavInspect(fit, "converged")
   p[r] <- fitMeasures(fit, "pvalue")
-})[["elapsed"]]
-cat(toJSON(list(elapsed = elapsed, reps = reps, reject = mean(p < 0.05), converged = mean(ok),
+})
+cat(toJSON(list(elapsed = st[["elapsed"]], cpu = st[["user.self"]] + st[["sys.self"]],
+                reps = reps, reject = mean(p < 0.05), converged = mean(ok),
                 lavaan = as.character(packageVersion("lavaan")), R = R.version.string),
            auto_unbox = TRUE, digits = NA))
 """
 
 
-def timed(**kwargs) -> tuple[float, pm.montecarlo.MonteCarlo]:
-    start = time.perf_counter()
+def children_cpu() -> float:
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
+
+
+def timed(**kwargs) -> tuple[float, float, pm.montecarlo.MonteCarlo]:
+    """Wall and CPU seconds (this process and its reaped children) of one run."""
+    start, cpu = time.perf_counter(), time.process_time() + children_cpu()
     res = pm.monte_carlo(POP, [N], analyses=("cfa",), seed=2026, **kwargs)
-    return time.perf_counter() - start, res
+    return time.perf_counter() - start, time.process_time() + children_cpu() - cpu, res
 
 
 def run_r(reps: int) -> dict | None:
@@ -77,15 +91,19 @@ def run_r(reps: int) -> dict | None:
     return json.loads(out.stdout)
 
 
-def run_dask(reps: int, workers: int) -> float:
+def run_dask(reps: int, workers: int) -> tuple[float, float, pm.montecarlo.MonteCarlo]:
     from distributed import Client, LocalCluster
 
     with (
         LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
         Client(cluster) as client,
     ):
-        seconds, _ = timed(reps=reps, scheduler=client)
-    return seconds
+        client.wait_for_workers(workers)
+        client.run(importlib.import_module, "psychometrics.montecarlo")
+        before = client.run(time.process_time)
+        seconds, cpu, res = timed(reps=reps, scheduler=client)
+        after = client.run(time.process_time)
+    return seconds, cpu + sum(after[w] - before[w] for w in after), res
 
 
 def main(argv: list[str]) -> int:
@@ -97,34 +115,43 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
     rows = []
-    one, res = timed(reps=args.reps, processes=1)
-    cfa = res.summary[N]["cfa"]
-    rows.append(("ours, 1 process", one, args.reps, cfa["reject"], cfa["converged"]))
-    print(f"ours 1 process: {one:.1f} s, {1000 * one / args.reps:.1f} ms/rep, reject {cfa['reject']:.3f}", flush=True)
-    two, res2 = timed(reps=args.reps, processes=2)
-    assert res2.table.equals(res.table), "2 processes must give the numbers of 1 process"
-    rows.append(("ours, 2 processes", two, args.reps, cfa["reject"], cfa["converged"]))
-    print(f"ours 2 processes: {two:.1f} s", flush=True)
+
+    def add(name, seconds, cpu, res):
+        cfa = res.summary[N]["cfa"]
+        rows.append((name, seconds, cpu, args.reps, cfa["reject"], cfa["converged"]))
+        print(f"{name}: {seconds:.1f} s wall, {cpu:.1f} s CPU, reject {cfa['reject']:.3f}", flush=True)
+
+    one = timed(reps=args.reps, processes=1)
+    add("ours, 1 process", *one)
+    two = timed(reps=args.reps, processes=2)
+    assert two[2].table.equals(one[2].table), "2 processes must give the numbers of 1 process"
+    add("ours, 2 processes", *two)
     if not args.no_dask:
         for w in (1, 2):
-            seconds = run_dask(args.reps, w)
-            rows.append((f"ours, Dask {w} worker{'s' if w > 1 else ''}", seconds, args.reps, cfa["reject"], cfa["converged"]))
-            print(f"dask {w}: {seconds:.1f} s", flush=True)
+            run = run_dask(args.reps, w)
+            assert run[2].table.equals(one[2].table), "Dask must give the numbers of 1 process"
+            add(f"ours, Dask {w} worker{'s' if w > 1 else ''}", *run)
     r = None if args.no_r else run_r(args.r_reps)
     if r:
-        rows.append((f"R {r['R'].split(' (')[0]}, lavaan {r['lavaan']}", r["elapsed"], r["reps"], r["reject"], r["converged"]))
+        rows.append((f"R {r['R'].split(' (')[0]}, lavaan {r['lavaan']}", r["elapsed"], r["cpu"],
+                     r["reps"], r["reject"], r["converged"]))
     print(f"load average after: {os.getloadavg()[0]:.1f}")
-    print("\n| run | reps | total (s) | per replication (ms) | chi-square rejected at .05 | converged |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for name, seconds, reps, reject, conv in rows:
-        print(f"| {name} | {reps} | {seconds:.1f} | {1000 * seconds / reps:.1f} | {reject:.3f} | {conv:.3f} |")
-    per = {name: seconds / reps for name, seconds, reps, *_ in rows}
+    print("\n| run | reps | wall (s) | CPU (s) | wall per replication (ms) | CPU per replication (ms) "
+          "| chi-square rejected at .05 | converged |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, seconds, cpu, reps, reject, conv in rows:
+        print(f"| {name} | {reps} | {seconds:.1f} | {cpu:.1f} | {1000 * seconds / reps:.1f} "
+              f"| {1000 * cpu / reps:.1f} | {reject:.3f} | {conv:.3f} |")
+    wall = {name: seconds / reps for name, seconds, _, reps, *_ in rows}
+    cpu = {name: c / reps for name, _, c, reps, *_ in rows}
     if r:
-        r_per = r["elapsed"] / r["reps"]
-        print(f"\nR / ours (1 process): {r_per / per['ours, 1 process']:.1f}x; "
-              f"R / ours (2 processes): {r_per / per['ours, 2 processes']:.1f}x")
+        r_name = rows[-1][0]
+        print(f"\nR / ours, wall: {wall[r_name] / wall['ours, 1 process']:.1f}x (1 process), "
+              f"{wall[r_name] / wall['ours, 2 processes']:.1f}x (2 processes); "
+              f"CPU: {cpu[r_name] / cpu['ours, 1 process']:.1f}x (1 process)")
     if not args.no_dask:
-        print(f"Dask speed-up 1 -> 2 workers: {per['ours, Dask 1 worker'] / per['ours, Dask 2 workers']:.2f}x")
+        print(f"Dask speed-up 1 -> 2 workers (wall): "
+              f"{wall['ours, Dask 1 worker'] / wall['ours, Dask 2 workers']:.2f}x")
     return 0
 
 

@@ -13,8 +13,9 @@ answers when ``categories`` is None). Departures from the model, each optional:
   factor's variance between clusters (``η = √icc·u_cluster + √(1 - icc)·e``).
 
 :func:`draw` returns a DataFrame ready for the analyses: items already reverse keyed,
-one column per group and cluster. The building blocks (:func:`latent`, :func:`cut`,
-:func:`thresholds`, :func:`careless`) are also what ``instrument``'s form simulator uses.
+one column per group and cluster (:func:`draw_arrays`: the same numbers as arrays). The
+building blocks (:func:`latent`, :func:`cut`, :func:`thresholds`, :func:`careless`) are
+also what ``instrument``'s form simulator uses.
 Same population, ``n`` and random generator state: same data.
 """
 
@@ -29,7 +30,7 @@ from scipy import stats
 
 from psychometrics.errors import PsychometricsError
 
-__all__ = ["Population", "careless", "cut", "draw", "latent", "thresholds"]
+__all__ = ["Population", "as_frame", "careless", "cut", "draw", "draw_arrays", "latent", "thresholds"]
 
 #: answer shares of a 5-point agreement scale, skewed towards agreement
 SHARES_5 = (0.06, 0.12, 0.24, 0.34, 0.24)
@@ -69,10 +70,16 @@ class Population:
 
     def loading_matrix(self) -> pd.DataFrame:
         """Items x factors, the standardized loadings on ``y*``."""
-        lam = pd.DataFrame(0.0, index=self.items, columns=list(self.factors))
-        for f, its in self.factors.items():
+        return pd.DataFrame(self.loading_array(), index=self.items, columns=list(self.factors))
+
+    def loading_array(self) -> np.ndarray:
+        """:meth:`loading_matrix` as a NumPy array."""
+        lam = np.zeros((len(self.items), len(self.factors)))
+        row = 0
+        for k, its in enumerate(self.factors.values()):
             for i in its:
-                lam.loc[i, f] = self.loadings if isinstance(self.loadings, int | float) else self.loadings[i]
+                lam[row, k] = self.loadings if isinstance(self.loadings, int | float) else self.loadings[i]
+                row += 1
         return lam
 
     def phi_matrix(self) -> np.ndarray:
@@ -91,7 +98,7 @@ class Population:
     def check(self) -> None:
         """Refuse a population that cannot be drawn from (``invalid-population``)."""
         problems = []
-        lam = self.loading_matrix().to_numpy()
+        lam = self.loading_array()
         phi = self.phi_matrix()
         if not self.factors or any(len(v) == 0 for v in self.factors.values()):
             problems.append("every factor needs at least one item")
@@ -171,15 +178,28 @@ def _factor_scores(pop: Population, n: int, rng) -> tuple[np.ndarray, np.ndarray
 def draw(pop: Population, n: int, rng: np.random.Generator) -> pd.DataFrame:
     """``n`` respondents from ``pop``: group and cluster columns, then the items."""
     pop.check()
-    frame = pd.DataFrame(index=range(n))
+    return as_frame(pop, *draw_arrays(pop, n, rng))
+
+
+def as_frame(pop: Population, columns: Mapping[str, np.ndarray], x: np.ndarray) -> pd.DataFrame:
+    """The arrays of :func:`draw_arrays` as :func:`draw`'s DataFrame."""
+    head = pd.DataFrame(dict(columns), index=range(len(x)))
+    return pd.concat([head, pd.DataFrame(x, columns=pop.items)], axis=1)
+
+
+def draw_arrays(pop: Population, n: int, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """What :func:`draw` returns, as arrays: ``({group and cluster column: values}, answers
+    n x items)``, the same numbers for the same generator state. ``pop`` is not checked
+    (:meth:`Population.check` once, then draw many samples: a Monte Carlo replication)."""
+    columns = {}
     for col, shares in pop.groups.items():
         p = np.asarray(list(shares.values()), float)
-        frame[col] = rng.choice(list(shares), size=n, p=p / p.sum())
+        columns[col] = rng.choice(list(shares), size=n, p=p / p.sum())
     eta, cluster = _factor_scores(pop, n, rng)
-    ystar = latent(pop.loading_matrix().to_numpy(), pop.phi_matrix(), eta, rng)
+    ystar = latent(pop.loading_array(), pop.phi_matrix(), eta, rng)
     items = pop.items
     for item, col, value, shift in pop.non_invariant:
-        ystar[:, items.index(item)] += np.where(frame[col].to_numpy() == value, float(shift), 0.0)
+        ystar[:, items.index(item)] += np.where(columns[col] == value, float(shift), 0.0)
     shares = pop.answer_shares()
     if shares is None:
         x, kind = ystar, np.array([""] * n, dtype=object)
@@ -194,5 +214,5 @@ def draw(pop: Population, n: int, rng: np.random.Generator) -> pd.DataFrame:
         blank = (rng.random(x.shape) < pop.missing) & (kind == "")[:, None]
         x = np.where(blank, np.nan, x)
     if cluster is not None:
-        frame[pop.cluster] = cluster
-    return pd.concat([frame, pd.DataFrame(x, columns=items)], axis=1)
+        columns[pop.cluster] = cluster
+    return columns, x

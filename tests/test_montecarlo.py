@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,7 @@ from scipy import stats
 
 import psychometrics as pm
 from psychometrics import generate
-from psychometrics.montecarlo import monte_carlo
+from psychometrics.montecarlo import monte_carlo, replicate
 
 POP = generate.Population(
     factors={"F1": ["a1", "a2", "a3", "a4"], "F2": ["b1", "b2", "b3"]},
@@ -25,6 +27,24 @@ def test_draw_is_reproducible_and_shaped():
     pd.testing.assert_frame_equal(a, b)
     assert list(a.columns) == ["lang", "a1", "a2", "a3", "a4", "b1", "b2", "b3"]
     assert set(np.unique(a[POP.items])) <= {1.0, 2.0, 3.0, 4.0, 5.0}
+
+
+def test_draw_arrays_are_the_draw():
+    pop = dataclasses.replace(POP, missing=0.1, careless=0.1, non_invariant=[("a2", "lang", "en", 1.0)])
+    frame = generate.draw(pop, 80, np.random.default_rng(6))
+    columns, x = generate.draw_arrays(pop, 80, np.random.default_rng(6))
+    np.testing.assert_array_equal(frame[pop.items].to_numpy(), x)
+    assert list(frame["lang"]) == list(columns["lang"])
+
+
+def test_the_numbers_path_gives_the_cfa_numbers():
+    # the runner fits the ML CFA on arrays from the population's values (engine.numbers);
+    # a plan without that prepared model goes through pm.cfa: same numbers
+    res = monte_carlo(POP, [80], reps=6, analyses=("cfa",), seed=3, processes=1)
+    assert res.plan.model is not None
+    plan = dataclasses.replace(res.plan, model=None)
+    slow = pd.DataFrame([replicate(plan, 0, r) for r in range(6)])
+    pd.testing.assert_frame_equal(res.replications, slow, rtol=1e-8)
 
 
 def test_draw_departures():
@@ -130,6 +150,46 @@ def test_survives_the_loss_of_a_worker():
 
         remote = monte_carlo(POP, [60], reps=12, scheduler=client, progress=kill_one, **kwargs)
     assert killed
+    pd.testing.assert_frame_equal(local.table, remote.table)
+
+
+@pytest.mark.slow
+def test_a_chunk_lost_with_its_worker_is_resubmitted(monkeypatch):
+    # with allowed-failures = 0 the scheduler gives up on a chunk at the first worker it
+    # kills (KilledWorker) instead of recomputing it itself: the runner submits it again
+    distributed = pytest.importorskip("distributed")
+    import os
+    import signal
+
+    import dask
+
+    kwargs = {"analyses": ("cfa", "alpha", "omega"), "seed": 9, "chunk_size": 1}
+    local = monte_carlo(POP, [60], reps=16, processes=1, **kwargs)
+    submitted = []
+    submit = distributed.Client.submit
+
+    def counting(self, *args, **kw):
+        submitted.append(args[1] if len(args) > 1 else None)
+        return submit(self, *args, **kw)
+
+    monkeypatch.setattr(distributed.Client, "submit", counting)
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        killed = []
+
+        def kill_a_busy_worker(done, total):
+            busy = [w for w, tasks in client.processing().items() if tasks]
+            if not killed and busy:
+                pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
+                killed.append(pid)
+                os.kill(pid, signal.SIGKILL)
+
+        remote = monte_carlo(POP, [60], reps=16, scheduler=client, progress=kill_a_busy_worker, **kwargs)
+    assert killed
+    assert len(submitted) > 16  # at least one chunk went out twice
     pd.testing.assert_frame_equal(local.table, remote.table)
 
 

@@ -10,6 +10,8 @@
   statistics); :mod:`~psychometrics.engine.dwls`: the DWLS discrepancy and the WLSMV
   mean-and-variance adjusted test.
 - :mod:`~psychometrics.engine.estimate`: data, estimator by name, fit and its results.
+- :mod:`~psychometrics.engine.numbers`: one CFA fitted to many samples (a Monte Carlo
+  study): arrays and floats only, no labelled result.
 - :mod:`~psychometrics.engine.indices`: the leaf: result types and fit indices (lavaan's
   edge-case rules written once).
 

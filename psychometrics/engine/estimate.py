@@ -25,9 +25,9 @@ from psychometrics.engine.model import Paths, Spec, build_structure
 from psychometrics.engine.syntax import Term
 from psychometrics.errors import PsychometricsError
 
-__all__ = ["ESTIMATORS", "Data", "State", "check_options", "covariance", "discrepancies",
-           "fit", "fit_measures", "fit_state", "observed_information", "params_frame", "prepare",
-           "warnings"]
+__all__ = ["ESTIMATORS", "Data", "State", "check_options", "check_rows", "covariance",
+           "discrepancies", "fit", "fit_measures", "fit_state", "observed_information",
+           "params_frame", "prepare", "warnings"]
 
 #: the estimators, by lavaan's names
 ESTIMATORS = ("ML", "WLSMV")
@@ -150,6 +150,12 @@ def _check_rows(arrays, items, labels, group, missing, func, min_group_size) -> 
                 f"{func} needs items that vary in {where}; item {items[const[0]]!r} has the "
                 f"single value {lo[const[0]]:g}.",
             )
+
+
+def check_rows(d: Data, func: str) -> None:
+    """The checks :func:`prepare` makes of the rows used (enough rows and answers, no
+    constant item), for data already split into arrays (a Monte Carlo replication)."""
+    _check_rows(d.arrays, d.items, d.labels, d.group, d.missing, func, None)
 
 
 # --------------------------------------------------------------------------- fitting
