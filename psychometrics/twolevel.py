@@ -43,6 +43,7 @@ from threadpoolctl import threadpool_limits
 
 from psychometrics import twolevel_fiml
 from psychometrics._checks import as_items, check_choice, check_columns
+from psychometrics.engine import indices
 from psychometrics.errors import PsychometricsError
 
 __all__ = ["LevelModel", "TwoLevelCFA", "parse_levels", "twolevel_cfa"]
@@ -68,8 +69,8 @@ class TwoLevelCFA:
     Attributes
     ----------
     fit : dict
-        lavaan's ``fitMeasures`` names: ``chisq df pvalue cfi tli rmsea srmr_within
-        srmr_between aic bic logl`` plus ``logl_h1 npar n clusters baseline_chisq
+        lavaan's ``fitMeasures`` names: ``chisq df pvalue cfi tli rmsea rmsea_ci_lower
+        rmsea_ci_upper srmr_within srmr_between aic bic logl`` plus ``logl_h1 npar n clusters baseline_chisq
         baseline_df``.
     loadings : dict
         ``{"within": DataFrame, "between": DataFrame}``, standardized (``std.all``)
@@ -414,13 +415,6 @@ def _srmr(sample: np.ndarray, implied: np.ndarray) -> float:
     return float(np.sqrt(np.mean(r[low] ** 2)))
 
 
-def _indices(x2, df, x2b, dfb, n) -> dict:
-    cfi = 1 - max(x2 - df, 0) / max(x2 - df, x2b - dfb, 0) if max(x2 - df, x2b - dfb, 0) > 0 else 1.0
-    tli = (x2b / dfb - x2 / df) / (x2b / dfb - 1) if df > 0 else 1.0
-    rmsea = np.sqrt(max(x2 - df, 0) / (df * n)) if df > 0 else 0.0
-    return {"cfi": float(cfi), "tli": float(tli), "rmsea": float(rmsea)}
-
-
 # --------------------------------------------------------------------------- public
 
 
@@ -663,8 +657,10 @@ def _results(counts, structs, items, cluster, model_fit, h1_fit, f_base, levels)
     x2, x2b, dfb = f - h1_fit[2], f_base - h1_fit[2], moments - 3 * p
     const = counts["values"] * np.log(2 * np.pi)
     logl = -0.5 * (const + f)
-    fit = {"chisq": float(x2), "df": int(df), "pvalue": float(stats.chi2.sf(x2, df)) if df > 0 else np.nan,
-           **_indices(x2, df, x2b, dfb, n),
+    fit = {"chisq": float(x2), "df": int(df), "pvalue": indices.pvalue(x2, df),
+           "cfi": indices.cfi(x2, df, x2b, dfb), "tli": indices.tli(x2, df, x2b, dfb),
+           "rmsea": indices.rmsea(x2, df, n),
+           **dict(zip(("rmsea_ci_lower", "rmsea_ci_upper"), indices.rmsea_ci(x2, df, n), strict=True)),
            "srmr_within": _srmr(h1["within"], sig["within"]),
            "srmr_between": _srmr(h1["between"], _force_pd(sig["between"])),
            "aic": float(-2 * logl + 2 * npar), "bic": float(-2 * logl + npar * np.log(n)),

@@ -160,3 +160,13 @@ def test_fiml_matches_lavaan_missing_ml():
     assert fit.fit["logl_h1"] - want["unrestricted.logl"] < 0.5
     assert fit.fit["chisq"] == pytest.approx(2 * (fit.fit["logl_h1"] - fit.fit["logl"]), abs=1e-9)
     assert fit.fit["cfi"] == pytest.approx(want["cfi"], abs=1e-3)
+
+
+@pytest.mark.parametrize("name", ["three", "general", "misfit"])
+def test_rmsea_interval_matches_lavaan(people, name):
+    # R: fitMeasures(cfa(model, data = d, cluster = "org"), c("rmsea.ci.lower",
+    #    "rmsea.ci.upper")) (make_twolevel.R): general [0, 0.0146], misfit [0.1093, 0.1236]
+    x, _, _ = people
+    fit = pm.cfa(x, TWO[name]["model"], cluster="org")
+    for key in ("rmsea_ci_lower", "rmsea_ci_upper"):
+        assert fit.fit[key] == pytest.approx(TWO[name]["fit"][key.replace("_", ".")], abs=1e-3), key

@@ -15,7 +15,7 @@ items_of <- function(s) sub("^-", "", unlist(keys$scales[[s]]))
 all_items <- unlist(lapply(names(keys$scales), items_of))
 x <- x[complete.cases(x[, all_items]), ]
 d <- x[, c("org", all_items)]
-fm <- c("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr_within", "srmr_between", "aic", "bic",
+fm <- c("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "srmr_within", "srmr_between", "aic", "bic",
         "logl", "unrestricted.logl", "baseline.chisq", "baseline.df", "npar")
 one <- function(model) {
   f <- cfa(model, data = d, cluster = "org")
