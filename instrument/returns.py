@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING
 
 from instrument import platforms
 from instrument.answers import MAX_ANSWER_CHARS, AnswerCoder, show_value
+from instrument.answersheet import AnswerSheet, check_columns, check_rows
 from instrument.model import Form, Problem
 from instrument.platforms.layout import SCORE
 from instrument.workbook import (
@@ -160,22 +161,30 @@ class Expected:
         return AnswerCoder(self.codes, self.missing_codes, self.labels)
 
     @cached_property
-    def cell_maps(self) -> dict:
-        """(language, order version) -> {question id: answer cell}, as the form's own workbook
-        export lays them out (built once per process): the cell map a returned ``_meta`` must
-        carry. The form's hash does not cover the cell map; this check does."""
+    def answer_sheets(self) -> dict:
+        """(language, order version) -> :class:`~instrument.answersheet.AnswerSheet`: the cell map
+        and the blank answer sheet of the form's own workbook export (built once per process).
+        A returned ``_meta`` must carry that cell map (the form's hash does not cover it), and
+        the returned sheet that layout (:func:`~instrument.answersheet.check_columns`)."""
         if self.form is None:
             return {}
         from instrument.export.common import version_labels
         from instrument.export.xlsx import build_workbook
 
-        maps = {}
+        sheets = {}
         for lang in self.form.languages:
             for version in version_labels(self.form):
-                sheet = build_workbook(self.form, lang=lang, version=version, respondent="X")["_meta"]
-                maps[lang, str(version)] = {str(r[0].value)[5:]: str(r[1].value) for r in sheet.iter_rows()
-                                            if str(r[0].value or "").startswith("cell:")}
-        return maps
+                wb = build_workbook(self.form, lang=lang, version=version, respondent="X")
+                meta = {str(r[0].value): str(r[1].value) for r in wb["_meta"].iter_rows() if r[0].value is not None}
+                cells = {k[5:]: v for k, v in meta.items() if k.startswith("cell:")}
+                grid = tuple(tuple(row) for row in wb[meta["answer_sheet"]].iter_rows(values_only=True))
+                sheets[lang, str(version)] = AnswerSheet(cells, grid)
+        return sheets
+
+    @property
+    def cell_maps(self) -> dict:
+        """(language, order version) -> {question id: answer cell} (see :attr:`answer_sheets`)."""
+        return {key: sheet.cells for key, sheet in self.answer_sheets.items()}
 
     @cached_property
     def _coders(self) -> tuple[AnswerCoder, dict]:
@@ -398,28 +407,6 @@ def _row_from_cells(result, expected, coder, get, where, respondent, meta, ctx_c
     return row if answered else None
 
 
-def _check_rows(grid: list, cells: dict, sheet: str) -> None:
-    """Each question's id is shown in the row of its answer cell (the narrow grey column).
-    When an id is found on another row only (rows inserted, deleted or sorted, cells cut and
-    pasted), the answers no longer match their questions: refused rather than guessed."""
-    answer_cells = {(r, c) for r, c, _ in cells.values()}
-    found: dict[str, set[int]] = {}
-    for r, row in enumerate(grid):
-        for c, v in enumerate(row):
-            if isinstance(v, str) and v in cells and (r, c) not in answer_cells:
-                found.setdefault(v, set()).add(r)
-    moved = [(qid, found[qid]) for qid, (r, _c, _n) in cells.items() if qid in found and r not in found[qid]]
-    if moved:
-        qid, rows = moved[0]
-        raise Refused(
-            "layout-changed",
-            f"the question {qid} is now on row {min(rows) + 1}, not on the row of its answer cell "
-            f"{cells[qid][2]} ({len(moved)} question(s) moved): rows were inserted, deleted or sorted, or "
-            "cells moved, so answers cannot be matched to questions; type them in the original file",
-            sheet=sheet, cell=cells[qid][2], item=qid,
-        )
-
-
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^\W\d_]{2,}")
 _PHONE = re.compile(r"\+?[\d\s().-]+")
 _NAME_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
@@ -507,7 +494,10 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
                 raise Refused("missing-metadata", f"_meta gives {show_value(meta[f'cell:{qid}'])} as the cell of {qid}, "
                                "not a cell address", sheet="_meta") from None
             cells[qid] = (r, c, cell_name(r, c))
-        _check_rows(grid, cells, sheet_name)
+        check_rows(grid, cells, sheet_name)
+        sheet_layout = expected.answer_sheets.get((meta.get("language", ""), meta.get("order_version", "")))
+        if sheet_layout is not None:
+            check_columns(grid, sheet_layout, cells, expected.items, sheet_name)
 
         def get(qid):
             r, c, name = cells[qid]

@@ -7,9 +7,10 @@ entries, read from its end record before zipfile builds one object per entry; ea
 most ``MAX_MEMBER_BYTES`` uncompressed, the archive at most ``MAX_TOTAL_BYTES``, compression
 ratio at most ``MAX_RATIO`` for parts over 1 MB; no two members of one name, no absolute or
 ``..`` name, no symbolic link, no Unicode-path extra field that names another part), and the
-parts calamine reads are scanned as streams in 1 MB chunks: a sheet must span at most
-``max_cells`` cells from A1 (calamine builds a dense grid: two cells at A1 and XFD1048576
-would ask for 17 billion) and ``MAX_MERGED`` merged ranges; the shared strings at most
+parts calamine reads are scanned as streams in 1 MB chunks: the values of a sheet must span
+at most ``max_cells`` cells from A1 (calamine builds a dense grid: two values at A1 and
+XFD1048576 would ask for 17 billion; an empty or whitespace-only cell is not a value, so a
+stray space in XFD81 does not count) and ``MAX_MERGED`` merged ranges; the shared strings at most
 ``MAX_STRINGS`` (counted, and as declared: calamine reserves memory for the declared count);
 the workbook at most ``MAX_SHEETS`` sheets; no part declares XML entities.
 
@@ -17,6 +18,9 @@ python-calamine is then fed a NEW zip holding only the parts those checks read, 
 this reader gave them (the root relationships rewritten to point at ``xl/workbook.xml``): a
 decoy member (a second name through the zip's Unicode-path extra field, a relationship to
 another workbook or shared-strings part) cannot make it read something the checks did not.
+A sheet that needed the exact pass (formulas, cells without positions, unusual XML, or blank
+cells far away) is itself rewritten by that pass with only the cells holding a value
+(:class:`_Rewrite`): calamine then reads exactly the cells the checks placed.
 """
 
 from __future__ import annotations
@@ -26,9 +30,10 @@ import re
 import struct
 import zipfile
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from operator import itemgetter
 from pathlib import PurePosixPath
+from xml.sax.saxutils import escape
 
 from instrument.answers import show_value
 
@@ -59,6 +64,7 @@ MAX_STRINGS = 500_000  #: most shared strings in a workbook
 MAX_SHEETS = 1_000  #: most sheets (and workbook relationships) in a workbook
 MAX_MEMBERS = 10_000  #: most parts in a workbook's zip (its central directory, read before anything)
 
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_ID = "http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"  # r:id as expat names it
 _ENTITY = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
 # Quick scans of a sheet part (each starts with a literal, so it runs at C speed). Elements
@@ -303,30 +309,35 @@ class _Archive:
                     raise Refused("sheet-too-large", f"the workbook holds more than {MAX_STRINGS:,} shared strings")
             first, tail = False, data[-8:]
 
-    def scan_sheet(self, part: str, sheet: str) -> dict[str, str]:
+    def scan_sheet(self, part: str, sheet: str) -> Scanned:
         """The cells of a sheet part that hold a formula or an Excel error value (A1 name ->
         ``"formula"`` or ``"error"``: calamine reads an error as a blank), after checking that the
-        sheet python-calamine would build (a dense grid from A1 to its last cell) has at
+        sheet python-calamine would build (a dense grid from A1 to its last value) has at
         most ``max_cells`` cells and ``MAX_MERGED`` merged ranges.
 
         Parts in the form every spreadsheet program writes (each cell and row with its
-        position first) are checked with regexes (large ones piece by piece); any other part
-        (formulas, cells without positions, odd quoting or encodings) goes through a
-        streaming expat pass that places every cell exactly as calamine does.
+        position first), whose whole area from A1 is under the limit, are checked with regexes
+        (large ones piece by piece) and given to calamine as they are. Any other part (formulas,
+        cells without positions, odd quoting or encodings, or an area over the limit) goes
+        through :class:`_Rewrite`, a streaming expat pass that places every cell exactly as
+        calamine does and writes the sheet calamine then reads: only the cells holding a value,
+        so an empty or whitespace-only cell far away (a stray space in XFD81) is not data and
+        does not count towards the area.
         """
         try:
             size = self.zf.getinfo(part).file_size
         except KeyError:
             raise Refused("corrupt-file", f"the sheet {show_value(sheet)} has no part {show_value(part)} in the workbook", sheet=sheet) from None
         flagged = self._scan_quick(part, sheet, size)
-        return flagged if flagged is not None else self._scan_stream(part, sheet)
+        return Scanned(flagged, None) if flagged is not None else self._rewrite(part, sheet)
 
     def _scan_quick(self, part: str, sheet: str, size: int) -> dict[str, str] | None:
         """The regex checks of :meth:`scan_sheet` (None: the part needs the streaming pass).
         A part over ``CHUNK`` is checked piece by piece, each piece ending after a ``</row>``
         (so no tag is cut in two) and holding at most a few MB: a platform's 5,000-row export
         (a 14 MB sheet) is checked in ~0.1 s instead of ~1 s of expat callbacks, and a
-        1,000,000-row sheet is refused at its first pieces."""
+        1,000,000-row sheet leaves at its first pieces (the streaming pass then refuses it
+        as soon as its values span more than the limit)."""
         last_row = last_col = merged = 0
         errors: dict[str, str] = {}
         for piece in self._row_pieces(part) if size > CHUNK else (self.read(part),):
@@ -342,7 +353,9 @@ class _Archive:
             if cells:
                 last_col = max(last_col, max(_col_index(c.decode()) for c in set(map(_FIRST, cells))) + 1)
             merged += _count_tags(piece, b"mergeCell")
-            _check_area(last_row, last_col, merged, sheet, self.max_cells)
+            _check_merged(merged, sheet)
+            if last_row * max(last_col, 1) > self.max_cells:  # blank cells count here: the exact pass decides
+                return None
             if b' t="e"' in piece:
                 errors.update({m.decode(): "error" for m in _ERROR_CELL.findall(piece)})
         return errors
@@ -363,79 +376,226 @@ class _Archive:
             buffer = buffer[cut:]
         yield buffer
 
-    def _scan_stream(self, part: str, sheet: str) -> dict[str, str]:
+    def _rewrite(self, part: str, sheet: str) -> Scanned:
+        """The streaming pass of :meth:`scan_sheet`: flagged cells, and the sheet rewritten
+        with only the cells holding a value (see :class:`_Rewrite`)."""
         from xml.parsers import expat
 
-        flagged: dict[str, str] = {}
-        st = {"row": -1, "col": -1, "cell": None, "rows": 0, "cols": 0, "merged": 0}
-
-        def start(name, attrs):
-            local = name.rpartition(":")[2]  # no namespace processing: "x:c" -> "c"
-            if local == "c":
-                ref = attrs.get("r")
-                if ref is None:  # calamine: the row's row, the column after the previous cell's
-                    r, c = st["row"], st["col"] + 1
-                else:
-                    m = _REF.fullmatch(ref)
-                    if not m or int(m.group(2)) < 1:
-                        raise Refused("corrupt-file", f"a cell of sheet {show_value(sheet)} has the position {show_value(ref[:20])}", sheet=sheet)
-                    r, c = int(m.group(2)) - 1, _col_index(m.group(1).upper())
-                st["col"], st["cell"] = c, (max(r, 0), c)
-                grow(r + 1, c + 1)
-                if attrs.get("t") == "e":
-                    flagged.setdefault(cell_name(*st["cell"]), "error")
-            elif local == "row":
-                ref = attrs.get("r")
-                if ref is None:
-                    st["row"] += 1
-                elif ref.isascii() and ref.isdigit() and 0 < int(ref) <= 1_048_576:
-                    st["row"] = int(ref) - 1
-                else:
-                    raise Refused("corrupt-file", f"a row of sheet {show_value(sheet)} has the number {show_value(ref[:20])}", sheet=sheet)
-                st["col"] = -1
-                grow(st["row"] + 1, 0)
-            elif local == "f" and st["cell"] is not None:
-                flagged[cell_name(*st["cell"])] = "formula"
-            elif local == "mergeCell":
-                st["merged"] += 1
-                if st["merged"] > MAX_MERGED:
-                    _check_area(st["rows"], st["cols"], st["merged"], sheet, self.max_cells)
-
-        def end(name):
-            if name.rpartition(":")[2] == "c":
-                st["cell"] = None
-
-        def grow(rows, cols):
-            if rows > st["rows"] or cols > st["cols"]:
-                st["rows"], st["cols"] = max(rows, st["rows"]), max(cols, st["cols"])
-                if st["rows"] * max(st["cols"], 1) > self.max_cells:
-                    _check_area(st["rows"], st["cols"], st["merged"], sheet, self.max_cells)
-
-        def refuse(*_args):
-            raise Refused("xml-entities", f"the sheet {show_value(sheet)} declares a DTD or XML entities, refused unparsed", sheet=sheet)
-
+        rewrite = _Rewrite(sheet, self.max_cells, self.blank_strings)
         parser = expat.ParserCreate()
-        parser.StartElementHandler = start
-        parser.EndElementHandler = end
-        parser.StartDoctypeDeclHandler = refuse
-        parser.EntityDeclHandler = refuse
+        parser.buffer_text = True
+        parser.StartElementHandler = rewrite.start
+        parser.EndElementHandler = rewrite.end
+        parser.CharacterDataHandler = rewrite.text
+        parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = rewrite.refuse
         try:
             for chunk in self.chunks(part):
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
         except expat.ExpatError as exc:
             raise Refused("corrupt-file", f"the sheet {show_value(sheet)} is not well-formed XML ({exc})", sheet=sheet) from None
-        _check_area(st["rows"], st["cols"], st["merged"], sheet, self.max_cells)
-        return flagged
+        return Scanned(rewrite.flagged, rewrite.xml())
+
+    @cached_property
+    def blank_strings(self) -> frozenset[int]:
+        """The indexes of the shared strings that are empty or whitespace only (a cell pointing
+        at one holds no value). Read as a stream, the phonetic runs (``rPh``) left out as calamine
+        leaves them out."""
+        from xml.parsers import expat
+
+        if "xl/sharedStrings.xml" not in self.names:
+            return frozenset()
+        blank: set[int] = set()
+        st = {"index": -1, "text": [], "in_t": False, "phonetic": 0}
+
+        def start(name, _attrs):
+            local = name.rpartition(":")[2]
+            if local == "si":
+                st["index"] += 1
+                st["text"] = []
+            elif local == "rPh":
+                st["phonetic"] += 1
+            elif local == "t" and not st["phonetic"]:
+                st["in_t"] = True
+
+        def end(name):
+            local = name.rpartition(":")[2]
+            if local == "si" and not "".join(st["text"]).strip():
+                blank.add(st["index"])
+            elif local == "rPh":
+                st["phonetic"] -= 1
+            elif local == "t":
+                st["in_t"] = False
+
+        def text(data):
+            if st["in_t"] and not st["phonetic"]:
+                st["text"].append(data)
+
+        def refuse(*_args):
+            raise Refused("xml-entities", "part xl/sharedStrings.xml declares XML entities (DOCTYPE/ENTITY), refused unread")
+
+        parser = expat.ParserCreate()
+        parser.buffer_text = True
+        parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+        parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = refuse
+        try:
+            for chunk in self.chunks("xl/sharedStrings.xml"):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except expat.ExpatError as exc:
+            raise Refused("corrupt-file", f"the shared strings are not well-formed XML ({exc})") from None
+        return frozenset(blank)
 
 
-def _check_area(rows: int, cols: int, merged: int, sheet: str, max_cells: int) -> None:
-    if rows * max(cols, 1) > max_cells:
-        raise Refused("sheet-too-large", f"the sheet {show_value(sheet)} spans {rows:,} rows x {cols:,} columns from A1; "
-                       f"the limit is {max_cells:,} cells", sheet=sheet)
+@dataclass(frozen=True)
+class Scanned:
+    """What :meth:`_Archive.scan_sheet` found: the flagged cells (A1 name -> ``"formula"`` or
+    ``"error"``) and the sheet part to give calamine (None: the part as it is in the zip)."""
+
+    flagged: dict
+    xml: bytes | None
+
+
+_PLAIN = re.compile(r"[\w.:-]{1,32}")  #: an attribute value copied into the rewritten sheet (a style index, a type)
+
+
+class _Rewrite:
+    """The expat handlers of the exact pass over a sheet: every cell placed as calamine places
+    it (a cell without a position: the row's row, the column after the previous cell's; a row
+    without one: the next row), formulas and error values flagged, and the sheet written anew
+    with only the cells that hold a value: a number, a boolean, a date, or a text that is not
+    whitespace only (inline, or a shared string that is not blank). Empty cells, blank texts,
+    error values (calamine reads them as blanks), rows, formulas' text, the dimension and
+    everything but the merged ranges are left out; the area from A1 to the last value kept
+    must stay under ``max_cells``, checked as the cells are read (a 1,000,000-row sheet is
+    refused at its first 500,000 cells)."""
+
+    def __init__(self, sheet: str, max_cells: int, blank_strings):
+        self.sheet, self.max_cells, self.blank_strings = sheet, max_cells, blank_strings
+        self.flagged: dict[str, str] = {}
+        self.row, self.col, self.rows, self.cols, self.merged = -1, -1, 0, 0, 0
+        self.cell: dict | None = None
+        self.capture: list | None = None  # where the text being read goes (a value, an inline string)
+        self.phonetic = 0
+        self.out: list[bytes] = []
+        self.out_row = -1
+        self.merges: list[bytes] = []
+
+    def start(self, name, attrs):
+        local = name.rpartition(":")[2]  # no namespace processing: "x:c" -> "c"
+        if local == "c":
+            self._start_cell(attrs)
+        elif local == "row":
+            ref = attrs.get("r")
+            if ref is None:
+                self.row += 1
+            elif ref.isascii() and ref.isdigit() and 0 < int(ref) <= 1_048_576:
+                self.row = int(ref) - 1
+            else:
+                raise Refused("corrupt-file", f"a row of sheet {show_value(self.sheet)} has the number {show_value(ref[:20])}",
+                              sheet=self.sheet)
+            self.col = -1
+        elif self.cell is not None:
+            if local == "f":
+                self.flagged[self.cell["name"]] = "formula"
+            elif local == "v":
+                self.capture = self.cell["v"]
+            elif local == "rPh":
+                self.phonetic += 1
+            elif local == "t" and not self.phonetic:
+                self.capture = self.cell["is"]
+        elif local == "mergeCell":
+            self.merged += 1
+            _check_merged(self.merged, self.sheet)
+            ref = attrs.get("ref", "")
+            if re.fullmatch(r"[A-Z]{1,3}[0-9]{1,7}(?::[A-Z]{1,3}[0-9]{1,7})?", ref):
+                self.merges.append(f'<mergeCell ref="{ref}"/>'.encode())
+
+    def _start_cell(self, attrs):
+        ref = attrs.get("r")
+        if ref is None:
+            r, c = self.row, self.col + 1
+        else:
+            m = _REF.fullmatch(ref)
+            if not m or int(m.group(2)) < 1:
+                raise Refused("corrupt-file", f"a cell of sheet {show_value(self.sheet)} has the position "
+                              f"{show_value(ref[:20])}", sheet=self.sheet)
+            r, c = int(m.group(2)) - 1, _col_index(m.group(1).upper())
+        r = max(r, 0)
+        self.col = c
+        self.cell = {"pos": (r, c), "name": cell_name(r, c), "t": attrs.get("t", "n"), "s": attrs.get("s"),
+                     "v": [], "is": []}
+        if self.cell["t"] == "e":
+            self.flagged.setdefault(self.cell["name"], "error")
+
+    def end(self, name):
+        local = name.rpartition(":")[2]
+        if local == "c" and self.cell is not None:
+            self._keep(self.cell)
+            self.cell = self.capture = None
+        elif local in ("v", "t"):
+            self.capture = None
+        elif local == "rPh":
+            self.phonetic -= 1
+
+    def text(self, data):
+        if self.capture is not None and not self.phonetic:
+            self.capture.append(data)
+
+    def refuse(self, *_args):
+        raise Refused("xml-entities", f"the sheet {show_value(self.sheet)} declares a DTD or XML entities, refused unparsed",
+                      sheet=self.sheet)
+
+    def _keep(self, cell: dict) -> None:
+        """Write the cell into the new sheet when it holds a value (and grow the area)."""
+        kind = cell["t"] if _PLAIN.fullmatch(cell["t"]) else "n"
+        text = "".join(cell["is"] if kind == "inlineStr" else cell["v"])
+        if kind == "e" or not text.strip():
+            return
+        if kind == "s" and text.strip().isdigit() and int(text) in self.blank_strings:
+            return
+        r, c = cell["pos"]
+        if r + 1 > self.rows or c + 1 > self.cols:
+            self.rows, self.cols = max(self.rows, r + 1), max(self.cols, c + 1)
+            if self.rows * self.cols > self.max_cells:
+                _check_area(self.rows, self.cols, self.sheet, self.max_cells, cell["name"])
+        if r != self.out_row:
+            self.out.append(b"</row>" if self.out_row >= 0 else b"")
+            self.out.append(b'<row r="%d">' % (r + 1))
+            self.out_row = r
+        style = f' s="{cell["s"]}"' if cell["s"] and _PLAIN.fullmatch(cell["s"]) else ""
+        body = (f'<is><t xml:space="preserve">{_escape(text)}</t></is>' if kind == "inlineStr"
+                else f"<v>{_escape(text)}</v>")
+        self.out.append(f'<c r="{cell["name"]}"{style} t="{kind}">{body}</c>'.encode())
+        if len(self.out) > 4096:  # one bytes object per few thousand cells, not one per cell
+            self.out[:] = [b"".join(self.out)]
+
+    def xml(self) -> bytes:
+        merges = b"".join(self.merges)
+        return b"".join((b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="',
+                         MAIN_NS.encode(), b'"><sheetData>', *self.out, b"</row>" if self.out_row >= 0 else b"",
+                         b"</sheetData>", b'<mergeCells count="%d">%s</mergeCells>' % (len(self.merges), merges)
+                         if merges else b"", b"</worksheet>"))
+
+
+def _escape(text: str) -> str:
+    """Text for the rewritten sheet: ``& < >`` escaped, a carriage return kept as a reference
+    (an XML parser would read a literal one as a line feed)."""
+    return escape(text, {"\r": "&#13;"})
+
+
+def _check_merged(merged: int, sheet: str) -> None:
     if merged > MAX_MERGED:
         raise Refused("sheet-too-large", f"the sheet {show_value(sheet)} has more than {MAX_MERGED:,} merged ranges "
                        f"(limit {MAX_MERGED:,})", sheet=sheet)
+
+
+def _check_area(rows: int, cols: int, sheet: str, max_cells: int, last: str) -> None:
+    """Refuse a sheet whose values span more than ``max_cells`` cells from A1 (``last``: the value that goes past)."""
+    if rows * cols > max_cells:
+        raise Refused("sheet-too-large", f"the sheet {show_value(sheet)} spans {rows:,} rows x {cols:,} columns from A1 "
+                      f"(up to the value in {last}); the limit is {max_cells:,} cells: delete what was typed far from the "
+                      "rest and send the file again", sheet=sheet, cell=last)
 
 
 def _start_tags(data: bytes, local_name: str) -> list[dict]:
@@ -514,23 +674,26 @@ class Workbook:
             archive.check_parts()
             self._parts_checked = True
         part = self.sheets[name][0]
-        flagged = archive.scan_sheet(part, name)
+        scanned = archive.scan_sheet(part, name)
         try:
-            book = pc.CalamineWorkbook.from_filelike(io.BytesIO(self._clean_zip(part)))
+            book = pc.CalamineWorkbook.from_filelike(io.BytesIO(self._clean_zip(part, scanned.xml)))
             sheet = book.get_sheet_by_name(name)
             grid = sheet.to_python(skip_empty_area=False)
             merged = sheet.merged_cell_ranges or []
         except Exception as exc:  # calamine errors on damaged parts
             raise Refused("corrupt-file", f"the sheet {show_value(name)} cannot be read: {exc}", sheet=name) from None
-        return Sheet(name, grid, flagged, list(merged))
+        return Sheet(name, grid, scanned.flagged, list(merged))
 
-    def _clean_zip(self, sheet_part: str) -> bytes:
-        """A new zip of the parts this module checked, under the names it read them by."""
+    def _clean_zip(self, sheet_part: str, sheet_xml: bytes | None) -> bytes:
+        """A new zip of the parts this module checked, under the names it read them by (the
+        sheet as :meth:`_Archive.scan_sheet` rewrote it, when it did)."""
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as clean:
             clean.writestr("_rels/.rels", _ROOT_RELS)
+            if sheet_xml is not None:
+                clean.writestr(sheet_part, sheet_xml)
             for part in (*_BOOK_PARTS, sheet_part):
-                if part in self._archive.names:
+                if part in self._archive.names and not (part == sheet_part and sheet_xml is not None):
                     with clean.open(part, "w", force_zip64=True) as fh:
                         for chunk in self._archive.chunks(part):
                             fh.write(chunk)

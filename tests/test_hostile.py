@@ -84,7 +84,7 @@ def test_corpus_lists_every_file_and_at_least_30_kinds(expected_rows):
     assert listed == on_disk
     assert len(expected_rows) >= 60 and len({r["file"].split("/")[1].split(".")[0] for r in expected_rows}) >= 30
     statuses = {r["status"] for r in expected_rows}
-    assert statuses == {"scored", "scored-with-issues", "rejected", "form-error", "keys-error", "data-error"}
+    assert statuses == {"scored", "scored-with-issues", "rejected", "form-error", "keys-error", "data-error", "data-read"}
     assert sum(p.stat().st_size for p in CORPUS.rglob("*") if p.is_file()) < 1.2 * MB  # kept small
     # every kind the hardening issue names is there
     wanted = {"not-a-zip", "truncated", "xls-renamed", "xlsm-renamed", "ods-renamed", "zip-bomb",
@@ -219,7 +219,7 @@ def test_every_data_file_of_validate_gets_the_workbook_checks():
     """validate's .xlsx data files go through instrument.workbook like returned workbooks: a
     far-away cell or a declared-count bomb used to abort the process (run in a subprocess,
     so an abort fails this test instead of killing pytest)."""
-    cases = {n: c for n, (s, c, _w, _b) in MAKER.CASES.items() if s == "data-error"}
+    cases = {n: c for n, (s, c, _w, _b) in MAKER.CASES.items() if s in ("data-error", "data-read")}
     assert len(cases) >= 3
     run = subprocess.run([sys.executable, "-c", DATA_SCRIPT, *(str(CORPUS / n) for n in cases)],
                          capture_output=True, text=True, timeout=120, cwd=ROOT)
@@ -324,6 +324,64 @@ def test_external_links_are_never_followed(form, monkeypatch):
     assert all("secret" not in f for f in opened)
 
 
+#: a column case -> what its verdict must say (the change, with the header labels the sheet
+#: carries) and where the first item's answer is now
+COLUMN_CASES = {
+    "column-inserted.xlsx": ("columns C ('Énoncé') to D ('Votre réponse') moved 1 column to the right "
+                             "(1 column inserted before column C)", "E15"),
+    "column-deleted.xlsx": ("column D ('Votre réponse') moved 1 column to the left (column C ('Énoncé') deleted)",
+                            "C15"),
+    "columns-swapped-code-answer.xlsx": ("columns B ('Code') and D ('Votre réponse') swapped", "B15"),
+    "columns-swapped-number-answer.xlsx": ("columns A ('N°') and D ('Votre réponse') swapped", "A15"),
+}
+
+
+@pytest.mark.parametrize("file", sorted(COLUMN_CASES))
+def test_moved_columns_get_a_verdict_that_says_what_happened(form, file):
+    """A column inserted, deleted or swapped: ``layout-changed`` naming the columns by the
+    header labels the workbook carries and where trcpi1's answer is now, before any answer is
+    read (no stray ``invalid-answer`` from the shifted cells). It was ``empty-response`` ("no
+    answer in this file"), a generic message, or, with the numbers' column on the answers,
+    items 1-5 scored with their own numbers."""
+    change, now = COLUMN_CASES[file]
+    result = read_file(CORPUS / "returned" / file, Expected.from_form(form))
+    assert result.status == "rejected" and result.code == "layout-changed", result.message
+    assert change in result.message and f"trcpi1: {now}, not D15" in result.message, result.message
+    assert [(p.code, p.sheet, p.cell, p.item) for p in result.problems] == [
+        ("layout-changed", "Questionnaire", "D12", "trcpi1")]
+
+
+def test_columns_that_leave_the_answers_in_place_are_read(form):
+    """The codes' and the statements' columns swapped: every answer is still in its cell,
+    beside its code, so the file is scored as the clean one is."""
+    expected = Expected.from_form(form)
+    swapped = read_file(CORPUS / "returned" / "columns-swapped-code-statement.xlsx", expected)
+    clean = read_file(ROOT / "data_samples" / "returned" / "member_R101_fr.xlsx", expected)
+    assert swapped.status == "scored" and not swapped.problems
+    assert {k: v for k, v in swapped.rows[0].items() if k in form.item_ids} == {
+        k: v for k, v in clean.rows[0].items() if k in form.item_ids}
+
+
+def test_blank_cells_far_away_do_not_count_and_calamine_reads_only_values(form):
+    """A space typed in XFD81 (inline, or a blank shared string as Excel saves it) and an empty
+    styled cell at XFD1048576 are not data: the return is scored like the clean one (it was
+    refused whole as sheet-too-large); python-calamine reads the sheet rewritten with the
+    cells holding a value, so its grid ends at column D. A real value there is still too far,
+    and the refusal names its cell."""
+    from instrument.workbook import Workbook
+
+    expected = Expected.from_form(form)
+    clean = read_file(ROOT / "data_samples" / "returned" / "member_R101_fr.xlsx", expected)
+    for file in ("stray-space-far.xlsx", "stray-space-shared-string.xlsx"):
+        result = read_file(CORPUS / "returned" / file, expected)
+        assert result.status == "scored" and not result.problems, (file, result.message)
+        assert {i: result.rows[0][i] for i in form.item_ids} == {i: clean.rows[0][i] for i in form.item_ids}
+        grid = Workbook((CORPUS / "returned" / file).read_bytes()).read("Questionnaire").grid
+        assert len(grid) == 81 and max(map(len, grid)) == 4, file
+    far = read_file(CORPUS / "returned" / "value-far-away.xlsx", expected)
+    assert far.code == "sheet-too-large" and "XFD81" in far.message and far.problems[-1].cell == "XFD81"
+
+
 # ----------------------------------------------------------------------------- memory
 MEMORY_SCRIPT = textwrap.dedent("""
     import json, sys
@@ -365,6 +423,7 @@ def test_memory_stays_bounded_on_bombs_and_huge_sheets(generated):
         "ten-thousand-sheets.xlsx": "too-many-sheets",
         "fuzz-crash-3a078c.xlsx": "corrupt-file", "fuzz-oom-097a179f.xlsx": "corrupt-file",  # aborted before
         "zip-unicode-path-far-cell.xlsx": "unsafe-zip",  # aborted before (the decoy's far cell)
+        "stray-space-shared-string.xlsx": "", "value-far-away.xlsx": "sheet-too-large",  # the exact pass
     }
     paths = [str(generated / "returned" / n) for n in cases] + [str(CORPUS / "returned" / n) for n in committed]
     sizes = {n: (generated / "returned" / n).stat().st_size for n in cases}

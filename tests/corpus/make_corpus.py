@@ -4,9 +4,10 @@ generated, what).
 
 ``status`` is the file's status in the log (``scored``, ``scored-with-issues``,
 ``rejected``) for a returned file, ``form-error`` for a spec (``load_form`` raises
-:class:`~instrument.form.FormError`). ``code`` is the rejection code of a rejected file, a
-problem code the file must get otherwise (empty: no problem at all), or a problem code of
-the ``FormError``. The cases are read together, as one batch, by ``tests/test_hostile.py``.
+:class:`~instrument.form.FormError`), ``keys-error`` for a keys file, ``data-error`` or
+``data-read`` for a data file of ``validate`` (refused with a ``DataError``, or read).
+``code`` is the rejection code of a rejected file, a problem code the file must get
+otherwise (empty: no problem at all), or the code of the error. The cases are read together, as one batch, by ``tests/test_hostile.py``.
 
 Small cases are committed (``returned/``, ``specs/``); big ones (a zip bomb, a
 1,000,000-row sheet, a 50,000-merge sheet, a spec over the size limit) and files with odd
@@ -396,8 +397,9 @@ data_case(R + "dimension-lies.xlsx", "scored", "",
           "<dimension ref='A1:XFD1048576'> : ignorée / a lying dimension element, ignored",
           lambda: with_sheet_xml(base("T16"), lambda x: x.replace('<dimension ref="A1:D81" />',
                                                                    '<dimension ref="A1:XFD1048576" />')))
-data_case(R + "utf16-sheet.xlsx", "rejected", "corrupt-file",
-          "feuille de réponses en UTF-16 (calamine ne lit que l'UTF-8) / answer sheet in UTF-16",
+data_case(R + "utf16-sheet.xlsx", "scored", "",
+          "feuille de réponses en UTF-16 : lue par la passe exacte, réécrite en UTF-8 pour calamine (qui ne lit que "
+          "l'UTF-8 ; était corrupt-file) / answer sheet in UTF-16, read by the exact pass and rewritten",
           lambda: rezip(base("T17"), replace={SHEET: ('<?xml version="1.0" encoding="UTF-16"?>'
                                                        + part(base("T17"), SHEET).decode()).encode("utf-16")}))
 
@@ -417,6 +419,27 @@ data_case(R + "zip-unicode-path-local-header.xlsx", "rejected", "unsafe-zip",
 data_case(R + "strict-ooxml.xlsx", "rejected", "strict-ooxml",
           "classeur « Strict Open XML » (message clair, pas « pas de partie xl ») / a Strict OOXML workbook",
           lambda: _strict(base("U04")))
+
+# what counts towards a sheet's size: cells holding a value, not blanks far away (issue 14, second round)
+data_case(R + "stray-space-far.xlsx", "scored", "",
+          "une espace tapée en XFD81 : pas une donnée (tout le retour était refusé, sheet-too-large) "
+          "/ a space typed in XFD81 is not data (the whole return was refused as sheet-too-large)",
+          lambda: with_sheet_xml(base("V01"), lambda x: x.replace(
+              "</row></sheetData>", '<c r="XFD81" t="inlineStr"><is><t xml:space="preserve"> </t></is></c></row></sheetData>')))
+data_case(R + "stray-space-shared-string.xlsx", "scored", "",
+          "l'espace en XFD81 comme Excel l'enregistre (chaîne partagée « \u00a0 »), et une cellule vide mise en forme en "
+          "XFD1048576 / the stray space as Excel saves it (a shared string), and an empty styled cell at XFD1048576",
+          lambda: with_sheet_xml(with_shared_strings(base("V02"), f'<sst xmlns="{MAIN_NS}" count="2" uniqueCount="2">'
+                                                     '<si><t xml:space="preserve"> \u00a0</t></si><si><r><t> </t></r>'
+                                                     '<rPh sb="0" eb="1"><t>x</t></rPh></si></sst>'.encode()),
+                                 lambda x: x.replace("</row></sheetData>", '<c r="XFC81" t="s"><v>1</v></c><c r="XFD81" '
+                                                     't="s"><v>0</v></c></row><row r="1048576" ht="30" customHeight="1">'
+                                                     '<c r="XFD1048576" s="3"/></row></sheetData>')))
+data_case(R + "value-far-away.xlsx", "rejected", "sheet-too-large",
+          "4 tapé en XFD81 : une vraie valeur, la feuille dépasse la limite ; le message nomme XFD81 "
+          "/ a 4 typed in XFD81: a real value, the sheet is over the limit; the message names XFD81",
+          lambda: with_sheet_xml(base("V03"), lambda x: x.replace(
+              "</row></sheetData>", '<c r="XFD81"><v>4</v></c></row></sheetData>')))
 
 # the match with the form
 data_case(R + "meta-deleted.xlsx", "rejected", "missing-metadata", "feuille _meta supprimée / _meta sheet deleted",
@@ -455,6 +478,21 @@ data_case(R + "column-inserted.xlsx", "rejected", "layout-changed",
           "une colonne insérée avant les réponses (était « aucune réponse dans ce fichier ») "
           "/ a column inserted before the answers (was empty-response)",
           lambda: edited("T34", lambda wb, _m: wb["Questionnaire"].insert_cols(3)))
+data_case(R + "column-deleted.xlsx", "rejected", "layout-changed",
+          "colonne C (énoncés) supprimée : les réponses passent en C / column C (the statements) deleted",
+          lambda: edited("T37", lambda wb, _m: wb["Questionnaire"].delete_cols(3)))
+data_case(R + "columns-swapped-code-answer.xlsx", "rejected", "layout-changed",
+          "colonnes B (codes) et D (réponses) échangées (était « aucune réponse dans ce fichier ») "
+          "/ columns B (codes) and D (answers) swapped (was empty-response)",
+          lambda: edited("T38", _swap_columns("B", "D")))
+data_case(R + "columns-swapped-number-answer.xlsx", "rejected", "layout-changed",
+          "colonnes A (numéros) et D (réponses) échangées : les numéros 1 à 5 étaient cotés comme réponses "
+          "/ columns A (numbers) and D (answers) swapped: item numbers 1-5 were scored as answers",
+          lambda: edited("T39", _swap_columns("A", "D")))
+data_case(R + "columns-swapped-code-statement.xlsx", "scored", "",
+          "colonnes B (codes) et C (énoncés) échangées : chaque réponse reste dans sa case, à côté de son code "
+          "/ columns B and C swapped: every answer is still in its cell, beside its code",
+          lambda: edited("T49", _swap_columns("B", "C")))
 data_case(R + "number-in-date-cell.xlsx", "scored", "",
           "4 tapé dans une case au format date (calamine lit 1900-01-04 ; la réponse était perdue) "
           "/ 4 typed into a date-formatted answer cell (the answer was lost)",
@@ -656,6 +694,13 @@ data_case(D + "unicode-path-decoy.xlsx", "data-error", "unsafe-zip",
           "données .xlsx avec une feuille leurre (champ Unicode path) / a decoy sheet named through the Unicode-path field",
           lambda: _unicode_decoy(data_workbook(), lambda x: x.replace(b"<v>3</v>", b"<v>1</v>"), target=DATA_SHEET))
 
+data_case(D + "stray-space-far.xlsx", "data-read", "",
+          "données .xlsx lues malgré une espace en XFD1048576 (était sheet-too-large) "
+          "/ a data workbook read despite a space in XFD1048576",
+          lambda: with_sheet_xml(data_workbook(), lambda x: x.replace(
+              "</sheetData>", '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t> </t></is></c></row></sheetData>'),
+              DATA_SHEET))
+
 
 # ----------------------------------------------------------------------------- folders (built at test time only)
 #: entry -> the code of its row in the log: entries git cannot hold (a FIFO, links, a folder
@@ -795,6 +840,19 @@ def _swap_rows(wb, meta):
     r1, r2 = int(meta["cell:trcpi1"][1:]), int(meta["cell:trcpi4"][1:])
     for col in "ABCD":
         ws[f"{col}{r1}"].value, ws[f"{col}{r2}"].value = ws[f"{col}{r2}"].value, ws[f"{col}{r1}"].value
+
+
+def _swap_columns(a: str, b: str):
+    """Exchange two columns of the answer sheet, as cut-and-paste would (merged headings stay)."""
+    from openpyxl.cell.cell import MergedCell
+
+    def edit(wb, _meta):
+        ws = wb["Questionnaire"]
+        for r in range(1, ws.max_row + 1):
+            x, y = ws[f"{a}{r}"], ws[f"{b}{r}"]
+            if not isinstance(x, MergedCell) and not isinstance(y, MergedCell):
+                x.value, y.value = y.value, x.value
+    return edit
 
 
 def _move_answer(wb, meta):
