@@ -440,6 +440,8 @@ def _typed_number(value):
 
 
 def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
+    """A returned workbook: a platform's .xlsx export, or one of ours (matched to the form
+    through ``_meta``, then read by its layout: one respondent's questionnaire, or a grid)."""
     book = Workbook(data)  # every check first: calamine reads only what was checked
     if "_meta" not in book.sheets and _read_export_xlsx(result, book, expected):
         return
@@ -451,130 +453,163 @@ def _read_xlsx(result: FileResult, data: bytes, expected: Expected) -> None:
     sheet_name = meta.get("answer_sheet", "")
     if sheet_name not in book.sheets:
         raise Refused("missing-sheet", f"the answer sheet {show_value(sheet_name)} is missing (renamed or deleted)")
-    sheet = book.read(sheet_name)
-    grid, flagged, merged = sheet.grid, sheet.flagged, sheet.merged
+    sheet = _AnswerCells(book.read(sheet_name))
     if book.external_links:
         result.problems.append(Problem("external-link", "the workbook links to other files; links are never followed",
                                        file=result.file, severity="warning"))
-    # merged ranges of more than one cell, indexed by row (ranges over many rows are kept aside)
-    spans: dict[int, list[tuple[int, int]]] = {}
-    tall: list[tuple[int, int, int, int]] = []
-    for (r0, c0), (r1, c1) in merged:
-        if (r0, c0) == (r1, c1):
-            continue
-        if r1 - r0 < 64 and len(spans) < 100_000:
-            for rr in range(r0, r1 + 1):
-                spans.setdefault(rr, []).append((c0, c1))
-        else:
-            tall.append((r0, c0, r1, c1))
-    merged = bool(spans or tall)
+    layout = meta.get("layout")
+    if layout == "respondent":
+        _read_respondent(result, expected, meta, sheet)
+    elif layout == "grid":
+        _read_grid(result, expected, meta, sheet)
+    else:
+        raise Refused("not-our-workbook", f"unknown workbook layout {show_value(layout)} in _meta", sheet="_meta")
 
-    def value_at(r: int, c: int):
+
+class _AnswerCells:
+    """The answer sheet as the readers see it: a cell's value (a number typed into a date cell
+    read as the number, a blank as None) and its place for a problem (sheet, cell, and whether
+    it holds a formula or an error value, or is merged with others)."""
+
+    def __init__(self, sheet):
+        self.name, self.grid, self.flagged = sheet.name, sheet.grid, sheet.flagged
+        # merged ranges of more than one cell, indexed by row (ranges over many rows are kept aside)
+        self.spans: dict[int, list[tuple[int, int]]] = {}
+        self.tall: list[tuple[int, int, int, int]] = []
+        for (r0, c0), (r1, c1) in sheet.merged:
+            if (r0, c0) == (r1, c1):
+                continue
+            if r1 - r0 < 64 and len(self.spans) < 100_000:
+                for rr in range(r0, r1 + 1):
+                    self.spans.setdefault(rr, []).append((c0, c1))
+            else:
+                self.tall.append((r0, c0, r1, c1))
+        self.merged = bool(self.spans or self.tall)
+
+    def value(self, r: int, c: int):
+        grid = self.grid
         if r < len(grid) and c < len(grid[r]):
             v = grid[r][c]
             return None if v == "" else _typed_number(v)
         return None
 
-    def in_merged(r: int, c: int) -> bool:
-        return any(c0 <= c <= c1 for c0, c1 in spans.get(r, ())) or any(
-            r0 <= r <= r1 and c0 <= c <= c1 for r0, c0, r1, c1 in tall
+    def in_merged(self, r: int, c: int) -> bool:
+        return any(c0 <= c <= c1 for c0, c1 in self.spans.get(r, ())) or any(
+            r0 <= r <= r1 and c0 <= c <= c1 for r0, c0, r1, c1 in self.tall
         )
 
-    coder, ctx_cache = expected._coders
-    layout = meta.get("layout")
-    if layout == "respondent":
-        missing = [i for i in (*expected.context, *expected.items) if f"cell:{i}" not in meta]
-        if missing:
-            raise Refused("missing-metadata", f"_meta lacks the cells of {', '.join(missing[:5])}", sheet="_meta")
-        cells: dict[str, tuple[int, int, str]] = {}  # id -> (row, col, A1 name)
-        for qid in (*expected.context, *expected.items):
-            try:
-                r, c = split_cell(meta[f"cell:{qid}"])
-            except ValueError:
-                raise Refused("missing-metadata", f"_meta gives {show_value(meta[f'cell:{qid}'])} as the cell of {qid}, "
-                               "not a cell address", sheet="_meta") from None
-            cells[qid] = (r, c, cell_name(r, c))
-        check_rows(grid, cells, sheet_name)
-        sheet_layout = expected.answer_sheets.get((meta.get("language", ""), meta.get("order_version", "")))
-        if sheet_layout is not None:
-            check_columns(grid, sheet_layout, cells, expected.items, sheet_name)
+    def get(self, r: int, c: int) -> tuple:
+        """(value, place) of a cell, as :func:`_row_from_cells` takes them."""
+        place = {"sheet": self.name, "cell": cell_name(r, c)}
+        if place["cell"] in self.flagged:
+            place[self.flagged[place["cell"]]] = True
+        if self.merged and self.in_merged(r, c):
+            place["merged"] = True
+        return self.value(r, c), place
 
-        def get(qid):
-            r, c, name = cells[qid]
-            place = {"sheet": sheet_name, "cell": name}
-            if name in flagged:
-                place[flagged[name]] = True
-            if merged and in_merged(r, c):
-                place["merged"] = True
-            return value_at(r, c), place
 
-        respondent = meta.get("respondent") or Path(result.file).stem
-        row = _row_from_cells(result, expected, coder, get, f"{sheet_name}", respondent, meta, ctx_cache)
-        # answers typed beside their cell (e.g. in the next column) are reported, not guessed
-        for item in expected.items:
-            r, c, name = cells[item]
-            if value_at(r, c) is not None or name in flagged:
-                continue
-            for cc in range(c + 1, len(grid[r]) if r < len(grid) else 0):
-                v = value_at(r, cc)
-                if v is not None and v != item and coder.code(v).code is not None:
-                    result.problems.append(Problem(
-                        "answer-outside-cell", f"{show_value(v)} was typed in {cell_name(r, cc)}, not in the answer cell "
-                        f"{name}; it was not used", file=result.file, sheet=sheet_name,
-                        cell=cell_name(r, cc), item=item))
-                    break
-        if row is None:  # no answer where the form put them: one column off for most questions?
-            off = sum(coder.code(value_at(r, c + dc)).code is not None
-                      for r, c, _n in (cells[i] for i in expected.items) for dc in (-1, 1) if c + dc >= 0)
-            if off >= max(1, len(expected.items) // 2):
-                raise Refused("layout-changed", f"no answer in the answer cells, but {off} beside them: a column was "
-                              "inserted, deleted or moved, so answers cannot be matched to questions; type them in "
-                              "the original file", sheet=sheet_name)
-        if row is not None:
-            result.rows.append(row)
-    elif layout == "grid":
+def _answer_cells(meta: dict, expected: Expected) -> dict[str, tuple[int, int, str]]:
+    """The cell map of ``_meta``: question id -> (row, column, A1 name) of its answer cell."""
+    missing = [i for i in (*expected.context, *expected.items) if f"cell:{i}" not in meta]
+    if missing:
+        raise Refused("missing-metadata", f"_meta lacks the cells of {', '.join(missing[:5])}", sheet="_meta")
+    cells: dict[str, tuple[int, int, str]] = {}
+    for qid in (*expected.context, *expected.items):
         try:
-            header = int(meta.get("header_row", "1")) - 1
-            first = int(meta.get("first_data_row", str(header + 2))) - 1
+            r, c = split_cell(meta[f"cell:{qid}"])
         except ValueError:
-            raise Refused("missing-metadata", "_meta gives a header_row or first_data_row that is not a row number",
-                           sheet="_meta") from None
-        if not (0 <= header < first):
-            raise Refused("missing-metadata", f"_meta gives header row {header + 1} and first data row {first + 1}",
-                           sheet="_meta")
-        head = [str(v).strip() if v is not None else "" for v in (grid[header] if header < len(grid) else [])]
-        cols = {name: j for j, name in enumerate(head) if name}
-        missing = [i for i in ("respondent", *expected.items) if i not in cols]
-        if missing:
-            raise Refused("missing-column", f"the grid lacks the column(s) {', '.join(missing[:5])}",
-                           sheet=sheet_name, cell=f"row {header + 1}")
-        for r in range(first, len(grid)):
-            if all(v == "" for v in grid[r]):
-                continue
+            raise Refused("missing-metadata", f"_meta gives {show_value(meta[f'cell:{qid}'])} as the cell of {qid}, "
+                           "not a cell address", sheet="_meta") from None
+        cells[qid] = (r, c, cell_name(r, c))
+    return cells
 
-            def get(qid, r=r):
-                c = cols.get(qid)
-                if c is None:
-                    return None, {"sheet": sheet_name, "cell": f"row {r + 1}"}
-                place = {"sheet": sheet_name, "cell": cell_name(r, c)}
-                if place["cell"] in flagged:
-                    place[flagged[place["cell"]]] = True
-                if merged and in_merged(r, c):
-                    place["merged"] = True
-                return value_at(r, c), place
 
-            code = value_at(r, cols["respondent"])
-            code = "" if code is None else (str(int(code)) if isinstance(code, float) and code.is_integer() else str(code).strip())
-            named = code or f"{Path(result.file).stem}-row{r + 1}"
-            row = _row_from_cells(result, expected, coder, get, f"{sheet_name}!{r + 1}", named, meta, ctx_cache)
-            if row is not None:
-                if not code:
-                    result.problems.append(Problem("missing-respondent-code", f"row {r + 1} has answers but no "
-                                                   f"respondent code; named {named}", file=result.file, sheet=sheet_name,
-                                                   cell=cell_name(r, cols["respondent"]), severity="warning"))
-                result.rows.append(row)
-    else:
-        raise Refused("not-our-workbook", f"unknown workbook layout {show_value(layout)} in _meta", sheet="_meta")
+def _read_respondent(result: FileResult, expected: Expected, meta: dict, sheet: _AnswerCells) -> None:
+    """One respondent's questionnaire: the layout checked (rows, then columns, against the
+    form's own sheet), each answer read from the cell ``_meta`` names, answers typed beside
+    their cell reported."""
+    cells = _answer_cells(meta, expected)
+    check_rows(sheet.grid, cells, sheet.name)
+    sheet_layout = expected.answer_sheets.get((meta.get("language", ""), meta.get("order_version", "")))
+    if sheet_layout is not None:
+        check_columns(sheet.grid, sheet_layout, cells, expected.items, sheet.name)
+    coder, ctx_cache = expected._coders
+    respondent = meta.get("respondent") or Path(result.file).stem
+    row = _row_from_cells(result, expected, coder, lambda qid: sheet.get(*cells[qid][:2]), f"{sheet.name}",
+                          respondent, meta, ctx_cache)
+    _answers_beside(result, expected, cells, sheet)
+    if row is None:  # no answer where the form put them: one column off for most questions?
+        off = sum(coder.code(sheet.value(r, c + dc)).code is not None
+                  for r, c, _n in (cells[i] for i in expected.items) for dc in (-1, 1) if c + dc >= 0)
+        if off >= max(1, len(expected.items) // 2):
+            raise Refused("layout-changed", f"no answer in the answer cells, but {off} beside them: a column was "
+                          "inserted, deleted or moved, so answers cannot be matched to questions; type them in "
+                          "the original file", sheet=sheet.name)
+    if row is not None:
+        result.rows.append(row)
+
+
+def _answers_beside(result: FileResult, expected: Expected, cells: dict, sheet: _AnswerCells) -> None:
+    """Answers typed beside their blank cell (e.g. in the next column): reported, not guessed."""
+    coder = expected._coders[0]
+    for item in expected.items:
+        r, c, name = cells[item]
+        if sheet.value(r, c) is not None or name in sheet.flagged:
+            continue
+        for cc in range(c + 1, len(sheet.grid[r]) if r < len(sheet.grid) else 0):
+            v = sheet.value(r, cc)
+            if v is not None and v != item and coder.code(v).code is not None:
+                result.problems.append(Problem(
+                    "answer-outside-cell", f"{show_value(v)} was typed in {cell_name(r, cc)}, not in the answer cell "
+                    f"{name}; it was not used", file=result.file, sheet=sheet.name, cell=cell_name(r, cc), item=item))
+                break
+
+
+def _grid_columns(meta: dict, expected: Expected, sheet: _AnswerCells) -> tuple[dict, int]:
+    """A data-entry grid's columns (header name -> column) and its first data row."""
+    try:
+        header = int(meta.get("header_row", "1")) - 1
+        first = int(meta.get("first_data_row", str(header + 2))) - 1
+    except ValueError:
+        raise Refused("missing-metadata", "_meta gives a header_row or first_data_row that is not a row number",
+                       sheet="_meta") from None
+    if not (0 <= header < first):
+        raise Refused("missing-metadata", f"_meta gives header row {header + 1} and first data row {first + 1}",
+                       sheet="_meta")
+    grid = sheet.grid
+    head = [str(v).strip() if v is not None else "" for v in (grid[header] if header < len(grid) else [])]
+    cols = {name: j for j, name in enumerate(head) if name}
+    missing = [i for i in ("respondent", *expected.items) if i not in cols]
+    if missing:
+        raise Refused("missing-column", f"the grid lacks the column(s) {', '.join(missing[:5])}",
+                       sheet=sheet.name, cell=f"row {header + 1}")
+    return cols, first
+
+
+def _read_grid(result: FileResult, expected: Expected, meta: dict, sheet: _AnswerCells) -> None:
+    """A data-entry grid: one respondent per row, columns found by their header."""
+    cols, first = _grid_columns(meta, expected, sheet)
+    coder, ctx_cache = expected._coders
+    for r in range(first, len(sheet.grid)):
+        if all(v == "" for v in sheet.grid[r]):
+            continue
+
+        def get(qid, r=r):
+            c = cols.get(qid)
+            if c is None:
+                return None, {"sheet": sheet.name, "cell": f"row {r + 1}"}
+            return sheet.get(r, c)
+
+        code = sheet.value(r, cols["respondent"])
+        code = "" if code is None else (str(int(code)) if isinstance(code, float) and code.is_integer() else str(code).strip())
+        named = code or f"{Path(result.file).stem}-row{r + 1}"
+        row = _row_from_cells(result, expected, coder, get, f"{sheet.name}!{r + 1}", named, meta, ctx_cache)
+        if row is not None:
+            if not code:
+                result.problems.append(Problem("missing-respondent-code", f"row {r + 1} has answers but no "
+                                               f"respondent code; named {named}", file=result.file, sheet=sheet.name,
+                                               cell=cell_name(r, cols["respondent"]), severity="warning"))
+            result.rows.append(row)
 
 
 def _bounded(reader, delimiter: str = ","):

@@ -594,8 +594,8 @@ def _check_area(rows: int, cols: int, sheet: str, max_cells: int, last: str) -> 
     """Refuse a sheet whose values span more than ``max_cells`` cells from A1 (``last``: the value that goes past)."""
     if rows * cols > max_cells:
         raise Refused("sheet-too-large", f"the sheet {show_value(sheet)} spans {rows:,} rows x {cols:,} columns from A1 "
-                      f"(up to the value in {last}); the limit is {max_cells:,} cells: delete what was typed far from the "
-                      "rest and send the file again", sheet=sheet, cell=last)
+                      f"(up to the value in {last}); the limit is {max_cells:,} cells: delete what lies far from the rest",
+                      sheet=sheet, cell=last)
 
 
 def _start_tags(data: bytes, local_name: str) -> list[dict]:

@@ -382,6 +382,55 @@ def test_blank_cells_far_away_do_not_count_and_calamine_reads_only_values(form):
     assert far.code == "sheet-too-large" and "XFD81" in far.message and far.problems[-1].cell == "XFD81"
 
 
+# ----------------------------------------------------------------------------- the commands
+#: runs a command and prints its exit status and the peak RSS (kB) of it and its children
+PEAK = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True, "
+        "timeout=900); sys.stderr.write(r.stdout + r.stderr); "
+        "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+
+
+def run_command(*args, cwd=ROOT) -> tuple[int, float, str]:
+    """``intangibles ARGS`` in a fresh process: (exit status, peak RSS in MB, what it printed)."""
+    cli = [sys.executable, "-c", "from instrument.cli import main; main()", *map(str, args)]
+    run = subprocess.run([sys.executable, "-c", PEAK, *cli], capture_output=True, text=True, timeout=1000, cwd=cwd,
+                         env={**os.environ, "COLUMNS": "300"})
+    status, peak = run.stdout.split()
+    return int(status), int(peak) / 1024, run.stderr
+
+
+@pytest.mark.slow
+def test_validate_gives_a_coded_error_on_every_hostile_data_or_keys_file(tmp_path):
+    """Done when (issue 14): no input makes ``validate`` print a traceback, abort, hang or
+    exceed 1.5 GB. Every data file and keys file of the corpus through the real command, each
+    in its own process: a refusal is exit status 1 or 2 with its code on the terminal; the
+    data file that is fine (a stray space far away) gives its report."""
+    keys = tmp_path / "keys.json"
+    keys.write_text('{"scales": {"TRU": ["TRU1", "TRU2", "TRU3", "TRU4"]}, "min": 1, "max": 5}', encoding="utf-8")
+    good = CORPUS / "data" / "stray-space-far.xlsx"
+    cases = [(CORPUS / n, keys, c) for n, (s, c, _w, _b) in MAKER.CASES.items() if s in ("data-error", "data-read")]
+    cases += [(good, CORPUS / n, c) for n, (s, c, _w, _b) in MAKER.CASES.items() if s == "keys-error"]
+    for k, (data, keys_file, code) in enumerate(cases):
+        status, peak, printed = run_command("validate", data, "--keys", keys_file, "--out", tmp_path / f"out{k}",
+                                            "--lang", "en")
+        assert "Traceback" not in printed and peak < 1536, (data.name, keys_file.name, peak, printed[-2000:])
+        if code:
+            assert status in (1, 2) and f"{code}:" in printed, (data.name, keys_file.name, status, printed[-2000:])
+        else:
+            assert status == 0 and (tmp_path / f"out{k}" / "results.json").is_file(), printed[-2000:]
+
+
+@pytest.mark.slow
+def test_score_logs_every_hostile_file_without_a_traceback(tmp_path):
+    """The same for ``score`` on every committed returned file of the corpus, as one batch in
+    worker processes (the default): no traceback, under 1.5 GB, one log row per file."""
+    status, peak, printed = run_command("score", CORPUS / "returned", "--form", SPEC, "--out", tmp_path / "s.csv",
+                                        "--log", tmp_path / "log.csv", "--jobs", "2")
+    assert status in (0, 1) and "Traceback" not in printed and peak < 1536, (status, peak, printed[-2000:])
+    log = pd.read_csv(tmp_path / "log.csv", dtype=str, keep_default_na=False)
+    files = {p.name for p in (CORPUS / "returned").iterdir()}
+    assert set(log["file"].map(name)) == files and log["status"].ne("").all()
+
+
 # ----------------------------------------------------------------------------- memory
 MEMORY_SCRIPT = textwrap.dedent("""
     import json, sys
