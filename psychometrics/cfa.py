@@ -60,8 +60,9 @@ def cfa(
         second-order factor). The first item of each factor is the marker (loading 1).
     estimator : ``"ML"`` or ``"WLSMV"``
         ``"WLSMV"``: ordinal items, lavaan's ``ordered = items, estimator = "WLSMV"``
-        (one group, listwise; residual covariances and cross-loadings allowed (checked
-        against lavaan on semTools' datCat); delta parameterization; thresholds, polychorics and Gamma
+        (listwise; residual covariances and cross-loadings allowed (checked against
+        lavaan on semTools' datCat); with ``group``, thresholds free per group (lavaan's
+        multi-group default); delta parameterization; thresholds, polychorics and Gamma
         as lavaan; ``.fit`` adds ``chisq_scaled df_scaled pvalue_scaled cfi_scaled
         tli_scaled rmsea_scaled`` ..., the scaled-shifted test; ``aic``, ``bic``,
         ``loglik`` are NaN; ``.params`` adds the thresholds, robust standard errors;

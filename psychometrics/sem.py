@@ -120,14 +120,17 @@ def _defined_rows(state, syntax: Syntax, params: pd.DataFrame, cov: np.ndarray):
 
 def _ordinal_rows(state) -> pd.DataFrame:
     """WLSMV's fixed rows in lavaan's table: scaling factors ``x ~*~ x`` (1, the delta
-    parameterization) and intercepts/means ``~1`` (0)."""
-    st = state.structure
+    parameterization) and intercepts/means ``~1`` (0), in each group."""
+    st, labels = state.structure, state.data.labels
     obs, lat = list(st.observed), list(st.latent)
-    return pd.DataFrame({
+    one = pd.DataFrame({
         "lhs": obs + obs + lat, "op": ["~*~"] * len(obs) + ["~1"] * (len(obs) + len(lat)),
         "rhs": obs + [""] * (len(obs) + len(lat)), "label": "",
         "est": [1.0] * len(obs) + [0.0] * (len(obs) + len(lat)), "se": 0.0,
     }).assign(std_all=lambda f: f["est"])
+    if not labels:
+        return one
+    return pd.concat([one.assign(group=g) for g in labels], ignore_index=True)
 
 
 def estimates_frame(state, syntax: Syntax, level: float = 0.95,
@@ -216,7 +219,9 @@ def sem(
         warning ``missing-covariate``). Observed variables in regressions need
         ``estimator="ML"`` (lavaan's conditional WLSMV is not implemented).
     estimator : ``"ML"`` or ``"WLSMV"``
-        ``"WLSMV"``: every observed variable is ordinal (``ordered = TRUE``), one group.
+        ``"WLSMV"``: every observed variable is ordinal (``ordered = TRUE``); with
+        ``group``, lavaan's multi-group default (thresholds free per group, delta scale
+        factors 1, intercepts and latent means 0).
     missing : ``"listwise"`` or ``"fiml"``
     group : column name, optional
         Multi-group model (same pattern, parameters free per group except shared labels).

@@ -290,10 +290,8 @@ def test_pm_cfa_dispatches_wlsmv(consortium):
 
 
 def test_cfa_options_not_available_with_wlsmv(consortium):
+    # groups work under WLSMV since issue 12 (tests/test_wlsmv_groups.py); FIML does not
     cfg, _, x = consortium
-    with pytest.raises(PsychometricsError) as e:
-        wlsmv_cfa(x, _model(cfg), group="lang")
-    assert e.value.code == "not-implemented" and "'group'" in str(e.value)
     with pytest.raises(PsychometricsError) as e:
         wlsmv_cfa(x, _model(cfg), missing="fiml")
     assert e.value.code == "invalid-option" and "'fiml'" in str(e.value)

@@ -44,12 +44,6 @@ def check_options(estimator, missing, func, *, group=None) -> str:
             f"The 'missing' parameter of {func} must be 'listwise' with estimator='WLSMV' "
             f"(lavaan's default for ordinal data); got {missing!r}.",
         )
-    if estimator == "WLSMV" and group is not None:
-        raise PsychometricsError(
-            "not-implemented",
-            f"The 'group' parameter of {func} is not implemented with estimator='WLSMV' "
-            "yet (single-group models); use estimator='ML' or drop it.",
-        )
     return "fiml" if missing == "ml" else missing
 
 # --------------------------------------------------------------------------- data
@@ -197,8 +191,8 @@ def discrepancies(d: Data, meanstructure: bool, func: str) -> list:
     """One discrepancy per group for the estimator ``d.estimator`` (sample statistics
     computed once: FIML's EM, WLSMV's polychorics and Gamma)."""
     if d.estimator == "WLSMV":
-        x = pd.DataFrame(d.arrays[0], columns=d.items)
-        return [dwls.DWLSDiscrepancy(ordinal.compute(x, 15, func))]
+        return [dwls.DWLSDiscrepancy(ordinal.compute(pd.DataFrame(y, columns=d.items), 15, func))
+                for y in d.arrays]
     out = []
     for k, y in enumerate(d.arrays):
         where = f" in group {d.labels[k]!r}" if d.labels else ""
@@ -230,7 +224,7 @@ def _degrees_of_freedom(d: Data, structure: core.Structure, func: str) -> int:
     covariates' own moments are fixed, not counted (lavaan's ``fixed.x``)."""
     p, ngroups, nx = len(d.items), len(d.arrays), len(structure.covariates)
     if d.estimator == "WLSMV":
-        moments = p * (p - 1) // 2
+        moments = ngroups * (p * (p - 1) // 2)
     else:
         per_group = p * (p + 1) // 2 - nx * (nx + 1) // 2
         moments = ngroups * (per_group + (p - nx if structure.meanstructure else 0))
@@ -312,9 +306,9 @@ def _srmr(state: State) -> float:
 def fit_measures(state: State, df: int) -> dict:
     """lavaan's ``fitMeasures`` (``_`` for ``.``) for the estimator of the fit."""
     if state.data.estimator == "WLSMV":
-        disc = state.discrepancies[0]
-        out = dwls.wlsmv_measures(disc, _dwls_delta(state), state.result.f,
-                                  state.structure.npar + disc.n_th)
+        discs = state.discrepancies
+        out = dwls.wlsmv_measures(discs, _dwls_deltas(state), state.result.f,
+                                  state.structure.npar + sum(disc.n_th for disc in discs))
         out["srmr"] = _srmr(state)
         return out
     return _ml_measures(state, df)
@@ -352,14 +346,16 @@ def _ml_measures(state: State, df: int) -> dict:
     }
 
 
-def _dwls_delta(state: State) -> np.ndarray:
-    """d (implied correlations) / d (free parameters) at the solution (one group)."""
-    st, mats = state.structure, state.mats[0]
-    rows = st.free_rows(0)
-    jac = mats.jacobian(st.mat[rows], st.row[rows], st.col[rows])
-    by_entry = state.discrepancies[0].delta(jac)
-    out = np.zeros((by_entry.shape[0], st.npar))
-    np.add.at(out.T, st.free[rows], by_entry.T)
+def _dwls_deltas(state: State) -> list[np.ndarray]:
+    """Per group: d (implied correlations) / d (free parameters) at the solution."""
+    st = state.structure
+    out = []
+    for g, (mats, disc) in enumerate(zip(state.mats, state.discrepancies, strict=True)):
+        rows = st.free_rows(g)
+        by_entry = disc.delta(mats.jacobian(st.mat[rows], st.row[rows], st.col[rows]))
+        delta = np.zeros((by_entry.shape[0], st.npar))
+        np.add.at(delta.T, st.free[rows], by_entry.T)
+        out.append(delta)
     return out
 
 
@@ -393,6 +389,9 @@ def _pooled_correlation(state: State) -> np.ndarray:
         sd = np.sqrt(np.diag(s))
         return s / np.outer(sd, sd)
     y = np.vstack(state.data.arrays)
+    if state.data.estimator == "WLSMV":  # polychorics of the pooled rows
+        x = pd.DataFrame(y, columns=state.data.items)
+        return ordinal.compute(x, 15, "cfa").rho.to_numpy()
     if state.data.missing == "fiml":
         s, _, _, _ = ml.em_saturated(y)
     else:
@@ -512,7 +511,7 @@ def covariance(state: State, information: str = "expected") -> np.ndarray:
     observed information (``information="observed"``: lavaan's default with FIML), the
     robust sandwich (WLSMV, lavaan's ``se = "robust.sem"``)."""
     if state.data.estimator == "WLSMV":
-        return dwls.robust_covariance(state.discrepancies[0], _dwls_delta(state))
+        return dwls.robust_covariance(state.discrepancies, _dwls_deltas(state))
     if information == "observed":
         return 2.0 * _pinv_sym(observed_information(state.structure, state.discrepancies,
                                                     state.result.theta))
@@ -553,21 +552,32 @@ def params_frame(state: State, information: str = "expected",
         "lhs": st.lhs, "op": st.op, "rhs": st.rhs, "free": st.free + 1, "est": est, "se": se,
         "std_all": _std_all(st, state.mats, est),
     })
+    groups = list(st.group)
     if d.estimator == "WLSMV":
-        disc = state.discrepancies[0]
-        th = disc.stats.thresholds
-        lhs, rhs = zip(*(name.rsplit("|", 1) for name in th.index), strict=True)
-        frame = pd.concat([frame, pd.DataFrame({
-            "lhs": lhs, "op": "|", "rhs": rhs, "free": st.npar + 1 + np.arange(len(th)),
-            "est": th.to_numpy(), "se": dwls.threshold_se(disc), "std_all": th.to_numpy(),
-        })], ignore_index=True)
+        frame, groups = _with_thresholds(state, frame, groups)
     with np.errstate(divide="ignore", invalid="ignore"):
         frame["z"] = frame["est"] / frame["se"]
     frame["pvalue"] = 2.0 * stats.norm.sf(np.abs(frame["z"]))
     if d.labels:
-        frame.insert(3, "group", [d.labels[g] for g in st.group] + [d.labels[0]] * (len(frame) - len(st.group)))
+        frame.insert(3, "group", [d.labels[g] for g in groups])
     cols = ["lhs", "op", "rhs"] + (["group"] if d.labels else [])
     return frame[[*cols, "free", "est", "se", "z", "pvalue", "std_all"]]
+
+
+def _with_thresholds(state: State, frame: pd.DataFrame, groups: list[int]):
+    """The (saturated) thresholds ``item | t1``... of each group after the parameters,
+    with their own standard errors; returns the frame and the group of every row."""
+    parts, free = [frame], state.structure.npar + 1
+    for g, disc in enumerate(state.discrepancies):
+        th = disc.stats.thresholds
+        lhs, rhs = zip(*(name.rsplit("|", 1) for name in th.index), strict=True)
+        parts.append(pd.DataFrame({
+            "lhs": lhs, "op": "|", "rhs": rhs, "free": free + np.arange(len(th)),
+            "est": th.to_numpy(), "se": dwls.threshold_se(disc), "std_all": th.to_numpy(),
+        }))
+        free += len(th)
+        groups = groups + [g] * len(th)
+    return pd.concat(parts, ignore_index=True), groups
 
 
 def _group_frames(state: State, g: int, params: pd.DataFrame) -> dict:
