@@ -90,3 +90,26 @@ def test_sem_with_labels_shared_by_the_groups(data):
     assert res.converged and res.warnings == ()
     _check_fit(res.fit, REF["sem"]["fit"])
     _check_estimates(res, REF["sem"]["estimates"])
+
+
+def test_cfa_estimates_are_shaped_like_sem_ones(data):
+    # R: parameterEstimates(cfa(...), standardized = TRUE): pm.cfa's .estimates has lavaan's
+    #    columns; its rows (loadings, variances, thresholds per group) match lavaan's CIs
+    res = pm.cfa(data, REF["cfa"]["model"], estimator="WLSMV", group="g")
+    assert list(res.estimates.columns) == ["lhs", "op", "rhs", "group", "label", "est", "se", "z",
+                                          "pvalue", "ci_lower", "ci_upper", "std_all"]
+    expected = pd.DataFrame(REF["cfa"]["estimates"]).rename(columns=lambda c: c.replace(".", "_"))
+    ours = res.estimates.set_index(["lhs", "op", "rhs", "group"])
+    checked = 0
+    for row in expected.query("op in ['=~', '~~', '|']").to_dict("records"):
+        key = (row["lhs"], row["op"], row["rhs"], ["a", "b"][int(row["group"]) - 1])
+        if key in ours.index:
+            for col in ("est", "se", "ci_lower", "ci_upper", "std_all"):
+                assert ours.loc[key, col] == pytest.approx(row[col], abs=1e-3), (key, col)
+            checked += 1
+    assert checked == len(ours)
+    # ML: the same rows as pm.sem on the same measurement model
+    ml = pm.cfa(data.drop(columns="g"), REF["cfa"]["model"]).estimates
+    sem = pm.sem(data.drop(columns="g"), REF["cfa"]["model"]).estimates
+    pd.testing.assert_frame_equal(ml.reset_index(drop=True), sem.iloc[: len(ml)].reset_index(drop=True),
+                                  check_dtype=False)

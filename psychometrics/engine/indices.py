@@ -96,6 +96,7 @@ class CFA:
         Every parameter: ``lhs op rhs [group] free est se z pvalue std_all``
         (``parameterEstimates`` + ``standardizedSolution``; ``free`` is the shared
         parameter number, 0 when fixed; standard errors from the expected information).
+        ``.estimates`` gives them as ``pm.sem`` does (label, CIs; se 0 when fixed).
     second_order_loadings : DataFrame or None
         Standardized loadings of the first-order factors on the higher-order ones.
     warnings : tuple of FitWarning
@@ -136,6 +137,22 @@ class CFA:
     missing: str
     model: dict
     state: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def estimates(self) -> pd.DataFrame:
+        """Every parameter as ``pm.sem``'s estimates (lavaan's ``parameterEstimates(fit,
+        standardized = TRUE)``): ``lhs op rhs [group] label est se z pvalue ci_lower
+        ci_upper std_all``, fixed parameters with se 0 and no z, 95% normal intervals."""
+        p = self.params
+        keys = ["lhs", "op", "rhs"] + (["group"] if "group" in p else [])
+        se = p["se"].where(p["free"] > 0, 0.0).to_numpy(dtype=float)
+        est = p["est"].to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(se > 0, est / se, np.nan)
+        q = stats.norm.ppf(0.975)
+        return p[keys].assign(label="", est=est, se=se, z=z, pvalue=2.0 * stats.norm.sf(np.abs(z)),
+                              ci_lower=est - q * se, ci_upper=est + q * se,
+                              std_all=p["std_all"].to_numpy())
 
     def summary(self) -> str:
         """Fit measures, standardized loadings and warnings as plain text."""
