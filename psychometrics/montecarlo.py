@@ -362,10 +362,10 @@ def _chunks(plan: Plan, size: int | None, workers: int) -> list[list[tuple[int, 
 def _run_local(plan, chunks, processes, done: Callable) -> None:
     """The chunks in this process, or with ``processes > 1`` also in a pool of
     ``processes - 1`` spawned processes. Spawning and importing costs a second or two per
-    process, so this process, already started, runs chunks from the back while the pool
-    starts (an empty chunk tells when it has); the pool then gets chunks from the front,
-    two per process at a time, until the two ends meet. A small study is over before the
-    pool has started; a large one keeps every process busy."""
+    process, so this process, already started, runs the replications one by one from the
+    back while the pool starts (an empty chunk tells when it has); the pool then gets
+    whole chunks from the front, one per process at a time, until the two ends meet. A
+    small study is over before the pool has started; a large one keeps every process busy."""
     if processes == 1 or len(chunks) == 1:
         for chunk in chunks:
             done(run_chunk(plan, chunk))
@@ -377,15 +377,17 @@ def _run_local(plan, chunks, processes, done: Callable) -> None:
     pool = cf.ProcessPoolExecutor(max_workers=processes - 1, mp_context=ctx)
     started = pool.submit(run_chunk, plan, [])
     pending: set = set()
-    front, back = 0, len(chunks)  # chunks[front:back] are not started yet
+    tasks = [task for chunk in chunks for task in chunk]
+    front, back = 0, len(tasks)  # tasks[front:back] are not started yet
     try:
         while front < back or pending:
-            while started.done() and front < back and len(pending) < 2 * (processes - 1):
-                pending.add(pool.submit(run_chunk, plan, chunks[front]))
-                front += 1
+            while started.done() and front < back and len(pending) < processes - 1:
+                size = min(len(chunks[0]), back - front)
+                pending.add(pool.submit(run_chunk, plan, tasks[front : front + size]))
+                front += size
             if front < back:
                 back -= 1
-                done(run_chunk(plan, chunks[back]))
+                done(run_chunk(plan, [tasks[back]]))
             finished, pending = cf.wait(pending, timeout=0 if front < back else None,
                                         return_when=cf.FIRST_COMPLETED)
             for fut in finished:
