@@ -283,6 +283,10 @@ def _fit_rows(results: dict, t: dict, lang: str) -> tuple[list[str], list[list[s
             add(f"{model} · {t['col_reject']}", [_pct(summ[str(n)][key]["reject"], lang) for n in ns])
             add(f"{model} · {t['col_rmsea']}", [_num(summ[str(n)][key]["rmsea"], 3, lang) for n in ns])
             add(f"{model} · {t['col_loading_bias']}", [_pct(summ[str(n)][key]["loading_rel_bias"], lang) for n in ns])
+            add(f"{model} · {t['col_loading_coverage']}",
+                [_pct(summ[str(n)][key].get("loading_coverage"), lang) for n in ns])
+            add(f"{model} · {t['col_loading_width']}",
+                [_num(summ[str(n)][key].get("loading_ci_width"), 2, lang) for n in ns])
     for key, tests in (("invariance", ("metric_reject", "scalar_reject")),
                        ("invariance_wlsmv", ("loadings_reject", "intercepts_reject"))):
         if key not in a:

@@ -30,7 +30,8 @@ from scipy import stats
 
 from psychometrics.errors import PsychometricsError
 
-__all__ = ["Population", "as_frame", "careless", "cut", "draw", "draw_arrays", "latent", "thresholds"]
+__all__ = ["Population", "as_frame", "careless", "cut", "draw", "draw_arrays", "latent", "thresholds",
+           "uniqueness"]
 
 #: answer shares of a 5-point agreement scale, skewed towards agreement
 SHARES_5 = (0.06, 0.12, 0.24, 0.34, 0.24)
@@ -127,10 +128,14 @@ def thresholds(shares: Sequence[float]) -> np.ndarray:
     return stats.norm.ppf(np.cumsum(shares / shares.sum())[:-1])
 
 
+def uniqueness(lam: np.ndarray, phi: np.ndarray) -> np.ndarray:
+    """Residual variances of ``y*``: ``1 - diag(ΛΦΛ')``, floored at .05."""
+    return np.clip(1 - np.einsum("if,fg,ig->i", lam, phi, lam), 0.05, None)
+
+
 def latent(lam: np.ndarray, phi: np.ndarray, eta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Latent responses ``y* = ηΛ' + ε`` with unit variance (uniquenesses floored at .05)."""
-    explained = np.einsum("if,fg,ig->i", lam, phi, lam)
-    unique = np.sqrt(np.clip(1 - explained, 0.05, None))
+    unique = np.sqrt(uniqueness(lam, phi))
     return eta @ lam.T + rng.standard_normal((eta.shape[0], lam.shape[0])) * unique
 
 

@@ -9,7 +9,11 @@ Monte Carlo's summaries):
   deletion of a long form loses many respondents to a few blanks each); rejection rate of the chi-square test of exact
   fit at ``alpha`` (the scaled test for WLSMV): the type I error when the population is the
   model, the power when it departs from it; mean RMSEA and CFI; relative bias of the
-  standardized loadings against the population loadings on ``y*``;
+  standardized loadings against the population loadings on ``y*``; coverage and mean
+  width of the Wald 95% intervals of the free (unstandardized) loadings, against their
+  population values: ``λ_i / λ_marker`` on ``y*`` for WLSMV, the model fitted to the
+  population's answers for ML (exact moments for continuous answers, else 100,000 clean
+  respondents);
 - ``alpha`` / ``omega`` per factor: mean, relative bias against the population value
   (a sample of 100,000 clean respondents), and for alpha the coverage and mean width of
   Feldt's 95% interval;
@@ -48,12 +52,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from psychometrics import generate
 from psychometrics.agreement import agreement
 from psychometrics.cfa import cfa
 from psychometrics.engine import numbers
-from psychometrics.engine.core import single_thread
+from psychometrics.engine.core import LAMBDA, single_thread
 from psychometrics.errors import PsychometricsError
 from psychometrics.invariance import invariance
 from psychometrics.reliability import alpha as cronbach_alpha
@@ -63,7 +68,6 @@ __all__ = ["ANALYSES", "MonteCarlo", "Plan", "monte_carlo", "prepare", "replicat
 
 ANALYSES = ("cfa", "cfa_wlsmv", "alpha", "omega", "invariance", "invariance_wlsmv", "icc")
 TRUTH_N = 100_000
-MOMENTS_N = 20_000
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,20 @@ class MonteCarlo:
 # ---------------------------------------------------------------- one replication
 
 
+def _coverage(rec: dict, key: str, est, se, truth) -> None:
+    """Share of the free loadings whose Wald 95% interval covers the population value,
+    and the intervals' mean width."""
+    half = stats.norm.ppf(0.975) * np.asarray(se, float)
+    est = np.asarray(est, float)
+    rec[f"{key}.loading_coverage"] = float(np.mean(np.abs(est - truth) <= half))
+    rec[f"{key}.loading_ci_width"] = float(np.mean(2 * half))
+
+
+def _free_loadings(model: numbers.Prepared) -> np.ndarray:
+    st = model.structure
+    return st.free[(st.mat == LAMBDA) & (st.free >= 0)]
+
+
 def _fit_cfa_numbers(rec: dict, x: np.ndarray, plan: Plan) -> None:
     """The ML CFA of :func:`_fit_cfa` on the prepared model: numbers only, no DataFrame."""
     fit = numbers.fit_numbers(x, plan.model, func="cfa")
@@ -115,6 +133,8 @@ def _fit_cfa_numbers(rec: dict, x: np.ndarray, plan: Plan) -> None:
     rec["cfa.reject"] = float(fit.pvalue < plan.alpha)
     rec["cfa.rmsea"] = fit.rmsea
     rec["cfa.cfi"] = fit.cfi
+    ids = _free_loadings(plan.model)
+    _coverage(rec, "cfa", fit.estimates[ids], fit.se[ids], plan.model.start[ids])
     row = 0
     for k, its in enumerate(plan.population.factors.values()):
         for item in its:
@@ -133,9 +153,27 @@ def _fit_cfa(rec: dict, key: str, data, plan: Plan, estimator: str) -> None:
     rec[f"{key}.reject"] = float(p < plan.alpha)
     rec[f"{key}.rmsea"] = fit.fit["rmsea_scaled" if estimator == "WLSMV" else "rmsea"]
     rec[f"{key}.cfi"] = fit.fit["cfi_scaled" if estimator == "WLSMV" else "cfi"]
+    free = fit.params[(fit.params["op"] == "=~") & (fit.params["free"] > 0)]
+    truth = _loading_truth(plan, estimator)
+    if truth is not None:
+        _coverage(rec, key, free["est"], free["se"], truth)
     for f, its in pop.factors.items():
         for item in its:
             rec[f"{key}.loading.{item}"] = float(fit.loadings.loc[item, f])
+
+
+def _loading_truth(plan: Plan, estimator: str) -> np.ndarray | None:
+    """Population values of the free loadings (markers fixed at 1): on ``y*`` for WLSMV
+    (the delta parameterization: ``λ_i / λ_marker``), the model fitted to the population's
+    moments for ML (None without a prepared model)."""
+    if estimator == "ML":
+        return None if plan.model is None else plan.model.start[_free_loadings(plan.model)]
+    lam = plan.population.loading_array()
+    out = []
+    for k, its in enumerate(plan.population.factors.values()):
+        rows = [plan.population.items.index(i) for i in its]
+        out += [lam[r, k] / lam[rows[0], k] for r in rows[1:]]
+    return np.asarray(out)
 
 
 def _fit_reliability(rec: dict, data, plan: Plan, which: str) -> None:
@@ -234,21 +272,33 @@ def run_chunk(plan: Plan, tasks: Sequence[tuple[int, int]]) -> list[dict]:
         return [replicate(plan, j, r) for j, r in tasks]
 
 
+def population_moments(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
+    """Covariance matrix and means of the answers of the population without careless
+    respondents, planted shifts or blanks: exact for continuous answers (``ΛΦΛ' + Θ``),
+    else of a sample of :data:`TRUTH_N` respondents (its own random stream)."""
+    pop = plan.population
+    if pop.categories is None:
+        lam, phi = pop.loading_array(), pop.phi_matrix()
+        return lam @ phi @ lam.T + np.diag(generate.uniqueness(lam, phi)), np.zeros(len(lam))
+    clean = generate.Population(factors=pop.factors, loadings=pop.loadings, phi=pop.phi,
+                                categories=pop.categories, shares=pop.shares)
+    rng = np.random.default_rng(np.random.SeedSequence(plan.seed, spawn_key=(len(plan.ns), 1)))
+    _, x = generate.draw_arrays(clean, TRUTH_N, rng)
+    return np.cov(x, rowvar=False, bias=True), x.mean(axis=0)
+
+
 def prepare(plan: Plan) -> Plan:
     """The plan with its ML CFA built once (``plan.model``): parameter table and start
     values from the population's moments (a large clean sample, its own random stream),
     shipped to every worker with the plan. A model that cannot be built (not identified)
-    is left to ``pm.cfa``, whose error each replication then records."""
+    is left to ``pm.cfa``, whose error each replication then records. The start values
+    are also the population values of the loadings whose interval coverage is reported."""
     if "cfa" not in plan.analyses:
         return plan
-    pop = plan.population
-    clean = generate.Population(factors=pop.factors, loadings=pop.loadings, phi=pop.phi,
-                                categories=pop.categories, shares=pop.shares)
-    rng = np.random.default_rng(np.random.SeedSequence(plan.seed, spawn_key=(len(plan.ns), 1)))
-    _, x = generate.draw_arrays(clean, MOMENTS_N, rng)
-    moments = (np.cov(x, rowvar=False, bias=True), x.mean(axis=0))
     try:
-        model = numbers.prepare_model(pop.factors, moments, missing="fiml" if plan.fiml else "listwise")
+        moments = population_moments(plan)
+        model = numbers.prepare_model(plan.population.factors, moments,
+                                      missing="fiml" if plan.fiml else "listwise")
     except PsychometricsError:
         return plan
     return dataclasses.replace(plan, model=model)
@@ -305,6 +355,8 @@ def _summarise_n(frame: pd.DataFrame, plan: Plan, truth: dict) -> dict:
             "rmsea": _mean(ok, f"{key}.rmsea"),
             "cfi": _mean(ok, f"{key}.cfi"),
             "loading_rel_bias": float(np.mean(bias)) if bias else math.nan,
+            "loading_coverage": _mean(ok, f"{key}.loading_coverage"),
+            "loading_ci_width": _mean(ok, f"{key}.loading_ci_width"),
         }
     for key in ("alpha", "omega", "icc"):
         if key not in plan.analyses:
