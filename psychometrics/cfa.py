@@ -85,7 +85,8 @@ def cfa(
         Two-level CFA (lavaan's ``cluster =``): ``model`` then has ``level: 1`` and
         ``level: 2`` blocks (or is ``{"within": {...}, "between": {...}}``, or a plain
         factor mapping used at both levels) and the result is a
-        :class:`psychometrics.twolevel.TwoLevelCFA` (ML, complete rows).
+        :class:`psychometrics.twolevel.TwoLevelCFA` (ML: complete rows, or FIML with
+        ``missing="fiml"``; standard errors from the observed information).
     extras : bool
         False skips the modification indices and the HTMT (empty / NaN in the result):
         what a Monte Carlo replication (``pm.monte_carlo``) does without, a third faster.

@@ -351,11 +351,33 @@ def _parse_string(model: str, func: str):
 
 
 def parse_model(model, second_order, residual_covariances, func: str) -> Spec:
-    covs: list[tuple[str, str]] = []
+    """The measurement model of ``pm.cfa`` (a mapping factor -> items or lavaan syntax),
+    its higher-order factors and residual covariances, checked."""
+    factors, covs = _read_factors(model, func)
+    higher = {str(k): [str(f) for f in v] for k, v in (second_order or {}).items()}
+    # in lavaan syntax a factor measured by factors is a higher-order factor
+    for name in list(factors):
+        if all(t in factors for t in factors[name]) and name not in higher:
+            higher[name] = factors.pop(name)
+    _check_factors(factors, func)
+    items = {i for v in factors.values() for i in v}
+    clash = sorted(items & (set(factors) | set(higher)))
+    if clash:
+        raise PsychometricsError(
+            "invalid-model",
+            f"The 'model' parameter of {func} uses {clash[0]!r} both as a factor and an item.",
+        )
+    _check_higher(higher, factors, func)
+    pairs = list(covs) + [tuple(map(str, c)) for c in (residual_covariances or ())]
+    return Spec(factors, higher, _residual_pairs(pairs, items, func))
+
+
+def _read_factors(model, func: str) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
+    """Factors -> items and the residual covariances of the syntax (none for a mapping)."""
     if isinstance(model, str):
         factors, covs = _parse_string(model, func)
     elif isinstance(model, Mapping):
-        factors = {}
+        factors, covs = {}, []
         for name, items in model.items():
             if isinstance(items, str) or not isinstance(items, Sequence):
                 raise PsychometricsError(
@@ -375,11 +397,11 @@ def parse_model(model, second_order, residual_covariances, func: str) -> Spec:
         raise PsychometricsError(
             "invalid-model", f"The 'model' parameter of {func} must define at least one factor; got none."
         )
-    higher = {str(k): [str(f) for f in v] for k, v in (second_order or {}).items()}
-    # in lavaan syntax a factor measured by factors is a higher-order factor
-    for name in list(factors):
-        if all(t in factors for t in factors[name]) and name not in higher:
-            higher[name] = factors.pop(name)
+    return factors, covs
+
+
+def _check_factors(factors: dict[str, list[str]], func: str) -> None:
+    """Each factor has items, none twice, none reverse keyed."""
     for name, items in factors.items():
         if not items:
             raise PsychometricsError(
@@ -398,13 +420,10 @@ def parse_model(model, second_order, residual_covariances, func: str) -> Spec:
                 f"The 'model' parameter of {func} names items, not keys; got {rev[0]!r} in "
                 f"factor {name!r}. Recode reverse-keyed items first (pm.reverse_key).",
             )
-    items = {i for v in factors.values() for i in v}
-    clash = sorted(items & (set(factors) | set(higher)))
-    if clash:
-        raise PsychometricsError(
-            "invalid-model",
-            f"The 'model' parameter of {func} uses {clash[0]!r} both as a factor and an item.",
-        )
+
+
+def _check_higher(higher: dict[str, list[str]], factors: dict[str, list[str]], func: str) -> None:
+    """Each higher-order factor is new, over at least 2 first-order factors, each under one."""
     used: dict[str, str] = {}
     for h, facets in higher.items():
         if h in factors:
@@ -433,7 +452,10 @@ def parse_model(model, second_order, residual_covariances, func: str) -> Spec:
                     f"{used[f]!r} and {h!r}.",
                 )
             used[f] = h
-    pairs = list(covs) + [tuple(map(str, c)) for c in (residual_covariances or ())]
+
+
+def _residual_pairs(pairs: list, items: set[str], func: str) -> tuple[tuple[str, str], ...]:
+    """Residual covariances: pairs of two distinct items of the model, each pair once."""
     clean: list[tuple[str, str]] = []
     for pair in pairs:
         if len(pair) != 2 or pair[0] == pair[1] or any(x not in items for x in pair):
@@ -445,6 +467,4 @@ def parse_model(model, second_order, residual_covariances, func: str) -> Spec:
         if {tuple(pair), tuple(pair[::-1])} & set(clean):
             continue
         clean.append((pair[0], pair[1]))
-    return Spec(factors, higher, tuple(clean))
-
-
+    return tuple(clean)
