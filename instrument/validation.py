@@ -114,7 +114,9 @@ def validate_command(data, *, out, form=None, keys=None, groups=(), lang="fr", c
     the input files, 2 bad usage). ``exclude_careless=False`` (``--keep-careless``) keeps
     the straightliners and low-variability respondents in the analyses (see
     :func:`psychometrics.report.validate`). ``clusters`` (``--cluster``, innermost first)
-    override the keys' ``cluster``. ``ties`` (``--ties``): a ties file (``from``, ``to``
+    override the keys' ``cluster``; with a form and no ``--cluster``, the form's
+    organization and consortium context questions are the levels (:func:`form_clusters`),
+    and ``results["clusters"]["origin"]`` says which (``option``, ``keys`` or ``form``). ``ties`` (``--ties``): a ties file (``from``, ``to``
     organization codes) for the contagion analysis."""
     from rich.console import Console
 
@@ -152,12 +154,15 @@ def _run(data, *, out, form, keys, groups, lang, console, n_boot, seed, exclude_
     if path.suffix.lower() in (".csv", ".xlsx"):  # "row 7" in a message is the file's row 7 (header: row 1)
         df.index = range(2, len(df) + 2)
     source = {"data": path.name}
+    origin = "option" if clusters else "keys"
     if form is not None:
         spec = _from_form(form, df, path, groups, console)
         if spec is None:
             return 1
         df, keys_arg, model, labels, more = spec
         source.update(more)
+        if not clusters and more["form_clusters"]:  # the form's organization/consortium questions
+            clusters, origin = list(more["form_clusters"]), "form"
     else:  # read and checked against the data's columns once, by validate
         keys_arg, model, labels = keys, None, {}
         source["keys"] = Path(keys).name
@@ -180,6 +185,8 @@ def _run(data, *, out, form, keys, groups, lang, console, n_boot, seed, exclude_
                               exclude_careless=exclude_careless, progress=step)
         except PsychometricsError as exc:
             raise InputError(f"{path}: {exc}") from exc
+        if "clusters" in result.results:  # where the nesting levels came from
+            result.results["clusters"]["origin"] = origin
         step("report.html")
         html = render_html(result, lang=lang, source=source)
         step("report.pdf")
@@ -219,8 +226,20 @@ def _from_form(form, df, path, groups, console):
     labels = {i: dict(loaded.texts[i]) for i in items}
     labels.update({s.name: dict(s.label) for s in kept if s.label})
     source = {"form": Path(form).name, "scale_kinds": {s.name: s.kind for s in kept},
-              "labels": group_labels(loaded, groups)}
+              "labels": group_labels(loaded, groups), "form_clusters": form_clusters(loaded, df)}
     return df, key_doc, model, labels, source
+
+
+#: The form's context questions that are nesting levels, innermost first.
+CLUSTER_QUESTIONS = ("organization_id", "consortium_id")
+
+
+def form_clusters(form, df) -> list[str]:
+    """The nesting levels a form declares (its organization and consortium context
+    questions, innermost first) that the data answer with at least two codes."""
+    asked = {q.id for q in form.context_block}
+    return [q for q in CLUSTER_QUESTIONS
+            if q in asked and q in df.columns and df[q].dropna().nunique() >= 2]
 
 
 def group_labels(form, groups) -> dict:

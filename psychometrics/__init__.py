@@ -32,6 +32,7 @@ from psychometrics.reliability import alpha, bootstrap_reliability, omega, ordin
 from psychometrics.report import validate
 from psychometrics.scoring import careless, reverse_key, score
 from psychometrics.sem import sem
+from psychometrics.variance import variance_split
 
 __version__ = "0.1.0"
 
@@ -69,5 +70,6 @@ __all__ = [
     "scree",
     "sem",
     "validate",
+    "variance_split",
     "weights",
 ]

@@ -53,6 +53,7 @@ from scipy import stats
 from psychometrics.errors import PsychometricsError
 from psychometrics.keys import Keys, load_keys
 from psychometrics.scoring import reverse_key
+from psychometrics.thresholds import AD_MAX
 
 __all__ = [
     "NULL_PROPORTIONS",
@@ -60,8 +61,10 @@ __all__ = [
     "RwgSim",
     "aggregate",
     "agreement",
+    "level_codes",
     "nesting_issues",
     "null_variance",
+    "response_range",
     "rwg_j_sim",
 ]
 
@@ -326,7 +329,7 @@ def agreement(data: pd.DataFrame, keys, group, *, low=None, high=None, null="uni
         awg(items, org, range = c(1, 5)); ad.m(items, org, type = "mean")
     """
     keys = keys if isinstance(keys, Keys) else load_keys(keys, columns=data.columns)
-    low, high = _range(low, high, keys)
+    low, high = response_range(low, high, keys)
     levels = [group] if isinstance(group, str) else list(group)
     missing = [g for g in levels if g not in data.columns]
     if not levels or missing:
@@ -337,7 +340,7 @@ def agreement(data: pd.DataFrame, keys, group, *, low=None, high=None, null="uni
     x = reverse_key(data, keys, low, high)
     icc, tables = {}, []
     for level in levels:
-        codes = _level_codes(data, level, issues)
+        codes = level_codes(data, level, issues)
         icc[level], bg = _one_level(x, keys, codes, low, high, ranvar, mixed)
         bg.insert(0, "level", level)
         tables.append(bg)
@@ -351,17 +354,18 @@ def agreement(data: pd.DataFrame, keys, group, *, low=None, high=None, null="uni
                      null_variance=ranvar)
 
 
-def _range(low, high, keys: Keys) -> tuple[float, float]:
+def response_range(low, high, keys: Keys, func: str = "agreement") -> tuple[float, float]:
+    """The response range: ``low`` and ``high``, else the key's ``min`` and ``max``."""
     low = keys.min if low is None else low
     high = keys.max if high is None else high
     if low is None or high is None or not low < high:
-        raise PsychometricsError("bad-range", "The 'low' and 'high' parameters of agreement "
+        raise PsychometricsError("bad-range", f"The 'low' and 'high' parameters of {func} "
                                  "(or the key's min/max) must give the response range, low < "
                                  f"high; got low={low!r}, high={high!r}.")
     return float(low), float(high)
 
 
-def _level_codes(data: pd.DataFrame, level: str, issues: pd.DataFrame) -> pd.Series:
+def level_codes(data: pd.DataFrame, level: str, issues: pd.DataFrame) -> pd.Series:
     """The level's codes (text stripped; numbers kept, so they sort as numbers), NA for the
     rows left out (no code, a person in two groups)."""
     codes = data[level]
@@ -460,7 +464,7 @@ def _by_group(block: pd.DataFrame, score: pd.Series, g: pd.Series, low, high,
     for kind in ("mean", "median"):
         centre = block.groupby(g).transform(kind)
         out[f"ad_{kind}"] = (block - centre).abs().groupby(g).mean().mean(axis=1).to_numpy()
-    out["ad_ok"] = out["ad_mean"] <= (high - low + 1) / 6
+    out["ad_ok"] = out["ad_mean"] <= (high - low + 1) / AD_MAX.value
     single = out["n"] < 2
     out.loc[single, ["rwg_j", "rwg_j_lindell", "rwg", "awg", "ad_mean", "ad_median"]] = np.nan
     out["ad_ok"] = out["ad_ok"].astype("boolean").mask(single)

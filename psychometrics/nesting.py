@@ -6,13 +6,17 @@ One call, :func:`nesting`, gives three entries of ``results.json``:
 - ``nesting.<level>.<scale>``: ICC(1), ICC(2) and their intervals, the mixed-model ICC,
   the design effect, the verdict on aggregation, the rwg(j) summary and, per group,
   ``rwg_j rwg_j_lindell rwg awg ad_mean ad_median`` (:func:`psychometrics.agreement`);
+  ``variance``: the score's variance split between people and every level (person /
+  organization / consortium; :func:`psychometrics.variance.variance_split`, lme4's
+  ``lmer(score ~ 1 + (1 | consortium/org))``), the same under each level;
 - ``clusters``: the levels, the cluster sizes (small cells suppressed), the roles, and the
   input problems (codes and rows, :func:`psychometrics.agreement.nesting_issues`);
 - ``cfa_twolevel``: the two-level CFA of the measurement model with the innermost level as
   cluster (:func:`psychometrics.cfa` with ``cluster=``) when there are enough clusters,
   otherwise ``fitted: false`` and the reason.
 
-Thresholds (each with its source, in ``clusters.thresholds``): ICC(2) >= .70 for reliable
+Thresholds (each with its source, in ``clusters.thresholds``; defined in
+:mod:`psychometrics.thresholds`, ``NESTING_THRESHOLDS``): ICC(2) >= .70 for reliable
 group means and rwg(j) >= .70 for agreement (LeBreton & Senter 2008; Bliese 2000); AD <=
 A/6 (Burke & Dunlap 2002); the one-way ANOVA F test for a group effect (Bliese 2000); 50
 clusters for a two-level CFA (Maas & Hox 2005). The design effect is Kish's 1 + (k - 1)
@@ -31,22 +35,20 @@ from psychometrics.agreement import agreement, nesting_issues
 from psychometrics.cfa import cfa
 from psychometrics.errors import PsychometricsError
 from psychometrics.scoring import reverse_key
+from psychometrics.thresholds import AD_MAX, NESTING_THRESHOLDS, TWOLEVEL_CLUSTERS_MIN
+from psychometrics.thresholds import MIN_CELL as CELL
+from psychometrics.variance import variance_split
 
 __all__ = ["DEFAULT_ROLES", "THRESHOLDS", "nesting"]
 
 #: Roles a keys file may declare (``"roles"``) when it does not list its own.
 DEFAULT_ROLES = ("member", "colleague", "nonmember")
 
-THRESHOLDS = {
-    "icc2": {"value": 0.70, "rule": ">=", "source": "LeBreton & Senter 2008; Bliese 2000"},
-    "rwg_j": {"value": 0.70, "rule": ">=", "source": "LeBreton & Senter 2008; James, Demaree & Wolf 1984"},
-    "ad": {"value": "A/6", "rule": "<=", "source": "Burke & Dunlap 2002"},
-    "f_test_p": {"value": 0.05, "rule": "<", "source": "Bliese 2000"},
-    "twolevel_clusters": {"value": 50, "rule": ">=", "source": "Maas & Hox 2005"},
-    "cell": {"value": 5, "rule": ">=", "source": "Statistics Canada small-cell suppression"},
-}
-MIN_CELL = 5
-MIN_TWOLEVEL_CLUSTERS = 50
+#: The thresholds of :mod:`psychometrics.thresholds` used here, as results.json writes them.
+THRESHOLDS = {t.name: {"value": t.shown or t.value, "rule": t.rule, "source": t.source}
+              for t in NESTING_THRESHOLDS.values()}
+MIN_CELL = int(CELL.value)
+MIN_TWOLEVEL_CLUSTERS = int(TWOLEVEL_CLUSTERS_MIN.value)
 MAX_ROWS_LISTED = 50
 
 
@@ -64,9 +66,11 @@ def nesting(data: pd.DataFrame, keys, levels: Sequence[str], *, low: float, high
     icc = a.icc if isinstance(a.icc, dict) else {levels[0]: a.icc}
     by_group = a.by_group if "level" in a.by_group else a.by_group.assign(level=levels[0])
     options = high - low + 1
+    split = variance_split(data, keys, levels, low=low, high=high, id=id)
     out = {level: {scale: _scale_entry(icc[level].loc[scale],
                                        by_group[(by_group["level"] == level)
                                                 & (by_group["scale"] == scale)], options)
+                   | {"variance": _variance(split.loc[scale], levels)}
                    for scale in icc[level].index}
            for level in levels}
     issues = a.issues
@@ -111,13 +115,24 @@ def _scale_entry(row: pd.Series, groups: pd.DataFrame, options: float) -> dict:
         "verdict": _verdict(row, rwg),
         "rwg_j": _summary(rwg, THRESHOLDS["rwg_j"]["value"]),
         "awg": _summary(usable["awg"].dropna()),
-        "ad_mean": _summary(usable["ad_mean"].dropna()) | {"cutoff": options / 6,
+        "ad_mean": _summary(usable["ad_mean"].dropna()) | {"cutoff": options / AD_MAX.value,
                                                             "n_above": int((~usable["ad_ok"].fillna(True)).sum())},
         "below_threshold": [str(g) for g in below["group"]],
         # groups whose agreement random answers reach 5% of the time (rwg.j.sim, by size)
         "n_within_null95": int((usable["rwg_j"] <= usable["rwg_j_null95"]).sum()),
         "groups": {str(r.group): _group_entry(r) for r in groups.itertuples(index=False)},
     }
+
+
+def _variance(row: pd.Series, levels: list[str]) -> dict:
+    """The scale's variance split between people and the levels (one model for every level,
+    repeated under each): components, shares, and the lme4 call it matches."""
+    parts = ["person", *levels]
+    nested = "/".join(reversed(levels))
+    return {"levels": parts, "var": {k: _num(row[f"var_{k}"]) for k in parts},
+            "share": {k: _num(row[f"share_{k}"]) for k in parts}, "n": int(row["n"]),
+            "reml_loglik": _num(row["reml_loglik"]), "converged": bool(row["converged"]),
+            "model": f"lmer(score ~ 1 + (1 | {nested}), REML = TRUE)"}
 
 
 def _verdict(row: pd.Series, rwg: pd.Series) -> dict:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ALPHA_IF_DELETED_GAIN", "ALPHA_MIN", "AVE_MIN", "BARTLETT_P_MAX", "CATEGORY_MAX", "CFI_MIN", "CROSS_LOADING_GAP", "CROSS_LOADING_MIN", "FACTOR_R_MAX", "FLOOR_CEILING_MAX", "HTMT_MAX", "INVARIANCE_P", "INVARIANCE_ROWS_PER_ITEM", "ITEM_REST_MIN", "KMO_MIN", "LOADING_MIN", "MIN_CELL", "MIN_GROUP_SIZE", "MISSING_MAX", "OMEGA_MIN", "ORDINAL_MAX_CATEGORIES", "OUTLIER_ROWS_PER_ITEM", "RESIDUAL_MAX", "RMSEA_MAX", "SRMR_MAX", "THRESHOLDS", "TLI_MIN", "Threshold"]
+__all__ = ["AD_MAX", "ALPHA_IF_DELETED_GAIN", "ALPHA_MIN", "AVE_MIN", "BARTLETT_P_MAX", "CATEGORY_MAX", "CFI_MIN", "CROSS_LOADING_GAP", "CROSS_LOADING_MIN", "FACTOR_R_MAX", "FLOOR_CEILING_MAX", "F_TEST_P", "HTMT_MAX", "ICC2_MIN", "INVARIANCE_P", "INVARIANCE_ROWS_PER_ITEM", "ITEM_REST_MIN", "KMO_MIN", "LOADING_MIN", "MIN_CELL", "MIN_GROUP_SIZE", "MISSING_MAX", "NESTING_THRESHOLDS", "OMEGA_MIN", "ORDINAL_MAX_CATEGORIES", "OUTLIER_ROWS_PER_ITEM", "RESIDUAL_MAX", "RMSEA_MAX", "RWG_J_MIN", "SRMR_MAX", "THRESHOLDS", "TLI_MIN", "TWOLEVEL_CLUSTERS_MIN", "Threshold"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,8 @@ class Threshold:
     value: float
     rule: str
     source: str
+    #: how results.json writes the value when it depends on the data ("A/6"); None: the value
+    shown: str | None = None
 
     def ok(self, x: float) -> bool:
         """True when ``x`` satisfies the rule (NaN never fails: nothing to judge)."""
@@ -116,4 +118,24 @@ THRESHOLDS: dict[str, Threshold] = {
         MIN_GROUP_SIZE,
         MIN_CELL,
     )
+}
+
+
+# ---------------------------------------------------------------- nested designs
+# Aggregating people's answers to their organization or consortium (psychometrics.nesting:
+# results.json's clusters.thresholds; apart from THRESHOLDS, the validation's own table).
+
+#: Group means reliable enough to stand for the group: ICC(2) at least .70.
+ICC2_MIN = Threshold("icc2", 0.70, ">=", "LeBreton & Senter 2008; Bliese 2000")
+#: Members of a group agree: rwg(j) at least .70 (the median over groups for the verdict).
+RWG_J_MIN = Threshold("rwg_j", 0.70, ">=", "LeBreton & Senter 2008; James, Demaree & Wolf 1984")
+#: Average deviation at most A/6, A the number of response options: ``value`` is the divisor.
+AD_MAX = Threshold("ad", 6, "<=", "Burke & Dunlap 2002", shown="A/6")
+#: A group effect: the one-way ANOVA F test significant at .05.
+F_TEST_P = Threshold("f_test_p", 0.05, "<", "Bliese 2000")
+#: A two-level CFA is fitted from 50 clusters with complete answers.
+TWOLEVEL_CLUSTERS_MIN = Threshold("twolevel_clusters", 50, ">=", "Maas & Hox 2005")
+
+NESTING_THRESHOLDS: dict[str, Threshold] = {
+    t.name: t for t in (ICC2_MIN, RWG_J_MIN, AD_MAX, F_TEST_P, TWOLEVEL_CLUSTERS_MIN, MIN_CELL)
 }

@@ -56,6 +56,7 @@ PSYCHOMETRICS_API = [
     "scree",
     "sem",
     "validate",
+    "variance_split",
     "weights",
 ]
 

@@ -153,3 +153,22 @@ def test_validate_cli_unknown_cluster_column(tmp_path, dev):
                                    "--cluster", "department"])
     assert res.exit_code != 0
     assert "department" in res.output and "--cluster" in res.output
+
+
+def test_thresholds_come_from_the_thresholds_module_unchanged():
+    """The nesting thresholds live in psychometrics/thresholds.py (one module of thresholds
+    with their sources); results.json's clusters.thresholds is what it was before the move."""
+    from psychometrics import nesting, thresholds
+
+    assert nesting.THRESHOLDS == {
+        "icc2": {"value": 0.70, "rule": ">=", "source": "LeBreton & Senter 2008; Bliese 2000"},
+        "rwg_j": {"value": 0.70, "rule": ">=", "source": "LeBreton & Senter 2008; James, Demaree & Wolf 1984"},
+        "ad": {"value": "A/6", "rule": "<=", "source": "Burke & Dunlap 2002"},
+        "f_test_p": {"value": 0.05, "rule": "<", "source": "Bliese 2000"},
+        "twolevel_clusters": {"value": 50, "rule": ">=", "source": "Maas & Hox 2005"},
+        "cell": {"value": 5, "rule": ">=", "source": "Statistics Canada small-cell suppression"},
+    }
+    assert set(thresholds.NESTING_THRESHOLDS) == set(nesting.THRESHOLDS)
+    assert not set(thresholds.NESTING_THRESHOLDS) - {"cell"} & set(thresholds.THRESHOLDS)
+    assert (nesting.MIN_CELL, nesting.MIN_TWOLEVEL_CLUSTERS) == (5, 50)
+    assert [5 / thresholds.AD_MAX.value, 7 / thresholds.AD_MAX.value] == [5 / 6, 7 / 6]

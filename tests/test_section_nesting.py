@@ -72,3 +72,15 @@ def test_rendered_in_both_languages(validation, lang, title, foreign):
     assert title in html and foreign not in part
     assert "<svg" in part                                      # the rwg(j) figure
     assert "LeBreton" in part and "Bliese" in part
+
+
+def test_variance_split_table(validation):
+    view = section.build(validation.results, context(validation))
+    v = view["variance"]
+    assert v["columns"] == ["Personnes", "org", "consortium"]
+    tru = v["rows"][0]
+    assert tru["scale"] == "TRU" and all(s.endswith("\u00a0%") for s in tru["shares"])
+    shares = [float(s.split("\u00a0")[0].replace(",", ".")) for s in tru["shares"]]
+    assert sum(shares) == pytest.approx(100, abs=0.15) and shares[0] > 80  # mostly between people
+    html = render_html(validation, lang="en", figures=False)
+    assert "Variance decomposition" in html and "People" in html

@@ -5,8 +5,11 @@ Reads ``results["nesting"]``, ``results["clusters"]`` and ``results["cfa_twoleve
 minimum pooled, never shown one by one), ICC(1) and ICC(2) per scale and level with the
 verdict on aggregation (LeBreton & Senter 2008; Bliese 2000), the design effect, the
 distributions of rwg(j), awg and AD with the groups below threshold named by code, the
-two-level CFA or the reason it was not fitted, and the input problems (codes and rows).
-None when the data have no clusters.
+share of each scale's variance between people, organizations and consortia (REML, as
+lme4), the two-level CFA or the reason it was not fitted, and the input problems (codes
+and rows);
+first, where the levels came from (``clusters.origin``: the form's context questions, the
+keys file or ``--cluster``). None when the data have no clusters.
 """
 
 from __future__ import annotations
@@ -26,13 +29,19 @@ def build(results: dict, ctx: Context) -> dict | None:
         return None
     t, f = ctx.t, ctx.typo
     th = clusters.get("thresholds", {})
+    origin = clusters.get("origin")
     return {
+        "origin": origin and t[f"nest_origin_{origin}"].format(
+            levels=", ".join(f.label("group", name) for name in clusters["levels"])),
+        "origin_form": origin == "form",
         "levels": [level(name, nesting[name], clusters, ctx) for name in clusters["levels"]
                    if name in nesting],
         "roles": roles(clusters.get("roles"), ctx),
-        "issues": [{"code": i["code"], "message": ctx.explain(i["code"], i["message"]), "n": f.int(i["n_rows"]),
+        "issues": [{"code": i["code"], "value": i["value"], "where": i["level"] or i["column"],
+                    "message": ctx.explain(i["code"], i["message"]), "n": f.int(i["n_rows"]),
                     "rows": ", ".join(i["rows"][:10]) + (" …" if i["n_rows"] > 10 else "")}
                    for i in clusters.get("issues", [])],
+        "variance": variance(nesting[clusters["levels"][0]], ctx) if clusters["levels"][0] in nesting else None,
         "twolevel": twolevel(results.get("cfa_twolevel"), ctx),
         "figure": ctx.figure(agreement_distributions),
         "interp": t["nest_interp"].format(
@@ -114,6 +123,20 @@ def agreement_row(scale: str, e: dict, ctx: Context) -> dict:
     }
 
 
+def variance(scales: dict, ctx: Context) -> dict | None:
+    """The share of each scale's variance between people and at each level (one model for
+    every level: read under the innermost)."""
+    splits = {s: e["variance"] for s, e in scales.items() if e.get("variance")}
+    if not splits:
+        return None
+    f = ctx.typo
+    parts = next(iter(splits.values()))["levels"]
+    return {"columns": [ctx.t["nest_person"] if k == "person" else f.label("group", k) for k in parts],
+            "rows": [{"scale": ctx.scale(s), "shares": [f.pct(None if v["share"][k] is None else 100 * v["share"][k])
+                                                        for k in parts]}
+                     for s, v in splits.items()]}
+
+
 def roles(r: dict | None, ctx: Context) -> list[dict]:
     if not r:
         return []
@@ -125,7 +148,9 @@ def twolevel(tl: dict | None, ctx: Context) -> dict | None:
         return None
     t, f = ctx.t, ctx.typo
     if not tl.get("fitted"):
-        return {"fitted": False, "text": t["nest_twolevel_not"].format(reason=f.text(tl.get("reason", "")))}
+        reason = ctx.explain(tl.get("code", ""), tl.get("reason", ""))
+        return {"fitted": False, "text": t["nest_twolevel_not"].format(reason=reason),
+                "warnings": []}
     fit = tl["fit"]
     return {"fitted": True, "text": t["nest_twolevel_fit"].format(
         cluster=f.label("group", tl["cluster"]), clusters=f.int(tl["clusters"]), n=f.int(tl["n"]),
