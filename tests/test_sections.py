@@ -88,13 +88,19 @@ def test_weak_item_advice_quotes_the_numbers_of_the_scale_it_names(validation):
 
 
 def test_report_modules_are_small_and_import_nothing_private():
+    """Issue 13: the report's modules (and the form loader, the workbook and codebook
+    writers it reads) have no function over 80 lines of code (its docstring aside)."""
     files = [ROOT / "instrument" / "validation.py", ROOT / "instrument" / "typography.py",
+             ROOT / "psychometrics" / "report.py", ROOT / "psychometrics" / "thresholds.py",
+             ROOT / "instrument" / "form.py", ROOT / "instrument" / "export" / "xlsx.py",
+             ROOT / "instrument" / "export" / "codebook.py",
              *sorted((ROOT / "instrument" / "sections").glob("*.py"))]
     for path in files:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                length = node.end_lineno - node.lineno + 1
+                body = node.body[1:] if ast.get_docstring(node) and len(node.body) > 1 else node.body
+                length = node.end_lineno - body[0].lineno + 1
                 assert length <= 80, f"{path.name}: {node.name} has {length} lines"
             if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ("instrument", "psychometrics"):
                 private = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
