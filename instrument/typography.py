@@ -200,10 +200,15 @@ class Typography:
         return fmt
 
     def axes(self, *axes) -> None:
-        """Put :meth:`formatter` on the x and y axes of each Axes (colorbars included)."""
+        """Put :meth:`formatter` on the numeric x and y axes of each Axes (colorbars
+        included); an axis labelled with names (item codes set by ``set_yticks(ticks,
+        labels)``) keeps its names."""
+        from matplotlib.ticker import ScalarFormatter
+
         for ax in axes:
-            ax.xaxis.set_major_formatter(self.formatter())
-            ax.yaxis.set_major_formatter(self.formatter())
+            for axis in (ax.xaxis, ax.yaxis):
+                if isinstance(axis.get_major_formatter(), ScalarFormatter):
+                    axis.set_major_formatter(self.formatter())
 
 
 def _is_kind_table(value) -> bool:

@@ -216,9 +216,14 @@ def _from_form(form, df, path, groups, console):
     df = df.copy()
     for i in (i for i in items if i in df.columns):  # the missing codes as NA
         df[i] = _without_missing_codes(df[i], rs.missing_codes)
-    for q in loaded.context_block:  # the respondent's role by name (member...) for the contagion section
-        if q.id == "respondent_role" and q.id in df.columns:
-            df[q.id] = pd.to_numeric(df[q.id], errors="coerce").map({c.code: c.name for c in q.choices})
+    asked = {q.id: q for q in loaded.context_block}
+    if "respondent_role" in asked and "respondent_role" in df.columns:  # by name (member...), for contagion
+        q = asked["respondent_role"]
+        df[q.id] = pd.to_numeric(df[q.id], errors="coerce").map({c.code: c.name for c in q.choices})
+    elif "role" in asked and "role" in df.columns and "role" not in groups:
+        # the form's "role" asks in what capacity one takes part, not the respondent's role
+        # (member, colleague...): left out, so the contagion analysis does not read it as one
+        df = df.drop(columns="role")
     kept = [s for s in loaded.scales if s.kind in ("facet", "construct")]
     key_doc = Keys(scales={s.name: tuple(s.keys) for s in kept}, min=rs.low, max=rs.high,
                    id="respondent" if "respondent" in df.columns else None, source=f"form spec {str(form)!r}")

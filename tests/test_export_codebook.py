@@ -224,5 +224,11 @@ def test_french_codebook_speaks_french_and_never_cuts_a_word(tmp_path):
     # no rule that lets a browser cut a word anywhere; hyphenated names kept whole
     assert "overflow-wrap: anywhere" not in html and "table-layout: fixed" not in html
     assert '<span class="nobr">Rivière-Claire</span>' in html
+    assert ".nobr { white-space: nowrap; }" in html  # the span alone did not keep it whole
+    # no parentheses inside parentheses (the heading read "agree5 (Accord (5 points))")
+    import re
+
+    text = re.sub(r"<[^>]+>", "", html)
+    assert not re.search(r"\([^()]*\(", text), re.search(r".{40}\([^()]*\(.{40}", text)
     en = render_html(sample, lang="en")
     assert "Type: single choice" in en and "<td>facet</td>" in en

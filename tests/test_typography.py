@@ -64,6 +64,24 @@ def test_plot_axes_use_the_decimal_comma():
     assert labels and any("," in s for s in labels) and not any("." in s for s in labels), labels
 
 
+def test_axes_labelled_with_names_keep_them():
+    """The CFA loadings plot showed 0, 1, 2... instead of its item codes (the decimal-comma
+    formatter replaced the names set with set_yticks)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    ax = fig.subplots()
+    ax.barh([0, 1, 2], [0.7, 0.25, 0.8])
+    ax.set_yticks([0, 1, 2], ["trcpi1", "trcpi4", "lepri5"])
+    Typography("fr").axes(ax)
+    fig.canvas.draw()
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["trcpi1", "trcpi4", "lepri5"]
+    assert any("," in t.get_text() for t in ax.get_xticklabels())
+
+
 def test_unknown_language():
     with pytest.raises(ValueError, match=r"'lang'.*got 'de'"):
         Typography("de")

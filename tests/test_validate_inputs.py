@@ -97,3 +97,27 @@ def test_out_of_range_is_checked_by_validate():
     with pytest.raises(PsychometricsError) as e:
         pm.validate(df, KEYS, n_boot=20, n_iter=5)
     assert e.value.code == "out-of-range" and "'B2'" in str(e.value) and "row 7" in str(e.value)
+
+
+def test_form_capacity_question_is_not_read_as_the_respondent_role(tmp_path):
+    """The sample form's "role" asks in what capacity one takes part (1, 2), not the
+    respondent's role (member, colleague...): the report said "unknown-role" under
+    analyses not run. Without respondent_role and ties, no contagion analysis."""
+    import json
+
+    from instrument.form import load_form
+    from instrument.validation import validate_command
+
+    form = load_form("data_samples/form_member.yaml")
+    assert "role" in {q.id for q in form.context_block}
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({i: rng.integers(1, 6, 80) for i in form.item_ids})
+    df.insert(0, "role", rng.integers(1, 3, 80))
+    df.insert(0, "respondent", [f"R{i:03d}" for i in range(80)])
+    data = tmp_path / "d.csv"
+    df.to_csv(data, index=False)
+    assert validate_command(data, form="data_samples/form_member.yaml", out=tmp_path / "o",
+                            console=_console(), n_boot=20) == 0
+    results = json.loads((tmp_path / "o" / "results.json").read_text(encoding="utf-8"))
+    assert "contagion" not in results
+    assert not [n for n in results["notes"] if n["step"] == "contagion"]
