@@ -167,3 +167,16 @@ def test_why_an_analysis_did_not_run_is_said_in_the_report_language(validation):
     assert "some-new-code" in fr[1]["text"] and "parameter" not in fr[1]["text"]
     en = {s["name"]: s["view"] for s in build_all(results, context(validation, "en"))}["notes"]["notes"]
     assert "is not one of member" in en[0]["text"]
+
+
+def test_item_statements_keep_hyphenated_names_whole(validation):
+    """The items table cut "Rivière-/Claire" at the line end in the PDF."""
+    import dataclasses
+
+    from instrument.validation import render_html
+
+    v = dataclasses.replace(validation, labels={**validation.labels, "T1": {
+        "fr": "Le consortium Agir ensemble à Rivière-Claire est reconnu.", "en": "Known in Rivière-Claire."}})
+    html = render_html(v, lang="fr", figures=False)
+    assert 'à <span class="nobr">Rivière-Claire</span> est reconnu' in html
+    assert ".nobr { white-space: nowrap; }" in html

@@ -61,8 +61,10 @@ class Context:
         return self.typo.label("scale", name)
 
     def item_text(self, item: str) -> str:
+        """An item's statement, typeset, as markup whose hyphenated names (Rivière-Claire)
+        are never cut at their hyphen; "" when the report has no text for it."""
         text = self.typo.label("item", item)
-        return "" if text == item else text
+        return "" if text == item else self.typo.nobr(text)
 
     def threshold(self, name: str):
         """The threshold ``name`` as recorded in results.json: ``value``, ``rule``, ``source``."""
