@@ -111,6 +111,8 @@ def ordinal_stats(data: pd.DataFrame, max_categories: int = 15) -> OrdinalStats:
 
 
 def compute(x: pd.DataFrame, max_categories: int, func: str) -> OrdinalStats:
+    """Thresholds, polychorics and their Gamma (lavaan's two-step estimates and the
+    casewise influence of each row): the steps below, in order."""
     names = [str(c) for c in x.columns]
     values = x.to_numpy(dtype=float)
     n, p = values.shape
@@ -120,6 +122,47 @@ def compute(x: pd.DataFrame, max_categories: int, func: str) -> OrdinalStats:
             f"The 'data' parameter of {func} must have at least 3 complete rows (no missing "
             f"item); got {n}.",
         )
+    t = _tables(values, names, max_categories, func)
+    rho = polychorics(_zero_add(t.tables[t.iu, t.ju], t.n_cat[t.iu], t.n_cat[t.ju], names, t.iu, t.ju, func),
+                      t.grid[t.iu], t.grid[t.ju])
+    sc_th = _threshold_scores(t)
+    sc_cor, a21_i, a21_j = _pair_scores(t, rho)
+    gamma = _gamma(t, sc_th, sc_cor, a21_i, a21_j, names, func)
+    th_names = [f"{names[j]}|t{s + 1}" for j, s in zip(t.th_item, t.th_slot, strict=True)]
+    labels = th_names + [f"{names[i]}~~{names[j]}" for i, j in zip(t.iu, t.ju, strict=True)]
+    r = np.eye(p)
+    r[t.iu, t.ju] = rho
+    r[t.ju, t.iu] = rho
+    return OrdinalStats(
+        thresholds=pd.Series(t.grid[t.th_item, t.th_slot + 1], index=th_names),
+        rho=pd.DataFrame(r, index=names, columns=names),
+        gamma=pd.DataFrame(gamma, index=labels, columns=labels),
+        n=int(n),
+        n_categories=pd.Series(t.n_cat, index=names),
+        levels={name: lv for name, lv in zip(names, t.levels, strict=True)},
+    )
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """Category codes, the pairs' contingency tables and the thresholds (step 1)."""
+
+    codes: np.ndarray       # n, p: category 0..K_j - 1
+    levels: list
+    n_cat: np.ndarray       # p
+    k: int                  # the most categories
+    tables: np.ndarray      # p, p, k, k
+    grid: np.ndarray        # p, k + 1: -inf, t1.., +inf, +inf..
+    tmask: np.ndarray       # p, k - 1: which threshold slots exist
+    th_item: np.ndarray     # lavaan's order: item by item, t1, t2...
+    th_slot: np.ndarray
+    iu: np.ndarray          # the pairs i < j
+    ju: np.ndarray
+
+
+def _tables(values: np.ndarray, names: list[str], max_categories: int, func: str) -> _Tables:
+    """Step 1: codes, tables, and the thresholds from the marginal proportions."""
+    n, p = values.shape
     codes, levels = _codes(values, names, max_categories, func)
     n_cat = np.array([len(lv) for lv in levels])
     k = int(n_cat.max())
@@ -127,39 +170,37 @@ def compute(x: pd.DataFrame, max_categories: int, func: str) -> OrdinalStats:
     onehot[np.repeat(np.arange(n), p), (np.arange(p) * k + codes).ravel()] = 1.0
     counts = onehot.sum(axis=0).reshape(p, k)
     tables = (onehot.T @ onehot).reshape(p, k, p, k).transpose(0, 2, 1, 3)
-
-    # step 1: thresholds from the marginal proportions; grid[j] = -inf, t1.., +inf, +inf..
     cum = np.cumsum(counts, axis=1) / n
     grid = np.full((p, k + 1), np.inf)
     grid[:, 0] = -np.inf
-    tmask = np.zeros((p, k - 1), dtype=bool)  # which of the k - 1 threshold slots exist
+    tmask = np.zeros((p, k - 1), dtype=bool)
     for j in range(p):
         grid[j, 1 : n_cat[j]] = special.ndtri(cum[j, : n_cat[j] - 1])
         tmask[j, : n_cat[j] - 1] = True
-    th_item, th_slot = np.nonzero(tmask)  # lavaan's order: item by item, t1, t2...
-    th_names = [f"{names[j]}|t{s + 1}" for j, s in zip(th_item, th_slot, strict=True)]
-    n_th = len(th_item)
-
-    # step 2: polychoric of each pair, thresholds fixed
+    th_item, th_slot = np.nonzero(tmask)
     iu, ju = np.triu_indices(p, 1)
-    pair_tables = tables[iu, ju]
-    rho = polychorics(_zero_add(pair_tables, n_cat[iu], n_cat[ju], names, iu, ju, func),
-                       grid[iu], grid[ju])
-    n_pairs = len(iu)
+    return _Tables(codes, levels, n_cat, k, tables, grid, tmask, th_item, th_slot, iu, ju)
 
-    # casewise scores. Univariate: d log P(y_j = c) / d tau_{j,s}
-    dens = stats.norm.pdf(grid)  # 0 at the infinite ends
-    prob = np.diff(special.ndtr(grid), axis=1)  # p, k (0 past the last category)
+
+def _threshold_scores(t: _Tables) -> np.ndarray:
+    """Casewise scores of the thresholds: d log P(y_j = c) / d tau_{j,s} (n, thresholds)."""
+    k = t.k
+    dens = stats.norm.pdf(t.grid)  # 0 at the infinite ends
+    prob = np.diff(special.ndtr(t.grid), axis=1)  # p, k (0 past the last category)
     safe = np.where(prob > 0, prob, 1.0)
-    uni = np.zeros((p, k, k - 1))  # item, category, threshold slot
+    uni = np.zeros((len(t.n_cat), k, k - 1))  # item, category, threshold slot
     cat = np.arange(k)
     for s in range(k - 1):
         uni[:, s, s] = dens[:, s + 1] / safe[:, s]  # upper bound of category s
         uni[:, s + 1, s] = -dens[:, s + 1] / safe[:, s + 1]  # lower bound of category s + 1
-    uni = uni * tmask[:, None, :] * (cat[None, :, None] < n_cat[:, None, None])
-    sc_th = uni[th_item[None, :], codes[:, th_item], th_slot[None, :]]  # n, n_th
+    uni = uni * t.tmask[:, None, :] * (cat[None, :, None] < t.n_cat[:, None, None])
+    return uni[t.th_item[None, :], t.codes[:, t.th_item], t.th_slot[None, :]]
 
-    # bivariate: per pair, cell probabilities and the log-likelihood derivatives per cell
+
+def _pair_scores(t: _Tables, rho: np.ndarray):
+    """Casewise scores of the polychorics (n, pairs) and, per pair, the cross terms of
+    the two-step Jacobian with the thresholds of its first / second item (pairs, slots)."""
+    k, iu, ju, grid = t.k, t.iu, t.ju, t.grid
     a = np.clip(grid[iu], -_BIG, _BIG)[:, :, None]
     b = np.clip(grid[ju], -_BIG, _BIG)[:, None, :]
     r3 = rho[:, None, None]
@@ -170,28 +211,29 @@ def compute(x: pd.DataFrame, max_categories: int, func: str) -> OrdinalStats:
     used = pi > 1e-300
     pi_safe = np.where(used, pi, 1.0)
     s_rho = np.where(used, dpi / pi_safe, 0.0)  # pairs, k, k
-    cells = (np.arange(n_pairs) * k * k)[None, :] + codes[:, iu] * k + codes[:, ju]
-    sc_cor = s_rho.ravel()[cells]  # n, pairs
-
+    cells = (np.arange(len(iu)) * k * k)[None, :] + t.codes[:, iu] * k + t.codes[:, ju]
+    sc_cor = s_rho.ravel()[cells]
     # derivatives of log pi_ab with respect to the thresholds of the first / second item
     sq = np.sqrt(1.0 - rho**2)[:, None, None]
-    t1 = grid[iu][:, 1:-1]  # pairs, k - 1 (thresholds slots of item i; +inf if absent)
-    t2 = grid[ju][:, 1:-1]
-    d1 = _dpi_dtau(t1, grid[ju], rho, sq)  # pairs, k - 1 (slot), k (category of j)
-    d2 = _dpi_dtau(t2, grid[iu], rho, sq)
+    d1 = _dpi_dtau(grid[iu][:, 1:-1], grid[ju], rho, sq)  # pairs, slot, category of j
+    d2 = _dpi_dtau(grid[ju][:, 1:-1], grid[iu], rho, sq)
     # A21: sum over cells n_ab * (d log pi / d rho) * (d log pi / d tau)
-    w = pair_tables * s_rho / pi_safe  # n_ab * dpi_rho / pi^2
-    w = np.where(used, w, 0.0)
+    w = np.where(used, t.tables[iu, ju] * s_rho / pi_safe, 0.0)
     # category a of item i has tau_{i,a} as upper (+) and tau_{i,a-1} as lower (-) bound
     a21_i = np.einsum("rsb,rsb->rs", w[:, :-1, :] - w[:, 1:, :], d1)
     a21_j = np.einsum("ras,rsa->rs", w[:, :, :-1] - w[:, :, 1:], d2)
+    return sc_cor, a21_i, a21_j
 
-    # the two-step Jacobian A (lavaan: blocks of outer products of the scores) and B = SC'SC
-    th_index = np.full((p, k - 1), -1)
-    th_index[th_item, th_slot] = np.arange(n_th)
+
+def _gamma(t: _Tables, sc_th, sc_cor, a21_i, a21_j, names: list[str], func: str) -> np.ndarray:
+    """The two-step Jacobian A (lavaan: blocks of outer products of the scores), each
+    case's influence ``SC A^-T`` and ``Gamma = N IF'IF``."""
+    k, iu, ju = t.k, t.iu, t.ju
+    n_th, n_pairs = len(t.th_item), len(iu)
+    th_index = np.full((len(t.n_cat), k - 1), -1)
+    th_index[t.th_item, t.th_slot] = np.arange(n_th)
     a11 = sc_th.T @ sc_th
-    block = th_item[:, None] == th_item[None, :]
-    a11 = np.where(block, a11, 0.0)
+    a11 = np.where(t.th_item[:, None] == t.th_item[None, :], a11, 0.0)
     a11_inv = np.linalg.inv(a11)
     a21 = np.zeros((n_pairs, n_th))
     rows = np.repeat(np.arange(n_pairs), k - 1)
@@ -208,24 +250,8 @@ def compute(x: pd.DataFrame, max_categories: int, func: str) -> OrdinalStats:
             f"{names[ju[bad]]!r} carries no information on their polychoric correlation.",
         )
     a21_inv = -(a21 / a22[:, None]) @ a11_inv
-    # influence of each case: IF = SC B^-T; Gamma = N IF'IF
-    inf_th = sc_th @ a11_inv
-    inf_cor = sc_th @ a21_inv.T + sc_cor / a22[None, :]
-    infl = np.hstack([inf_th, inf_cor])
-    gamma = n * (infl.T @ infl)
-    cor_names = [f"{names[i]}~~{names[j]}" for i, j in zip(iu, ju, strict=True)]
-    labels = th_names + cor_names
-    r = np.eye(p)
-    r[iu, ju] = rho
-    r[ju, iu] = rho
-    return OrdinalStats(
-        thresholds=pd.Series(grid[th_item, th_slot + 1], index=th_names),
-        rho=pd.DataFrame(r, index=names, columns=names),
-        gamma=pd.DataFrame(gamma, index=labels, columns=labels),
-        n=int(n),
-        n_categories=pd.Series(n_cat, index=names),
-        levels={name: lv for name, lv in zip(names, levels, strict=True)},
-    )
+    infl = np.hstack([sc_th @ a11_inv, sc_th @ a21_inv.T + sc_cor / a22[None, :]])
+    return len(sc_th) * (infl.T @ infl)
 
 
 def _codes(values: np.ndarray, names: list[str], max_categories: int, func: str):
