@@ -839,6 +839,8 @@ class _Reader:
                 self.construct_facets[cid].append(ident)
 
     def read_item(self, entry, file: str, line, cid, kind, number: int):
+        """One item of a construct file: its fields checked in order, each step adding its
+        problems; the Item, or None when its record or its id is unusable."""
         ident = entry.get("id") if isinstance(entry, dict) else None
         what = f"item '{ident}'" if isinstance(ident, str) else f"item #{number} of {file}"
         tag = ident if isinstance(ident, str) else ""
@@ -849,7 +851,37 @@ class _Reader:
             data.get("id"), what, file, data.line_of("id"), ITEM_ID, ITEM_ID_RULE, tag
         )
         claimed = self.claim(self.ids, "item", ident, file, data.line, tag)
+        at = (what, file, tag)
+        facet = self.item_facet(data, cid, *at)
+        level = self.item_level(data, *at)
+        polarity, set_id = self.item_scale(data, *at)
+        context = self.item_context(data, *at)
+        text = self.item_text(data, *at)
+        source = self.plain_text(data, "source_inspiration", *at)
+        version, status = self.item_version(data, *at)
+        roles = self.item_roles(data, *at)
+        if not claimed:
+            return None
+        return Item(
+            id=ident,
+            roles=tuple(roles),
+            construct=cid,
+            facet=facet,
+            level=level,
+            polarity=polarity,
+            text=text,
+            response_set=set_id,
+            context=context,
+            source_inspiration=source,
+            version=version,
+            status=status,
+            tangible=kind == "tangible",
+            file=file,
+            line=data.line,
+        )
 
+    def item_facet(self, data, cid, what: str, file: str, tag: str):
+        """The item's facet, a facet of its file's construct (and no other construct named)."""
         named = data.get("construct")
         if named is not None and cid is not None and named != cid:
             self.add(
@@ -860,30 +892,33 @@ class _Reader:
                 data.line_of("construct"),
                 tag,
             )
-
         facet = data.get("facet")
-        if facet is not None and cid is not None:
-            own = self.construct_facets.get(cid, [])
-            if facet not in self.facets:
-                self.add(
-                    "unknown-facet",
-                    f"{what}: facet {_show(facet)} is not a facet of the bank{_suggest(facet, own)}; the "
-                    f"facets of construct '{cid}' are: {_listing(own)}.",
-                    file,
-                    data.line_of("facet"),
-                    tag,
-                )
-            elif self.facets[facet].construct != cid:
-                self.add(
-                    "unknown-facet",
-                    f"{what} is in {file} (construct '{cid}') but its facet '{facet}' belongs to construct "
-                    f"'{self.facets[facet].construct}'; an item's facet must be a facet of its file's "
-                    f"construct ({_listing(own)}).",
-                    file,
-                    data.line_of("facet"),
-                    tag,
-                )
+        if facet is None or cid is None:
+            return facet
+        own = self.construct_facets.get(cid, [])
+        if facet not in self.facets:
+            self.add(
+                "unknown-facet",
+                f"{what}: facet {_show(facet)} is not a facet of the bank{_suggest(facet, own)}; the "
+                f"facets of construct '{cid}' are: {_listing(own)}.",
+                file,
+                data.line_of("facet"),
+                tag,
+            )
+        elif self.facets[facet].construct != cid:
+            self.add(
+                "unknown-facet",
+                f"{what} is in {file} (construct '{cid}') but its facet '{facet}' belongs to construct "
+                f"'{self.facets[facet].construct}'; an item's facet must be a facet of its file's "
+                f"construct ({_listing(own)}).",
+                file,
+                data.line_of("facet"),
+                tag,
+            )
+        return facet
 
+    def item_level(self, data, what: str, file: str, tag: str):
+        """The item's level, one of bank.yaml's."""
         level = data.get("level")
         if self.defs_read and level is not None and level not in self.levels:
             self.add(
@@ -894,7 +929,10 @@ class _Reader:
                 data.line_of("level"),
                 tag,
             )
+        return level
 
+    def item_scale(self, data, what: str, file: str, tag: str):
+        """The item's polarity and response set (a reverse-keyed item needs an ordered one)."""
         polarity = data.get("polarity")
         if polarity is not None and polarity not in ("+", "-"):
             self.add(
@@ -904,7 +942,6 @@ class _Reader:
                 data.line_of("polarity"),
                 tag,
             )
-
         set_id = data.get("response_set")
         response_set = self.response_sets.get(set_id) if isinstance(set_id, str) else None
         if self.defs_read and set_id is not None and response_set is None:
@@ -925,7 +962,10 @@ class _Reader:
                 data.line_of("polarity"),
                 tag,
             )
+        return polarity, set_id
 
+    def item_context(self, data, what: str, file: str, tag: str):
+        """The item's recall context, one of bank.yaml's."""
         context = data.get("context")
         if self.defs_read and context is not None and context not in self.contexts:
             self.add(
@@ -936,7 +976,10 @@ class _Reader:
                 data.line_of("context"),
                 tag,
             )
+        return context
 
+    def item_text(self, data, what: str, file: str, tag: str) -> dict:
+        """The item's text in each language, each warned when it may ask two things at once."""
         text = self.text(data, "text", what, file, tag)
         for lang, value in text.items():
             found = _DOUBLE_BARRELLED.search(value)
@@ -949,8 +992,10 @@ class _Reader:
                     _text_line(data, lang),
                     tag,
                 )
-        source = self.plain_text(data, "source_inspiration", what, file, tag)
+        return text
 
+    def item_version(self, data, what: str, file: str, tag: str):
+        """The item's version (a whole number from 1) and status."""
         version = data.get("version", 1)
         if (
             version is None
@@ -974,6 +1019,10 @@ class _Reader:
                 data.line_of("status"),
                 tag,
             )
+        return version, status
+
+    def item_roles(self, data, what: str, file: str, tag: str) -> list:
+        """Who the item is written for: distinct roles among ROLES ([] = by its level)."""
         roles = data.get("roles", [])
         if not isinstance(roles, list) or not all(r in ROLES for r in roles) or len(set(roles)) != len(roles):
             self.add(
@@ -985,26 +1034,8 @@ class _Reader:
                 data.line_of("roles"),
                 tag,
             )
-            roles = []
-        if not claimed:
-            return None
-        return Item(
-            id=ident,
-            roles=tuple(roles),
-            construct=cid,
-            facet=facet,
-            level=level,
-            polarity=polarity,
-            text=text,
-            response_set=set_id,
-            context=context,
-            source_inspiration=source,
-            version=version,
-            status=status,
-            tangible=kind == "tangible",
-            file=file,
-            line=data.line,
-        )
+            return []
+        return roles
 
     # -- warnings ------------------------------------------------------------------------
 
