@@ -403,18 +403,10 @@ def _pooled_correlation(state: State) -> np.ndarray:
 def _modindices(state: State) -> pd.DataFrame:
     """lavaan::modindices for fixed-to-zero loadings, residual and latent covariances."""
     st = state.structure
-    p, m = st.p, st.m
     a_inv = state.info_inverse()
     frames = []
     for g, (disc, mats) in enumerate(zip(state.discrepancies, state.mats, strict=True)):
-        rows = st.rows(g)
-        present = set(zip(st.mat[rows], st.row[rows], st.col[rows], strict=True))
-        cand = [(LAMBDA, i, j) for j in range(m) for i in range(p)
-                if (LAMBDA, i, j) not in present]
-        cand += [(THETA, i, j) for i in range(p) for j in range(i)
-                 if (THETA, i, j) not in present]
-        cand += [(PSI, i, j) for i in range(m) for j in range(i)
-                 if (PSI, i, j) not in present]
+        cand = _candidates(st, g)
         if not cand:
             continue
         cm, ci, cj = (np.array(v) for v in zip(*cand, strict=True))
@@ -430,25 +422,13 @@ def _modindices(state: State) -> pd.DataFrame:
         ok = v > np.finfo(float).eps ** (1 / 3)
         mi = np.where(ok, grad**2 / (2.0 * np.where(ok, v, 1.0)), np.nan)
         epc = np.where(ok, -grad / np.where(ok, v, 1.0), np.nan)
-        sig, phi = np.diag(mats.sigma), np.diag(mats.phi)
-        th, ps = np.diag(mats.theta), np.diag(mats.psi)
-        sepc = np.full(len(cand), np.nan)
-        k = cm == LAMBDA
-        sepc[k] = epc[k] * np.sqrt(phi[cj[k]]) / np.sqrt(sig[ci[k]])
-        k = cm == THETA
-        with np.errstate(invalid="ignore"):
-            sepc[k] = epc[k] / np.sqrt(th[ci[k]] * th[cj[k]])
-            k = cm == PSI
-            sepc[k] = epc[k] / np.sqrt(ps[ci[k]] * ps[cj[k]])
-        lhs = [st.latent[j] if c == LAMBDA else (st.observed[i] if c == THETA else st.latent[i])
-               for c, i, j in zip(cm, ci, cj, strict=True)]
-        rhs = [st.observed[i] if c == LAMBDA else (st.observed[j] if c == THETA else st.latent[j])
-               for c, i, j in zip(cm, ci, cj, strict=True)]
         frame = pd.DataFrame({
-            "lhs": lhs,
+            "lhs": [st.latent[j] if c == LAMBDA else (st.observed[i] if c == THETA else st.latent[i])
+                    for c, i, j in zip(cm, ci, cj, strict=True)],
             "op": ["=~" if c == LAMBDA else "~~" for c in cm],
-            "rhs": rhs,
-            "mi": mi, "epc": epc, "sepc_all": sepc,
+            "rhs": [st.observed[i] if c == LAMBDA else (st.observed[j] if c == THETA else st.latent[j])
+                    for c, i, j in zip(cm, ci, cj, strict=True)],
+            "mi": mi, "epc": epc, "sepc_all": _sepc_all(mats, cm, ci, cj, epc),
         })
         if state.data.labels:
             frame.insert(3, "group", state.data.labels[g])
@@ -458,6 +438,32 @@ def _modindices(state: State) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values("mi", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
+
+
+def _candidates(st: core.Structure, g: int) -> list[tuple[int, int, int]]:
+    """The entries of group ``g`` fixed to zero: loadings, residual and latent covariances."""
+    p, m = st.p, st.m
+    rows = st.rows(g)
+    present = set(zip(st.mat[rows], st.row[rows], st.col[rows], strict=True))
+    cand = [(LAMBDA, i, j) for j in range(m) for i in range(p) if (LAMBDA, i, j) not in present]
+    cand += [(THETA, i, j) for i in range(p) for j in range(i) if (THETA, i, j) not in present]
+    cand += [(PSI, i, j) for i in range(m) for j in range(i) if (PSI, i, j) not in present]
+    return cand
+
+
+def _sepc_all(mats: core.Matrices, cm, ci, cj, epc: np.ndarray) -> np.ndarray:
+    """The expected parameter changes, completely standardized (lavaan's ``sepc.all``)."""
+    sig, phi = np.diag(mats.sigma), np.diag(mats.phi)
+    th, ps = np.diag(mats.theta), np.diag(mats.psi)
+    sepc = np.full(len(cm), np.nan)
+    k = cm == LAMBDA
+    sepc[k] = epc[k] * np.sqrt(phi[cj[k]]) / np.sqrt(sig[ci[k]])
+    k = cm == THETA
+    with np.errstate(invalid="ignore"):
+        sepc[k] = epc[k] / np.sqrt(th[ci[k]] * th[cj[k]])
+        k = cm == PSI
+        sepc[k] = epc[k] / np.sqrt(ps[ci[k]] * ps[cj[k]])
+    return sepc
 
 
 def warnings(state: State) -> list[FitWarning]:
