@@ -91,7 +91,7 @@ def run_r(reps: int) -> dict | None:
     return json.loads(out.stdout)
 
 
-def run_dask(reps: int, workers: int) -> tuple[float, float, pm.montecarlo.MonteCarlo]:
+def run_dask(reps: int, workers: int) -> tuple[float, float, pm.montecarlo.MonteCarlo, list[float]]:
     from distributed import Client, LocalCluster
 
     with (
@@ -103,7 +103,10 @@ def run_dask(reps: int, workers: int) -> tuple[float, float, pm.montecarlo.Monte
         before = client.run(time.process_time)
         seconds, cpu, res = timed(reps=reps, scheduler=client)
         after = client.run(time.process_time)
-    return seconds, cpu + sum(after[w] - before[w] for w in after), res
+    each = [after[w] - before[w] for w in sorted(after)]
+    print(f"  Dask {workers}: CPU of each worker {', '.join(f'{c:.2f}' for c in each)} s; "
+          f"this process (scheduler + client) {cpu:.2f} s", flush=True)
+    return seconds, cpu + sum(each), res
 
 
 def main(argv: list[str]) -> int:
@@ -130,7 +133,7 @@ def main(argv: list[str]) -> int:
         for w in (1, 2):
             run = run_dask(args.reps, w)
             assert run[2].table.equals(one[2].table), "Dask must give the numbers of 1 process"
-            add(f"ours, Dask {w} worker{'s' if w > 1 else ''}", *run)
+            add(f"ours, Dask {w} worker{'s' if w > 1 else ''}", *run[:3])
     r = None if args.no_r else run_r(args.r_reps)
     if r:
         rows.append((f"R {r['R'].split(' (')[0]}, lavaan {r['lavaan']}", r["elapsed"], r["cpu"],
