@@ -158,6 +158,23 @@ def estimates_frame(state, syntax: Syntax, level: float = 0.95,
     return out[[*keys, "label", "est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all"]]
 
 
+def r_squared(state) -> pd.Series | pd.DataFrame:
+    """lavaan's ``r2``: ``1 - theta_ii / sigma_ii`` for each indicator, ``1 - psi_jj /
+    phi_jj`` for each regressed latent variable or observed one in a regression."""
+    st = state.structure
+    twins = set(st.observed) & set(st.latent)
+    rows = []
+    for g, mats in enumerate(state.mats):
+        mine = st.rows(g)
+        dependent = set(st.row[mine][st.mat[mine] == core.BETA])
+        out = {item: 1.0 - mats.theta[i, i] / mats.sigma[i, i]
+               for i, item in enumerate(st.observed) if item not in twins}
+        out |= {f: 1.0 - mats.psi[j, j] / mats.phi[j, j] for j, f in enumerate(st.latent) if j in dependent}
+        rows.append(pd.Series(out, dtype=float))
+    labels = state.data.labels
+    return rows[0] if not labels else pd.DataFrame(rows, index=pd.Index(labels, name="group"))
+
+
 def _resampled_moments(y: np.ndarray, n_boot: int, rng) -> tuple[np.ndarray, np.ndarray]:
     """Means and (biased) covariances of ``n_boot`` resamples of the rows, at once."""
     n = len(y)
@@ -241,7 +258,7 @@ def sem(
     -------
     SEM
         ``.fit``, ``.estimates`` (``lhs op rhs label est se z pvalue ci_lower ci_upper
-        std_all``), ``.bootstrap``, ``.warnings``.
+        std_all``), ``.r_squared``, ``.bootstrap``, ``.warnings``.
 
     Examples
     --------
@@ -291,5 +308,5 @@ def sem(
         fit=estimate.fit_measures(state, df), estimates=table, bootstrap=boot,
         warnings=tuple(dropped + estimate.warnings(state)), converged=bool(state.result.converged),
         n=int(sum(d.sizes)), groups=tuple(d.labels), estimator=estimator, missing=missing,
-        model=model, state=state,
+        model=model, r_squared=r_squared(state), state=state,
     )

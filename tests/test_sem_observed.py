@@ -145,3 +145,14 @@ def test_unsupported_observed_paths_are_refused_with_a_code(data, model, options
     with pytest.raises(PsychometricsError) as e:
         pm.sem(data, model, **options)
     assert e.value.code == code and words in str(e.value)
+
+
+@pytest.mark.parametrize("name", ["mimic", "mimic_dif", "mediator", "path", "side", "mimic_groups"])
+def test_r_squared_matches_lavaan(name):
+    # R: lavInspect(fit, "r2") -> observed.json[name]$r2 (with groups: the first group's):
+    #    every indicator and every dependent variable, latent or observed; not the covariates
+    res = _fit(name)
+    r2 = res.r_squared.iloc[0] if isinstance(res.r_squared, pd.DataFrame) else res.r_squared
+    assert sorted(r2.index) == sorted(REF[name]["r2"])
+    for var, value in REF[name]["r2"].items():
+        assert r2[var] == pytest.approx(value, abs=1e-3), var

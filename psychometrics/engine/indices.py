@@ -202,6 +202,10 @@ class SEM:
     estimator, missing : str
     model : str
         The model syntax.
+    r_squared : Series or DataFrame
+        lavaan's ``lavInspect(fit, "r2")``: explained variance of every indicator and of
+        every dependent variable (latent, or observed in a regression); with groups, one
+        row per group.
     state : engine state (not compared, not shown)
     """
 
@@ -215,6 +219,7 @@ class SEM:
     estimator: str
     missing: str
     model: str
+    r_squared: pd.Series | pd.DataFrame | None = None
     state: object = field(default=None, repr=False, compare=False)
 
     def summary(self) -> str:

@@ -13,7 +13,11 @@ pe <- function(fit) {
   p[, intersect(c("lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue", "ci.lower",
                   "ci.upper", "std.all"), names(p))]
 }
-ref <- function(fit) list(fit = as.list(fitMeasures(fit, keys)), estimates = pe(fit))
+ref <- function(fit) {
+  r2 <- lavInspect(fit, "r2")
+  if (is.list(r2)) r2 <- r2[[1]]  # groups: the first group's
+  list(fit = as.list(fitMeasures(fit, keys)), estimates = pe(fit), r2 = as.list(r2))
+}
 
 # A consortium-like data set: years of participation (continuous), a role dummy
 # (1 = member representative), an individual-benefit factor IND (3 five-point items), an
