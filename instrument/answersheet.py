@@ -125,8 +125,8 @@ def _what_happened(where: dict[int, int], name) -> str:
         n = f"{abs(shift)} column{'s' if abs(shift) > 1 else ''}"
         if shift > 0:
             return f"{span} moved {n} to the right ({n} inserted before column {_column_letter(first)})"
-        gone = [name(j) for j in range(first + shift, first) if j not in where]
-        return f"{span} moved {n} to the left (column {', '.join(gone) or _column_letter(first + shift)} deleted)"
+        gone = [name(j) for j in range(first + shift, first) if j not in where] or [_column_letter(first + shift)]
+        return f"{span} moved {n} to the left (column{'s' if len(gone) > 1 else ''} {' and '.join(gone)} deleted)"
     if len(moved) == 2 and all(moved.get(k) == j for j, k in moved.items()):
         a, b = sorted(moved)
         return f"columns {name(a)} and {name(b)} swapped"
@@ -144,9 +144,11 @@ def check_columns(grid: list, sheet_layout: AnswerSheet, cells: dict, items: tup
     answer_col = Counter(cells[i][1] for i in items).most_common(1)[0][0]
     where = _where_now(template, grid, answer_col)
     now_on_answers = [j for j, k in where.items() if k == answer_col and j != answer_col]
+    header = _header(template, answer_col, min(cells[i][0] for i in items))
+    if answer_col not in where and not now_on_answers and header is not None:
+        _check_answer_column_kept(grid, template, cells, items, header, answer_col, sheet)
     if where.get(answer_col, answer_col) == answer_col and not now_on_answers:
         return
-    header = _header(template, answer_col, min(cells[i][0] for i in items))
 
     def name(j: int) -> str:
         label = _same(template[header][j]) if header is not None and j < len(template[header]) else None
@@ -165,4 +167,24 @@ def check_columns(grid: list, sheet_layout: AnswerSheet, cells: dict, items: tup
         "are read from the cells the form put them in, so they cannot be matched to questions: undo the change "
         "(or type the answers in the original file) and send it again",
         sheet=sheet, cell=cell_name(header, answer_col) if header is not None else answer_cell, item=first,
+    )
+
+
+def _check_answer_column_kept(grid, template, cells, items, header, answer_col, sheet) -> None:
+    """The answer column deleted: its header is nowhere and no answer cell holds anything
+    (a file that says nothing else would be "no answer in this file")."""
+    def value(r, c):
+        return grid[r][c] if r < len(grid) and c < len(grid[r]) else ""
+
+    if any(value(r, c) not in ("", None) for r, c, _n in (cells[i] for i in items)):
+        return
+    label = _same(template[header][answer_col])
+    first = items[0]
+    raise Refused(
+        "layout-changed",
+        f"the columns of the sheet {show_value(sheet)} were changed: the answer column {_column_letter(answer_col)} "
+        f"({show_value(label)}) was deleted (its header is no longer in {cell_name(header, answer_col)} nor anywhere "
+        "else, and no answer cell holds anything). Undo the change (or type the answers in the original file) and "
+        "send it again",
+        sheet=sheet, cell=cell_name(header, answer_col), item=first,
     )

@@ -537,7 +537,7 @@ def _read_respondent(result: FileResult, expected: Expected, meta: dict, sheet: 
     respondent = meta.get("respondent") or Path(result.file).stem
     row = _row_from_cells(result, expected, coder, lambda qid: sheet.get(*cells[qid][:2]), f"{sheet.name}",
                           respondent, meta, ctx_cache)
-    _answers_beside(result, expected, cells, sheet)
+    _answers_beside(result, expected, cells, sheet, sheet_layout)
     if row is None:  # no answer where the form put them: one column off for most questions?
         off = sum(coder.code(sheet.value(r, c + dc)).code is not None
                   for r, c, _n in (cells[i] for i in expected.items) for dc in (-1, 1) if c + dc >= 0)
@@ -549,16 +549,20 @@ def _read_respondent(result: FileResult, expected: Expected, meta: dict, sheet: 
         result.rows.append(row)
 
 
-def _answers_beside(result: FileResult, expected: Expected, cells: dict, sheet: _AnswerCells) -> None:
-    """Answers typed beside their blank cell (e.g. in the next column): reported, not guessed."""
+def _answers_beside(result: FileResult, expected: Expected, cells: dict, sheet: _AnswerCells,
+                    sheet_layout: AnswerSheet | None) -> None:
+    """Answers typed beside their blank cell (e.g. in the next column): reported, not guessed.
+    What the form's own sheet has on that row (the item's number, moved with its column) is not
+    an answer."""
     coder = expected._coders[0]
     for item in expected.items:
         r, c, name = cells[item]
         if sheet.value(r, c) is not None or name in sheet.flagged:
             continue
+        own = set(sheet_layout.grid[r]) if sheet_layout is not None and r < len(sheet_layout.grid) else set()
         for cc in range(c + 1, len(sheet.grid[r]) if r < len(sheet.grid) else 0):
             v = sheet.value(r, cc)
-            if v is not None and v != item and coder.code(v).code is not None:
+            if v is not None and v != item and v not in own and coder.code(v).code is not None:
                 result.problems.append(Problem(
                     "answer-outside-cell", f"{show_value(v)} was typed in {cell_name(r, cc)}, not in the answer cell "
                     f"{name}; it was not used", file=result.file, sheet=sheet.name, cell=cell_name(r, cc), item=item))

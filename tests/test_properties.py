@@ -279,3 +279,79 @@ def _mutated(data: bytes, edits) -> bytes:
     for at, value in edits:
         buf[at] = value
     return bytes(buf)
+
+
+# ----------------------------------------------------------------------------- blanks far away, moved columns
+SHEET = "xl/worksheets/sheet2.xml"  # the answer sheet of the clean workbook
+CLEAN_ROW = read_file(CLEAN, EXPECTED).rows[0]
+
+
+def _with_sheet(edit) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(CLEAN_BYTES))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            z.writestr(info.filename, edit(body) if info.filename == SHEET else body)
+    return out.getvalue()
+
+
+blank_cells = st.sampled_from(['<c r="{ref}"/>', '<c r="{ref}" s="3"/>', '<c r="{ref}" t="inlineStr"><is><t> </t></is></c>',
+                               '<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">\u00a0 \t</t></is></c>',
+                               '<c r="{ref}" t="str"><v>  </v></c>', '<c r="{ref}"><v></v></c>'])
+
+
+@SETTINGS
+@given(row=st.integers(82, 1_048_576), col=st.integers(0, 16_383), cell=blank_cells)
+def test_blank_cells_anywhere_change_nothing(tmp_path, row, col, cell):
+    """An empty, styled or whitespace-only cell, wherever it is (below the questions, in any
+    column up to XFD, down to row 1,048,576), is not data: the return reads as the clean one
+    (it used to be refused whole as sheet-too-large past 500,000 cells from A1)."""
+    from instrument.workbook import cell_name
+
+    xml = cell.format(ref=cell_name(row - 1, col)).encode()
+    data = _with_sheet(lambda b: b.replace(b"</sheetData>", b'<row r="%d">%s</row></sheetData>' % (row, xml)))
+    path = tmp_path / "blank.xlsx"
+    path.write_bytes(data)
+    result = read_file(path, EXPECTED)
+    assert result.status == SCORED and not result.problems, result.message
+    assert result.rows[0] == {**CLEAN_ROW, "source_file": str(path)}
+
+
+column_edits = st.one_of(
+    st.tuples(st.just("insert"), st.integers(1, 6), st.integers(1, 3)),
+    st.tuples(st.just("delete"), st.integers(1, 5), st.integers(1, 2)),
+    st.tuples(st.just("swap"), st.integers(1, 6), st.integers(1, 6)),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(edit=column_edits)
+def test_columns_moved_never_move_answers_silently(tmp_path, edit):
+    """Columns inserted, deleted or swapped anywhere in A..F: the return either reads exactly
+    as the clean one (the answers did not move) or is refused as layout-changed; never other
+    answers, never a few cells refused while the rest is scored from shifted cells."""
+    from openpyxl.cell.cell import MergedCell
+
+    kind, a, b = edit
+    wb = openpyxl.load_workbook(io.BytesIO(CLEAN_BYTES))
+    ws = wb["Questionnaire"]
+    if kind == "insert":
+        ws.insert_cols(a, b)
+    elif kind == "delete":
+        ws.delete_cols(a, b)
+    else:
+        for r in range(1, ws.max_row + 1):
+            x, y = ws.cell(r, a), ws.cell(r, b)
+            if not isinstance(x, MergedCell) and not isinstance(y, MergedCell):
+                x.value, y.value = y.value, x.value
+    path = tmp_path / "moved.xlsx"
+    wb.save(path)
+    result = read_file(path, EXPECTED)
+    if result.status == REJECTED:
+        assert result.code == "layout-changed" and [p.code for p in result.problems] == ["layout-changed"], result.message
+    else:
+        assert result.status == SCORED and not result.problems, (edit, result.message, result.problems[:3])
+        items = {i: result.rows[0][i] for i in EXPECTED.items}
+        assert items == {i: CLEAN_ROW[i] for i in EXPECTED.items}, edit

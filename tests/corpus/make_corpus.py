@@ -481,6 +481,10 @@ data_case(R + "column-inserted.xlsx", "rejected", "layout-changed",
 data_case(R + "column-deleted.xlsx", "rejected", "layout-changed",
           "colonne C (énoncés) supprimée : les réponses passent en C / column C (the statements) deleted",
           lambda: edited("T37", lambda wb, _m: wb["Questionnaire"].delete_cols(3)))
+data_case(R + "column-answers-deleted.xlsx", "rejected", "layout-changed",
+          "colonne D des réponses supprimée (était « aucune réponse dans ce fichier ») "
+          "/ the answer column D deleted (was empty-response)",
+          lambda: edited("T50", lambda wb, _m: wb["Questionnaire"].delete_cols(4)))
 data_case(R + "columns-swapped-code-answer.xlsx", "rejected", "layout-changed",
           "colonnes B (codes) et D (réponses) échangées (était « aucune réponse dans ce fichier ») "
           "/ columns B (codes) and D (answers) swapped (was empty-response)",

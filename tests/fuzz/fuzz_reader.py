@@ -11,7 +11,8 @@ corpus; libFuzzer only writes new inputs into the first folder. Most inputs are 
 ``_meta``, the shared strings, workbook.xml...) is mutated by libFuzzer and the zip is written
 again, so mutations reach the XML instead of breaking the zip's CRCs (a third of them are
 "semantic": a cell moved far away, a position unquoted or dropped, a formula or an error value
-put in a cell, a declared count inflated, entities declared, rows repeated); the rest mutate
+put in a cell, a declared count inflated, entities declared, rows repeated, a blank or
+whitespace-only cell added far away); the rest mutate
 the raw bytes (zip structure, CSV).
 
 A crash is: ``read_file`` raising anything, a status other than the three, a problem without
@@ -66,7 +67,7 @@ _NUMBERS = [b"0", b"1", b"-1", b"4000000000", b"99999999999999999999", b"1048577
 def semantic(content: bytes, rng: random.Random) -> bytes:
     """A mutation that knows SpreadsheetML: move a cell far away, drop or requote a position,
     put a formula or an error in a cell, inflate a declared count, declare entities."""
-    kind = rng.randrange(7)
+    kind = rng.randrange(8)
     cells = [m.span(1) for m in re.finditer(rb'\br="([^"]*)"', content)]
     if kind == 0 and cells:  # a cell or row position replaced
         a, b = rng.choice(cells)
@@ -98,6 +99,12 @@ def semantic(content: bytes, rng: random.Random) -> bytes:
         if rows:
             a, b = rng.choice(rows)
             return content[:b] + content[a:b] * rng.choice([2, 10, 100]) + content[b:]
+    if kind == 7 and b"</sheetData>" in content:  # a blank, styled or whitespace-only cell far away
+        ref = rng.choice([*_REFS[:4], b"XFD81", b"AA70000"])
+        row = re.match(rb"[A-Z]*([0-9]*)", ref).group(1) or b"1"
+        cell = rng.choice([b'<c r="%s" s="1"/>', b'<c r="%s" t="inlineStr"><is><t> </t></is></c>',
+                           b'<c r="%s" t="s"><v>0</v></c>', b'<c r="%s" t="str"><v> </v></c>']) % ref
+        return content.replace(b"</sheetData>", b'<row r="%s">%s</row></sheetData>' % (row, cell), 1)
     return content
 
 
