@@ -16,6 +16,13 @@ trust and value scores; the wording is ours). Codes: letters, digits and ``_``, 
 first, at most 15 characters, distinct ignoring case (REDCap variables are lowercase and at
 most 26 characters long).
 
+Those ids are what ``score`` reads back and what the workbook and data-entry grid ask. The
+platforms ask the "worked with" question once for every organization (:func:`roster`):
+XLSForm ``select_multiple`` :data:`SELECTION_ID` then one page per organization checked,
+LimeSurvey multiple choice + arrays filtered by it, REDCap checkbox + matrices; the paper
+form one line per organization. Their response exports are read back into the same ids
+(:mod:`instrument.platforms`).
+
 :func:`ties_from_responses` turns the answers back into a ties table ``from, to, frequency,
 trust, value, respondent`` with coded problems: ``unknown-organization`` (no or an
 unlisted ``net_self``), ``self-tie`` (a respondent's organization named as its own
@@ -34,13 +41,16 @@ from pathlib import Path
 
 from instrument.model import Choice, ContextQuestion, Problem
 
-__all__ = ["ATTRIBUTES", "CODE_PATTERN", "Network", "parse_network", "problems_log",
-           "question_ids", "questions", "ties_from_responses"]
+__all__ = ["ATTRIBUTES", "CODE_PATTERN", "SELECTION_ID", "Network", "Roster", "parse_network", "problems_log",
+           "question_ids", "questions", "roster", "ties_from_responses"]
 
 CODE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,14}$")
 MAX_ORGANIZATIONS = 200
 ATTRIBUTES = ("frequency", "trust", "value")
 _SUFFIX = {"frequency": "freq", "trust": "trust", "value": "value"}
+#: The name the platforms' forms give the "worked with" question asked once for every
+#: organization (XLSForm select_multiple, LimeSurvey multiple choice, REDCap checkbox).
+SELECTION_ID = "net_with"
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,32 @@ _WORDING = {
     "value": {"fr": "{name}\u00a0: si oui, quelle importance a ce qu'elle apporte au travail commun\u00a0?",
               "en": "{name}: if so, how much does what it brings matter to the joint work?"},
 }
+#: The same questions where the platform asks them once for all organizations: the
+#: selection (check every organization worked with), then per organization chosen.
+_SELECTION_WORDING = {
+    "title": {"fr": "Vos collaborations", "en": "Your collaborations"},
+    "short": {"fr": {"frequency": "fréquence", "trust": "confiance", "value": "valeur"},
+              "en": {"frequency": "frequency", "trust": "trust", "value": "value"}},
+    "with": {"fr": "{period}, avec quelles organisations la vôtre a-t-elle travaillé\u00a0? "
+                   "Cochez toutes celles qui s'appliquent (pas la vôtre).",
+             "en": "{period}, which organizations did yours work with? Check all that apply (not your own)."},
+    "self": {"fr": "Ne cochez pas l'organisation pour laquelle vous répondez.",
+             "en": "Do not check the organization you are answering for."},
+    "frequency": {"fr": "À quelle fréquence votre organisation a-t-elle travaillé avec elle\u00a0?",
+                  "en": "How often did your organization work with it?"},
+    "trust": {"fr": "Dans quelle mesure votre organisation peut-elle compter sur elle pour tenir ses "
+                    "engagements\u00a0?",
+              "en": "How far can your organization count on it to keep its commitments?"},
+    "value": {"fr": "Quelle importance a ce qu'elle apporte au travail commun\u00a0?",
+              "en": "How much does what it brings matter to the joint work?"},
+    "one_frequency": {"fr": "À quelle fréquence votre organisation a-t-elle travaillé avec {name}\u00a0?",
+                      "en": "How often did your organization work with {name}?"},
+    "one_trust": {"fr": "Dans quelle mesure votre organisation peut-elle compter sur {name} pour tenir ses "
+                        "engagements\u00a0?",
+                  "en": "How far can your organization count on {name} to keep its commitments?"},
+    "one_value": {"fr": "Quelle importance a ce que {name} apporte au travail commun\u00a0?",
+                  "en": "How much does what {name} brings matter to the joint work?"},
+}
 
 
 def questions(net: Network, languages) -> list[ContextQuestion]:
@@ -122,6 +158,74 @@ def questions(net: Network, languages) -> list[ContextQuestion]:
                 id=ids[attr], type="select_one", label=text(attr, name=name), ask_if=(ids["with"], 1),
                 choices=tuple(Choice(k + 1, lab) for k, lab in enumerate(_SCALES[attr]))))
     return out
+
+
+_PAPER = {
+    "fr": {"question": "{period}, votre organisation a-t-elle travaillé avec chacune de ces organisations\u00a0?",
+           "hint": "Une ligne par organisation (pas la vôtre)\u00a0: cochez Oui ou Non\u00a0; si Oui, cochez aussi "
+                   "une case dans chacune des trois colonnes suivantes.",
+           "organization": "Organisation", "worked_with": "A travaillé avec elle"},
+    "en": {"question": "{period}, did your organization work with each of these organizations?",
+           "hint": "One line per organization (not your own): tick Yes or No; if Yes, also tick one box in each "
+                   "of the next three columns.",
+           "organization": "Organization", "worked_with": "Worked with it"},
+}
+
+
+@dataclass(frozen=True)
+class Roster:
+    """The roster question as the platforms ask it: ``net_self``, one selection
+    (:data:`SELECTION_ID`) whose choices are the organizations (the codes of ``net_self``'s
+    choices), then per organization chosen its ratings. ``with_ids[k]``, ``ratings[k]``
+    (attribute -> question id) and ``names[k]`` belong to the organization of choice code
+    ``codes[k]``; ``label`` and ``headers`` are the selection's and the ratings' texts by
+    language; ``choice_labels`` the answers of each attribute (code, label)."""
+
+    codes: tuple  # choice codes 1..n, as net_self's
+    org_codes: tuple  # the organizations' own codes (CISSS...)
+    names: tuple  # {lang: name} per organization
+    with_ids: tuple
+    ratings: tuple  # ({attribute: question id}, ...)
+    title: dict  # the page's title
+    label: dict
+    self_note: dict
+    headers: dict  # attribute -> {lang: text}, the rating asked of every organization (matrix heading)
+    labels: tuple  # per organization, attribute -> {lang: text} naming it (a page per organization)
+    rows: tuple  # per organization, attribute -> {lang: "name (rating)"}: a matrix row, unique in the form
+    choice_labels: dict  # attribute -> ((code, {lang: label}), ...)
+    paper: dict  # lang -> the paper roster's texts (question, hint, column headings)
+
+    def ids(self) -> set:
+        """Every context question id the roster replaces on a platform (not ``net_self``)."""
+        return {*self.with_ids, *(qid for r in self.ratings for qid in r.values())}
+
+
+def roster(form) -> Roster | None:
+    """The roster question of ``form`` as the platforms ask it, or None without one."""
+    net = getattr(form, "network", None)
+    if net is None:
+        return None
+    langs = form.languages
+    ids = [question_ids(code) for code in net.codes]
+    return Roster(
+        codes=tuple(range(1, len(net.codes) + 1)), org_codes=net.codes,
+        names=tuple({lang: name[lang] for lang in langs} for _, name in net.organizations),
+        with_ids=tuple(i["with"] for i in ids),
+        ratings=tuple({a: i[a] for a in ATTRIBUTES} for i in ids),
+        title={lang: _SELECTION_WORDING["title"][lang] for lang in langs},
+        label={lang: _SELECTION_WORDING["with"][lang].format(period=net.period[lang]) for lang in langs},
+        self_note={lang: _SELECTION_WORDING["self"][lang] for lang in langs},
+        headers={a: {lang: _SELECTION_WORDING[a][lang] for lang in langs} for a in ATTRIBUTES},
+        labels=tuple({a: {lang: _SELECTION_WORDING["one_" + a][lang].format(name=name[lang]) for lang in langs}
+                      for a in ATTRIBUTES} for _, name in net.organizations),
+        rows=tuple({a: {lang: f"{name[lang]} ({_SELECTION_WORDING['short'][lang][a]})" for lang in langs}
+                    for a in ATTRIBUTES} for _, name in net.organizations),
+        choice_labels={a: tuple((k + 1, {lang: lab[lang] for lang in langs}) for k, lab in enumerate(_SCALES[a]))
+                       for a in ATTRIBUTES},
+        paper={lang: {"question": _PAPER[lang]["question"].format(period=net.period[lang]),
+                      **{k: v for k, v in _PAPER[lang].items() if k != "question"},
+                      "short": _SELECTION_WORDING["short"][lang],
+                      "yes": _SCALES["with"][0][lang], "no": _SCALES["with"][1][lang]} for lang in langs})
 
 
 def parse_network(value, spec_dir: Path, languages, add, line) -> Network | None:

@@ -33,9 +33,11 @@ class DataError(Exception):
         self.code, self.message, self.status = code, message, status
 
 
-def read_data(path) -> pd.DataFrame:
+def read_data(path, *, allow_empty: bool = False) -> pd.DataFrame:
     """Read a data file: .csv (UTF-8, comma or semicolon), .xlsx (first sheet), .parquet,
-    .sav (SPSS; user-missing values become NA). Raises :class:`DataError` naming the file."""
+    .sav (SPSS; user-missing values become NA). Raises :class:`DataError` naming the file.
+    ``allow_empty``: a header without rows is a table of no rows (a ties table with no tie),
+    not the ``empty-file`` error."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in DATA_SUFFIXES:
@@ -61,7 +63,7 @@ def read_data(path) -> pd.DataFrame:
     dup = df.columns[df.columns.duplicated()]
     if len(dup):
         raise DataError("duplicate-column", f"{path}: column {dup[0][:80]!r} appears more than once.")
-    if df.empty:
+    if df.empty and not (allow_empty and len(df.columns)):
         raise DataError("empty-file", f"{path}: no rows of data.")
     return df
 

@@ -33,7 +33,7 @@ def read_ties(path):
     :class:`instrument.datafile.DataError` when the file cannot be read."""
     from instrument.datafile import read_data
 
-    ties = read_data(path)
+    ties = read_data(path, allow_empty=True)  # a header alone: no tie at all, a result in itself
     if not {"from", "to"} <= set(ties.columns):
         raise NetworkInputError(f"{path}: a ties table needs columns 'from' and 'to'; it has "
                                 f"{', '.join(map(repr, list(ties.columns)[:12]))}.")
@@ -59,7 +59,17 @@ def build_results(ties, nodes, *, outcome: str | None = None, covariates=(), dir
     }
     if outcome:
         out.update(_autocorrelation(ties, nodes, outcome, list(covariates)))
-    return out
+    return _finite(out)
+
+
+def _finite(value):
+    """``value`` with every NaN or infinity (no ties: no centralization, no rho) as None, so
+    results.json is strict JSON."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return _plain(value)
 
 
 def _plain(v):

@@ -755,6 +755,9 @@ def _read_export(result: FileResult, head: list, records, expected: Expected, fi
             result.problems.append(Problem(verdict.code, verdict.message, file=result.file, severity=verdict.severity,
                                            **place))
             continue
+        values, spread = layout.expand(values)  # the roster's checkboxes and selections (instrument.platforms.layout)
+        result.problems.extend(Problem(code, message, file=result.file, item=item, severity="warning", **place)
+                               for code, item, message in spread)
 
         def get(qid, values=values, place=place, r=r):
             j = where.get(qid)

@@ -225,6 +225,11 @@ def simulate(form: Form, n: int, *, seed: int = 1, design: Design | None = None)
             frame[q.id] = rng.integers(lo_, hi_ + 1, size=n)
         else:
             frame[q.id] = rng.choice([f"C{c:02d}" for c in range(1, 6)], size=n)
+    if form.network is not None and "net_self" in frame:
+        _roster_answers(form, frame)
+    for q in form.context_block:  # a question asked only after a given answer is blank otherwise
+        if q.ask_if and q.ask_if[0] in frame and q.type == "select_one":
+            frame[q.id] = frame[q.id].where(frame[q.ask_if[0]] == q.ask_if[1]).astype("Int64")
     items_frame = pd.DataFrame(x, columns=items).astype("Int64")
     responses = pd.concat([frame, items_frame], axis=1)
     return Sample(
@@ -283,6 +288,20 @@ def patch_cells(xlsx: bytes, part: str, values: dict) -> bytes:
 
 
 PLACEHOLDER = "RESPONDENT-PLACEHOLDER"
+
+
+def _roster_answers(form: Form, frame: pd.DataFrame) -> None:
+    """The roster question as a platform collects it: the organization answered for is the
+    one the respondent was assigned (``organization_id``), never checked as its own partner."""
+    from instrument.collaboration import question_ids
+
+    codes = form.network.codes
+    if "organization_id" in frame:
+        frame["organization_id"] = [codes[int(k) - 1] for k in frame["net_self"]]
+    for k, code in enumerate(codes, start=1):
+        with_id = question_ids(code)["with"]
+        if with_id in frame:
+            frame.loc[frame["net_self"] == k, with_id] = 0
 
 
 def context_codes(form: Form, frame: pd.DataFrame) -> pd.DataFrame:

@@ -185,7 +185,23 @@ def _design(y: object, x: object) -> tuple[np.ndarray, np.ndarray, list[str], pd
             "collinear-covariates",
             f"The columns of 'X' in lnam are collinear ({', '.join(names)}): drop one.",
         )
+    if len(yv) < xv.shape[1] + 2:
+        raise PsychometricsError(
+            "too-few-nodes",
+            f"lnam needs more nodes than parameters (the {xv.shape[1]} columns of 'X', rho, sigma); "
+            f"got {len(yv)} node(s).",
+        )
     return yv, xv, names, labels
+
+
+def _check_residual(yv: np.ndarray, xv: np.ndarray) -> None:
+    """Refuse y fitted exactly by X (a constant outcome): sigma would be 0, the likelihood infinite."""
+    e = yv - xv @ np.linalg.lstsq(xv, yv, rcond=None)[0]
+    if not np.any(np.abs(e) > 1e-12 * max(1.0, float(np.abs(yv).max()))):
+        raise PsychometricsError(
+            "perfect-fit",
+            "'X' fits y exactly in lnam (no residual variance, e.g. a constant outcome): nothing to estimate.",
+        )
 
 
 class _Model:
@@ -274,6 +290,7 @@ def lnam(y: object, X: object, W1: object = None, W2: object = None) -> LNAM:
         raise PsychometricsError("missing-weights", "lnam needs W1, W2 or both.")
     w1 = None if W1 is None else _as_matrix(W1, n, "W1", labels)
     w2 = None if W2 is None else _as_matrix(W2, n, "W2", labels)
+    _check_residual(yv, xv)
     if all(w is None or w.nnz == 0 for w in (w1, w2)):
         return _ols(yv, xv, names, "no-ties", w1 is not None, w2 is not None)
     model = _Model(

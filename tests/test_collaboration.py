@@ -77,15 +77,15 @@ def test_every_export_carries_it(tmp_path, form):
     xml = convert(str(tmp_path / "f.xlsx"), warnings=[]).xform
     assert 'nodeset="/data/net_self"' in xml or "/net_self" in xml
     assert "net_maison_value" in xml
-    assert "relevant=\" /data/context/net_maison_with  = '1'\"" in xml   # asked only if worked with
+    assert "relevant=\"selected( /data/network/net_with , '6')\"" in xml   # asked only if worked with
     redcap.write(form, tmp_path / "r.csv", lang="fr")
     rows = list(csv.DictReader(io.StringIO((tmp_path / "r.csv").read_text(encoding="utf-8-sig"))))
     names = {r["Variable / Field Name"] for r in rows}
-    assert {"net_self", "net_cdc_with", "net_cdc_trust"} <= names
+    assert {"net_self", "net_with", "net_cdc_trust"} <= names
     branching = {r["Variable / Field Name"]: r["Branching Logic (Show field only if...)"] for r in rows}
-    assert branching["net_cdc_trust"] == "[net_cdc_with] = '1'" and branching["net_cdc_with"] == ""
+    assert branching["net_cdc_trust"] == "[net_with(4)] = '1'" and branching["net_with"] == ""
     limesurvey.write(form, tmp_path / "l.txt")
-    assert "netcdctrust\tnetcdcwith.NAOK == 1\t" in (tmp_path / "l.txt").read_text(encoding="utf-8")
+    assert "\tCDC\tnetself.NAOK != 4\t" in (tmp_path / "l.txt").read_text(encoding="utf-8")
     codebook.write(form, tmp_path / "codebook.json")
     assert '"net_banque_freq"' in (tmp_path / "codebook.json").read_text(encoding="utf-8")
 

@@ -229,3 +229,14 @@ def test_lnam_directed_w_matches_sna(dev):
     assert fit.rho1_se == pytest.approx(r["rho1_se"], abs=1e-4)
     assert np.allclose(fit.beta_se, flat(r["beta_se"]), atol=1e-4)
     assert fit.loglik == pytest.approx(flat(r["loglik"])[0], abs=1e-6)
+
+
+def test_too_few_nodes_and_perfect_fit_are_coded():
+    with pytest.raises(pm.PsychometricsError) as e:
+        pm.lnam(np.ones(1), np.ones((1, 1)), np.zeros((1, 1)))
+    assert e.value.code == "too-few-nodes"
+    codes = list("ABCDE")
+    w = pm.weights(pd.DataFrame({"from": ["A", "B", "C"], "to": ["B", "C", "D"]}), codes)
+    with pytest.raises(pm.PsychometricsError) as e:
+        pm.lnam(np.full(5, 3.0), np.ones((5, 1)), w)  # a constant outcome
+    assert e.value.code == "perfect-fit"

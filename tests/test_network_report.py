@@ -105,3 +105,23 @@ def test_output_folder_is_checked_before_the_work(tmp_path):
     code = network_command(ties, nodes=tmp_path / "orgs.csv", out=ties, console=Console(file=buf, width=200))
     assert code != 0 and "output" in buf.getvalue()
     assert ties.read_text(encoding="utf-8").startswith("from,to")
+
+
+@pytest.mark.parametrize(("ties", "nodes", "status"), [
+    ("from,to\n", None, "no-ties"),                       # a ties file with its header only
+    ("from,to\n", "org,outcome\nA,1\n", "too-few-nodes"),  # one organization
+])
+def test_degenerate_networks_give_a_coded_report(tmp_path, ties, nodes, status):
+    (tmp_path / "ties.csv").write_text(ties, encoding="utf-8")
+    node_file = SHARED / "orgs_dev.csv"
+    if nodes:
+        node_file = tmp_path / "orgs.csv"
+        node_file.write_text(nodes, encoding="utf-8")
+    code = network_command(tmp_path / "ties.csv", nodes=node_file, out=tmp_path / "o", outcome="outcome",
+                           console=Console(file=io.StringIO()))
+    assert code == 0
+    text = (tmp_path / "o" / "results.json").read_text(encoding="utf-8")
+    res = json.loads(text)  # strict JSON: no NaN
+    assert "NaN" not in text and res["lnam"]["status"] == status
+    assert "no-ties" in res["network"]["notes"] and res["network"]["edges"] == 0
+    assert f"code\u00a0: {status}" in (tmp_path / "o" / "network.html").read_text(encoding="utf-8")

@@ -48,6 +48,7 @@ import os
 import re
 from pathlib import Path
 
+from instrument.collaboration import roster
 from instrument.export.common import STRINGS, blocks, is_grouped
 from instrument.files import write_bytes
 from instrument.model import Form
@@ -71,7 +72,7 @@ BASE_COLUMNS = [
     "default",
     "same_default",
 ]
-COLUMNS = [*BASE_COLUMNS, "assessment_value", "max_num_value", "min_num_value", "random_order"]
+COLUMNS = [*BASE_COLUMNS, "assessment_value", "max_num_value", "min_num_value", "random_order", "array_filter"]
 
 _NOT_CODE = re.compile(r"[^A-Za-z0-9]")
 
@@ -94,7 +95,7 @@ def rows(form: Form) -> list[dict]:
     structure (groups, questions, subquestions, answers) once per language."""
     langs = list(form.languages)
     ids = _Ids()
-    structure = context_structure(form, ids) + blocks_structure(form, ids)
+    structure = context_structure(form, ids) + roster_structure(form, ids) + blocks_structure(form, ids)
     out = survey_settings(form)
     for lang in langs:
         out += [_ROW[entry[0]](entry, lang, lang == langs[0]) for entry in structure]
@@ -172,11 +173,13 @@ class _Ids:
 def context_structure(form: Form, ids: _Ids) -> list[tuple]:
     """The group "À propos de vous": one question per context question (list ``L`` with its
     answers, numerical ``N`` with its range, short text ``S``), as structure entries."""
-    if not form.context_block:
+    net = roster(form)
+    asked = [q for q in form.context_block if not net or q.id not in net.ids()]
+    if not asked:
         return []
     langs = list(form.languages)
     out: list[tuple] = [("G", ids.next_group(), {lang: STRINGS[lang]["about_you"] for lang in langs}, {})]
-    for q in form.context_block:
+    for q in asked:
         qid = ids.next_question()
         code = ids.codes[q.id] = ids.unique(question_code(q.id))
         if q.type == "select_one":
@@ -192,6 +195,50 @@ def context_structure(form: Form, ids: _Ids) -> list[tuple]:
             out.append(("Q", qid, "N", code, q.label, q.required, attrs))
         else:
             out.append(("Q", qid, "S", code, q.label, q.required, {}))
+    return out
+
+
+def roster_structure(form: Form, ids: _Ids) -> list[tuple]:
+    """The roster question as LimeSurvey users expect it, on its own page: a multiple choice
+    (``M``, ``netwith``) whose subquestions are the organizations (your own hidden by its
+    relevance, ``netself.NAOK != k``), then one array (``F``) per rating (frequency, trust,
+    value; answers 1-4), each filtered by the multiple choice (``array_filter = netwith``)
+    so only the organizations checked are rated. Response columns: ``netwith[CISSS]``
+    ("Y" when checked), ``netfreq[CISSS]``...; each subquestion row carries its form id."""
+    net = roster(form)
+    if net is None:
+        return []
+    langs = list(form.languages)
+    subcodes = _unique_codes(net.org_codes)
+    out: list[tuple] = [("G", ids.next_group(), net.title, {})]
+    selection = ids.unique("netwith")
+    qid = ids.next_question()
+    out.append(("Q", qid, "M", selection, net.label, False, {}))
+    self_code = ids.codes.get("net_self")
+    for k, (sub, name, with_id) in enumerate(zip(subcodes, net.names, net.with_ids, strict=True), start=1):
+        shown = f"{self_code}.NAOK != {k}" if self_code else "1"
+        out.append(("SQ", ids.next_question(), sub, {lang: name[lang] for lang in langs}, with_id, shown))
+    for attr, header in net.headers.items():
+        qid = ids.next_question()
+        out.append(("Q", qid, "F", ids.unique("net" + _SUFFIX_CODE[attr]), header, False, {"array_filter": selection}))
+        for sub, name, ratings in zip(subcodes, net.names, net.ratings, strict=True):
+            out.append(("SQ", ids.next_question(), sub, {lang: name[lang] for lang in langs}, ratings[attr]))
+        out += [("A", qid, str(code), label, "") for code, label in net.choice_labels[attr]]
+    return out
+
+
+_SUFFIX_CODE = {"frequency": "freq", "trust": "trust", "value": "value"}
+
+
+def _unique_codes(codes) -> list[str]:
+    """Subquestion codes (letters and digits) for the organizations, distinct ignoring case."""
+    out: list[str] = []
+    for code in codes:
+        candidate, n = question_code(code), 1
+        while candidate.lower() in {c.lower() for c in out}:
+            n += 1
+            candidate = question_code(code, 20 - len(str(n))) + str(n)
+        out.append(candidate)
     return out
 
 
@@ -246,9 +293,13 @@ def _question_row(entry, lang: str, base: bool) -> dict:
 
 
 def _subquestion_row(entry, lang: str, base: bool) -> dict:
-    _, sqid, code, label = entry
-    return {"id": str(sqid), "class": "SQ", "type/scale": "0", "name": code, "relevance": "1",
-            "text": _clean(label.get(lang, "")), "language": lang}
+    _, sqid, code, label, *roster_part = entry  # a roster subquestion: its form id, and its relevance
+    row = {"id": str(sqid), "class": "SQ", "type/scale": "0", "name": code, "relevance": "1",
+           "text": _clean(label.get(lang, "")), "language": lang}
+    if roster_part:
+        row["qid"] = roster_part[0]  # not a column: what the response export's reader maps it to
+        row["relevance"] = roster_part[1] if len(roster_part) > 1 else "1"
+    return row
 
 
 def _answer_row(entry, lang: str, base: bool) -> dict:

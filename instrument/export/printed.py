@@ -32,6 +32,7 @@ import math
 import os
 from pathlib import Path
 
+from instrument.collaboration import roster
 from instrument.export.common import ordered_items, recall_text, version_paths
 from instrument.files import write_text
 from instrument.model import Form, Item
@@ -47,6 +48,7 @@ __all__ = [
     "css_string",
     "environment",
     "render",
+    "roster_table",
     "template_data",
     "write",
 ]
@@ -246,7 +248,9 @@ def _blocks(form: Form, items: list[Item], lang: str) -> list[dict]:
 
 def _context_questions(form: Form, lang: str) -> list[dict]:
     out = []
-    for index, q in enumerate(form.context_block):
+    net = roster(form)
+    asked = [q for q in form.context_block if not net or q.id not in net.ids()]  # the roster: roster_table
+    for index, q in enumerate(asked):
         entry = {
             "id": q.id,
             "letter": chr(ord("A") + index) if index < 26 else str(index + 1),
@@ -264,6 +268,28 @@ def _context_questions(form: Form, lang: str) -> list[dict]:
             entry["boxes"] = _TEXT_BOXES
         out.append(entry)
     return out
+
+
+def roster_table(form: Form, lang: str, letter: str) -> dict | None:
+    """The roster question on paper: one line per organization with Yes / No, then the
+    frequency, trust and value boxes (1-4), under a legend of the three scales."""
+    net = roster(form)
+    if net is None:
+        return None
+    typo = Typography(lang)
+    paper = net.paper[lang]
+    return {
+        "letter": letter,
+        "question": typo.text(paper["question"]),
+        "hint": typo.text(paper["hint"]),
+        "organization": paper["organization"],
+        "worked_with": paper["worked_with"],
+        "with_choices": [{"code": 1, "label": paper["yes"]}, {"code": 0, "label": paper["no"]}],
+        "scales": [{"name": paper["short"][attr].capitalize(), "question": typo.text(net.headers[attr][lang]),
+                    "choices": [{"code": code, "label": label[lang]} for code, label in net.choice_labels[attr]]}
+                   for attr in net.headers],
+        "organizations": [name[lang] for name in net.names],
+    }
 
 
 def template_data(form: Form, *, lang: str = "fr", paper: str = "A4", version: str | None = None) -> dict:
@@ -298,7 +324,8 @@ def template_data(form: Form, *, lang: str = "fr", paper: str = "A4", version: s
         "choices": [{"code": c.code, "label": c.label[lang]} for c in rs.choices],
         "missing": [{"code": c.code, "label": c.label[lang]} for c in rs.missing],
         "blocks": _blocks(form, items, lang),
-        "context_questions": _context_questions(form, lang),
+        "context_questions": (context := _context_questions(form, lang)),
+        "roster": roster_table(form, lang, chr(ord("A") + len(context)) if len(context) < 26 else str(len(context) + 1)),
         "n_items": len(items),
     }
 

@@ -28,12 +28,13 @@ import os
 import re
 from pathlib import Path
 
+from instrument.collaboration import SELECTION_ID, roster
 from instrument.export.common import STRINGS, blocks, check_lang
 from instrument.files import write_bytes
 from instrument.model import Form
 from instrument.typography import Typography
 
-__all__ = ["COLUMNS", "VARIABLE_PATTERN", "rows", "variable_name", "write"]
+__all__ = ["COLUMNS", "VARIABLE_PATTERN", "roster_fields", "rows", "variable_name", "write"]
 
 COLUMNS = [
     "Variable / Field Name",
@@ -101,7 +102,10 @@ def rows(form: Form, lang: str) -> list[dict]:
     used = {"record_id"}
     names: dict = {}  # context question id -> its variable name (for branching logic)
     first_context = True
+    net = roster(form)
     for q in form.context_block:
+        if net and q.id in net.ids():
+            continue  # asked as a checkbox and matrices (roster_fields)
         name = variable_name(q.id)
         while name in used:
             name = variable_name(name[:22] + "_ctx")
@@ -129,6 +133,9 @@ def rows(form: Form, lang: str) -> list[dict]:
             )
         else:
             field(name, "text", q.label[lang], **extra)
+        out[-1]["qid"] = q.id  # not a column: the form id the response export's reader maps it to
+    if net:
+        out += roster_fields(net, lang, form_name, used)
 
     rs = form.response_set
     choices = _choices(rs.all_choices(), lang)
@@ -160,6 +167,31 @@ def rows(form: Form, lang: str) -> list[dict]:
     return out
 
 
+def roster_fields(net, lang: str, form_name: str, used: set) -> list[dict]:
+    """The roster question as REDCap users expect it: a checkbox field ``net_with`` whose
+    choices are the organizations (codes 1..n, as ``net_self``; exported as ``net_with___1``...
+    with 1 checked, 0 not), then one matrix per rating (frequency, trust, value; 1-4), one
+    row per organization shown only when it was checked (``[net_with(k)] = '1'``)."""
+    def field(name, ftype, label, qid, **extra):
+        used.add(name)
+        return {**dict.fromkeys(COLUMNS, ""), "Variable / Field Name": name, "Form Name": form_name,
+                "Field Type": ftype, "Field Label": label, **extra, "qid": qid}
+
+    orgs = " | ".join(f"{code}, {name[lang].replace('|', '/')}" for code, name in zip(net.codes, net.names, strict=True))
+    out = [field(SELECTION_ID, "checkbox", net.label[lang], SELECTION_ID, **{
+        "Section Header": net.title[lang], "Choices, Calculations, OR Slider Labels": orgs,
+        "Field Note": net.self_note[lang]})]
+    for attr, header in net.headers.items():
+        answers = " | ".join(f"{code}, {label[lang]}" for code, label in net.choice_labels[attr])
+        for k, (code, row, ratings) in enumerate(zip(net.codes, net.rows, net.ratings, strict=True)):
+            out.append(field(variable_name(ratings[attr]), "radio", row[attr][lang], ratings[attr], **{
+                "Section Header": header[lang] if k == 0 else "",
+                "Choices, Calculations, OR Slider Labels": answers,
+                "Matrix Group Name": variable_name(f"net_{attr}"),
+                "Branching Logic (Show field only if...)": f"[{SELECTION_ID}({code})] = '1'"}))
+    return out
+
+
 def write(form: Form, path: str | os.PathLike, *, lang: str = "fr") -> list[Path]:
     """Write the REDCap data dictionary in one language; returns ``[path]``. Example::
 
@@ -174,7 +206,8 @@ def write(form: Form, path: str | os.PathLike, *, lang: str = "fr") -> list[Path
     for row in rows(form, lang):
         # REDCap's data dictionary is edited in a spreadsheet: a label starting like a formula
         # (a custom bank's text, a consortium name first) gets the leading apostrophe OWASP advises
-        writer.writerow({k: ("'" + v if k in _TEXT_COLUMNS and v.startswith(_FORMULA_START) else v) for k, v in row.items()})
+        writer.writerow({k: ("'" + v if k in _TEXT_COLUMNS and v.startswith(_FORMULA_START) else v)
+                         for k, v in row.items() if k in COLUMNS})
     path = Path(path)
     write_bytes(path, buffer.getvalue().encode("utf-8"))
     return [path]

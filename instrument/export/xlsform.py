@@ -21,12 +21,13 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from instrument.collaboration import SELECTION_ID, roster
 from instrument.export.common import STRINGS, blocks
 from instrument.files import save_workbook
 from instrument.model import Form
 from instrument.typography import Typography
 
-__all__ = ["LANGUAGE_NAMES", "rows", "write"]
+__all__ = ["LANGUAGE_NAMES", "roster_rows", "rows", "write"]
 
 #: XLSForm language names (name + ISO code, as ODK recommends).
 LANGUAGE_NAMES = {"fr": "Français (fr)", "en": "English (en)"}
@@ -68,9 +69,13 @@ def rows(form: Form) -> dict[str, list[dict]]:
     intro = {lang: form.introduction.get(lang, "") for lang in langs}
     add("note", "intro", text(intro))
 
-    if form.context_block:
+    net = roster(form)
+    skip = net.ids() | {"net_self"} if net else set()
+    if any(q.id not in skip for q in form.context_block):
         add("begin_group", "context", {lang: STRINGS[lang]["about_you"] for lang in langs}, appearance="field-list")
         for q in form.context_block:
+            if q.id in skip:
+                continue  # asked on the roster's own pages (roster_rows)
             if q.type == "select_one":
                 list_name = f"ctx_{q.id}"
                 relevant = f"${{{q.ask_if[0]}}} = '{q.ask_if[1]}'" if q.ask_if else ""
@@ -99,6 +104,10 @@ def rows(form: Form) -> dict[str, list[dict]]:
             else:
                 add("text", q.id, text(q.label), required="yes" if q.required else "")
         add("end_group", "")
+    if net:
+        roster_survey, roster_choices = roster_rows(form, net)
+        survey += roster_survey
+        choices += roster_choices
 
     rs = form.response_set
     previous_recall = None
@@ -144,6 +153,46 @@ def typeset(sheets: dict, langs: list) -> dict:
     for row in sheets["settings"]:
         row["form_title"] = typo[langs[0]].text(row["form_title"])
     return sheets
+
+
+def roster_rows(form: Form, net) -> tuple[list[dict], list[dict]]:
+    """The roster question (:func:`instrument.collaboration.roster`) as Kobo and ODK users
+    expect it: one page with ``net_self`` (which organization you answer for) and
+    ``net_with``, a ``select_multiple`` of the organizations (the same choice list, so a
+    constraint refuses your own), then one page per organization, shown only when it was
+    checked (``relevant = selected(${net_with}, 'k')``), with its frequency, trust and value
+    (1-4). Flat groups, not a repeat: every answer stays in the submission's one row of the
+    export (Kobo's and ODK's repeat exports are separate sheets or files). Returns the survey
+    and choices rows."""
+    langs = list(form.languages)
+    self_q = next(q for q in form.context_block if q.id == "net_self")
+
+    def row(type_, name, label=None, **extra):
+        out = {"type": type_, "name": name}
+        for key, value in (("label", label), *extra.items()):
+            if isinstance(value, dict):
+                out.update({_tr(key, lang): value.get(lang, "") for lang in langs})
+            elif value not in (None, ""):
+                out[key] = value
+        return out
+
+    survey = [row("begin_group", "network", net.title, appearance="field-list"),
+              row("select_one ctx_net_self", "net_self", self_q.label, required="yes"),
+              row("select_multiple ctx_net_self", SELECTION_ID, net.label,
+                  constraint="not(selected(., ${net_self}))", constraint_message=net.self_note),
+              row("end_group", "")]
+    choices = [{"list_name": "ctx_net_self", "name": str(c.code), **{_tr("label", lang): c.label[lang] for lang in langs}}
+               for c in self_q.choices]
+    for code, org, name, ratings, labels in zip(net.codes, net.org_codes, net.names, net.ratings, net.labels,
+                                                 strict=True):
+        survey.append(row("begin_group", f"net_{org.lower()}", name, appearance="field-list",
+                          relevant=f"selected(${{{SELECTION_ID}}}, '{code}')"))
+        survey += [row(f"select_one net_{attr}", qid, labels[attr]) for attr, qid in ratings.items()]
+        survey.append(row("end_group", ""))
+    for attr, answers in net.choice_labels.items():
+        choices += [{"list_name": f"net_{attr}", "name": str(code), **{_tr("label", lang): label[lang] for lang in langs}}
+                    for code, label in answers]
+    return survey, choices
 
 
 def _columns(form: Form) -> dict[str, list[str]]:

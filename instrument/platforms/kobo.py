@@ -17,11 +17,19 @@ from __future__ import annotations
 
 import re
 
+from instrument.collaboration import roster
 from instrument.platforms import Layout, Names, folded_lookup, map_header
 from instrument.platforms.fields import fields
 from instrument.platforms.fields import names as xlsform_names
-from instrument.platforms.layout import Reviewed
-from instrument.platforms.writing import Answers, stable_uuid, submitted_at, write_csv, write_xlsx
+from instrument.platforms.layout import Reviewed, selection_columns
+from instrument.platforms.writing import (
+    Answers,
+    selection_cells,
+    stable_uuid,
+    submitted_at,
+    write_csv,
+    write_xlsx,
+)
 
 __all__ = ["META", "VARIANTS", "layout", "names", "recognize", "write"]
 
@@ -71,12 +79,14 @@ def layout(header: list, exports) -> Layout:
 
     columns, meta, unmapped, ambiguous, missing = map_header(
         header, resolve, lambda h: "note" if h in own.extra["notes"] else _meta_name(h), exports)
+    columns, selection = selection_columns(columns, len(header), own.extra["selection"])
     ids = tuple(j for j, h in enumerate(header) if h == "_uuid") or tuple(j for j, h in enumerate(header) if h == "_id")
     where = {name: j for j, name in reversed(meta.items())}
     status = where.get("_validation_status")
     judge = None if status is None else Reviewed(status, _NOT_APPROVED)
     return Layout("kobo", _DESCRIPTION["labels" if labels[0] else "xml"], columns, ids, meta, unmapped, ambiguous,
-                  missing, judge=judge, submitted_column=where.get("_submission_time"), status_column=status)
+                  missing, judge=judge, submitted_column=where.get("_submission_time"), status_column=status,
+                  selection=selection)
 
 
 def write(form, frame, path, variant: str, incomplete: int = 0):
@@ -86,19 +96,24 @@ def write(form, frame, path, variant: str, incomplete: int = 0):
     with_groups = variant in ("csv", "xlsx", "labels-fr")
     header = ["start", "end"]
     qs = fields(form)
+    net = roster(form)
     for f in qs:
         if lang:
             label = f.label[lang]
             header.append(f"{f.group_label[lang]}/{label}" if with_groups and f.group_label.get(lang) else label)
         else:
             header.append("/".join((*f.groups, f.id)) if with_groups else f.id)
+        if f.multiple:  # Kobo's default "both": the summary column, then one column per choice
+            header += [f"{header[-1]}/{name[lang] if lang else code}" for code, name in zip(net.codes, net.names,
+                                                                                             strict=True)]
     header += ["_id", "_uuid", "_submission_time", "_validation_status", "_notes", "_status", "_submitted_by",
                "__version__", "_tags", "_index"]
     rows = []
     for i, rec in enumerate(frame.to_dict("records")):
         t = submitted_at(i)
         row = [(t.replace(minute=0)).isoformat(timespec="milliseconds"), t.isoformat(timespec="milliseconds")]
-        row += [answers.text(f.id, rec.get(f.id), lang) for f in qs]
+        for f in qs:
+            row += selection_cells(net, rec, lang) if f.multiple else [answers.text(f.id, rec.get(f.id), lang)]
         row += [str(400000 + i), stable_uuid("kobo", form.id, rec["respondent"]), t.strftime("%Y-%m-%dT%H:%M:%S"),
                 "", "", "submitted_via_web", "", "vQ4wZ8sW3qPpVbXnGJfF2d", "", str(i + 1)]
         rows.append(row)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from instrument.answers import normalize_label
 from instrument.model import Problem
 
-__all__ = ["Layout", "Mismatch", "Names", "Reviewed", "RowVerdict"]
+__all__ = ["Layout", "Mismatch", "Names", "Reviewed", "RowVerdict", "Selection", "selection_columns"]
 
 MAX_LISTED = 50  #: unmapped columns reported one by one; the rest in one problem
 
@@ -65,6 +66,74 @@ class Reviewed:
 
 
 @dataclass(frozen=True)
+class Selection:
+    """The roster's "worked with" question exported as ONE column of the chosen choices
+    (Kobo's and ODK's select_multiple: choice names separated by spaces; in a Kobo label
+    export, the choice labels separated by spaces): each organization's answer ("1" chosen,
+    "0" not) is written into its own column (``targets``, one per organization; columns past
+    the header when the export has no column of its own for it). A blank cell leaves them
+    as they are (blank, or the platform's own per-choice columns)."""
+
+    column: int
+    targets: tuple
+    names: dict  # choice name -> position in targets
+    labels: dict  # folded choice label -> position
+    item: str = "net_with"  # the question, for the log
+
+    def apply(self, values: list) -> list[tuple[str, str, str]]:
+        """Fill ``values`` (long enough for every target) in place; returns problems (code, item, message)."""
+        raw = values[self.column] if self.column < len(values) else None
+        text = "" if raw is None else str(raw).strip()
+        if not text:
+            return []
+        tokens = text.split()
+        chosen = [self.names.get(t) for t in tokens]
+        if None in chosen:  # a label export: labels hold spaces, cut the text into whole labels
+            chosen = list(_segment(tokens, self.labels) or [self.names.get(t) for t in tokens])
+        problems = []
+        if None in chosen:
+            unknown = [t for t, k in zip(tokens, chosen, strict=True) if k is None]
+            problems.append(("unknown-organization", self.item, f"the organizations checked ({_short(text)}) include "
+                             f"{_short(' '.join(unknown))}, not one of the listed organizations; left out"))
+        picked = {k for k in chosen if k is not None}
+        for k, j in enumerate(self.targets):
+            values[j] = "1" if k in picked else "0"
+        return problems
+
+
+def _segment(tokens: list, labels: dict) -> tuple | None:
+    """``tokens`` cut into whole labels (positions), or None when they cannot be."""
+    reach: dict[int, tuple] = {0: ()}
+    for i in range(len(tokens)):
+        if i not in reach:
+            continue
+        for j in range(i + 1, len(tokens) + 1):
+            k = labels.get(normalize_label(" ".join(tokens[i:j])))
+            if k is not None and j not in reach:
+                reach[j] = (*reach[i], k)
+    return reach.get(len(tokens))
+
+
+def selection_columns(columns: dict, n_header: int, spec: dict | None) -> tuple[dict, Selection | None]:
+    """With the roster's select_multiple summary column among ``columns`` (``spec``: the
+    platform names' ``extra["selection"]``), each organization's answer column: its own
+    (a per-choice column) or a new one past the header. Returns (columns, Selection or None)."""
+    if not spec:
+        return columns, None
+    where = {qid: j for j, qid in columns.items()}
+    if spec["id"] not in where:
+        return columns, None
+    columns = dict(columns)
+    targets = []
+    for qid in spec["ids"]:
+        if qid not in where:
+            where[qid] = n_header + len(targets)
+            columns[where[qid]] = qid
+        targets.append(where[qid])
+    return columns, Selection(where[spec["id"]], tuple(targets), spec["names"], spec["labels"], spec["id"])
+
+
+@dataclass(frozen=True)
 class Layout:
     """The meaning of an export's columns (indexes into each data row)."""
 
@@ -84,6 +153,24 @@ class Layout:
     local_ids: tuple = ()  # id columns unique only within this file (LimeSurvey's response id): prefixed by its name
     submitted_column: int | None = None  # when the platform received the response
     status_column: int | None = None  # the platform's own status (Kobo validation, ODK review, REDCap form status)
+    selection: Selection | None = None  # the roster's select_multiple exported as one column
+    column_recode: dict = field(default_factory=dict)  # column index -> {platform value: value read} (checkboxes)
+
+    def expand(self, values: list) -> tuple[list, list]:
+        """The row as read: per-column recodes applied (a LimeSurvey "Y", a REDCap
+        "Checked"), the roster's selection spread over its organizations' columns. Returns
+        (values, problems as (code, item, message))."""
+        if self.selection is None and not self.column_recode:
+            return values, []
+        values = list(values)
+        width = max((*self.columns, *self.column_recode, 0)) + 1
+        values += [None] * (width - len(values))
+        for j, table in self.column_recode.items():
+            v = values[j]
+            key = v.strip() if isinstance(v, str) else v
+            if key in table:
+                values[j] = table[key]
+        return values, (self.selection.apply(values) if self.selection else [])
 
     def header_problems(self, file: str) -> list[Problem]:
         """One problem per unmapped or ambiguous column, and per item missing from the export."""

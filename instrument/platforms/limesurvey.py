@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 
 from instrument.answers import normalize_label
+from instrument.collaboration import roster
 from instrument.export.limesurvey import question_code, rows
 from instrument.platforms import (
     AMBIGUOUS,
@@ -58,12 +59,15 @@ _CODE_TEXT = re.compile(r"^([A-Za-z][A-Za-z0-9]*(?:\[[A-Za-z0-9_]+\])?)\s*[.:\-]
 _TIME = re.compile(r"^[A-Za-z0-9]+(?:X\d+)*Time$|^interviewtime$|^groupTime\d+$")
 _NO_ANSWER = frozenset({"N/A", "n/a"})
 VARIANTS = ("csv", "csv-full", "xlsx")
+#: A multiple choice subquestion (the roster's organizations): "Y" checked, "N" (older exports) not.
+_CHECKED = {"Y": "1", "N": "0"}
 
 
 def _structure(form) -> list[tuple]:
     """(column code, form id, question text by lang, subquestion text by lang) in survey order."""
     by_code = {question_code(it.id): it.id for it in form.items}
-    context = [q.id for q in form.context_block]
+    net = roster(form)
+    context = [q.id for q in form.context_block if not net or q.id not in net.ids()]
     out: dict[str, list] = {}
     order: list[str] = []
     current, n_context = None, {}
@@ -84,7 +88,7 @@ def _structure(form) -> list[tuple]:
         elif row.get("class") == "SQ":
             code = f"{current}[{row['name']}]"
             if code not in out:
-                out[code] = [code, by_code[row["name"]], dict(out["#" + current][2]), {}]
+                out[code] = [code, row.get("qid") or by_code[row["name"]], dict(out["#" + current][2]), {}]
                 order.append(code)
             out[code][2][lang] = out["#" + current][2][lang]
             out[code][3][lang] = row["text"]
@@ -102,7 +106,8 @@ def names(form) -> Names:
             heading = f"{text} [{sqtext[lang]}]" if sqtext else text
             add_folded(folded, heading, qid)
             full.append((normalize_label(strip_tags(text)), normalize_label(strip_tags(sqtext.get(lang, ""))), qid))
-    return Names(exact=exact, folded=folded, extra={"full": tuple(full)})
+    net = roster(form)
+    return Names(exact=exact, folded=folded, extra={"full": tuple(full), "checkbox": net.with_ids if net else ()})
 
 
 def recognize(header: list) -> bool:
@@ -172,16 +177,26 @@ def layout(header: list, exports) -> Layout:
     judge = _Submitted(where["submitdate"]) if "submitdate" in where else None
     full = any(h not in own.exact and not _CODE_TEXT.match(h) for j, h in enumerate(header) if j in columns)
     variant = "LimeSurvey export (" + ("question texts" if full else "question codes") + ")"
+    checked = {j: _CHECKED for j, qid in columns.items() if qid in own.extra["checkbox"]}
     return Layout("limesurvey", variant, columns, ids, meta, unmapped, ambiguous, missing,
                   language_column=where.get("startlanguage"), blanks=_NO_ANSWER, judge=judge,
                   first_id_only=True, local_ids=tuple(where[k] for k in ("id",) if k in where),
-                  submitted_column=where.get("submitdate"))
+                  submitted_column=where.get("submitdate"), column_recode=checked)
 
 
 def write(form, frame, path, variant: str, incomplete: int = 0):
     answers = Answers(form)
     base = form.languages[0]
     structure = _structure(form)
+    net = roster(form)
+    checkbox = set(net.with_ids) if net else set()
+
+    def _checkbox(value, full: bool) -> str:  # "Y" or blank; in full answers "Oui" / "Non"
+        if value is None or value != value or str(value) == "<NA>":
+            return ""
+        yes = str(value) in ("1", "1.0")
+        return answers.text(net.with_ids[0], 1 if yes else 0, base) if full else ("Y" if yes else "")
+
     full = variant == "csv-full"
     meta = ["id", "submitdate", "lastpage", "startlanguage", "seed", "startdate", "datestamp"]
     header = [META_TEXTS[m][0] if full else m for m in meta]
@@ -200,7 +215,8 @@ def write(form, frame, path, variant: str, incomplete: int = 0):
         left = i >= len(frame) - incomplete  # left before the end: no submitdate, stopped on page 2
         row = [str(i + 1), "" if left else stamp, "2" if left else str(n_pages), lang, str(1000 + 7 * i), stamp, stamp]
         # full answers are in the export's language (the base language), whatever the respondent's
-        row += [answers.text(qid, rec.get(qid), base if full else None) for _c, qid, *_ in structure]
+        row += [_checkbox(rec.get(qid), full) if qid in checkbox else answers.text(qid, rec.get(qid), base if full else None)
+                for _c, qid, *_ in structure]
         rows_out.append(row)
     if variant == "xlsx":
         return write_xlsx(path, "results", header, rows_out)

@@ -14,11 +14,18 @@ together; so is one whose ``ReviewState`` is ``rejected`` (``rejected-on-platfor
 
 from __future__ import annotations
 
+from instrument.collaboration import roster
 from instrument.platforms import Layout, Names, folded_lookup, map_header
 from instrument.platforms.fields import fields
 from instrument.platforms.fields import names as xlsform_names
-from instrument.platforms.layout import SCORE, Reviewed, RowVerdict
-from instrument.platforms.writing import Answers, stable_uuid, submitted_at, write_csv
+from instrument.platforms.layout import SCORE, Reviewed, RowVerdict, selection_columns
+from instrument.platforms.writing import (
+    Answers,
+    selection_cells,
+    stable_uuid,
+    submitted_at,
+    write_csv,
+)
 
 __all__ = ["CENTRAL_TAIL", "VARIANTS", "layout", "names", "recognize", "write"]
 
@@ -62,6 +69,7 @@ def layout(header: list, exports) -> Layout:
     own = exports.names["odk"]
     columns, meta, unmapped, ambiguous, missing = map_header(
         header, lambda h: folded_lookup(own, h), lambda h: "note" if h in own.extra["notes"] else _meta_name(h), exports)
+    columns, selection = selection_columns(columns, len(header), own.extra["selection"])
     ids = tuple(j for j, h in enumerate(header) if h == "KEY") or tuple(
         j for j, h in enumerate(header) if h == "meta-instanceID")
     central = bool({"ReviewState", "SubmitterID", "FormVersion"} & set(header))
@@ -71,20 +79,24 @@ def layout(header: list, exports) -> Layout:
     variant = "ODK Central CSV export" if central else "ODK Briefcase CSV export"
     where = {name: j for j, name in reversed(meta.items())}
     return Layout("odk", variant, columns, ids, meta, unmapped, ambiguous, missing, judge=judge,
-                  submitted_column=where.get("SubmissionDate"), status_column=where.get("ReviewState"))
+                  submitted_column=where.get("SubmissionDate"), status_column=where.get("ReviewState"),
+                  selection=selection)
 
 
 def write(form, frame, path, variant: str, incomplete: int = 0):
     answers = Answers(form)
     qs = fields(form)
+    net = roster(form)
     header = ["SubmissionDate", *("-".join((*f.groups, f.id)) for f in qs), "meta-instanceID", "KEY"]
     if variant == "central":
         header += list(CENTRAL_TAIL[1:])
     rows = []
     for i, rec in enumerate(frame.to_dict("records")):
         key = "uuid:" + stable_uuid("odk", form.id, rec["respondent"])
-        row = [submitted_at(i).strftime("%Y-%m-%dT%H:%M:%S.000Z"), *(answers.text(f.id, rec.get(f.id)) for f in qs),
-               key, key]
+        row = [submitted_at(i).strftime("%Y-%m-%dT%H:%M:%S.000Z")]
+        for f in qs:  # a select_multiple: one column, the choices separated by spaces (Central's default)
+            row += selection_cells(net, rec)[:1] if f.multiple else [answers.text(f.id, rec.get(f.id))]
+        row += [key, key]
         if variant == "central":
             row += ["5", "enqueteur", "0", "0", "", "", "", "0", str(form.version)]
         rows.append(row)

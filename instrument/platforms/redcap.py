@@ -22,6 +22,7 @@ and ``ASKU`` as "don't know", ``NA`` as "not applicable", the others (``NI``, ``
 from __future__ import annotations
 
 from instrument.answers import normalize_label
+from instrument.collaboration import roster
 from instrument.export.redcap import rows, variable_name
 from instrument.platforms import Layout, Names, add_folded, folded_lookup, map_header
 from instrument.platforms.layout import SCORE, RowVerdict
@@ -41,29 +42,44 @@ _META_LABELS = {"record id": "record_id", "event name": "redcap_event_name", "re
                 "complete?": "complete"}
 _COMPLETE = frozenset({"2", "2.0", "complete", "complet"})
 VARIANTS = ("raw", "labels")
+#: A checkbox's column in a labels export.
+_CHECKED = {"Checked": "1", "Unchecked": "0"}
 
 
 def names(form) -> Names:
     exact: dict[str, str] = {}
     folded: dict[str, str] = {}
-    context = [q.id for q in form.context_block]
     record_labels = []
+    checkbox: list[str] = []
     for lang in form.languages:
-        k = 0
         for row in rows(form, lang):
             var = row["Variable / Field Name"]
             if var == "record_id":
                 record_labels.append(normalize_label(row["Field Label"]))
                 continue
-            qid = var if var in form.item_ids else None
-            if qid is None:
-                qid = context[k]
-                k += 1
+            if row["Field Type"] == "checkbox":  # the roster's organizations: one column per choice
+                checkbox += _checkbox_names(form, row, exact, folded)
+                continue
+            qid = var if var in form.item_ids else row["qid"]
             exact[var] = qid
             add_folded(folded, row["Field Label"], qid)
     form_name = variable_name(form.id, 64)
     return Names(exact=exact, folded=folded, extra={"form": form_name, "record_labels": tuple(record_labels),
-                                                    "title": tuple(normalize_label(t) for t in form.title.values())})
+                                                    "title": tuple(normalize_label(t) for t in form.title.values()),
+                                                    "checkbox": frozenset(checkbox)})
+
+
+def _checkbox_names(form, row: dict, exact: dict, folded: dict) -> list[str]:
+    """A checkbox field's columns: ``net_with___1`` (raw) or ``Label (choice=Name)`` (labels),
+    each the "worked with" answer of one organization."""
+    net = roster(form)
+    var = row["Variable / Field Name"]
+    for code, name, qid in zip(net.codes, net.names, net.with_ids, strict=True):
+        exact[f"{var}___{code}"] = qid
+        add_folded(folded, f"{row['Field Label']} (choice={name[form.languages[0]]})", qid)
+        for text in name.values():
+            add_folded(folded, f"{row['Field Label']} (choice={text})", qid)
+    return list(net.with_ids)
 
 
 def recognize(header: list) -> bool:
@@ -130,9 +146,10 @@ def layout(header: list, exports) -> Layout:
         elif meaning == "na" and len(dk_na) > 1:
             recode[code] = str(dk_na[1])
     submitted = where.get(f"{form}_timestamp", where.get("timestamp"))
+    checked = {j: _CHECKED for j, qid in columns.items() if qid in own.extra["checkbox"]}
     return Layout("redcap", "REDCap export (" + ("labels" if labels else "raw data") + ")", columns, ids, meta,
                   unmapped, ambiguous, missing, recode=recode, judge=judge, submitted_column=submitted,
-                  status_column=complete)
+                  status_column=complete, column_recode=checked)
 
 
 def write(form, frame, path, variant: str, incomplete: int = 0):
@@ -140,16 +157,16 @@ def write(form, frame, path, variant: str, incomplete: int = 0):
     lang = form.languages[0] if variant == "labels" else None
     dictionary = rows(form, form.languages[0])
     form_name = variable_name(form.id, 64)
-    context = [q.id for q in form.context_block]
-    fields_ = []
-    k = 0
+    net = roster(form)
+    fields_ = []  # (column heading raw, form id, column heading labels)
     for row in dictionary[1:]:
-        var = row["Variable / Field Name"]
-        if var in form.item_ids:
-            fields_.append((var, var, row["Field Label"]))
+        var, label = row["Variable / Field Name"], row["Field Label"]
+        if row["Field Type"] == "checkbox":
+            fields_ += [(f"{var}___{code}", qid, f"{label} (choice={name[form.languages[0]]})")
+                        for code, name, qid in zip(net.codes, net.names, net.with_ids, strict=True)]
         else:
-            fields_.append((var, context[k], row["Field Label"]))
-            k += 1
+            fields_.append((var, var if var in form.item_ids else row["qid"], label))
+    checkbox = set(net.with_ids) if net else set()
     if lang:
         header = [dictionary[0]["Field Label"], "Survey Identifier", "Survey Timestamp",
                   *(label for _v, _q, label in fields_), "Complete?"]
@@ -159,8 +176,15 @@ def write(form, frame, path, variant: str, incomplete: int = 0):
     out = []
     for i, rec in enumerate(frame.to_dict("records")):
         row = [str(rec["respondent"]), "", submitted_at(i).strftime("%Y-%m-%d %H:%M:%S")]
-        row += [answers.text(qid, rec.get(qid), lang) for _v, qid, _l in fields_]
+        row += [_checked(rec.get(qid), lang) if qid in checkbox else answers.text(qid, rec.get(qid), lang)
+                for _v, qid, _l in fields_]
         left = i >= len(frame) - incomplete
         row.append(("Incomplete" if left else "Complete") if lang else ("0" if left else "2"))
         out.append(row)
     return write_csv(path, header, out, sep=",", newline="\n")
+
+
+def _checked(value, lang) -> str:
+    """A checkbox column as REDCap exports it: 1 / 0 (raw), Checked / Unchecked (labels)."""
+    yes = str(value) in ("1", "1.0")
+    return ("Checked" if yes else "Unchecked") if lang else ("1" if yes else "0")

@@ -9,7 +9,7 @@ import io
 import uuid
 from pathlib import Path
 
-__all__ = ["Answers", "stable_uuid", "submitted_at", "write_csv", "write_xlsx"]
+__all__ = ["Answers", "selection_cells", "stable_uuid", "submitted_at", "write_csv", "write_xlsx"]
 
 _EPOCH = dt.datetime(2026, 3, 2, 9, 0, 0, tzinfo=dt.UTC)
 
@@ -33,6 +33,20 @@ class Answers:
             if table is not None and int(value) in table:
                 return table[int(value)][lang]
         return str(value)
+
+
+def selection_cells(net, rec: dict, lang: str | None = None, marks: tuple = ("1", "0")) -> list[str]:
+    """The roster's "worked with" answers of one respondent as a platform's select_multiple
+    exports them: the summary cell (the chosen choices' codes, or labels in ``lang``,
+    separated by spaces), then one cell per choice (``marks``: chosen, not chosen); all
+    blank when the question was not answered."""
+    answered = [rec.get(qid) for qid in net.with_ids]
+    if all(v is None or v != v or v is _NA for v in answered):
+        return [""] * (1 + len(answered))
+    chosen = [str(v) in ("1", "1.0") for v in answered]
+    summary = " ".join(name[lang] if lang else str(code)
+                       for code, name, yes in zip(net.codes, net.names, chosen, strict=True) if yes)
+    return [summary, *(marks[0] if yes else marks[1] for yes in chosen)]
 
 
 try:  # pandas' missing value, compared by identity (pd.NA == x is NA, not a bool)
