@@ -160,3 +160,29 @@ def test_paper_roster_is_one_line_per_organization(form, lang):
     body = html.split('class="roster-grid"')[1].split("</table>")[0]
     assert body.count("<tr") == 2 + 6 and body.count('class="box') == 6 * (2 + 12)
     assert ("Oui" if lang == "fr" else "Yes") in body
+
+
+def test_workbook_letters_go_on_past_z(form):
+    from instrument.export.common import question_letter
+    from instrument.export.xlsx import build_workbook
+
+    assert [question_letter(i) for i in (0, 25, 26, 27, 51, 52)] == ["A", "Z", "AA", "AB", "AZ", "BA"]
+    sheet = build_workbook(form, lang="fr", version="A", respondent="X")["Questionnaire"]
+    letters = [r[0].value for r in sheet.iter_rows(min_row=5, max_row=32)]
+    assert letters[-2:] == ["AA", "AB"] and "27" not in letters
+
+
+@pytest.mark.tool
+def test_xlsform_roster_passes_odk_validate(tmp_path, form):
+    import shutil
+
+    from pyxform.xls2xform import convert
+
+    from instrument.export import xlsform
+
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed (ODK Validate needs it)")
+    path = xlsform.write(form, tmp_path / "network.xlsx")[0]
+    warnings: list = []
+    convert(str(path), warnings=warnings, validate=True)  # raises on an invalid form
+    assert not [w for w in warnings if "Error" in w]

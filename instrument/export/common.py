@@ -38,6 +38,7 @@ __all__ = [
     "is_grouped",
     "labelled",
     "ordered_items",
+    "question_letter",
     "recall_text",
     "version_labels",
     "version_paths",
@@ -327,3 +328,14 @@ def file_name(form: Form, fmt: str, *, lang: str | None = None, version: str | N
     if version and version != first:
         stem += f"_{version}"
     return stem + suffix
+
+
+def question_letter(index: int) -> str:
+    """The letter of the ``index``-th context question (0-based): A..Z, then AA, AB... as
+    spreadsheet columns (a form with a roster may ask more than 26)."""
+    out = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        out = chr(ord("A") + rest) + out
+    return out

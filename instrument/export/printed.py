@@ -33,7 +33,7 @@ import os
 from pathlib import Path
 
 from instrument.collaboration import roster
-from instrument.export.common import ordered_items, recall_text, version_paths
+from instrument.export.common import ordered_items, question_letter, recall_text, version_paths
 from instrument.files import write_text
 from instrument.model import Form, Item
 from instrument.typography import Typography
@@ -253,7 +253,7 @@ def _context_questions(form: Form, lang: str) -> list[dict]:
     for index, q in enumerate(asked):
         entry = {
             "id": q.id,
-            "letter": chr(ord("A") + index) if index < 26 else str(index + 1),
+            "letter": question_letter(index),
             "type": q.type,
             "label": Typography(lang).text(q.label[lang]),
             "choices": [{"code": c.code, "label": c.label[lang]} for c in q.choices],
@@ -325,7 +325,7 @@ def template_data(form: Form, *, lang: str = "fr", paper: str = "A4", version: s
         "missing": [{"code": c.code, "label": c.label[lang]} for c in rs.missing],
         "blocks": _blocks(form, items, lang),
         "context_questions": (context := _context_questions(form, lang)),
-        "roster": roster_table(form, lang, chr(ord("A") + len(context)) if len(context) < 26 else str(len(context) + 1)),
+        "roster": roster_table(form, lang, question_letter(len(context))),
         "n_items": len(items),
     }
 

@@ -43,6 +43,7 @@ from instrument.export.common import (
     check_lang,
     labelled,
     ordered_items,
+    question_letter,
     recall_text,
     version_paths,
 )
@@ -363,7 +364,7 @@ def _context_rows(sheet: _Sheet, form: Form, lang: str) -> None:
     ws = sheet.ws
     sheet.heading(sheet.s["about_you"])
     for index, q in enumerate(form.context_block):
-        ref = sheet.question(chr(ord("A") + index) if index < 26 else str(index + 1), q.id,
+        ref = sheet.question(question_letter(index), q.id,
                              sheet.typo.text(q.label[lang]))
         if q.type == "select_one":
             sheet.list_validation([labelled(ch, lang) for ch in q.choices]).add(ref)
