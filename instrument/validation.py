@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 
 from instrument.datafile import DataError, read_data
-from instrument.typography import LANGS
+from instrument.typography import LANGS, strings
 
 __all__ = ["LANGS", "group_labels", "read_data", "render_html", "render_pdf", "validate_command"]
 
@@ -232,6 +232,8 @@ def _from_form(form, df, path, groups, console):
     labels.update({s.name: dict(s.label) for s in kept if s.label})
     source = {"form": Path(form).name, "scale_kinds": {s.name: s.kind for s in kept},
               "labels": group_labels(loaded, groups), "form_clusters": form_clusters(loaded, df)}
+    for q in CLUSTER_QUESTIONS:  # the nesting levels by a short name, not the question's text
+        source["labels"]["group"][q] = {lang: strings(lang)[f"nest_name_{q}"] for lang in LANGS}
     return df, key_doc, model, labels, source
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -59,7 +60,8 @@ def test_the_form_questions_are_the_levels(study, tmp_path):
     assert results["clusters"]["origin"] == "form"
     assert set(results["nesting"]) == {"organization_id", "consortium_id"}
     assert results["nesting"]["organization_id"]["trust"]["n_groups"] == 30
-    assert "questions de contexte du formulaire" in html and "<code>--cluster</code>" in html
+    assert "questions de contexte du formulaire" in html and "Organisme, Consortium" in html and "<code>--cluster</code>" in html
+    assert re.search(r"Niveau\s*:\s*Organisme", html)
 
 
 def test_cluster_option_overrides_the_form(study, tmp_path):
