@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from psychometrics import generate
+from psychometrics import generate, reliability
 from psychometrics.agreement import agreement
 from psychometrics.cfa import cfa
 from psychometrics.engine import numbers
@@ -176,18 +176,23 @@ def _loading_truth(plan: Plan, estimator: str) -> np.ndarray | None:
     return np.asarray(out)
 
 
-def _fit_reliability(rec: dict, data, plan: Plan, which: str) -> None:
-    for f, its in plan.population.factors.items():
+def _fit_reliability(rec: dict, x: np.ndarray, data: Callable, plan: Plan, which: str) -> None:
+    """Alpha (with Feldt's interval) or omega total per factor, from the arrays; ``pm.alpha``
+    / ``pm.omega`` on the DataFrame (``data()``) only for their coded error."""
+    pop = plan.population
+    for f, its in pop.factors.items():
         if len(its) < 2:
             continue
-        items = data[list(its)]
+        cols = x[:, [pop.items.index(i) for i in its]]
         if which == "alpha":
-            a = cronbach_alpha(items)
-            rec[f"alpha.{f}.estimate"], rec[f"alpha.{f}.ci_low"], rec[f"alpha.{f}.ci_high"] = (
-                a.alpha, a.ci_low, a.ci_high,
-            )
+            got = reliability.alpha_numbers(cols)
+            if got is None:
+                a = cronbach_alpha(data()[list(its)])
+                got = (a.alpha, a.ci_low, a.ci_high)
+            rec[f"alpha.{f}.estimate"], rec[f"alpha.{f}.ci_low"], rec[f"alpha.{f}.ci_high"] = got
         else:
-            rec[f"omega.{f}.estimate"] = omega(items).omega_total
+            got = reliability.omega_total_numbers(cols)
+            rec[f"omega.{f}.estimate"] = got if got is not None else omega(data()[list(its)]).omega_total
 
 
 def _fit_icc(rec: dict, data, plan: Plan) -> None:
@@ -250,8 +255,8 @@ def replicate(plan: Plan, j: int, r: int) -> dict:
         "cfa": lambda: (_fit_cfa_numbers(rec, x, plan) if plan.model is not None
                         else _fit_cfa(rec, "cfa", data(), plan, "ML")),
         "cfa_wlsmv": lambda: _fit_cfa(rec, "cfa_wlsmv", data(), plan, "WLSMV"),
-        "alpha": lambda: _fit_reliability(rec, data(), plan, "alpha"),
-        "omega": lambda: _fit_reliability(rec, data(), plan, "omega"),
+        "alpha": lambda: _fit_reliability(rec, x, data, plan, "alpha"),
+        "omega": lambda: _fit_reliability(rec, x, data, plan, "omega"),
         "invariance": lambda: _fit_invariance(rec, data(), plan),
         "invariance_wlsmv": lambda: _fit_invariance_wlsmv(rec, data(), plan),
         "icc": lambda: _fit_icc(rec, data(), plan),

@@ -31,8 +31,10 @@ __all__ = [
     "Omega",
     "OrdinalReliability",
     "alpha",
+    "alpha_numbers",
     "bootstrap_reliability",
     "omega",
+    "omega_total_numbers",
     "ordinal_reliability",
 ]
 
@@ -881,3 +883,41 @@ def ordinal_reliability(items: pd.DataFrame) -> OrdinalReliability:
         rho=pc.rho,
         n=len(x),
     )
+
+
+# --------------------------------------------------------------------------- numbers only
+
+
+def _complete_covariance(x: np.ndarray) -> np.ndarray | None:
+    """Covariance of the complete rows of ``x``; None when alpha/omega would refuse them
+    (fewer than 3 complete rows, an item constant on them)."""
+    x = x[~np.isnan(x).any(axis=1)]
+    if len(x) < 3 or x.shape[1] < 2 or (x.min(axis=0) == x.max(axis=0)).any():
+        return None
+    return np.cov(x, rowvar=False)
+
+
+def alpha_numbers(x: np.ndarray, ci: float = 0.95) -> tuple[float, float, float] | None:
+    """``pm.alpha(items)``'s ``alpha, ci_low, ci_high`` from an array (rows x items, NaN for
+    a blank; listwise), without the item table: what a Monte Carlo replication needs, the
+    same numbers. None when ``pm.alpha`` would refuse the rows: call it for its coded error."""
+    c = _complete_covariance(x)
+    if c is None:
+        return None
+    a = _alpha_parts(c, _cov2cor(c))["alpha"]
+    n = int((~np.isnan(x).any(axis=1)).sum())
+    return (float(a), *_feldt(a, n, c.shape[0], ci))
+
+
+def omega_total_numbers(x: np.ndarray) -> float | None:
+    """``pm.omega(items).omega_total`` from an array (as :func:`alpha_numbers`; the
+    one-factor ML ``omega_cfa`` is not computed). None when ``pm.omega`` would refuse the rows."""
+    c = _complete_covariance(x)
+    if c is None:
+        return None
+    r = _cov2cor(c)
+    lam, u2 = _minres(r, 1)
+    if lam[:, 0].sum() < 0:
+        lam = -lam
+    vt = _flip_total(r, lam[:, 0])
+    return float((vt - u2.sum()) / vt)

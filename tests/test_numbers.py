@@ -96,3 +96,20 @@ def test_a_model_with_more_parameters_than_moments_is_refused():
     with pytest.raises(pm.PsychometricsError) as err:
         numbers.prepare_model({"F": ["x1", "x2"]}, (np.eye(2), np.zeros(2)))
     assert err.value.code == "not-identified"
+
+
+def test_alpha_and_omega_from_arrays_are_the_labelled_ones():
+    # what a Monte Carlo replication computes per scale (pm.alpha and pm.omega are tested
+    # against psych::alpha and psych::omega in test_reliability.py)
+    from psychometrics import reliability
+
+    pop = generate.Population(factors={"F": ["x1", "x2", "x3", "x4", "x5"]}, missing=0.05)
+    data = generate.draw(pop, 120, np.random.default_rng(2))
+    x = data[pop.items].to_numpy()
+    a = pm.alpha(data[pop.items])
+    assert reliability.alpha_numbers(x) == (a.alpha, a.ci_low, a.ci_high)
+    assert reliability.omega_total_numbers(x) == pm.omega(data[pop.items]).omega_total
+    constant = x.copy()
+    constant[:, 1] = 3.0
+    assert reliability.alpha_numbers(constant) is None  # pm.alpha raises constant-item
+    assert reliability.omega_total_numbers(x[:2]) is None  # too-few-rows
