@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import venv
@@ -53,7 +54,9 @@ def test_installed_wheel_finds_its_files(wheel, tmp_path):
         "assert any(templates_dir().glob('*.j2'))\n"
         "assert (samples_dir() / 'form_member.yaml').is_file()\n"
     )
-    run = subprocess.run([py, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    # without PYTHONPATH, which a developer's worktree may set and the child would inherit
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = subprocess.run([py, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=clean)
     assert run.returncode == 0, run.stderr
     for line in run.stdout.splitlines():
         assert line.startswith(site), line  # the installed copy, not the source checkout
