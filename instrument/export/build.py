@@ -128,89 +128,89 @@ class RosterEntry:
 def read_roster(path: str | os.PathLike, form: Form) -> tuple[list[RosterEntry], list[Problem]]:
     """Read a respondent roster (see the module's notes): ``(entries, problems)``."""
     where = str(path)
-    problems: list[Problem] = []
+    text, problems = _roster_text(path, where)
+    if text is None:
+        return [], problems
+    reader, col, problems = _roster_header(text, where)
+    if reader is None:
+        return [], problems
+    labels = version_labels(form)
+    seen: dict[str, int] = {}
+    entries: list[RosterEntry] = []
+    for line, row in enumerate(reader, start=2):
+        if any(cell.strip() for cell in row):
+            entry = _roster_entry(form, row, col, line, where, seen, labels[len(entries) % len(labels)], problems)
+            if entry is not None:
+                entries.append(entry)
+    if not entries and not problems:
+        problems.append(Problem("empty-file", "the roster has no respondent code", file=where, line=1))
+    return entries, problems
+
+
+def _roster_text(path, where: str) -> tuple[str | None, list[Problem]]:
+    """The roster's UTF-8 text (at most :data:`MAX_ROSTER_BYTES`), or None and the problem."""
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        return [], [Problem("unreadable-file", f"cannot read the roster: {exc.strerror or exc}", file=where)]
+        return None, [Problem("unreadable-file", f"cannot read the roster: {exc.strerror or exc}", file=where)]
     if len(raw) > MAX_ROSTER_BYTES:
-        return [], [Problem("file-too-large", f"a roster is at most {MAX_ROSTER_BYTES} bytes; this one has {len(raw)}", file=where)]
+        return None, [Problem("file-too-large", f"a roster is at most {MAX_ROSTER_BYTES} bytes; this one has {len(raw)}", file=where)]
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError:
-        return [], [Problem("invalid-encoding", "the roster is not UTF-8 text (save it as 'CSV UTF-8')", file=where)]
+        return None, [Problem("invalid-encoding", "the roster is not UTF-8 text (save it as 'CSV UTF-8')", file=where)]
+
+
+def _roster_header(text: str, where: str):
+    """``(rows reader, column name -> index, problems)``: the delimiter from the header line,
+    which must name a ``respondent`` column (reader None otherwise)."""
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = max((",", ";", "\t"), key=first.count) if first else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = next(reader, None)
     if not header:
-        return [], [Problem("empty-file", "the roster is empty; it needs a 'respondent' column", file=where, line=1)]
+        return None, {}, [Problem("empty-file", "the roster is empty; it needs a 'respondent' column", file=where, line=1)]
     columns = [h.strip().lower() for h in header]
     if "respondent" not in columns:
-        return [], [
-            Problem(
-                "missing-column",
-                f"the roster needs a 'respondent' column; its columns are {', '.join(map(repr, header))}",
-                file=where,
-                line=1,
-            )
-        ]
+        return None, {}, [Problem("missing-column", "the roster needs a 'respondent' column; its columns are "
+                                  f"{', '.join(map(repr, header))}", file=where, line=1)]
     col = {name: columns.index(name) for name in ("respondent", "language", "version", *PREFILL) if name in columns}
+    return reader, col, []
+
+
+def _roster_entry(form: Form, row: list, col: dict, line: int, where: str, seen: dict, next_version: str,
+                  problems: list) -> RosterEntry | None:
+    """One roster line as an entry, or None with its problem added: a pseudonymous code not
+    seen before (case aside), a language and version of the form (else every language and
+    the next version in turn), the pre-filled context answers."""
+
+    def cell(name):
+        index = col.get(name)
+        return row[index].strip() if index is not None and index < len(row) else ""
+
+    def refuse(code, message):
+        problems.append(Problem(code, message, file=where, line=line))
+
+    code = cell("respondent")
+    if not RESPONDENT_PATTERN.match(code):
+        return refuse("invalid-respondent-code", "respondent codes must be pseudonymous: 1-32 letters, digits, '_' "
+                      f"or '-' (no names, no e-mail); got {code!r}")
+    if code.casefold() in seen:  # R1 and r1 would name files that collide on Windows and macOS
+        return refuse("duplicate-respondent", f"the code {code!r} is already on line {seen[code.casefold()]} "
+                      "(codes differing only by case count as one)")
+    seen[code.casefold()] = line
+    lang = cell("language").lower()
+    if lang and lang not in form.languages:
+        return refuse("unknown-language", f"language must be one of {', '.join(form.languages)}; got {lang!r}")
     labels = version_labels(form)
-    seen: dict[str, int] = {}
-    entries: list[RosterEntry] = []
-    for line, row in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-
-        def cell(name, row=row):
-            index = col.get(name)
-            return row[index].strip() if index is not None and index < len(row) else ""
-
-        code = cell("respondent")
-        if not RESPONDENT_PATTERN.match(code):
-            problems.append(
-                Problem(
-                    "invalid-respondent-code",
-                    f"respondent codes must be pseudonymous: 1-32 letters, digits, '_' or '-' (no names, no e-mail); got {code!r}",
-                    file=where,
-                    line=line,
-                )
-            )
-            continue
-        if code.casefold() in seen:  # R1 and r1 would name files that collide on Windows and macOS
-            problems.append(
-                Problem("duplicate-respondent", f"the code {code!r} is already on line {seen[code.casefold()]} "
-                        "(codes differing only by case count as one)", file=where, line=line)
-            )
-            continue
-        seen[code.casefold()] = line
-        languages = tuple(form.languages)
-        lang = cell("language").lower()
-        if lang:
-            if lang not in form.languages:
-                problems.append(
-                    Problem("unknown-language", f"language must be one of {', '.join(form.languages)}; got {lang!r}", file=where, line=line)
-                )
-                continue
-            languages = (lang,)
-        version = cell("version").upper()
-        if version:
-            if version not in labels:
-                problems.append(
-                    Problem("unknown-version", f"version must be one of {', '.join(labels)}; got {version!r}", file=where, line=line)
-                )
-                continue
-        else:
-            version = labels[len(entries) % len(labels)]
-        prefill, bad = _prefill(form, {name: cell(name) for name in PREFILL}, where, line)
-        if bad:
-            problems.extend(bad)
-            continue
-        entries.append(RosterEntry(code, languages, version, line, prefill))
-    if not entries and not problems:
-        problems.append(Problem("empty-file", "the roster has no respondent code", file=where, line=1))
-    return entries, problems
+    version = cell("version").upper()
+    if version and version not in labels:
+        return refuse("unknown-version", f"version must be one of {', '.join(labels)}; got {version!r}")
+    prefill, bad = _prefill(form, {name: cell(name) for name in PREFILL}, where, line)
+    if bad:
+        problems.extend(bad)
+        return None
+    return RosterEntry(code, (lang,) if lang else tuple(form.languages), version or next_version, line, prefill)
 
 
 def _prefill(form: Form, values: dict, where: str, line: int) -> tuple[tuple, list[Problem]]:
