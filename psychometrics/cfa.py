@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from psychometrics._checks import check_choice
 from psychometrics.engine import estimate
 from psychometrics.engine.core import single_thread
 from psychometrics.engine.indices import CFA, FIT_KEYS, FitWarning
@@ -46,6 +47,7 @@ def cfa(
     htmt2: bool = True,
     cluster: str | None = None,
     extras: bool = True,
+    information: str = "expected",
 ) -> CFA:
     """Confirmatory factor analysis by maximum likelihood (lavaan's ``cfa``).
 
@@ -90,6 +92,10 @@ def cfa(
     extras : bool
         False skips the modification indices and the HTMT (empty / NaN in the result):
         what a Monte Carlo replication (``pm.monte_carlo``) does without, a third faster.
+    information : ``"expected"`` or ``"observed"``
+        The information matrix behind the standard errors (ML). Expected by default;
+        lavaan's default with ``missing = "ml"`` is ``"observed"`` (pass it to get
+        lavaan's FIML standard errors; ``pm.sem`` follows lavaan's default).
 
     Returns
     -------
@@ -122,7 +128,9 @@ def cfa(
 
         return twolevel_cfa(data, model, cluster, estimator=estimator, missing=missing)
     missing = estimate.check_options(estimator, missing, func, group=group)
+    check_choice(information, name="information", choices=("expected", "observed"), func=func)
     spec = parse_model(model, second_order, residual_covariances, func)
     d = estimate.prepare(data, spec.items, group, missing, func, estimator=estimator)
     with single_thread():
-        return estimate.fit(d, spec, func=func, std_lv=bool(std_lv), htmt2=bool(htmt2), extras=bool(extras))
+        return estimate.fit(d, spec, func=func, std_lv=bool(std_lv), htmt2=bool(htmt2), extras=bool(extras),
+                            information=information)

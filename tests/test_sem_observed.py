@@ -156,3 +156,21 @@ def test_r_squared_matches_lavaan(name):
     assert sorted(r2.index) == sorted(REF[name]["r2"])
     for var, value in REF[name]["r2"].items():
         assert r2[var] == pytest.approx(value, abs=1e-3), var
+
+
+def test_cfa_fiml_with_observed_information_matches_lavaan():
+    # R (lavaan 0.6-14): parameterEstimates(cfa("ORG =~ ORG1 + ORG2 + ORG3 + ORG4\n
+    #    IND =~ IND1 + IND2 + IND3", data = dm, missing = "ml")) (its default: observed
+    #    information); dm = observed_missing.csv. pm.cfa keeps the expected information
+    #    unless asked (its earlier references use information = "expected").
+    dm = pd.read_csv(HERE / "observed_missing.csv")
+    res = pm.cfa(dm, "ORG =~ ORG1 + ORG2 + ORG3 + ORG4\nIND =~ IND1 + IND2 + IND3",
+                 missing="fiml", information="observed")
+    expected = {("ORG", "=~", "ORG2"): (0.965507, 0.090403), ("ORG", "=~", "ORG4"): (0.897196, 0.088402),
+                ("IND", "=~", "IND3"): (0.823135, 0.079834), ("ORG3", "~~", "ORG3"): (0.993874, 0.079091),
+                ("IND1", "~~", "IND1"): (0.425838, 0.061614), ("ORG", "~~", "ORG"): (0.654934, 0.084781),
+                ("ORG", "~~", "IND"): (0.317584, 0.047023)}
+    params = res.params.set_index(["lhs", "op", "rhs"])
+    for key, (est, se) in expected.items():
+        assert params.loc[key, "est"] == pytest.approx(est, abs=1e-3), key
+        assert params.loc[key, "se"] == pytest.approx(se, abs=1e-3), key

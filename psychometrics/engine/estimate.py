@@ -249,9 +249,11 @@ def fit(
     extras: bool = True,
     htmt2: bool = True,
     discs: list | None = None,
+    information: str = "expected",
 ) -> CFA:
     """Fit the measurement model ``spec`` to ``d`` with lavaan's defaults and return the
-    :class:`CFA` result (``discs``: the groups' discrepancies when already computed)."""
+    :class:`CFA` result (``discs``: the groups' discrepancies when already computed;
+    ``information``: behind the standard errors, see :func:`covariance`)."""
     so = spec.second_order
     terms = [Term(f, "=~", i) for f, items in spec.factors.items() for i in items]
     terms += [Term(h, "=~", f) for h, facets in so.items() for f in facets]
@@ -259,7 +261,7 @@ def fit(
     latent = list(spec.factors) + [h for h in so if h not in spec.factors]
     state, df = fit_state(d, terms, latent, func=func, group_equal=group_equal,
                           group_partial=group_partial, std_lv=std_lv, discs=discs, spec=spec)
-    return _results(state, df, extras=extras, htmt2=htmt2)
+    return _results(state, df, extras=extras, htmt2=htmt2, information=information)
 
 
 def fit_state(d: Data, terms: list, latent: list[str], *, func: str, std_lv: bool = False,
@@ -614,10 +616,10 @@ def _group_frames(state: State, g: int, params: pd.DataFrame) -> dict:
     return out
 
 
-def _results(state: State, df: int, *, extras: bool, htmt2: bool) -> CFA:
+def _results(state: State, df: int, *, extras: bool, htmt2: bool, information: str = "expected") -> CFA:
     d = state.data
     multi = bool(d.labels)
-    params = params_frame(state)
+    params = params_frame(state, information)
     parts = [_group_frames(state, g, params) for g in range(len(state.mats))]
 
     def stack(key):
