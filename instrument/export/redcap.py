@@ -34,7 +34,7 @@ from instrument.files import write_bytes
 from instrument.model import Form
 from instrument.typography import Typography
 
-__all__ = ["COLUMNS", "VARIABLE_PATTERN", "roster_fields", "rows", "variable_name", "write"]
+__all__ = ["COLUMNS", "VARIABLE_PATTERN", "context_fields", "item_fields", "roster_fields", "rows", "variable_name", "write"]
 
 COLUMNS = [
     "Variable / Field Name",
@@ -81,65 +81,76 @@ def _choices(choices, lang: str) -> str:
     return " | ".join(f"{c.code}, {c.label[lang].replace('|', '/')}" for c in choices)
 
 
+def _field(form_name: str, typo, name: str, ftype: str, label: str, **extra) -> dict:
+    """One field of the dictionary (every column present); what a respondent reads with the
+    language's spaces."""
+    row = dict.fromkeys(COLUMNS, "")
+    row.update({"Variable / Field Name": name, "Form Name": form_name, "Field Type": ftype, "Field Label": label})
+    row.update(extra)
+    for col in _READ:
+        row[col] = typo.text(row[col])
+    return row
+
+
 def rows(form: Form, lang: str) -> list[dict]:
-    """Every field of the dictionary, as dicts column -> value."""
+    """Every field of the dictionary, as dicts column -> value: ``record_id``, the context
+    block, the roster (checkbox and matrices), the items in matrices."""
     check_lang(form, lang, "redcap.rows")
-    s = STRINGS[lang]
     form_name = variable_name(form.id, 64)
-    out: list[dict] = []
-
     typo = Typography(lang)
-
-    def field(name, ftype, label, **extra):
-        row = dict.fromkeys(COLUMNS, "")
-        row.update({"Variable / Field Name": name, "Form Name": form_name, "Field Type": ftype, "Field Label": label})
-        row.update(extra)
-        for col in _READ:  # what a respondent reads, with the language's spaces
-            row[col] = typo.text(row[col])
-        out.append(row)
-
-    field("record_id", "text", s["respondent_header"])
     used = {"record_id"}
-    names: dict = {}  # context question id -> its variable name (for branching logic)
-    first_context = True
     net = roster(form)
-    for q in form.context_block:
-        if net and q.id in net.ids():
-            continue  # asked as a checkbox and matrices (roster_fields)
+    out = [_field(form_name, typo, "record_id", "text", STRINGS[lang]["respondent_header"])]
+    out += context_fields(form, lang, used, net.ids() if net else set())
+    if net:
+        out += roster_fields(net, lang, form_name, used)
+    return out + item_fields(form, lang, used)
+
+
+def context_fields(form: Form, lang: str, used: set, skip: set) -> list[dict]:
+    """The context questions (``skip``: those asked otherwise): radio with the codes, text
+    validated as an integer with its range, free text; the first under "About you"; a
+    question asked after a given answer with its branching logic. Each row carries its form
+    id (``qid``, not a column: what the response export's reader maps it to)."""
+    form_name = variable_name(form.id, 64)
+    typo = Typography(lang)
+    names: dict = {}  # context question id -> its variable name (for branching logic)
+    out: list[dict] = []
+    for q in (q for q in form.context_block if q.id not in skip):
         name = variable_name(q.id)
         while name in used:
             name = variable_name(name[:22] + "_ctx")
         used.add(name)
         extra = {"Required Field?": "y" if q.required else ""}
-        if first_context:
-            extra["Section Header"] = s["about_you"]
-            first_context = False
+        if not out:
+            extra["Section Header"] = STRINGS[lang]["about_you"]
         if q.ask_if:
             extra["Branching Logic (Show field only if...)"] = f"[{names[q.ask_if[0]]}] = '{q.ask_if[1]}'"
         names[q.id] = name
         if q.type == "select_one":
-            field(name, "radio", q.label[lang], **{"Choices, Calculations, OR Slider Labels": _choices(q.choices, lang)}, **extra)
+            extra["Choices, Calculations, OR Slider Labels"] = _choices(q.choices, lang)
+            out.append(_field(form_name, typo, name, "radio", q.label[lang], **extra))
         elif q.type == "integer":
-            field(
-                name,
-                "text",
-                q.label[lang],
-                **{
-                    "Text Validation Type OR Show Slider Number": "integer",
-                    "Text Validation Min": "" if q.minimum is None else str(int(q.minimum)),
-                    "Text Validation Max": "" if q.maximum is None else str(int(q.maximum)),
-                },
-                **extra,
-            )
+            out.append(_field(form_name, typo, name, "text", q.label[lang], **{
+                "Text Validation Type OR Show Slider Number": "integer",
+                "Text Validation Min": "" if q.minimum is None else str(int(q.minimum)),
+                "Text Validation Max": "" if q.maximum is None else str(int(q.maximum)),
+            }, **extra))
         else:
-            field(name, "text", q.label[lang], **extra)
-        out[-1]["qid"] = q.id  # not a column: the form id the response export's reader maps it to
-    if net:
-        out += roster_fields(net, lang, form_name, used)
+            out.append(_field(form_name, typo, name, "text", q.label[lang], **extra))
+        out[-1]["qid"] = q.id
+    return out
 
-    rs = form.response_set
-    choices = _choices(rs.all_choices(), lang)
+
+def item_fields(form: Form, lang: str, used: set) -> list[dict]:
+    """The items as radio fields with the response set's codes, one matrix group per block
+    (its heading and recall lead-in as the Section Header of its first field); the Field
+    Annotation records construct, facet, level and key."""
+    form_name = variable_name(form.id, 64)
+    typo = Typography(lang)
+    choices = _choices(form.response_set.all_choices(), lang)
     groups: set[str] = set()
+    out: list[dict] = []
     for block in blocks(form, "A"):
         group = variable_name(f"m_{block.name}")
         while group in groups:
@@ -151,19 +162,12 @@ def rows(form: Form, lang: str) -> list[dict]:
         for index, it in enumerate(block.items):
             name = variable_name(it.id)
             used.add(name)
-            field(
-                name,
-                "radio",
-                form.texts[it.id][lang],
-                **{
-                    "Section Header": header if index == 0 else "",
-                    "Choices, Calculations, OR Slider Labels": choices,
-                    "Matrix Group Name": group,
-                    "Field Annotation": (
-                        f"construct={it.construct}; facet={it.facet}; level={it.level}; key={it.polarity}"
-                    ),
-                },
-            )
+            out.append(_field(form_name, typo, name, "radio", form.texts[it.id][lang], **{
+                "Section Header": header if index == 0 else "",
+                "Choices, Calculations, OR Slider Labels": choices,
+                "Matrix Group Name": group,
+                "Field Annotation": f"construct={it.construct}; facet={it.facet}; level={it.level}; key={it.polarity}",
+            }))
     return out
 
 
@@ -172,10 +176,11 @@ def roster_fields(net, lang: str, form_name: str, used: set) -> list[dict]:
     choices are the organizations (codes 1..n, as ``net_self``; exported as ``net_with___1``...
     with 1 checked, 0 not), then one matrix per rating (frequency, trust, value; 1-4), one
     row per organization shown only when it was checked (``[net_with(k)] = '1'``)."""
+    typo = Typography(lang)
+
     def field(name, ftype, label, qid, **extra):
         used.add(name)
-        return {**dict.fromkeys(COLUMNS, ""), "Variable / Field Name": name, "Form Name": form_name,
-                "Field Type": ftype, "Field Label": label, **extra, "qid": qid}
+        return {**_field(form_name, typo, name, ftype, label, **extra), "qid": qid}
 
     orgs = " | ".join(f"{code}, {name[lang].replace('|', '/')}" for code, name in zip(net.codes, net.names, strict=True))
     out = [field(SELECTION_ID, "checkbox", net.label[lang], SELECTION_ID, **{

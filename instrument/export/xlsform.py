@@ -27,7 +27,7 @@ from instrument.files import save_workbook
 from instrument.model import Form
 from instrument.typography import Typography
 
-__all__ = ["LANGUAGE_NAMES", "roster_rows", "rows", "write"]
+__all__ = ["LANGUAGE_NAMES", "block_rows", "context_rows", "roster_rows", "rows", "survey_row", "write"]
 
 #: XLSForm language names (name + ISO code, as ODK recommends).
 LANGUAGE_NAMES = {"fr": "Français (fr)", "en": "English (en)"}
@@ -42,98 +42,119 @@ def _tr(column: str, lang: str) -> str:
     return f"{column}::{LANGUAGE_NAMES[lang]}"
 
 
+def survey_row(langs, type_, name, label=None, hint=None, **extra) -> dict:
+    """One row of the survey sheet: ``label``, ``hint`` and any dict-valued ``extra``
+    (``constraint_message``) in every language; other extras as they are when not empty."""
+    row = {"type": type_, "name": name}
+    for lang in langs:
+        if label is not None:
+            row[_tr("label", lang)] = label.get(lang, "")
+        if hint is not None and hint.get(lang):
+            row[_tr("hint", lang)] = hint[lang]
+    for key, value in extra.items():
+        if isinstance(value, dict):
+            for lang in langs:
+                row[_tr(key, lang)] = value.get(lang, "")
+        elif value not in (None, ""):
+            row[key] = value
+    return row
+
+
+def _choice_rows(list_name: str, choices, langs) -> list[dict]:
+    return [{"list_name": list_name, "name": str(c.code), **{_tr("label", lang): c.label[lang] for lang in langs}}
+            for c in choices]
+
+
 def rows(form: Form) -> dict[str, list[dict]]:
-    """The three sheets as lists of row dicts (column -> value)."""
+    """The three sheets as lists of row dicts (column -> value): the introduction, the
+    context page, the roster's pages, one page per block of items; the settings."""
     langs = list(form.languages)
-    survey: list[dict] = []
-    choices: list[dict] = []
-
-    def text(values: dict) -> dict:
-        return {lang: values.get(lang, "") for lang in langs}
-
-    def add(type_, name, label=None, hint=None, **extra):
-        row = {"type": type_, "name": name}
-        for lang in langs:
-            if label is not None:
-                row[_tr("label", lang)] = label.get(lang, "")
-            if hint is not None and hint.get(lang):
-                row[_tr("hint", lang)] = hint[lang]
-        for key, value in extra.items():
-            if isinstance(value, dict):
-                for lang in langs:
-                    row[_tr(key, lang)] = value.get(lang, "")
-            elif value not in (None, ""):
-                row[key] = value
-        survey.append(row)
-
     intro = {lang: form.introduction.get(lang, "") for lang in langs}
-    add("note", "intro", text(intro))
-
+    survey = [survey_row(langs, "note", "intro", intro)]
     net = roster(form)
-    skip = net.ids() | {"net_self"} if net else set()
-    if any(q.id not in skip for q in form.context_block):
-        add("begin_group", "context", {lang: STRINGS[lang]["about_you"] for lang in langs}, appearance="field-list")
-        for q in form.context_block:
-            if q.id in skip:
-                continue  # asked on the roster's own pages (roster_rows)
-            if q.type == "select_one":
-                list_name = f"ctx_{q.id}"
-                relevant = f"${{{q.ask_if[0]}}} = '{q.ask_if[1]}'" if q.ask_if else ""
-                add(f"select_one {list_name}", q.id, text(q.label), required="yes" if q.required else "",
-                    relevant=relevant)
-                for c in q.choices:
-                    choices.append({"list_name": list_name, "name": str(c.code), **{_tr("label", lang): c.label[lang] for lang in langs}})
-            elif q.type == "integer":
-                parts = []
-                if q.minimum is not None:
-                    parts.append(f". >= {int(q.minimum)}")
-                if q.maximum is not None:
-                    parts.append(f". <= {int(q.maximum)}")
-                low = 0 if q.minimum is None else int(q.minimum)
-                high = "" if q.maximum is None else int(q.maximum)
-                message = {lang: STRINGS[lang]["integer_constraint"].format(min=low, max=high) for lang in langs}
-                add(
-                    "integer",
-                    q.id,
-                    text(q.label),
-                    hint={lang: STRINGS[lang]["prompt_integer"].format(min=low, max=high) for lang in langs} if parts else None,
-                    required="yes" if q.required else "",
-                    constraint=" and ".join(parts),
-                    constraint_message=message if parts else None,
-                )
-            else:
-                add("text", q.id, text(q.label), required="yes" if q.required else "")
-        add("end_group", "")
+    context_survey, choices = context_rows(form, net.ids() | {"net_self"} if net else set())
+    survey += context_survey
     if net:
         roster_survey, roster_choices = roster_rows(form, net)
         survey += roster_survey
         choices += roster_choices
-
-    rs = form.response_set
-    previous_recall = None
-    for block in blocks(form, "A"):
-        group = f"g_{block.name}"
-        add("begin_group", group, text(block.label), appearance="field-list")
-        if block.recall and block.recall != previous_recall:
-            add("note", f"{group}_recall", {lang: block.recall[lang].rstrip(".") + "…" for lang in langs})
-            previous_recall = block.recall
-        for it in block.items:
-            add(f"select_one {rs.id}", it.id, text(form.texts[it.id]), appearance="likert")
-        add("end_group", "")
-    for c in rs.all_choices():
-        choices.append({"list_name": rs.id, "name": str(c.code), **{_tr("label", lang): c.label[lang] for lang in langs}})
-
-    default = LANGUAGE_NAMES[langs[0]]
+    survey += block_rows(form)
+    choices += _choice_rows(form.response_set.id, form.response_set.all_choices(), langs)
     settings = [
         {
             "form_title": form.title[langs[0]],
             "form_id": form.id,
             "version": form.version,
-            "default_language": default,
+            "default_language": LANGUAGE_NAMES[langs[0]],
             "style": "pages",
         }
     ]
     return typeset({"survey": survey, "choices": choices, "settings": settings}, langs)
+
+
+def context_rows(form: Form, skip: set) -> tuple[list[dict], list[dict]]:
+    """The context block on one page (``skip``: the questions asked elsewhere): select_one
+    with its choice list (and its ``relevant`` when asked only after an answer), integer
+    with its range constraint, text. Returns the survey and choices rows."""
+    langs = list(form.languages)
+    asked = [q for q in form.context_block if q.id not in skip]
+    if not asked:
+        return [], []
+    survey = [survey_row(langs, "begin_group", "context", {lang: STRINGS[lang]["about_you"] for lang in langs},
+                         appearance="field-list")]
+    choices: list[dict] = []
+    for q in asked:
+        label = {lang: q.label.get(lang, "") for lang in langs}
+        required = "yes" if q.required else ""
+        if q.type == "select_one":
+            relevant = f"${{{q.ask_if[0]}}} = '{q.ask_if[1]}'" if q.ask_if else ""
+            survey.append(survey_row(langs, f"select_one ctx_{q.id}", q.id, label, required=required,
+                                     relevant=relevant))
+            choices += _choice_rows(f"ctx_{q.id}", q.choices, langs)
+        elif q.type == "integer":
+            survey.append(_integer_row(q, label, langs))
+        else:
+            survey.append(survey_row(langs, "text", q.id, label, required=required))
+    survey.append(survey_row(langs, "end_group", ""))
+    return survey, choices
+
+
+def _integer_row(q, label: dict, langs) -> dict:
+    """An integer question with its range as a constraint, a hint and a message."""
+    parts = []
+    if q.minimum is not None:
+        parts.append(f". >= {int(q.minimum)}")
+    if q.maximum is not None:
+        parts.append(f". <= {int(q.maximum)}")
+    low = 0 if q.minimum is None else int(q.minimum)
+    high = "" if q.maximum is None else int(q.maximum)
+    message = {lang: STRINGS[lang]["integer_constraint"].format(min=low, max=high) for lang in langs}
+    hint = {lang: STRINGS[lang]["prompt_integer"].format(min=low, max=high) for lang in langs}
+    return survey_row(langs, "integer", q.id, label, hint=hint if parts else None,
+                      required="yes" if q.required else "", constraint=" and ".join(parts),
+                      constraint_message=message if parts else None)
+
+
+def block_rows(form: Form) -> list[dict]:
+    """One page per block of items: its recall lead-in as a note (when it changes), then
+    the items as ``select_one <response set>`` with ``appearance: likert``."""
+    langs = list(form.languages)
+    rs = form.response_set
+    out: list[dict] = []
+    previous_recall = None
+    for block in blocks(form, "A"):
+        group = f"g_{block.name}"
+        out.append(survey_row(langs, "begin_group", group, {lang: block.label.get(lang, "") for lang in langs},
+                              appearance="field-list"))
+        if block.recall and block.recall != previous_recall:
+            recall = {lang: block.recall[lang].rstrip(".") + "…" for lang in langs}
+            out.append(survey_row(langs, "note", f"{group}_recall", recall))
+            previous_recall = block.recall
+        for it in block.items:
+            text = {lang: form.texts[it.id].get(lang, "") for lang in langs}
+            out.append(survey_row(langs, f"select_one {rs.id}", it.id, text, appearance="likert"))
+        out.append(survey_row(langs, "end_group", ""))
+    return out
 
 
 #: The translated columns a respondent reads.
@@ -168,21 +189,14 @@ def roster_rows(form: Form, net) -> tuple[list[dict], list[dict]]:
     self_q = next(q for q in form.context_block if q.id == "net_self")
 
     def row(type_, name, label=None, **extra):
-        out = {"type": type_, "name": name}
-        for key, value in (("label", label), *extra.items()):
-            if isinstance(value, dict):
-                out.update({_tr(key, lang): value.get(lang, "") for lang in langs})
-            elif value not in (None, ""):
-                out[key] = value
-        return out
+        return survey_row(langs, type_, name, label, **extra)
 
     survey = [row("begin_group", "network", net.title, appearance="field-list"),
               row("select_one ctx_net_self", "net_self", self_q.label, required="yes"),
               row("select_multiple ctx_net_self", SELECTION_ID, net.label,
                   constraint="not(selected(., ${net_self}))", constraint_message=net.self_note),
               row("end_group", "")]
-    choices = [{"list_name": "ctx_net_self", "name": str(c.code), **{_tr("label", lang): c.label[lang] for lang in langs}}
-               for c in self_q.choices]
+    choices = _choice_rows("ctx_net_self", self_q.choices, langs)
     for code, org, name, ratings, labels in zip(net.codes, net.org_codes, net.names, net.ratings, net.labels,
                                                  strict=True):
         survey.append(row("begin_group", f"net_{org.lower()}", name, appearance="field-list",
