@@ -186,3 +186,22 @@ def test_xlsform_roster_passes_odk_validate(tmp_path, form):
     warnings: list = []
     convert(str(path), warnings=warnings, validate=True)  # raises on an invalid form
     assert not [w for w in warnings if "Error" in w]
+
+
+@pytest.mark.parametrize("keep_summary", [True, False])
+def test_odk_central_split_select_multiple_columns(tmp_path, form, sample, keep_summary):
+    """Central's "split select multiple choices into columns": ``network-net_with/1``... (1
+    chosen, else 0), beside the space-separated column or, here, without it too."""
+    path = platforms.write_export(form, sample.responses, tmp_path / "odk.csv", "odk", "central")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    at = frame.columns.get_loc("network-net_with") + 1
+    for k in range(6, 0, -1):
+        frame.insert(at, f"network-net_with/{k}", [str(int(str(k) in v.split())) for v in frame["network-net_with"]])
+    if not keep_summary:
+        frame = frame.drop(columns="network-net_with")
+    frame.to_csv(path, index=False)
+    returns = read_returns([path], form, jobs=1)
+    assert not [p for p in returns.problems if p.code in ("unmapped-column", "ambiguous-column")]
+    ties, _ = ties_from_responses(returns.responses, form.network)
+    expected, _ = ties_from_responses(context_codes(form, sample.responses), form.network)
+    assert tie_rows(ties) == tie_rows(expected)

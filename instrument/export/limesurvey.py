@@ -19,6 +19,10 @@ numerical ``N`` with its range, short text ``S``), then one group per block of i
 :func:`instrument.export.common.blocks`), each holding array questions (type ``F``,
 "Array") whose subquestions are the items.
 
+A roster question (``network:`` in the spec) is its own group after the context block
+(:func:`roster_structure`: a multiple choice of the organizations and three arrays filtered
+by it).
+
 Reverse keys: in LimeSurvey answer options (and their assessment values) belong to a
 question, not to a subquestion, so each block is split into TWO arrays: ``<block>P`` with
 the ``+`` items, whose answers 1-5 have assessment values 1-5, and ``<block>N`` with the

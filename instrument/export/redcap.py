@@ -8,6 +8,10 @@ and labels ``1, Tout à fait en désaccord | ... | 8, Je ne sais pas | 9, Ne s'a
 (see :func:`instrument.export.common.blocks`), every field of a group with the same
 choices, the block's heading as the Section Header of its first field.
 
+A roster question (``network:`` in the spec) follows the context block as a checkbox of
+the organizations and three matrices shown row by row for those checked
+(:func:`roster_fields`).
+
 Languages: ONE FILE PER LANGUAGE (``member_redcap_fr.csv``, ``member_redcap_en.csv``),
 with the same variable names, form name and codes, so French and English data stack
 without recoding. (REDCap has one label per field; a bilingual project can load the

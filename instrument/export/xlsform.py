@@ -10,6 +10,10 @@ recall context, then the items as ``select_one <response set>`` with
 missing codes (8, 9) with their labels, so the submitted values are the codes the scoring
 expects. Items follow order version A; platforms randomize on their own if wanted.
 
+A form with a roster question (``network:`` in its spec) asks it on its own pages after
+the context block (:func:`roster_rows`: a ``select_multiple`` of the organizations, then one
+page per organization checked).
+
 Converted with pyxform (``pyxform.xls2xform.convert``) in the tests.
 """
 
