@@ -180,7 +180,7 @@ def render_html(results: dict, *, lang: str = "fr", source: dict | None = None) 
     counts = [(t[k], str(net[k])) for k in ("n", "edges", "components", "largest_component", "isolates")]
     if net["directed"]:
         measures.append((t["reciprocity"], f.num(net["reciprocity"], 3)))
-    top = sorted(codes, key=lambda c: -(results["nodes"][c].get("betweenness") or 0))[:10]
+    top = sorted(codes, key=lambda c: -(results["nodes"][c].get("betweenness") or 0))[:10] if net["edges"] else []
     central = [(c, f.num(_degree(results["nodes"][c]), 0),
                 f.num(results["nodes"][c].get("betweenness"), 1),
                 f.num(results["nodes"][c].get("closeness"), 3)) for c in top]

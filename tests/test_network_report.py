@@ -124,4 +124,6 @@ def test_degenerate_networks_give_a_coded_report(tmp_path, ties, nodes, status):
     res = json.loads(text)  # strict JSON: no NaN
     assert "NaN" not in text and res["lnam"]["status"] == status
     assert "no-ties" in res["network"]["notes"] and res["network"]["edges"] == 0
-    assert f"code\u00a0: {status}" in (tmp_path / "o" / "network.html").read_text(encoding="utf-8")
+    html = (tmp_path / "o" / "network.html").read_text(encoding="utf-8")
+    assert f"code\u00a0: {status}" in html
+    assert "Organisations les plus centrales" not in html  # no tie: no one is central
