@@ -180,3 +180,22 @@ def test_item_statements_keep_hyphenated_names_whole(validation):
     html = render_html(v, lang="fr", figures=False)
     assert 'à <span class="nobr">Rivière-Claire</span> est reconnu' in html
     assert ".nobr { white-space: nowrap; }" in html
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("fr", "Confiance\u00a0: compétence\u00a0: invariance métrique partielle\u202f; contraintes libérées\u00a0: "
+           "saturation de T2 (χ² = 11,2, p Holm = 0,026). L'invariance scalaire tient."),
+    ("en", "Trust: competence: the metric invariance holds partially, releasing the loading of T2 "
+           "(χ² = 11.2, Holm p = 0.026). The scalar invariance holds."),
+])
+def test_invariance_steps_read_as_sentences(validation, lang, expected):
+    """Was "Intégrité : Invariance métrique : partielle ; ...": a capital after the colon
+    and two colons in one clause."""
+    from instrument.sections.invariance import steps
+
+    fit = {"steps": [
+        {"step": "metric", "verdict": "partial",
+         "released": [{"parameter": "loading", "item": "T2", "X2": 11.2, "p_adj": 0.026}]},
+        {"step": "scalar", "verdict": "holds", "released": []}]}
+    got = steps("trust_competence", fit, context(validation, lang), named=True)
+    assert " ".join(got.split()) == " ".join(expected.split())  # the kinds of space aside

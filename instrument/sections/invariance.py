@@ -106,5 +106,7 @@ def steps(name: str, fit: dict, ctx: Context, named: bool) -> str:
         if st["verdict"] == "fails":
             released = t["inv_fails_after"].format(released=released) if released else ""
         parts.append(t[f"inv_step_{st['verdict']}"].format(step=t[f"inv_step_{st['step']}"], released=released))
+    if named:  # after "Intégrité :" the sentence goes on in lower case
+        parts[0] = parts[0][:1].lower() + parts[0][1:]
     label = t["inv_scale_label"].format(name=ctx.scale(name)) + " " if named else ""
     return f.text(label + " ".join(parts))
