@@ -113,3 +113,14 @@ def test_cfa_estimates_are_shaped_like_sem_ones(data):
     sem = pm.sem(data.drop(columns="g"), REF["cfa"]["model"]).estimates
     pd.testing.assert_frame_equal(ml.reset_index(drop=True), sem.iloc[: len(ml)].reset_index(drop=True),
                                   check_dtype=False)
+
+
+def test_a_category_empty_in_one_group_is_refused(data):
+    # R: lavaan refuses it too ("some categories of variable `IND1' are empty in group 2")
+    from psychometrics.errors import PsychometricsError
+
+    d = data.copy()
+    d.loc[(d["g"] == "b") & (d["IND1"] == 1), "IND1"] = 2
+    with pytest.raises(PsychometricsError) as e:
+        pm.cfa(d, REF["cfa"]["model"], estimator="WLSMV", group="g")
+    assert e.value.code == "empty-category" and "'IND1'" in str(e.value) and "'b'" in str(e.value)

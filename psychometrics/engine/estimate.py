@@ -191,8 +191,9 @@ def discrepancies(d: Data, meanstructure: bool, func: str) -> list:
     """One discrepancy per group for the estimator ``d.estimator`` (sample statistics
     computed once: FIML's EM, WLSMV's polychorics and Gamma)."""
     if d.estimator == "WLSMV":
-        return [dwls.DWLSDiscrepancy(ordinal.compute(pd.DataFrame(y, columns=d.items), 15, func))
-                for y in d.arrays]
+        stats = [ordinal.compute(pd.DataFrame(y, columns=d.items), 15, func) for y in d.arrays]
+        _check_categories(stats, d, func)
+        return [dwls.DWLSDiscrepancy(st) for st in stats]
     out = []
     for k, y in enumerate(d.arrays):
         where = f" in group {d.labels[k]!r}" if d.labels else ""
@@ -216,6 +217,22 @@ def discrepancies(d: Data, meanstructure: bool, func: str) -> list:
             disc = ml.MLDiscrepancy(s, y.mean(axis=0), len(y), meanstructure)
         out.append(disc)
     return out
+
+
+def _check_categories(stats: list, d: Data, func: str) -> None:
+    """Every category of an ordinal item answered in every group (lavaan refuses "some
+    categories of variable x are empty in group g": its thresholds would not line up)."""
+    for item in d.items:
+        every = sorted(set().union(*(st.levels[item] for st in stats)))
+        for st, label in zip(stats, d.labels, strict=False):
+            if list(st.levels[item]) != every:
+                raise PsychometricsError(
+                    "empty-category",
+                    f"The 'data' parameter of {func}: item {item!r} has categories {every} but "
+                    f"group {label!r} of column {d.group!r} answers only {list(st.levels[item])}; "
+                    "estimator='WLSMV' with groups needs every category answered in every group "
+                    "(merge rare categories first).",
+                )
 
 
 def _degrees_of_freedom(d: Data, structure: core.Structure, func: str) -> int:
