@@ -24,11 +24,13 @@ is lme4's ICC(1) (``icc1_mixed`` of :func:`psychometrics.agreement`).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, optimize
+from scipy import optimize
+from threadpoolctl import threadpool_limits
 
 from psychometrics.agreement import level_codes, nesting_issues, response_range
 from psychometrics.errors import PsychometricsError
@@ -93,8 +95,9 @@ def _reml(score: np.ndarray, codes: pd.DataFrame, levels: list[str]) -> tuple[di
     n = len(score)
     best = None
     for start in (0.2, 1.0):  # two starts, the better optimum kept
-        res = optimize.minimize(_deviance, np.full(len(levels), start), args=(blocks, n),
-                                method="L-BFGS-B", bounds=[(0, None)] * len(levels))
+        with threadpool_limits(limits=1, user_api="blas"):  # a pool for 2 numbers only spins
+            res = optimize.minimize(_deviance, np.full(len(levels), start), args=(blocks, n),
+                                    method="L-BFGS-B", bounds=[(0, None)] * len(levels))
         if best is None or res.fun < best.fun:
             best = res
     sigma2, crit = _profile(best.x, blocks, n)
@@ -102,33 +105,38 @@ def _reml(score: np.ndarray, codes: pd.DataFrame, levels: list[str]) -> tuple[di
     return var, -crit / 2, bool(best.success)
 
 
-def _blocks(score: np.ndarray, codes: pd.DataFrame, levels: list[str]) -> list[tuple]:
-    """Per outermost group: its scores and, per level, which of its people share a code
-    (a code within its parents' codes, as lme4's ``consortium/org``)."""
-    keyed = [codes[levels[i:]].astype(str).agg("\x1f".join, axis=1).to_numpy()
-             for i in range(len(levels))]
-    out = []
-    for idx in pd.Series(range(len(score))).groupby(keyed[-1]).indices.values():
-        same = [(k[idx][:, None] == k[idx][None, :]).astype(float) for k in keyed]
-        out.append((score[idx], same))
-    return out
+def _blocks(score: np.ndarray, codes: pd.DataFrame, levels: list[str]) -> tuple:
+    """The scores and, level by level, which group each unit of the level below belongs to
+    (people first; a code within its parents' codes, as lme4's ``consortium/org``)."""
+    ids = [codes.groupby(levels[i:], sort=False).ngroup().to_numpy() for i in range(len(levels))]
+    maps = [ids[0]]
+    for below, above in itertools.pairwise(ids):
+        up = np.zeros(below.max() + 1, dtype=int)
+        up[below] = above
+        maps.append(up)
+    return score, maps
 
 
-def _profile(theta: np.ndarray, blocks: list[tuple], n: int) -> tuple[float, float]:
-    """The residual variance and lme4's REML criterion (-2 log-likelihood) at ``theta``."""
-    logdet = xvx = xvy = yvy = 0.0
-    for y, same in blocks:
-        v = np.eye(len(y)) + sum(th ** 2 * s for th, s in zip(theta, same, strict=True))
-        c = linalg.cho_factor(v)
-        sol = linalg.cho_solve(c, np.column_stack([np.ones(len(y)), y]))
-        logdet += 2 * np.log(np.diag(c[0])).sum()
-        xvx += sol[:, 0].sum()
-        xvy += sol[:, 1].sum()
-        yvy += y @ sol[:, 1]
+def _profile(theta: np.ndarray, blocks: tuple, n: int) -> tuple[float, float]:
+    """The residual variance and lme4's REML criterion (-2 log-likelihood) at ``theta``.
+
+    V = I + sum theta_l^2 Z_l Z_l' is inverted level by level, innermost first: each group
+    adds a rank-one term to the (block-diagonal) matrix of its members, so 1'V^-1 1,
+    1'V^-1 y, y'V^-1 y and log|V| follow from the Sherman-Morrison formula and the matrix
+    determinant lemma in O(n), without forming V."""
+    y, maps = blocks
+    s11, s1y, syy, logdet = np.ones(len(y)), y, y * y, 0.0
+    for up, th in zip(maps, theta, strict=True):
+        s11, s1y, syy = (np.bincount(up, w, minlength=up.max() + 1) for w in (s11, s1y, syy))
+        c = 1 + th ** 2 * s11
+        logdet += np.log(c).sum()
+        syy = syy - th ** 2 * s1y ** 2 / c
+        s11, s1y = s11 / c, s1y / c
+    xvx, xvy, yvy = s11.sum(), s1y.sum(), syy.sum()
     q = yvy - xvy ** 2 / xvx
     dof = n - 1
     return q / dof, logdet + np.log(xvx) + dof * (1 + np.log(2 * np.pi * q / dof))
 
 
-def _deviance(theta: np.ndarray, blocks: list[tuple], n: int) -> float:
+def _deviance(theta: np.ndarray, blocks: tuple, n: int) -> float:
     return _profile(theta, blocks, n)[1]
