@@ -55,6 +55,24 @@ def test_same_seed_same_results(tmp_path):
     assert (out / "results.json").read_bytes() == before
 
 
+def test_scheduler_address_gives_the_local_numbers(tmp_path):
+    # --scheduler ADDRESS: the same command on a Dask cluster, the same results.json
+    # (except where it ran)
+    distributed = pytest.importorskip("distributed")
+    args = ["--n", "60", "--reps", "4", "--seed", "3"]
+    local, out = _run(tmp_path, *args)
+    assert local.exit_code == 0, local.output
+    expected = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0") as cluster:
+        remote, out = _run(tmp_path, *args, "--scheduler", cluster.scheduler_address)
+    assert remote.exit_code == 0, remote.output
+    got = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert got.pop("where")["scheduler"] == cluster.scheduler_address
+    expected.pop("where")
+    assert got == expected
+
+
 def test_report_in_english_from_results(tmp_path):
     result, out = _run(tmp_path, "--n", "60", "--reps", "2", "--lang", "en", design="analyses: [alpha]\n")
     assert result.exit_code == 0, result.output
