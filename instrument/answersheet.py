@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 from instrument.answers import show_value
 from instrument.workbook import Refused, cell_name
@@ -37,6 +38,18 @@ class AnswerSheet:
 
     cells: dict
     grid: tuple
+
+    @cached_property
+    def landmarks(self) -> dict[int, list]:
+        """Column -> [(row, value)]: what the blank sheet holds in each column (labels, codes,
+        numbers, statements), as :func:`_same` compares it."""
+        marks: dict[int, list] = {}
+        for r, row in enumerate(self.grid):
+            for j, v in enumerate(row):
+                v = _same(v)
+                if v is not None:
+                    marks.setdefault(j, []).append((r, v))
+        return marks
 
 
 def check_rows(grid: list, cells: dict, sheet: str) -> None:
@@ -76,31 +89,38 @@ def _column_letter(col: int) -> str:
     return cell_name(0, col)[:-1]
 
 
-def _where_now(template: tuple, grid: list, answer_col: int) -> dict[int, int]:
+def _where_now(sheet_layout: AnswerSheet, grid: list, answer_col: int) -> dict[int, int]:
     """Each column of the blank sheet -> the column of the returned sheet that holds most of
     its labels, codes and numbers, on the same rows (a column whose content is found nowhere
-    is left out). The answer column's only label is its header."""
-    landmarks: dict[int, list] = {}  # blank-sheet column -> [(row, value)]
-    for r, row in enumerate(template):
-        for j, v in enumerate(row):
-            v = _same(v)
-            if v is not None:
-                landmarks.setdefault(j, []).append((r, v))
+    is left out). The answer column's only label is its header. Columns found in place are
+    settled first (the usual case: no index of the returned rows is built)."""
+    def enough(j: int, n: int, marks: list) -> bool:
+        return 2 * n >= len(marks) or (j == answer_col and n > 0)
+
+    def at(r: int, j: int):
+        return _same(grid[r][j]) if r < len(grid) and j < len(grid[r]) and grid[r][j] != "" else None
+
+    where: dict[int, int] = {}
+    moved: dict[int, list] = {}
+    for j, marks in sheet_layout.landmarks.items():
+        if enough(j, sum(at(r, j) == v for r, v in marks), marks):
+            where[j] = j
+        else:
+            moved[j] = marks
     by_row: dict[int, dict] = {}  # returned row -> value -> its columns (each row indexed once)
-    for r in {r for marks in landmarks.values() for r, _v in marks if r < len(grid)}:
+    for r in {r for marks in moved.values() for r, _v in marks if r < len(grid)}:
         index: dict = {}
         for k, got in enumerate(grid[r]):
             if got != "" and got is not None:
                 index.setdefault(_same(got), []).append(k)
         by_row[r] = index
-    where: dict[int, int] = {}
-    for j, marks in landmarks.items():
+    for j, marks in moved.items():
         votes: Counter = Counter()
         for r, v in marks:
             votes.update(by_row.get(r, {}).get(v, ()))
         if votes:
             k, n = votes.most_common(1)[0]
-            if 2 * n >= len(marks) or (j == answer_col and n):
+            if enough(j, n, marks):
                 where[j] = k
     return where
 
@@ -142,7 +162,7 @@ def check_columns(grid: list, sheet_layout: AnswerSheet, cells: dict, items: tup
     ``cells``: id -> (row, column, A1 name) of its answer cell; ``items``: the item ids."""
     template = sheet_layout.grid
     answer_col = Counter(cells[i][1] for i in items).most_common(1)[0][0]
-    where = _where_now(template, grid, answer_col)
+    where = _where_now(sheet_layout, grid, answer_col)
     now_on_answers = [j for j, k in where.items() if k == answer_col and j != answer_col]
     header = _header(template, answer_col, min(cells[i][0] for i in items))
     if answer_col not in where and not now_on_answers and header is not None:
