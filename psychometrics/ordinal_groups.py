@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from psychometrics.engine import indices
+from psychometrics.engine import dwls, indices
 from psychometrics.engine.ordinal import OrdinalStats
 
 __all__ = ["Layout", "OrdinalFit", "difference_test", "fit_layout"]
@@ -190,61 +190,14 @@ def _blocks(delta, w, gam, scale):
     return k, np.concatenate(list(w))
 
 
-def _u_gamma_traces(delta, w, gam, n):
-    """tr(U Gamma) and tr((U Gamma)^2) of the WLSMV test, groups weighted by N_g / N:
-    ``U = Wf - Wf D P^-1 D' Wf`` with ``Wf = f_g W_g``, ``Gamma_g / f_g``, ``P = D' Wf D``;
-    expanded so that only q x q and n x q products are formed (``C = D' Wf G Wf D``,
-    ``E = D' Wf G Wf G Wf D``)."""
-    fg = n / n.sum()
-    d = delta.reshape(-1, delta.shape[-1])
-    k, wv = _blocks(delta, w, gam, np.ones(len(n)))
-    wf = np.concatenate([np.full(delta.shape[1], fg[g]) for g in range(len(n))]) * wv
-    p_inv = np.linalg.pinv(d.T @ (wf[:, None] * d))
-    c = (wf[:, None] * d).T @ k
-    e = (wf[:, None] * k).T @ k
-    wg = [w[g][:, None] * gam[g] for g in range(len(n))]
-    pc = p_inv @ c
-    tr1 = sum(float(np.trace(x)) for x in wg) - float(np.trace(pc))
-    tr2 = (sum(float(np.sum(x * x.T)) for x in wg) - 2 * float(np.sum(p_inv * e.T))
-           + float(np.sum(pc * pc.T)))
-    return tr1, tr2
-
-
-def baseline_measures(stats: list[OrdinalStats]) -> dict:
-    """The independence model (thresholds free, correlations 0 in every group)."""
-    s, w, gam, n = _weights(stats)
-    tr1 = tr2 = 0.0
-    chisq, df = 0.0, 0
-    for g, st in enumerate(stats):
-        t = len(st.thresholds)
-        r, wr, gr = s[g, t:], w[g, t:], gam[g][t:, t:]
-        chisq += (n[g] - 1) * float(np.sum(wr * r**2))
-        df += len(r)
-        wg = wr[:, None] * gr
-        tr1, tr2 = tr1 + float(np.trace(wg)), tr2 + float(np.sum(wg * wg.T))
-    scaled, _, _ = indices.scaled_shifted(chisq, df, tr1, tr2)
-    return {"chisq": chisq, "df": df, "chisq_scaled": scaled}
-
-
 def _measures(f, delta, w, gam, n, npar, base) -> dict:
-    moments = delta.shape[0] * delta.shape[1]
-    df = moments - npar
+    """The engine's WLSMV test and indices (:func:`psychometrics.engine.dwls.scaled_measures`)
+    on thresholds and correlations, groups weighted by ``N_g / N`` (lavaan 0.6-14)."""
+    df = delta.shape[0] * delta.shape[1] - npar
     chisq = float(np.sum((n - 1) * f))
-    tr1, tr2 = _u_gamma_traces(delta, w, gam, n)
-    scaled, a, shift = indices.scaled_shifted(chisq, df, tr1, tr2)
-    g, n_rmsea = len(n), n.sum() - len(n)
-    return {
-        "chisq": chisq, "df": int(df), "pvalue": indices.pvalue(chisq, df),
-        "chisq_scaled": scaled, "df_scaled": int(df), "pvalue_scaled": indices.pvalue(scaled, df),
-        "chisq_scaling_factor": 1.0 / a if df > 0 else np.nan, "chisq_shift": shift,
-        "cfi_scaled": indices.cfi(scaled, df, base["chisq_scaled"], base["df"]),
-        "tli_scaled": indices.tli(scaled, df, base["chisq_scaled"], base["df"]),
-        "rmsea_scaled": indices.rmsea(scaled, df, n_rmsea, g),
-        "cfi": indices.cfi(chisq, df, base["chisq"], base["df"]),
-        "tli": indices.tli(chisq, df, base["chisq"], base["df"]),
-        "rmsea": indices.rmsea(chisq, df, n_rmsea, g),
-        "npar": int(npar), "ntotal": int(n.sum()), "ngroups": g,
-    }
+    traces = dwls.u_gamma_traces(list(delta), list(w), gam, n / n.sum())
+    out = dwls.scaled_measures(chisq, df, traces, base, int(n.sum()), len(n))
+    return {**out, "npar": int(npar), "ntotal": int(n.sum()), "ngroups": len(n)}
 
 
 def _complement(h: np.ndarray) -> np.ndarray:

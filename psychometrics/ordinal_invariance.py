@@ -35,11 +35,11 @@ import numpy as np
 import pandas as pd
 
 from psychometrics import ordinal_groups as og
-from psychometrics._checks import check_choice, check_columns, check_fraction, check_int
+from psychometrics._checks import check_choice, check_fraction, check_int
+from psychometrics.engine import dwls, estimate
 from psychometrics.engine.core import single_thread
 from psychometrics.engine.indices import FitWarning
 from psychometrics.engine.model import parse_model
-from psychometrics.engine.ordinal import OrdinalStats, ordinal_stats
 from psychometrics.errors import PsychometricsError
 
 __all__ = ["STEPS", "OrdinalInvariance", "ordinal_invariance", "ordinal_summary"]
@@ -124,37 +124,14 @@ class OrdinalInvariance:
 # --------------------------------------------------------------------------- data
 
 
-def _stats(data, items, group, min_group_size, func) -> tuple[list[OrdinalStats], tuple, list]:
-    check_columns(data, [*items, group], name="data", func=func)
-    rows = data.loc[data[group].notna()]
-    rows = rows.loc[rows[items].notna().all(axis=1)]
-    labels = tuple(dict.fromkeys(rows[group]))
-    if len(labels) < 2:
-        raise PsychometricsError(
-            "too-few-groups", f"The 'group' parameter of {func}: column {group!r} has "
-                              f"{len(labels)} group(s) with complete rows; invariance needs 2 or more.")
-    stats = []
-    for g in labels:
-        sub = rows.loc[rows[group] == g, items]
-        if len(sub) < max(min_group_size, len(items) + 1):
-            raise PsychometricsError(
-                "too-few-rows", f"The 'data' parameter of {func}: group {g!r} of {group!r} has "
-                                f"{len(sub)} complete rows; at least {max(min_group_size, len(items) + 1)} are needed.")
-        stats.append(ordinal_stats(sub))
-    _same_categories(stats, labels, items, func)
-    return stats, labels, [st.n for st in stats]
-
-
-def _same_categories(stats, labels, items, func) -> None:
-    for it in items:
-        first = list(stats[0].levels[it])
-        for st, g in zip(stats[1:], labels[1:], strict=True):
-            if list(st.levels[it]) != first:
-                raise PsychometricsError(
-                    "empty-category",
-                    f"The 'data' parameter of {func}: item {it!r} has categories {first} in group "
-                    f"{labels[0]!r} but {list(st.levels[it])} in group {g!r}; ordinal invariance "
-                    "needs every category answered in every group (merge rare categories first).")
+def _stats(data, items, group, min_group_size, func) -> tuple[list, tuple, list]:
+    """Each group's sample statistics by the engine (:func:`psychometrics.engine.estimate.prepare`
+    and :func:`~psychometrics.engine.estimate.discrepancies`: complete rows, groups in order of
+    appearance, every category answered in every group); returns the groups' DWLS
+    discrepancies, labels and sizes."""
+    d = estimate.prepare(data, items, group, "listwise", func, min_group_size=min_group_size,
+                         estimator="WLSMV")
+    return estimate.discrepancies(d, False, func), tuple(d.labels), d.sizes
 
 
 def _info(spec, stats, labels) -> og.ModelInfo:
@@ -292,16 +269,17 @@ def ordinal_invariance(data: pd.DataFrame, model, group: str, *, parameterizatio
     if spec.second_order:
         raise PsychometricsError("not-implemented", f"{func}(..., estimator='WLSMV'): second-order "
                                                     "factors are not supported for ordinal invariance.")
-    stats, labels, sizes = _stats(data, spec.items, group, min_group_size, func)
-    info = _info(spec, stats, labels)
-    fixed = _partial_names(partial, info, func)
     with single_thread():
-        rows, located, fits = _steps(info, stats, fixed, parameterization == "theta", alpha, adjust)
+        discs, labels, sizes = _stats(data, spec.items, group, min_group_size, func)
+        stats = [disc.stats for disc in discs]
+        info = _info(spec, stats, labels)
+        fixed = _partial_names(partial, info, func)
+        rows, located, fits = _steps(info, stats, fixed, parameterization == "theta", alpha,
+                                     adjust, dwls.baseline(discs))
     return _result(rows, located, fits, group, labels, sizes, parameterization, alpha, adjust)
 
 
-def _steps(info, stats, fixed, theta, alpha, adjust):
-    base = og.baseline_measures(stats)
+def _steps(info, stats, fixed, theta, alpha, adjust, base):
     fits, rows, located = {}, {}, []
     released = fixed if fixed is not None else frozenset()
     prev = None

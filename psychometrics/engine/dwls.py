@@ -31,7 +31,8 @@ from psychometrics.engine import indices
 from psychometrics.engine.core import Evaluation, Jacobian
 from psychometrics.engine.ordinal import OrdinalStats
 
-__all__ = ["DWLSDiscrepancy", "robust_covariance", "wlsmv_measures"]
+__all__ = ["DWLSDiscrepancy", "baseline", "robust_covariance", "scaled_measures",
+           "threshold_se", "u_gamma_traces", "wlsmv_measures"]
 
 
 class DWLSDiscrepancy:
@@ -112,6 +113,64 @@ def threshold_se(disc: DWLSDiscrepancy) -> np.ndarray:
     return np.sqrt(disc.gamma_diag[: disc.n_th] / (disc.n - 1))
 
 
+def u_gamma_traces(deltas: list[np.ndarray], ws: list[np.ndarray], gammas: list[np.ndarray],
+                   share: np.ndarray) -> tuple[float, float]:
+    """``tr(U Gamma)`` and ``tr((U Gamma)^2)`` of the mean-and-variance adjusted test, the
+    groups stacked: group ``g`` has the Jacobian ``deltas[g]`` (statistics x free
+    parameters), the DWLS weights ``ws[g]`` (the diagonal of ``W_g``) and ``gammas[g]``;
+    ``W_g`` is weighted by ``share[g]`` and ``Gamma_g`` by its inverse. With ``Wf`` the
+    weighted ``W``, ``P = D' Wf D`` and ``U = Wf - Wf D P^-1 D' Wf``, expanded so that only
+    q x q and n x q products are formed (``C = D' Wf Gamma W D``, ``E = D' Wf Gamma W Wf
+    Gamma W D``, per-group blocks ``K_g = Gamma_g W_g D_g``). Shared by
+    :func:`wlsmv_measures` and the thresholds-and-correlations fits of ordinal invariance
+    (:mod:`psychometrics.ordinal_groups`)."""
+    d = np.vstack(deltas)
+    wf = np.concatenate([s * w for s, w in zip(share, ws, strict=True)])
+    k = np.vstack([gam @ (w[:, None] * dg) for dg, w, gam in zip(deltas, ws, gammas, strict=True)])
+    p_inv, wd, _ = _bread(wf, d)
+    c = wd.T @ k
+    e = (wf[:, None] * k).T @ k
+    wg = [w[:, None] * gam for w, gam in zip(ws, gammas, strict=True)]
+    pc = p_inv @ c
+    tr1 = sum(float(np.trace(x)) for x in wg) - float(np.trace(pc))
+    tr2 = (sum(float(np.sum(x * x.T)) for x in wg) - 2 * float(np.sum(p_inv * e.T))
+           + float(np.sum(pc * pc.T)))
+    return tr1, tr2
+
+
+def baseline(discs: list[DWLSDiscrepancy]) -> dict:
+    """The independence model (thresholds free, correlations 0 in every group): ``chisq``,
+    ``df``, ``chisq_scaled`` and its ``scaling_factor`` (scaled-shifted)."""
+    chisq = float(sum((disc.n - 1) * np.sum(disc.w * disc.r**2) for disc in discs))
+    df = sum(len(disc.w) for disc in discs)
+    wg = [disc.w[:, None] * disc.gamma_rr for disc in discs]
+    tr1 = sum(float(np.trace(x)) for x in wg)
+    tr2 = sum(float(np.sum(x * x.T)) for x in wg)
+    scaled, a, _ = indices.scaled_shifted(chisq, df, tr1, tr2)
+    return {"chisq": chisq, "df": int(df), "chisq_scaled": scaled, "scaling_factor": 1.0 / a}
+
+
+def scaled_measures(chisq: float, df: int, traces: tuple[float, float], base: dict, n: int,
+                    ngroups: int) -> dict:
+    """The WLSMV test and the indices that follow from it (``_`` for ``.``): ``chisq``,
+    the scaled-shifted ``chisq_scaled`` from the ``traces`` of :func:`u_gamma_traces`,
+    their p values, CFI, TLI against :func:`baseline` ``base``, RMSEA with ``n - ngroups``
+    (lavaan's rule for estimators other than ML), scaled and not."""
+    scaled, a, shift = indices.scaled_shifted(chisq, df, *traces)
+    n_rmsea = n - ngroups
+    return {
+        "chisq": chisq, "df": int(df), "pvalue": indices.pvalue(chisq, df),
+        "cfi": indices.cfi(chisq, df, base["chisq"], base["df"]),
+        "tli": indices.tli(chisq, df, base["chisq"], base["df"]),
+        "rmsea": indices.rmsea(chisq, df, n_rmsea, ngroups),
+        "chisq_scaled": scaled, "df_scaled": int(df), "pvalue_scaled": indices.pvalue(scaled, df),
+        "chisq_scaling_factor": 1.0 / a if df > 0 else np.nan, "chisq_shift": shift,
+        "cfi_scaled": indices.cfi(scaled, df, base["chisq_scaled"], base["df"]),
+        "tli_scaled": indices.tli(scaled, df, base["chisq_scaled"], base["df"]),
+        "rmsea_scaled": indices.rmsea(scaled, df, n_rmsea, ngroups),
+    }
+
+
 def wlsmv_measures(discs: list[DWLSDiscrepancy], deltas: list[np.ndarray], f: float, npar: int) -> dict:
     """lavaan's ``fitMeasures`` of a WLSMV fit (one group or several), with ``_`` for ``.``.
 
@@ -120,35 +179,24 @@ def wlsmv_measures(discs: list[DWLSDiscrepancy], deltas: list[np.ndarray], f: fl
     free parameters (thresholds included)."""
     g = len(discs)
     n = sum(disc.n for disc in discs)
-    w, delta, gamma, _ = _stack(discs, deltas)
-    bread, wd, _ = _bread(w, delta)
-    ug = (np.diag(w) - wd @ bread @ wd.T) @ gamma
-    df = len(w) - delta.shape[1]
+    k = np.array([disc.n - 1 for disc in discs], dtype=float)
+    df = sum(len(disc.w) for disc in discs) - deltas[0].shape[1]
     chisq = float(f)
-    scaled, a, shift = indices.scaled_shifted(chisq, df, float(np.trace(ug)), float(np.sum(ug * ug.T)))
-    wg = w[:, None] * gamma
-    base = float(sum((disc.n - 1) * np.sum(disc.w * disc.r**2) for disc in discs))
-    base_df = len(w)
-    base_scaled, base_a, _ = indices.scaled_shifted(base, base_df, float(np.trace(wg)),
-                                                    float(np.sum(wg * wg.T)))
-    n_rmsea = n - g  # lavaan: N - (number of groups) for estimators other than ML
-    ci = indices.rmsea_ci(chisq, df, n_rmsea, g)
-    ci_scaled = indices.rmsea_ci(scaled, df, n_rmsea, g)
-    return {
-        "chisq": chisq, "df": int(df), "pvalue": indices.pvalue(chisq, df),
-        "cfi": indices.cfi(chisq, df, base, base_df), "tli": indices.tli(chisq, df, base, base_df),
-        "rmsea": indices.rmsea(chisq, df, n_rmsea, g),
+    traces = u_gamma_traces(deltas, [disc.w for disc in discs],
+                            [disc.gamma_rr for disc in discs], k / k.sum())
+    base = baseline(discs)
+    out = scaled_measures(chisq, df, traces, base, n, g)
+    ci = indices.rmsea_ci(chisq, df, n - g, g)
+    ci_scaled = indices.rmsea_ci(out["chisq_scaled"], df, n - g, g)
+    return {  # lavaan's order: the unscaled test and indices first
+        **{key: out.pop(key) for key in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea")},
         "rmsea_ci_lower": ci[0], "rmsea_ci_upper": ci[1],
         "aic": np.nan, "bic": np.nan, "loglik": np.nan, "loglik_h1": np.nan,
         "npar": int(npar), "n": n, "ngroups": g,
-        "baseline_chisq": base, "baseline_df": int(base_df),
-        "baseline_pvalue": indices.pvalue(base, base_df),
-        "chisq_scaled": scaled, "df_scaled": int(df), "pvalue_scaled": indices.pvalue(scaled, df),
-        "chisq_scaling_factor": 1.0 / a if df > 0 else np.nan, "chisq_shift": shift,
-        "cfi_scaled": indices.cfi(scaled, df, base_scaled, base_df),
-        "tli_scaled": indices.tli(scaled, df, base_scaled, base_df),
-        "rmsea_scaled": indices.rmsea(scaled, df, n_rmsea, g),
-        "rmsea_ci_lower_scaled": ci_scaled[0], "rmsea_ci_upper_scaled": ci_scaled[1],
-        "baseline_chisq_scaled": base_scaled, "baseline_chisq_scaling_factor": 1.0 / base_a,
+        "baseline_chisq": base["chisq"], "baseline_df": base["df"],
+        "baseline_pvalue": indices.pvalue(base["chisq"], base["df"]),
+        **out, "rmsea_ci_lower_scaled": ci_scaled[0], "rmsea_ci_upper_scaled": ci_scaled[1],
+        "baseline_chisq_scaled": base["chisq_scaled"],
+        "baseline_chisq_scaling_factor": base["scaling_factor"],
         "fmin": chisq / (2 * n),
     }
