@@ -304,7 +304,7 @@ def prepare(plan: Plan) -> Plan:
         moments = population_moments(plan)
         model = numbers.prepare_model(plan.population.factors, moments,
                                       missing="fiml" if plan.fiml else "listwise")
-    except PsychometricsError:
+    except (PsychometricsError, np.linalg.LinAlgError):
         return plan
     return dataclasses.replace(plan, model=model)
 

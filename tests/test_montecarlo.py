@@ -210,6 +210,16 @@ def test_a_chunk_lost_with_its_worker_is_resubmitted(monkeypatch):
     pd.testing.assert_frame_equal(local.table, remote.table)
 
 
+def test_a_model_that_cannot_be_prepared_is_an_error_of_each_replication():
+    # one factor of 2 items: more parameters than moments; as before the numbers path,
+    # every replication records the code instead of the study failing
+    pop = generate.Population(factors={"F": ["x1", "x2"]})
+    res = monte_carlo(pop, [50], reps=3, analyses=("cfa",), processes=1)
+    assert res.plan.model is None
+    assert list(res.replications["cfa.error"]) == ["not-identified"] * 3
+    assert res.summary[50]["cfa"]["converged"] == 0
+
+
 def test_bad_arguments():
     with pytest.raises(pm.PsychometricsError, match="analyses"):
         monte_carlo(POP, [50], reps=2, analyses=("sem",))
