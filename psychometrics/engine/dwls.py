@@ -19,7 +19,11 @@ Fisher scoring is then Gauss-Newton with ``info = 2 (N - 1) Delta' W_D Delta``.
 ``U = W - W Delta (Delta' W Delta)^-1 Delta' W``, the same for the independence baseline
 (thresholds free, correlations zero), CFI, TLI, RMSEA (with ``N - 1``) and their scaled
 versions; :func:`robust_covariance` the sandwich covariance of the estimates (lavaan's
-``se = "robust.sem"``). Formulas of Muthén, du Toit & Spisic (1997) and Asparouhov &
+``se = "robust.sem"``). The pieces are public for fits whose statistics include the
+thresholds (ordinal invariance, :mod:`psychometrics.ordinal_groups`):
+:func:`u_gamma_traces`, :func:`baseline`, :func:`scaled_measures`, and
+:func:`satorra_2000`, the scaled difference test of nested fits (``lavTestLRT(method =
+"satorra.2000")``). Formulas of Muthén, du Toit & Spisic (1997) and Asparouhov &
 Muthén (2010); no lavaan code is copied.
 """
 
@@ -31,8 +35,8 @@ from psychometrics.engine import indices
 from psychometrics.engine.core import Evaluation, Jacobian
 from psychometrics.engine.ordinal import OrdinalStats
 
-__all__ = ["DWLSDiscrepancy", "baseline", "robust_covariance", "scaled_measures",
-           "threshold_se", "u_gamma_traces", "wlsmv_measures"]
+__all__ = ["DWLSDiscrepancy", "baseline", "robust_covariance", "satorra_2000",
+           "scaled_measures", "threshold_se", "u_gamma_traces", "wlsmv_measures"]
 
 
 class DWLSDiscrepancy:
@@ -169,6 +173,41 @@ def scaled_measures(chisq: float, df: int, traces: tuple[float, float], base: di
         "tli_scaled": indices.tli(scaled, df, base["chisq_scaled"], base["df"]),
         "rmsea_scaled": indices.rmsea(scaled, df, n_rmsea, ngroups),
     }
+
+
+def _complement(h: np.ndarray) -> np.ndarray:
+    """Orthonormal basis of the orthogonal complement of the column space of ``h``."""
+    u, sv, _ = np.linalg.svd(h, full_matrices=True)
+    rank = int(np.sum(sv > sv.max() * 1e-8)) if sv.size else 0
+    return u[:, rank:]
+
+
+def satorra_2000(t_diff: float, m: int, d1: np.ndarray, d0: np.ndarray, ws: list[np.ndarray],
+                 gammas: list[np.ndarray], share: np.ndarray) -> dict:
+    """Satorra's (2000) scaled-shifted difference test of a restricted model against a less
+    restricted one (lavaan's ``lavTestLRT(free, restricted, method = "satorra.2000")``,
+    ``A.method = "delta"``, evaluated at the free model): ``t_diff`` and ``m`` the
+    differences of their DWLS chi-squares and df, ``d1`` and ``d0`` their Jacobians (groups
+    stacked, statistics x free parameters), ``ws``, ``gammas`` and ``share`` as in
+    :func:`u_gamma_traces`. The constraints ``A`` are recovered from the two Jacobians;
+    with ``M = P^-1 A'(A P^-1 A')^- A P^-1`` and ``C = D' Wf Gamma W D``,
+    ``tr(UG) = tr(M C)`` and ``tr((UG)^2) = tr(M C M C)``."""
+    if m <= 0:
+        return {"chisq_diff": t_diff, "df_diff": int(m), "pvalue": np.nan}
+    a = _complement(np.linalg.pinv(d1.T @ d1) @ (d1.T @ d0)).T
+    wf = np.concatenate([s * w for s, w in zip(share, ws, strict=True)])
+    p_inv = np.linalg.pinv(d1.T @ (wf[:, None] * d1))
+    mid = p_inv @ a.T @ np.linalg.pinv(a @ p_inv @ a.T) @ a @ p_inv
+    parts = np.split(d1, np.cumsum([len(w) for w in ws])[:-1])
+    k = np.concatenate([s * gam @ (w[:, None] * dg)
+                        for s, w, gam, dg in zip(share, ws, gammas, parts, strict=True)])
+    c = (np.concatenate(ws)[:, None] * d1).T @ k
+    mc = mid @ c
+    tr1, tr2 = float(np.trace(mc)), float(np.sum(mc * mc.T))
+    scale = np.sqrt(m / tr2)
+    stat = t_diff * scale + (m - scale * tr1)
+    return {"chisq_diff": float(stat), "df_diff": int(m), "pvalue": indices.pvalue(stat, m),
+            "chisq_diff_unscaled": float(t_diff)}
 
 
 def wlsmv_measures(discs: list[DWLSDiscrepancy], deltas: list[np.ndarray], f: float, npar: int) -> dict:
