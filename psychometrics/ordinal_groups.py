@@ -5,7 +5,8 @@
 Model, per group ``g``: latent responses ``y* = nu + Lambda eta + eps`` with ``eta ~ N(alpha,
 Psi)``; item ``i`` answers category ``k`` when ``tau_i,k-1 < y*_i <= tau_i,k``. The sample
 statistics of each group (thresholds and polychoric correlations, both in the standardized
-metric of ``y*``, and their asymptotic covariance Gamma: :func:`psychometrics.engine.ordinal.ordinal_stats`)
+metric of ``y*``, and their asymptotic covariance Gamma: :func:`psychometrics.engine.ordinal.ordinal_stats`,
+held by the engine's :class:`psychometrics.engine.dwls.DWLSDiscrepancy` of each group)
 are fitted by ``(s - sigma)' W (s - sigma)`` with ``W = diag(Gamma)^-1``, summed over groups
 with weights ``N_g - 1`` (so ``chisq = sum_g (N_g - 1) F_g``, lavaan's value). Implied
 statistics: thresholds ``(tau - nu - Lambda alpha) / sd`` and correlations
@@ -39,7 +40,6 @@ import numpy as np
 import pandas as pd
 
 from psychometrics.engine import dwls
-from psychometrics.engine.ordinal import OrdinalStats
 
 __all__ = ["Layout", "OrdinalFit", "difference_test", "fit_layout"]
 
@@ -114,12 +114,12 @@ class OrdinalFit:
         return pd.Series(self.x, index=pd.Index(self.layout.names, name="parameter"), name="est")
 
 
-def _weights(stats: list[OrdinalStats]):
-    s = np.stack([np.concatenate([st.thresholds.to_numpy(), st.correlations.to_numpy()]) for st in stats])
-    gam = [st.gamma.to_numpy() for st in stats]
-    w = np.stack([1.0 / np.diag(g) for g in gam])
-    n = np.array([st.n for st in stats], dtype=float)
-    return s, w, gam, n
+def _weights(discs: list[dwls.DWLSDiscrepancy]):
+    """Per group (stacked): thresholds and correlations, their DWLS weights, Gamma, N."""
+    s = np.stack([disc.s_all for disc in discs])
+    w = np.stack([disc.w_all for disc in discs])
+    n = np.array([disc.n for disc in discs], dtype=float)
+    return s, w, [disc.gamma for disc in discs], n
 
 
 def warm_start(layout: Layout, previous: OrdinalFit | None) -> np.ndarray:
@@ -167,12 +167,12 @@ def _levenberg_marquardt(resid, jac, x, max_iter: int):
     return x, False
 
 
-def fit_layout(layout: Layout, stats: list[OrdinalStats], baseline: dict | None,
+def fit_layout(layout: Layout, discs: list[dwls.DWLSDiscrepancy], baseline: dict | None,
                previous: OrdinalFit | None = None, max_iter: int = 200) -> OrdinalFit:
     """Fit one layout by DWLS (Levenberg-Marquardt on the weighted residuals), from the
     estimates of ``previous`` when given; ``baseline=None`` skips the fit measures;
     ``max_iter`` caps the iterations (a few from a neighbour's estimates locate an item)."""
-    s, w, gam, n = _weights(stats)
+    s, w, gam, n = _weights(discs)
     sw = np.sqrt(w * (n - 1)[:, None])
 
     def resid(x):
@@ -199,12 +199,12 @@ def _measures(f, delta, w, gam, n, npar, base) -> dict:
     return {**out, "npar": int(npar), "ntotal": int(n.sum()), "ngroups": len(n)}
 
 
-def difference_test(free: OrdinalFit, restricted: OrdinalFit, stats: list[OrdinalStats]) -> dict:
+def difference_test(free: OrdinalFit, restricted: OrdinalFit, discs: list[dwls.DWLSDiscrepancy]) -> dict:
     """Satorra's (2000) scaled-shifted difference test of ``restricted`` against the less
     restricted ``free`` (lavaan's ``lavTestLRT(free, restricted, method = "satorra.2000")``):
     the engine's :func:`psychometrics.engine.dwls.satorra_2000` on thresholds and
     correlations, groups weighted by ``N_g / N``."""
-    _, w, gam, n = _weights(stats)
+    _, w, gam, n = _weights(discs)
     return dwls.satorra_2000(restricted.fit["chisq"] - free.fit["chisq"],
                              restricted.fit["df"] - free.fit["df"],
                              free.delta.reshape(-1, free.layout.npar),

@@ -160,14 +160,14 @@ def _constraint(step: str, item: str, info: og.ModelInfo) -> list[str]:
     return [f"{item}~1"]
 
 
-def _row(fit: og.OrdinalFit, prev: og.OrdinalFit | None, prev_name: str | None, stats,
+def _row(fit: og.OrdinalFit, prev: og.OrdinalFit | None, prev_name: str | None, discs,
          released: frozenset) -> dict:
     row = {k: fit.fit[k] for k in ("chisq", "df", "chisq_scaled", "df_scaled", "pvalue_scaled",
                                    "cfi_scaled", "tli_scaled", "rmsea_scaled", "cfi", "tli",
                                    "rmsea", "npar")}
     row["compared_with"] = prev_name
     if prev is not None:
-        t = og.difference_test(prev, fit, stats)
+        t = og.difference_test(prev, fit, discs)
         d_cfi = fit.fit["cfi_scaled"] - prev.fit["cfi_scaled"]
         row.update(chisq_diff=t["chisq_diff"], df_diff=t["df_diff"], p_diff=t["pvalue"],
                    delta_cfi=d_cfi, delta_rmsea=fit.fit["rmsea_scaled"] - prev.fit["rmsea_scaled"],
@@ -176,7 +176,7 @@ def _row(fit: og.OrdinalFit, prev: og.OrdinalFit | None, prev_name: str | None, 
     return row
 
 
-def _locate(step, fit, info, stats, released, theta, base, adjust) -> pd.DataFrame:
+def _locate(step, fit, info, discs, released, theta, base, adjust) -> pd.DataFrame:
     """Release each item's constraints of ``step`` alone and test it against ``fit``."""
     rows = []
     for item in info.items:
@@ -187,8 +187,8 @@ def _locate(step, fit, info, stats, released, theta, base, adjust) -> pd.DataFra
         if lay.npar == fit.layout.npar:
             continue
         # no fit measures, a few iterations from the failing model: enough to rank the items
-        part = og.fit_layout(lay, stats, None, previous=fit, max_iter=4)
-        t = og.difference_test(part, fit, stats)
+        part = og.fit_layout(lay, discs, None, previous=fit, max_iter=4)
+        t = og.difference_test(part, fit, discs)
         i = info.items.index(item)
         rows.append({"step": step, "item": item,
                      "factor": info.factors[int(np.flatnonzero(info.pattern[i])[0])],
@@ -225,12 +225,12 @@ def _last_equal(step: str, item: str, info: og.ModelInfo, released: frozenset) -
     return False
 
 
-def _release(step, fit, prev_fit, info, stats, released, theta, base, adjust, alpha):
+def _release(step, fit, prev_fit, info, discs, released, theta, base, adjust, alpha):
     """Release the most significant item of a failing step, refit, and repeat while the
     step still fails against ``prev_fit`` and an item is significant."""
     frames = []
     while True:
-        frame = _locate(step, fit, info, stats, released, theta, base, adjust)
+        frame = _locate(step, fit, info, discs, released, theta, base, adjust)
         frame["round"] = len(frames) + 1
         frame["flagged"] = False
         ok = frame[(frame["p_adj"] < alpha)
@@ -241,9 +241,9 @@ def _release(step, fit, prev_fit, info, stats, released, theta, base, adjust, al
         best = ok["X2"].idxmax()
         frame.loc[best, "flagged"] = True
         released = released | frozenset(frame.loc[best, "released"].split(", "))
-        fit = og.fit_layout(og.build_layout(info, STEPS[step], released, theta), stats, base,
+        fit = og.fit_layout(og.build_layout(info, STEPS[step], released, theta), discs, base,
                             previous=fit)
-        if not og.difference_test(prev_fit, fit, stats)["pvalue"] < alpha:
+        if not og.difference_test(prev_fit, fit, discs)["pvalue"] < alpha:
             break
     return frames, released, fit
 
@@ -271,31 +271,30 @@ def ordinal_invariance(data: pd.DataFrame, model, group: str, *, parameterizatio
                                                     "factors are not supported for ordinal invariance.")
     with single_thread():
         discs, labels, sizes = _stats(data, spec.items, group, min_group_size, func)
-        stats = [disc.stats for disc in discs]
-        info = _info(spec, stats, labels)
+        info = _info(spec, [disc.stats for disc in discs], labels)
         fixed = _partial_names(partial, info, func)
-        rows, located, fits = _steps(info, stats, fixed, parameterization == "theta", alpha,
+        rows, located, fits = _steps(info, discs, fixed, parameterization == "theta", alpha,
                                      adjust, dwls.baseline(discs))
     return _result(rows, located, fits, group, labels, sizes, parameterization, alpha, adjust)
 
 
-def _steps(info, stats, fixed, theta, alpha, adjust, base):
+def _steps(info, discs, fixed, theta, alpha, adjust, base):
     fits, rows, located = {}, {}, []
     released = fixed if fixed is not None else frozenset()
     prev = None
     for step in STEPS:
-        fit = og.fit_layout(og.build_layout(info, STEPS[step], released, theta), stats, base,
+        fit = og.fit_layout(og.build_layout(info, STEPS[step], released, theta), discs, base,
                             previous=fits.get(prev))
         fits[step] = fit
-        rows[step] = _row(fit, fits.get(prev), prev, stats, released)
+        rows[step] = _row(fit, fits.get(prev), prev, discs, released)
         if fixed is None and step != "configural" and rows[step]["p_diff"] < alpha:
-            frames, new, part = _release(step, fit, fits[prev], info, stats, released, theta,
+            frames, new, part = _release(step, fit, fits[prev], info, discs, released, theta,
                                          base, adjust, alpha)
             located += frames
             if new != released:
                 released = new
                 fits[f"{step}_partial"] = part
-                rows[f"{step}_partial"] = _row(part, fits[prev], prev, stats, released)
+                rows[f"{step}_partial"] = _row(part, fits[prev], prev, discs, released)
                 step = f"{step}_partial"
         prev = step
     return rows, located, fits

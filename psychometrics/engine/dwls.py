@@ -51,10 +51,14 @@ class DWLSDiscrepancy:
         self.iu, self.ju = np.triu_indices(self.p, 1)
         self.r = st.rho.to_numpy()[self.iu, self.ju]
         self.n_th = len(st.thresholds)
-        gamma = st.gamma.to_numpy()
-        self.gamma_rr = gamma[self.n_th:, self.n_th:]
-        self.gamma_diag = np.diag(gamma)
+        self.gamma = st.gamma.to_numpy()
+        self.gamma_rr = self.gamma[self.n_th:, self.n_th:]
+        self.gamma_diag = np.diag(self.gamma)
         self.w = 1.0 / np.diag(self.gamma_rr)
+        # thresholds and correlations with their DWLS weights: the statistics of a model
+        # whose thresholds are parameters too (ordinal invariance)
+        self.s_all = np.concatenate([st.thresholds.to_numpy(), self.r])
+        self.w_all = 1.0 / self.gamma_diag
 
     def delta(self, jac: Jacobian) -> np.ndarray:
         """d sigma_ij / d theta_a for the correlations i < j: (pairs, entries)."""
