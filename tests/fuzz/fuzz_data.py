@@ -9,6 +9,10 @@ Unicode-path extra fields included, this one reuses).
 A crash is: ``read_data`` raising anything but a ``DataError`` with a kebab-case code, or the
 process dying (an abort, a timeout, memory over ``-rss_limit_mb``). Inputs are written as
 .xlsx (zips), .parquet (``PAR1``), .sav (``$FL2``) or .csv (anything else).
+
+Runs of 2026-12-07 (atheris 3.0.0, ``pip install -e ".[fuzz]"``; machine shared, load 10-14;
+``-max_len=65536 -dict=tests/fuzz/xlsx.dict``): 15 minutes, 61,545 executions, 433 edges; then
+10 minutes, 106,433 executions, 438 edges; no crash, no timeout, RSS flat at 244 MB.
 """
 
 from __future__ import annotations

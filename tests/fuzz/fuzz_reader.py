@@ -20,7 +20,25 @@ a kebab-case code, a kept file without rows, or the process dying (libFuzzer rep
 timeouts and memory over ``-rss_limit_mb``). Every crash found is kept as a regression case in
 ``tests/corpus`` (``tests/corpus/make_corpus.py``) with its fix.
 
-Runs (2 cores shared with other work; atheris 3.0.0, libFuzzer built in; rss limit 1 GB):
+Install: ``.venv/bin/python -m pip install -e ".[fuzz]"`` (atheris; a wheel exists for
+CPython 3.11 on manylinux x86_64, so nothing is compiled).
+
+Runs of 2026-12-07 (issue 14, second round; atheris 3.0.0 installed into the project's venv;
+2 cores shared with six other engineers, load 10-14, so executions per second are low; rss
+limit 1 GB, ``nice -n 10``), each seeded with the samples, the hostile corpus and the inputs
+the earlier runs kept:
+
+- main before the second round's reader changes (02a4485), 10 minutes: 73,962 executions,
+  680 edges, no crash, no timeout, RSS 235 MB (the venv's imports; flat);
+- after the rewritten sheets (the exact pass feeds calamine only the cells holding a value),
+  15 minutes: 28,037 executions (load 14), 855 edges, no crash;
+- with the semantic mutation adding blank or whitespace-only cells far away: 10 minutes,
+  35,886 executions, 871 edges; then 14 minutes, 107,088 executions, 890 edges; no crash,
+  no timeout, RSS flat at 235 MB.
+
+Nothing was found, so nothing was added to ``tests/corpus`` from these runs.
+
+Earlier runs (2026-11-26, as recorded by the session that wrote the harness):
 
 - on the fixed reader: three runs of 13 minutes (byte and in-zip mutations; then seeded with
   the hostile corpus; then with the semantic mutations): 215,591 + 252,998 + 257,034
