@@ -28,7 +28,7 @@ Runs of 2026-12-07 (issue 14, second round; atheris 3.0.0 installed into the pro
 limit 1 GB, ``nice -n 10``), each seeded with the samples, the hostile corpus and the inputs
 the earlier runs kept:
 
-- main before the second round's reader changes (02a4485), 10 minutes: 73,962 executions,
+- main as this session found it (02a4485), 10 minutes: 73,962 executions,
   680 edges, no crash, no timeout, RSS 235 MB (the venv's imports; flat);
 - after the rewritten sheets (the exact pass feeds calamine only the cells holding a value),
   15 minutes: 28,037 executions (load 14), 855 edges, no crash;
