@@ -17,7 +17,9 @@ What is checked, in order, for each file (each refusal has a stable code):
 2. the match with the form through the hidden ``_meta`` sheet: ``missing-metadata``,
    ``not-our-workbook``, ``unknown-format-version``, ``other-form``, ``unknown-form-version``,
    ``hash-mismatch``, ``missing-sheet`` (answer sheet renamed or deleted), ``layout-changed``
-   (rows inserted, deleted or sorted: a question's id is no longer beside its answer cell);
+   (rows inserted, deleted or sorted: a question's id is no longer beside its answer cell;
+   columns inserted, deleted or swapped so that the answers left their cells, said in words by
+   :mod:`instrument.answersheet`);
 3. every answer cell: ``formula-in-answer`` (never evaluated), ``merged-cell``, and the
    codes of :mod:`instrument.answers` (``out-of-range``, ``decimal-answer``,
    ``multiple-answers``, ``date-in-answer``, ``invalid-answer``...), ``answer-outside-cell``;
