@@ -123,7 +123,7 @@ def main() -> None:
             r = float(out.stdout.strip())
     print(f"N = {len(d)}, {d['org'].nunique()} organizations, 3 scales x 5 items")
     print(f"ours (pm.agreement, ANOVA ICCs + agreement)  {ours:8.3f} s")
-    print(f"  + mixed model (3 MixedLM fits)             {mixed:8.3f} s")
+    print(f"  + mixed model (3 REML fits, as lme4)        {mixed:8.3f} s")
     print(f"  + simulated null (1,000 per group size)    {sim:8.3f} s")
     print(f"pandas loop                                  {loop:8.3f} s   loop / ours {loop / ours:6.1f}x")
     if r is not None:

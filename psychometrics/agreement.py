@@ -19,7 +19,8 @@ Every index is computed for all groups at once (pandas ``groupby``), with R's fo
 ``icc1_ci_*``      ``psych::statsBy(..., alpha = .05)$ci1`` (F-based, Shrout & Fleiss 1979);
                    ``icc2_ci_*``: ``$ci2``
 ``icc1_mixed``     ``lme4::lmer(score ~ 1 + (1 | group))`` (REML) tau / (tau + sigma^2),
-                   by statsmodels MixedLM; ``icc2_mixed`` as ``multilevel::mult.icc``
+                   fitted as lme4 does (:mod:`psychometrics.reml`); ``icc2_mixed`` as
+                   ``multilevel::mult.icc``
 ``rwg_j``          ``multilevel::rwg.j(items, group, ranvar)`` (James, Demaree & Wolf 1984)
 ``rwg_j_lindell``  ``multilevel::rwg.j.lindell`` (Lindell, Brandt & Whitney 1999)
 ``rwg``            ``multilevel::rwg(score, group, ranvar)`` (on the scale score)
@@ -42,7 +43,6 @@ in ``issues`` (see :func:`nesting_issues`); the analysis goes on for the rest.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -52,6 +52,7 @@ from scipy import stats
 
 from psychometrics.errors import PsychometricsError
 from psychometrics.keys import Keys, load_keys
+from psychometrics.reml import random_intercepts
 from psychometrics.scoring import reverse_key
 from psychometrics.thresholds import AD_MAX
 
@@ -421,31 +422,11 @@ def _icc(score: pd.Series, g: pd.Series, mixed: bool) -> dict:
 
 
 def _mixed_icc(score: pd.Series, g: pd.Series) -> float:
-    """tau / (tau + sigma^2) of a REML random-intercept model (lme4's default).
-
-    statsmodels' optimizers can stop on the boundary (tau = 0) where lme4 does not (its
-    L-BFGS does on these data): BFGS first, then Powell when BFGS fails or ends on the
-    boundary; the fit with the higher restricted likelihood is kept.
-    """
-    from statsmodels.regression.mixed_linear_model import MixedLM
-
-    model = MixedLM(score.to_numpy(), np.ones((len(score), 1)), groups=g.to_numpy())
-    fits = []
-    with warnings.catch_warnings():  # a boundary fit (tau = 0) warns; its ICC is 0
-        warnings.simplefilter("ignore")
-        for method in ("bfgs", "powell"):
-            try:
-                fit = model.fit(reml=True, method=method)
-            except (np.linalg.LinAlgError, ValueError):
-                continue
-            fits.append(fit)
-            if fit.converged and float(np.asarray(fit.cov_re)[0, 0]) > 0:
-                break
-    if not fits:
-        return float("nan")
-    fit = max(fits, key=lambda f: f.llf if np.isfinite(f.llf) else -np.inf)
-    tau = float(np.asarray(fit.cov_re)[0, 0])
-    return tau / (tau + float(fit.scale))
+    """tau / (tau + sigma^2) of the REML random-intercept model ``lmer(score ~ 1 + (1 | g))``
+    (lme4's default), fitted by :func:`psychometrics.reml.random_intercepts`: 0 exactly when
+    the groups have no variance of their own, as lme4 gives it."""
+    var, _, _ = random_intercepts(score.to_numpy(dtype=float), pd.DataFrame({"g": g.to_numpy()}), ["g"])
+    return var["g"] / (var["g"] + var["person"])
 
 
 def _by_group(block: pd.DataFrame, score: pd.Series, g: pd.Series, low, high,

@@ -24,17 +24,15 @@ is lme4's ICC(1) (``icc1_mixed`` of :func:`psychometrics.agreement`).
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
-from threadpoolctl import threadpool_limits
 
 from psychometrics.agreement import level_codes, nesting_issues, response_range
 from psychometrics.errors import PsychometricsError
 from psychometrics.keys import Keys, load_keys
+from psychometrics.reml import random_intercepts
 from psychometrics.scoring import reverse_key
 
 __all__ = ["variance_split"]
@@ -81,62 +79,8 @@ def _split(score: np.ndarray, codes: pd.DataFrame, levels: list[str]) -> dict:
                                  for i, lv in enumerate(levels)}
     if len(score) < 3 or min(base[f"groups_{lv}"] for lv in levels) < 2:
         return base | {"converged": False}
-    var, llf, converged = _reml(score, codes, levels)
+    var, llf, converged = random_intercepts(score, codes, levels)
     total = sum(var.values())
     return (base | {f"var_{k}": v for k, v in var.items()}
             | {f"share_{k}": v / total for k, v in var.items()}
             | {"reml_loglik": llf, "converged": converged})
-
-
-def _reml(score: np.ndarray, codes: pd.DataFrame, levels: list[str]) -> tuple[dict, float, bool]:
-    """The REML variances, as lme4: the relative standard deviations theta >= 0 of the
-    levels (each over the residual's) maximize the profiled restricted likelihood."""
-    blocks = _blocks(score, codes, levels)
-    n = len(score)
-    best = None
-    for start in (0.2, 1.0):  # two starts, the better optimum kept
-        with threadpool_limits(limits=1, user_api="blas"):  # a pool for 2 numbers only spins
-            res = optimize.minimize(_deviance, np.full(len(levels), start), args=(blocks, n),
-                                    method="L-BFGS-B", bounds=[(0, None)] * len(levels))
-        if best is None or res.fun < best.fun:
-            best = res
-    sigma2, crit = _profile(best.x, blocks, n)
-    var = {"person": sigma2} | {lv: sigma2 * th ** 2 for lv, th in zip(levels, best.x, strict=True)}
-    return var, -crit / 2, bool(best.success)
-
-
-def _blocks(score: np.ndarray, codes: pd.DataFrame, levels: list[str]) -> tuple:
-    """The scores and, level by level, which group each unit of the level below belongs to
-    (people first; a code within its parents' codes, as lme4's ``consortium/org``)."""
-    ids = [codes.groupby(levels[i:], sort=False).ngroup().to_numpy() for i in range(len(levels))]
-    maps = [ids[0]]
-    for below, above in itertools.pairwise(ids):
-        up = np.zeros(below.max() + 1, dtype=int)
-        up[below] = above
-        maps.append(up)
-    return score, maps
-
-
-def _profile(theta: np.ndarray, blocks: tuple, n: int) -> tuple[float, float]:
-    """The residual variance and lme4's REML criterion (-2 log-likelihood) at ``theta``.
-
-    V = I + sum theta_l^2 Z_l Z_l' is inverted level by level, innermost first: each group
-    adds a rank-one term to the (block-diagonal) matrix of its members, so 1'V^-1 1,
-    1'V^-1 y, y'V^-1 y and log|V| follow from the Sherman-Morrison formula and the matrix
-    determinant lemma in O(n), without forming V."""
-    y, maps = blocks
-    s11, s1y, syy, logdet = np.ones(len(y)), y, y * y, 0.0
-    for up, th in zip(maps, theta, strict=True):
-        s11, s1y, syy = (np.bincount(up, w, minlength=up.max() + 1) for w in (s11, s1y, syy))
-        c = 1 + th ** 2 * s11
-        logdet += np.log(c).sum()
-        syy = syy - th ** 2 * s1y ** 2 / c
-        s11, s1y = s11 / c, s1y / c
-    xvx, xvy, yvy = s11.sum(), s1y.sum(), syy.sum()
-    q = yvy - xvy ** 2 / xvx
-    dof = n - 1
-    return q / dof, logdet + np.log(xvx) + dof * (1 + np.log(2 * np.pi * q / dof))
-
-
-def _deviance(theta: np.ndarray, blocks: tuple, n: int) -> float:
-    return _profile(theta, blocks, n)[1]
