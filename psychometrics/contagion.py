@@ -4,8 +4,8 @@ Two standard pieces of evidence (see ``pm.contagion``):
 
 1. Respondents by role: ``member`` (takes part in the consortium), ``colleague`` (works in
    a member organization), ``nonmember`` (staff of an organization outside it). Each scale
-   score is modelled with random intercepts for organization and consortium (REML,
-   statsmodels MixedLM), and the three contrasts are reported with Wald intervals, as
+   score is modelled with random intercepts for organization and consortium (REML as lme4
+   fits it, :mod:`psychometrics.reml`; organizations nested in consortia), and the three contrasts are reported with Wald intervals, as
    ``lme4``::
 
        f <- lmer(score ~ role + (1 | consortium) + (1 | org), data = d)   # role ref. nonmember
@@ -23,15 +23,13 @@ the report says so.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.regression.mixed_linear_model import MixedLM
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
+from psychometrics import reml
 from psychometrics._checks import check_columns, check_fraction
 from psychometrics.autocorrelation import lnam
 from psychometrics.errors import PsychometricsError
@@ -233,63 +231,22 @@ def _design(frame: pd.DataFrame, present: list[str]) -> pd.DataFrame:
 
 
 def _fit(frame, s, present, levels, ci) -> tuple[pd.DataFrame, pd.Series, bool]:
-    """One scale: the fixed effects and their covariance, the variance components."""
+    """One scale: the contrasts, the variance components and whether the fit converged."""
     y = frame[s].to_numpy(float)
     x = _design(frame, present)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fe, cov, var = _estimate(y, x, frame, levels)
-    converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    return _contrasts(fe, cov, present, ci), var, converged
-
-
-def _estimate(y, x, frame, levels):
     if not levels:
         beta, *_ = np.linalg.lstsq(x.to_numpy(), y, rcond=None)
         e = y - x.to_numpy() @ beta
         s2 = e @ e / (len(y) - x.shape[1])
         cov = s2 * np.linalg.inv(x.T.to_numpy() @ x.to_numpy())
-        return (
-            pd.Series(beta, index=x.columns),
-            pd.DataFrame(cov, x.columns, x.columns),
-            pd.Series({"var_residual": s2}),
-        )
-    outer = levels[-1]
-    data = x.assign(_y=y, _outer=frame[levels[-1]].to_numpy(), _inner=frame[levels[0]].to_numpy())
-    formula = "_y ~ 0 + " + " + ".join(x.columns)
-    vc = {"inner": "0 + C(_inner)"} if len(levels) == 2 else None
-    model = MixedLM.from_formula(formula, groups="_outer", re_formula="1", vc_formula=vc, data=data)
-    # Nelder-Mead finds the REML maximum where L-BFGS stops on the boundary; L-BFGS polishes
-    start = model.fit(reml=True, method=["nm"], maxiter=5000)
-    res = model.fit(reml=True, start_params=start.params, method=["lbfgs"])
-    if res.llf < start.llf:
-        res = start
-    var = {f"var_{outer}": float(res.cov_re.iloc[0, 0])}
-    if vc:
-        var[f"var_{levels[0]}"] = float(res.vcomp[0])
-    var["var_residual"] = float(res.scale)
-    var["reml_loglik"] = float(res.llf)
-    fe, cov = _gls(y, x, data, var, outer, levels[0] if vc else None)
-    return fe, cov, pd.Series(var)
-
-
-def _gls(y, x, data, var, outer, inner) -> tuple[pd.Series, pd.DataFrame]:
-    """Fixed effects and their covariance (X' V^-1 X)^-1 at the REML variances, as lme4's
-    ``vcov`` (statsmodels' ``bse_fe`` come from the full observed information: up to 1e-3
-    apart on nested_dev)."""
-    xtx = np.zeros((x.shape[1], x.shape[1]))
-    xty = np.zeros(x.shape[1])
-    for _, idx in data.groupby("_outer").indices.items():
-        v = var[f"var_{outer}"] + var["var_residual"] * np.eye(len(idx))
-        if inner is not None:
-            g = data["_inner"].to_numpy()[idx]
-            v = v + var[f"var_{inner}"] * (g[:, None] == g[None, :])
-        xi = x.to_numpy()[idx]
-        vinv_x = np.linalg.solve(v, xi)
-        xtx += xi.T @ vinv_x
-        xty += vinv_x.T @ y[idx]
-    cov = np.linalg.inv(xtx)
-    return pd.Series(cov @ xty, index=x.columns), pd.DataFrame(cov, x.columns, x.columns)
+        var, converged = pd.Series({"var_residual": s2}), True
+    else:
+        res = reml.fit(y, frame[levels], levels, x.to_numpy())
+        beta, cov, converged = res.beta, res.cov, res.converged
+        var = pd.Series({f"var_{lv}": res.var[lv] for lv in reversed(levels)}
+                        | {"var_residual": res.var["person"], "reml_loglik": res.loglik})
+    fe = pd.Series(beta, index=x.columns)
+    return _contrasts(fe, pd.DataFrame(cov, x.columns, x.columns), present, ci), var, converged
 
 
 def _contrasts(fe: pd.Series, cov: pd.DataFrame, present, ci) -> pd.DataFrame:

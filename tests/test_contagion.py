@@ -151,3 +151,24 @@ def test_role_column_fallbacks():
     assert role_column(pd.DataFrame(columns=["role", "respondent_role"])) == "role"
     assert role_column(pd.DataFrame(columns=["x"])) is None
     assert role_column(pd.DataFrame(columns=["x"]), "x") == "x"
+
+
+def test_no_cluster_variance_is_a_boundary_fit_not_a_crash():
+    """Answers without any organization or consortium effect (as data simulated from a form):
+    lme4 ends on the boundary (variances 0, a 'singular' fit); so do we, and the contrasts
+    are then those of the model without random effects (statsmodels' MixedLM stopped here
+    with a singular matrix)."""
+    rng = np.random.default_rng(3)
+    org = rng.integers(0, 40, 300)
+    data = pd.DataFrame({f"T{i}": rng.integers(1, 6, 300) for i in range(1, 5)})
+    data = data.assign(org=org.astype(str), consortium=(org % 8).astype(str),
+                       role=rng.choice(["member", "colleague", "nonmember"], 300))
+    keys = {"scales": {"TRU": ["T1", "T2", "T3", "T4"]}, "min": 1, "max": 5}
+    fit = pm.contagion(data, keys, role="role", cluster=["org", "consortium"])
+    v = fit.variances.loc["TRU"]
+    assert v["var_org"] == pytest.approx(0, abs=1e-8)
+    assert v["var_consortium"] == pytest.approx(0, abs=1e-8)
+    assert "not-converged" not in fit.notes
+    flat = pm.contagion(data, keys, role="role", cluster=[])  # ordinary least squares
+    got = fit.contrasts.loc["TRU", ["estimate", "se"]].to_numpy()
+    assert np.allclose(got, flat.contrasts.loc["TRU", ["estimate", "se"]].to_numpy(), atol=1e-6)
