@@ -134,3 +134,19 @@ def test_organization_id_is_the_assigned_organization(form):
     assert ties[["from", "to"]].values.tolist() == [["VILLE", "CDC"], ["CSS", "CDC"]]
     assert [p.code for p in problems] == ["answering-for-another", "unknown-organization"]
     assert all(p.severity == "warning" for p in problems)
+
+
+def test_limesurvey_relevance_is_the_same_in_every_language(tmp_path, form):
+    """Relevance is the question's, not a translation: LimeSurvey's own exports repeat it on
+    every language's row, so an importer reading any of them shows the same questions."""
+    from instrument.export import limesurvey
+
+    limesurvey.write(form, tmp_path / "l.txt")
+    text = (tmp_path / "l.txt").read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE))
+    seen: dict = {}
+    for r in rows:
+        if r["class"] in ("Q", "SQ") and r["language"]:
+            seen.setdefault((r["class"], r["id"], r["name"]), set()).add(r["relevance"])
+    assert seen and all(len(v) == 1 for v in seen.values())
+    assert any(v != {"1"} for v in seen.values())  # the roster's own organization is hidden

@@ -291,7 +291,10 @@ def _group_row(entry, lang: str, base: bool) -> dict:
 
 def _question_row(entry, lang: str, base: bool) -> dict:
     _, qid, qtype, code, label, required, attrs = entry
-    return {"id": str(qid), "class": "Q", "type/scale": qtype, "name": code, "relevance": "1",
+    # relevance is the question's, not a translation: on every language's row, as LimeSurvey's
+    # own exports write it (the other attributes on the base language's rows only)
+    return {"id": str(qid), "class": "Q", "type/scale": qtype, "name": code,
+            "relevance": attrs.get("relevance", "1"),
             "text": _clean(label.get(lang, "")), "language": lang, "mandatory": "Y" if required else "N",
             "other": "N", "same_default": "0", **(attrs if base else {})}
 
