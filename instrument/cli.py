@@ -20,9 +20,12 @@ __all__ = ["app", "main"]
 app = typer.Typer(
     name="intangibles",
     help=(
-        "Questionnaires and psychometrics for the intangible benefits of intersectoral "
-        "consortia / Questionnaires et psychométrie des retombées intangibles des "
-        "consortiums intersectoriels.\n\n"
+        "Questionnaires et psychométrie des retombées intangibles des consortiums "
+        "intersectoriels / Questionnaires and psychometrics for the intangible benefits "
+        "of intersectoral consortia.\n\n"
+        "Bâtir un questionnaire bilingue à partir de la banque d'énoncés, calculer les scores "
+        "des classeurs retournés et valider les échelles (fidélité, AFE, AFC, invariance) "
+        "avec des chiffres qui concordent avec psych et lavaan de R.\n\n"
         "Build a bilingual questionnaire from the item bank, score returned workbooks, "
         "and validate the scales (reliability, EFA, CFA, invariance) with numbers that "
         "agree with R's psych and lavaan."
@@ -31,8 +34,8 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-bank_app = typer.Typer(help="Inspect and check the bilingual item bank.", no_args_is_help=True)
-form_app = typer.Typer(help="Build a questionnaire from a form spec and export it.", no_args_is_help=True)
+bank_app = typer.Typer(help="Examiner et vérifier la banque d'énoncés bilingue / inspect and check the bilingual item bank.", no_args_is_help=True)
+form_app = typer.Typer(help="Bâtir un questionnaire à partir d'une spécification et l'exporter / build a questionnaire from a form spec and export it.", no_args_is_help=True)
 app.add_typer(bank_app, name="bank")
 app.add_typer(form_app, name="form")
 
@@ -50,22 +53,23 @@ def _version(value: bool):
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+        typer.Option("--version", callback=_version, is_eager=True, help="Afficher la version et quitter / print the version and exit."),
     ] = False,
 ):
-    """Run ``intangibles COMMAND --help`` for the options of one command."""
+    """Faites ``intangibles COMMANDE --help`` pour les options d'une commande / run ``intangibles COMMAND --help`` for the options of one command."""
 
 
 @bank_app.command("check")
 def bank_check(
     bank: Annotated[
         Path | None,
-        typer.Option(help="Folder of bank YAML files to check (default: the bank shipped with intangibles)."),
+        typer.Option(help="Dossier de fichiers YAML de banque à vérifier (par défaut : la banque livrée) / "
+                     "folder of bank YAML files to check (default: the bank shipped with intangibles)."),
     ] = None,
 ):
-    """Check the item bank and print its coverage: items by construct x level x language.
+    """Vérifier la banque d'énoncés et afficher sa couverture / check the item bank and print its coverage.
 
-    Exits with status 1 and lists every problem (code, file and line) when the bank is broken.
+    Items by construct x level x language. Exits with status 1 and lists every problem (code, file and line) when the bank is broken.
     """
     from instrument.bank import coverage_table, read_bank
 
@@ -87,19 +91,25 @@ FORMATS = ("print", "pdf", "xlsx", "grid", "xlsform", "limesurvey", "redcap", "c
 
 @form_app.command("build")
 def form_build(
-    spec: Annotated[Path, typer.Argument(help="The form spec (YAML), e.g. data_samples/form_member.yaml.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the files into (created if missing).")],
+    spec: Annotated[Path, typer.Argument(help="La spécification du questionnaire (YAML) / the form spec (YAML), e.g. data_samples/form_member.yaml.")],
+    out: Annotated[Path, typer.Option("--out", help="Dossier où écrire les fichiers (créé au besoin) / folder to write the files into (created if missing).")],
     format: Annotated[
         str,
-        typer.Option(help="Comma-separated formats: " + ",".join(FORMATS) + ". Default: all."),
+        typer.Option(help="Formats, séparés par des virgules / comma-separated formats: " + ",".join(FORMATS) + ". Default: all."),
     ] = ",".join(FORMATS),
     respondents: Annotated[
         Path | None,
-        typer.Option(help="CSV roster with a 'respondent' column: one personalized xlsx workbook per code."),
+        typer.Option(help="Liste CSV avec une colonne 'respondent' : un classeur xlsx personnalisé par code / "
+                     "CSV roster with a 'respondent' column: one personalized xlsx workbook per code."),
     ] = None,
-    paper: Annotated[str, typer.Option(help="Paper size for print/pdf: A4 or Letter.")] = "A4",
+    paper: Annotated[str, typer.Option(help="Format du papier (print, pdf) / paper size for print/pdf: A4 or Letter.")] = "A4",
 ):
-    """Build a questionnaire from FORM.yaml and write it in each format, in French and English."""
+    """Bâtir le questionnaire dans chaque format, en français et en anglais / build a questionnaire in each format.
+
+    Writes the questionnaire of FORM.yaml in each format, in French and English.
+
+    Exemple / example: intangibles form build data_samples/form_member.yaml --out form/ --format pdf,xlsx
+    """
     from instrument.export.build import build_command
 
     raise typer.Exit(build_command(spec, out, format, respondents=respondents, paper=paper, console=console))
@@ -107,20 +117,24 @@ def form_build(
 
 @app.command()
 def simulate(
-    spec: Annotated[Path, typer.Argument(help="The form spec (YAML).")],
-    n: Annotated[int, typer.Option("--n", help="Number of synthetic respondents.")] = 300,
-    out: Annotated[Path, typer.Option("--out", help="Folder for the simulated returned workbooks.")] = Path("simulated"),
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes).")] = 1,
-    grid: Annotated[bool, typer.Option(help="Write one data-entry grid instead of one workbook per respondent.")] = False,
+    spec: Annotated[Path, typer.Argument(help="La spécification du questionnaire (YAML) / the form spec (YAML).")],
+    n: Annotated[int, typer.Option("--n", help="Nombre de répondants simulés / number of synthetic respondents.")] = 300,
+    out: Annotated[Path, typer.Option("--out", help="Dossier des classeurs simulés / folder for the simulated returned workbooks.")] = Path("simulated"),
+    seed: Annotated[int, typer.Option(help="Germe aléatoire (même germe, mêmes octets) / random seed (same seed, same bytes).")] = 1,
+    grid: Annotated[bool, typer.Option(help="Une seule grille de saisie plutôt qu'un classeur par répondant / "
+                     "write one data-entry grid instead of one workbook per respondent.")] = False,
     as_: Annotated[
         str | None,
-        typer.Option("--as", help="Write one response export of a survey platform instead / Écrire plutôt l'export "
-                     "des réponses d'une plateforme : kobo, odk, limesurvey, redcap."),
+        typer.Option("--as", help="Écrire plutôt l'export des réponses d'une plateforme / write one response export "
+                     "of a survey platform instead: kobo, odk, limesurvey, redcap."),
     ] = None,
 ):
-    """Simulate respondents from a known measurement model and write them as returned workbooks.
+    """Simuler des répondants à partir d'un modèle connu / simulate respondents from a known measurement model.
 
     Simuler des personnes répondantes et écrire leurs classeurs retournés (ou, avec --as, l'export d'une plateforme).
+    Writes them as returned workbooks (or, with --as, as a platform's response export).
+
+    Exemple / example: intangibles simulate data_samples/form_member.yaml --n 300 --out simulated/
     """
     from instrument.simulate import simulate_command
 
@@ -129,37 +143,41 @@ def simulate(
 
 @app.command()
 def score(
-    inputs: Annotated[list[Path], typer.Argument(help="Returned workbooks, CSV files, platform exports, or folders of them.")],
-    form: Annotated[Path, typer.Option("--form", help="The form spec the files were built from.")],
-    out: Annotated[Path, typer.Option("--out", help="Output file: .csv, .xlsx, .sav, .dta or .parquet.")],
-    log: Annotated[Path | None, typer.Option("--log", help="CSV log: one row per file and per rejected cell.")] = None,
+    inputs: Annotated[list[Path], typer.Argument(help="Classeurs retournés, fichiers CSV, exports de plateformes ou dossiers / "
+                     "returned workbooks, CSV files, platform exports, or folders of them.")],
+    form: Annotated[Path, typer.Option("--form", help="La spécification qui a servi à bâtir les fichiers / the form spec the files were built from.")],
+    out: Annotated[Path, typer.Option("--out", help="Fichier de sortie / output file: .csv, .xlsx, .sav, .dta or .parquet.")],
+    log: Annotated[Path | None, typer.Option("--log", help="Journal CSV : une ligne par fichier et par cellule rejetée / CSV log: one row per file and per rejected cell.")] = None,
     min_answered: Annotated[
-        float, typer.Option(help="Share of a scale's items that must be answered for a score (0-1).")
+        float, typer.Option(help="Part des énoncés d'une échelle requise pour un score (0-1) / "
+                     "share of a scale's items that must be answered for a score (0-1).")
     ] = 0.5,
-    jobs: Annotated[int, typer.Option(help="Worker processes (0 = every core).")] = 0,
+    jobs: Annotated[int, typer.Option(help="Processus de calcul (0 = tous les cœurs) / worker processes (0 = every core).")] = 0,
     source: Annotated[
         str | None,
-        typer.Option(help="Read every input as this platform's response export (kobo, odk, limesurvey, redcap) "
-                     "instead of detecting it / Forcer la plateforme."),
+        typer.Option(help="Forcer la plateforme plutôt que la détecter / read every input as this platform's "
+                     "response export (kobo, odk, limesurvey, redcap) instead of detecting it."),
     ] = None,
     include_incomplete: Annotated[
         bool,
-        typer.Option("--include-incomplete", help="Keep the platform responses not submitted (LimeSurvey) or not "
-                     "marked complete (REDCap) / Garder les réponses incomplètes."),
+        typer.Option("--include-incomplete", help="Garder les réponses incomplètes / keep the platform responses not submitted "
+                     "(LimeSurvey) or not marked complete (REDCap)."),
     ] = False,
     id_column: Annotated[
         str | None,
-        typer.Option("--id-column", help="Column of a platform export holding the respondent codes (default: the "
-                     "platform's submission id) / Colonne des codes des personnes répondantes."),
+        typer.Option("--id-column", help="Colonne des codes des personnes répondantes / column of a platform export holding "
+                     "the respondent codes (default: the platform's submission id)."),
     ] = None,
 ):
-    """Read returned workbooks, check every cell, reverse-key, score, and flag careless answers.
+    """Calculer les scores des classeurs retournés / read returned workbooks, check, reverse-key, score, flag.
 
-    Also reads the response exports of KoboToolbox, ODK Central / Briefcase, LimeSurvey and REDCap for a form exported with form build (detected from the file) / Lit aussi les exports de réponses des plateformes.
+    Lit les classeurs retournés, vérifie chaque cellule, inverse les énoncés, calcule les scores et repère les réponses négligentes; lit aussi les exports de réponses des plateformes.
+
+    Also reads the response exports of KoboToolbox, ODK Central or Briefcase, LimeSurvey and REDCap for a form exported with form build (detected from the file).
 
     Every input file is accounted for in the log (scored, scored-with-issues or rejected, with a code); the command prints files in = scored + rejected.
 
-    Example: intangibles score returned/ --form data_samples/form_member.yaml --out scores.xlsx --log scoring-log.csv
+    Exemple / example: intangibles score returned/ --form data_samples/form_member.yaml --out scores.xlsx --log scoring-log.csv
     """
     from instrument.scoring import score_command
 
@@ -171,12 +189,13 @@ def score(
 
 @app.command()
 def validate(
-    data: Annotated[Path, typer.Argument(help="Item responses: .csv, .xlsx, .parquet or .sav (one column per item, one row per respondent).")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for report.html, report.pdf and results.json.")],
-    form: Annotated[Path | None, typer.Option("--form", help="The form spec (gives the scales and labels).")] = None,
-    keys: Annotated[Path | None, typer.Option("--keys", help="A psych-style keys file (JSON or YAML).")] = None,
+    data: Annotated[Path, typer.Argument(help="Réponses aux énoncés (une colonne par énoncé, une ligne par répondant) / "
+                     "item responses: .csv, .xlsx, .parquet or .sav (one column per item, one row per respondent).")],
+    out: Annotated[Path, typer.Option("--out", help="Dossier du rapport / folder for report.html, report.pdf and results.json.")],
+    form: Annotated[Path | None, typer.Option("--form", help="La spécification (échelles et libellés) / the form spec (gives the scales and labels).")] = None,
+    keys: Annotated[Path | None, typer.Option("--keys", help="Fichier de clés à la psych (JSON ou YAML) / a psych-style keys file (JSON or YAML).")] = None,
     group: Annotated[
-        list[str] | None, typer.Option("--group", help="Column for measurement invariance (repeatable).")
+        list[str] | None, typer.Option("--group", help="Colonne pour l'invariance de mesure (répétable) / column for measurement invariance (repeatable).")
     ] = None,
     cluster: Annotated[
         list[str] | None,
@@ -188,19 +207,23 @@ def validate(
         typer.Option("--ties", help="Liens entre organisations (from, to) pour la section Contagion / "
                      "ties between organizations (from, to) for the Contagion section."),
     ] = None,
-    lang: Annotated[str, typer.Option(help="Language of the report: fr or en.")] = "fr",
+    lang: Annotated[str, typer.Option(help="Langue du rapport / language of the report: fr or en.")] = "fr",
     keep_careless: Annotated[
         bool,
         typer.Option(
             "--keep-careless",
-            help="Keep the respondents flagged both straightlining and low-irv in the analyses "
-            "(by default they are left out; they are always listed in the report).",
+            help="Garder les répondants signalés à la fois straightlining et low-irv (exclus par défaut, "
+            "toujours listés au rapport) / keep the respondents flagged both straightlining and low-irv "
+            "in the analyses (by default they are left out; they are always listed in the report).",
         ),
     ] = False,
 ):
-    """Validate the scales and write the validation report (HTML, PDF) and results.json.
+    """Valider les échelles et écrire le rapport de validation / validate the scales and write the report.
 
-    Example: intangibles validate scores.xlsx --form data_samples/form_member.yaml --out report/ --group language
+    Fidélité, analyses factorielles et invariance; écrit report.html, report.pdf et results.json.
+    Writes the validation report (HTML, PDF) and results.json.
+
+    Exemple / example: intangibles validate scores.xlsx --form data_samples/form_member.yaml --out report/ --group language
     """
     from instrument.validation import validate_command
 
@@ -213,19 +236,23 @@ def validate(
 
 @app.command()
 def network(
-    ties: Annotated[Path, typer.Argument(help="Ties between organizations (.csv or .xlsx): columns from, to, and any attributes.")],
-    nodes: Annotated[Path, typer.Option("--nodes", help="Organizations (.csv or .xlsx): first column the codes, then e.g. member_org, scores.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for network.html, network.svg and results.json.")],
-    outcome: Annotated[str | None, typer.Option("--outcome", help="A column of the nodes file: test whether it goes with the partners' (lnam, Moran's I).")] = None,
-    covariates: Annotated[str | None, typer.Option("--covariates", help="Columns of the nodes file for the model, comma-separated (the intercept is added).")] = None,
-    directed: Annotated[bool, typer.Option("--directed", help="Read ties as directed (who named whom).")] = False,
-    lang: Annotated[str, typer.Option(help="Language of the report: fr or en.")] = "fr",
+    ties: Annotated[Path, typer.Argument(help="Liens entre organisations (colonnes from, to et attributs) / "
+                     "ties between organizations (.csv or .xlsx): columns from, to, and any attributes.")],
+    nodes: Annotated[Path, typer.Option("--nodes", help="Organisations : les codes en première colonne, puis p. ex. member_org, scores / "
+                     "organizations (.csv or .xlsx): first column the codes, then e.g. member_org, scores.")],
+    out: Annotated[Path, typer.Option("--out", help="Dossier du rapport / folder for network.html, network.svg and results.json.")],
+    outcome: Annotated[str | None, typer.Option("--outcome", help="Colonne à tester : va-t-elle de pair avec celle des partenaires? / "
+                     "a column of the nodes file: test whether it goes with the partners' (lnam, Moran's I).")] = None,
+    covariates: Annotated[str | None, typer.Option("--covariates", help="Colonnes du modèle, séparées par des virgules / "
+                     "columns of the nodes file for the model, comma-separated (the intercept is added).")] = None,
+    directed: Annotated[bool, typer.Option("--directed", help="Liens orientés (qui a nommé qui) / read ties as directed (who named whom).")] = False,
+    lang: Annotated[str, typer.Option(help="Langue du rapport / language of the report: fr or en.")] = "fr",
 ):
-    """Network report: the drawn network, its measures and, with --outcome, the network autocorrelation model in plain words.
+    """Rapport de réseau / network report: the drawn network, its measures and, with --outcome, the autocorrelation model.
 
     Rapport de réseau : le réseau dessiné, ses mesures (densité, centralisations) et, avec --outcome, le modèle d'autocorrélation de réseau (comme sna::lnam) expliqué en mots simples.
 
-    Example: intangibles network ties.csv --nodes orgs.csv --out net/ --outcome outcome --covariates member_org,x1
+    Exemple / example: intangibles network ties.csv --nodes orgs.csv --out net/ --outcome outcome --covariates member_org,x1
     """
     from instrument.network_report import network_command
 
@@ -236,21 +263,23 @@ def network(
 
 @app.command()
 def plan(
-    spec: Annotated[Path, typer.Argument(help="A form spec (YAML) or a model file (YAML with factors:).")],
-    n: Annotated[str, typer.Option("--n", help="Sample sizes, comma-separated / tailles d'échantillon : 100,150,200.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for report.html, power.svg and results.json.")],
-    reps: Annotated[int, typer.Option(help="Replications per sample size / réplications par taille.")] = 500,
-    design: Annotated[Path | None, typer.Option(help="Design file (YAML): planted non-invariant items, careless share, missing, clusters, analyses.")] = None,
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (tcp://host:8786); default: local processes.")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same numbers, wherever it runs).")] = 1,
-    processes: Annotated[int | None, typer.Option(help="Local worker processes (default: one per core).")] = None,
-    lang: Annotated[str, typer.Option(help="Language of the report: fr or en / langue du rapport.")] = "fr",
+    spec: Annotated[Path, typer.Argument(help="Une spécification ou un fichier de modèle (YAML) / a form spec (YAML) or a model file (YAML with factors:).")],
+    n: Annotated[str, typer.Option("--n", help="Tailles d'échantillon, séparées par des virgules / sample sizes, comma-separated: 100,150,200.")],
+    out: Annotated[Path, typer.Option("--out", help="Dossier du rapport / folder for report.html, power.svg and results.json.")],
+    reps: Annotated[int, typer.Option(help="Réplications par taille / replications per sample size.")] = 500,
+    design: Annotated[Path | None, typer.Option(help="Fichier de devis (YAML) / design file (YAML): planted non-invariant items, careless share, "
+                     "missing, clusters, analyses.")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Adresse de l'ordonnanceur Dask (par défaut : processus locaux) / "
+                     "Dask scheduler address (tcp://host:8786); default: local processes.")] = None,
+    seed: Annotated[int, typer.Option(help="Germe aléatoire (même germe, mêmes chiffres, partout) / random seed (same seed, same numbers, wherever it runs).")] = 1,
+    processes: Annotated[int | None, typer.Option(help="Processus locaux (par défaut : un par cœur) / local worker processes (default: one per core).")] = None,
+    lang: Annotated[str, typer.Option(help="Langue du rapport / language of the report: fr or en.")] = "fr",
 ):
-    """Plan a study by Monte Carlo: power, type I error, bias and CI coverage for each sample size.
+    """Planifier une étude par Monte Carlo / plan a study by Monte Carlo: power, type I error, bias, CI coverage.
 
     Planifier une étude par simulation Monte Carlo : puissance, erreur de type I, biais et couverture des intervalles pour chaque taille d'échantillon, en local ou sur une grappe Dask (--scheduler).
 
-    Example: intangibles plan data_samples/form_member.yaml --n 100,200,300 --reps 200 --out plan/
+    Exemple / example: intangibles plan data_samples/form_member.yaml --n 100,200,300 --reps 200 --out plan/
     """
     from instrument.plan import plan_command
 
@@ -260,19 +289,19 @@ def plan(
 
 @app.command()
 def aggregate(
-    scores: Annotated[Path, typer.Argument(help="Scores: what 'intangibles score' writes (.csv, .xlsx, .parquet, .sav).")],
+    scores: Annotated[Path, typer.Argument(help="Scores produits par 'intangibles score' / scores: what 'intangibles score' writes (.csv, .xlsx, .parquet, .sav).")],
     by: Annotated[list[str], typer.Option("--by", help="Colonne de regroupement / group column: org, consortium (repeatable).")],
-    out: Annotated[Path, typer.Option("--out", help="Output file: .csv, .xlsx, .sav, .dta or .parquet.")],
-    form: Annotated[Path | None, typer.Option("--form", help="The form spec (gives the scales and the response range).")] = None,
-    keys: Annotated[Path | None, typer.Option("--keys", help="A keys file (gives the scales and the response range).")] = None,
-    scales: Annotated[str | None, typer.Option("--scales", help="Score columns, comma-separated (default: from the form or keys).")] = None,
-    min_size: Annotated[int, typer.Option("--min-size", help="Groups with fewer people are suppressed / taille minimale.")] = 5,
+    out: Annotated[Path, typer.Option("--out", help="Fichier de sortie / output file: .csv, .xlsx, .sav, .dta or .parquet.")],
+    form: Annotated[Path | None, typer.Option("--form", help="La spécification (échelles et étendue des réponses) / the form spec (gives the scales and the response range).")] = None,
+    keys: Annotated[Path | None, typer.Option("--keys", help="Fichier de clés (échelles et étendue des réponses) / a keys file (gives the scales and the response range).")] = None,
+    scales: Annotated[str | None, typer.Option("--scales", help="Colonnes de scores, séparées par des virgules / score columns, comma-separated (default: from the form or keys).")] = None,
+    min_size: Annotated[int, typer.Option("--min-size", help="Taille minimale : les groupes plus petits sont masqués / groups with fewer people are suppressed.")] = 5,
 ):
     """Scores par organisme ou consortium / scores at the group level: mean, SD, n and agreement (rwg, awg, AD) of each group.
 
     Groups with fewer than --min-size people are suppressed (no number, not even n).
 
-    Example: intangibles aggregate scores.xlsx --by org --form data_samples/form_member.yaml --out orgs.xlsx
+    Exemple / example: intangibles aggregate scores.xlsx --by org --form data_samples/form_member.yaml --out orgs.xlsx
     """
     from instrument.aggregation import aggregate_command
 
@@ -285,21 +314,25 @@ def aggregate(
 
 @app.command()
 def feedback(
-    data: Annotated[Path, typer.Argument(help="Scored data (from intangibles score) or item responses: .csv, .xlsx, .parquet, .sav.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for the reports: one sub-folder per consortium, index.html, summary.csv.")],
-    form: Annotated[Path | None, typer.Option("--form", help="The form spec (gives the scales, levels and item texts).")] = None,
-    keys: Annotated[Path | None, typer.Option("--keys", help="A psych-style keys file (JSON or YAML), instead of --form.")] = None,
-    by: Annotated[str, typer.Option("--by", help="Column holding each respondent's consortium code.")] = "consortium",
-    lang: Annotated[str, typer.Option(help="Language of the reports: fr or en.")] = "fr",
-    min_group: Annotated[int, typer.Option("--min-group", help="Fewest respondents for a report (smaller consortia get a notice only).")] = 5,
-    names: Annotated[Path | None, typer.Option("--names", help="CSV with columns code, name: each consortium's name.")] = None,
-    roster: Annotated[Path | None, typer.Option("--roster", help="CSV of the people invited, with the --by column: gives the response rate.")] = None,
+    data: Annotated[Path, typer.Argument(help="Scores (de intangibles score) ou réponses aux énoncés / "
+                     "scored data (from intangibles score) or item responses: .csv, .xlsx, .parquet, .sav.")],
+    out: Annotated[Path, typer.Option("--out", help="Dossier des rapports, un sous-dossier par consortium / "
+                     "folder for the reports: one sub-folder per consortium, index.html, summary.csv.")],
+    form: Annotated[Path | None, typer.Option("--form", help="La spécification (échelles, niveaux et énoncés) / the form spec (gives the scales, levels and item texts).")] = None,
+    keys: Annotated[Path | None, typer.Option("--keys", help="Fichier de clés à la psych, au lieu de --form / a psych-style keys file (JSON or YAML), instead of --form.")] = None,
+    by: Annotated[str, typer.Option("--by", help="Colonne du code de consortium de chaque répondant / column holding each respondent's consortium code.")] = "consortium",
+    lang: Annotated[str, typer.Option(help="Langue des rapports / language of the reports: fr or en.")] = "fr",
+    min_group: Annotated[int, typer.Option("--min-group", help="Minimum de répondants pour un rapport (sinon, un avis seulement) / "
+                     "fewest respondents for a report (smaller consortia get a notice only).")] = 5,
+    names: Annotated[Path | None, typer.Option("--names", help="CSV (colonnes code, name) : le nom de chaque consortium / CSV with columns code, name: each consortium's name.")] = None,
+    roster: Annotated[Path | None, typer.Option("--roster", help="CSV des personnes invitées, avec la colonne --by : donne le taux de réponse / "
+                     "CSV of the people invited, with the --by column: gives the response rate.")] = None,
 ):
-    """Write one feedback report per consortium: its perceived benefits at every level, for its partners.
+    """Un rapport de rétroaction par consortium / one feedback report per consortium, for its partners.
 
     Un rapport de rétroaction par consortium : profil des retombées perçues (moyennes et intervalles), accord entre membres, position parmi les consortiums de l'étude (5 ou plus, sans en nommer aucun), énoncés les plus et les moins partagés; aucun chiffre sous --min-group personnes.
 
-    Example: intangibles feedback scores.xlsx --form data_samples/form_member.yaml --by consortium_id --out feedback/
+    Exemple / example: intangibles feedback scores.xlsx --form data_samples/form_member.yaml --by consortium_id --out feedback/
     """
     from instrument.feedback_report import feedback_command
 
@@ -312,10 +345,15 @@ def feedback(
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Folder for everything the demo writes.")] = Path("demo-output"),
-    n: Annotated[int, typer.Option("--n", help="Number of simulated respondents.")] = 300,
+    out: Annotated[Path, typer.Option("--out", help="Dossier de tout ce qu'écrit la démo / folder for everything the demo writes.")] = Path("demo-output"),
+    n: Annotated[int, typer.Option("--n", help="Nombre de répondants simulés / number of simulated respondents.")] = 300,
 ):
-    """Run the three jobs on the embedded sample: build, simulate returns, score, validate."""
+    """Démonstration sur l'exemple intégré / run the three jobs on the embedded sample.
+
+    Bâtir, simuler des retours, calculer les scores, valider. Build, simulate returns, score, validate.
+
+    Exemple / example: intangibles demo --out demo-output
+    """
     from instrument.demo import demo_command
 
     raise typer.Exit(demo_command(out, n=n, console=console))
@@ -323,13 +361,13 @@ def demo(
 
 @app.command()
 def doctor(
-    lang: Annotated[str, typer.Option(help="Language of the report: fr or en / langue du rapport.")] = "fr",
+    lang: Annotated[str, typer.Option(help="Langue du rapport / language of the report: fr or en.")] = "fr",
 ):
-    """Check this machine: Python packages against the lock, PDF libraries and fonts, optional tools.
+    """Vérifier la machine / check this machine: Python packages, PDF libraries and fonts, optional tools.
 
     Vérifie la machine : paquets Python (comparés au verrou), bibliothèques PDF et polices, outils facultatifs (LibreOffice, pdftoppm, Chromium, R). Each gap comes with the apt-get or pip line that fixes it. Exit status 0 when everything required is there, 1 otherwise.
 
-    Example: intangibles doctor --lang en
+    Exemple / example: intangibles doctor --lang en
     """
     from instrument.doctor import doctor_command
 
