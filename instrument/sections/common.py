@@ -96,6 +96,14 @@ class Context:
             return self.typo.text(message or code)
         return self.t.get(f"note_{code}") or self.t["note_elsewhere"].format(code=code)
 
+    def skipped_table(self, name: str, fit: dict) -> dict | None:
+        """The view of a per-scale fit table that was not fitted (no ``table``): its scale
+        label, no rows, and why; None when the fit has its table."""
+        if "table" in fit:
+            return None
+        scale = self.scale(name) if name != "model" else ""
+        return {"scale": scale, "rows": [], "skipped": self.explain(fit.get("skipped", ""), fit.get("reason", ""))}
+
     def figure(self, draw):
         """``draw(results, typo=..., text=...)`` as inline SVG markup, or None."""
         if not self.figures:

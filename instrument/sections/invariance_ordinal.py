@@ -47,9 +47,10 @@ def _label(name: str, t: dict) -> str:
 
 def table(name: str, fit: dict, ctx: Context) -> dict:
     t, f = ctx.t, ctx.typo
+    skipped = ctx.skipped_table(name, fit)
+    if skipped is not None:
+        return skipped
     scale = ctx.scale(name) if name != "model" else ""
-    if "table" not in fit:
-        return {"scale": scale, "rows": [], "skipped": ctx.explain(fit.get("skipped", ""), fit.get("reason", ""))}
     rows = []
     for model_name, row in fit["table"].items():
         has_test = row.get("df_diff") is not None
