@@ -26,7 +26,7 @@ from psychometrics.engine.indices import CFA
 from psychometrics.engine.model import parse_model
 from psychometrics.errors import PsychometricsError
 
-__all__ = ["Invariance", "holm", "invariance", "report_entry", "score_tests", "stepwise"]
+__all__ = ["Invariance", "adjust_p", "holm", "invariance", "report_entry", "score_tests", "stepwise"]
 
 #: Chen (2007): non-invariance when CFI drops by .010 or more AND RMSEA rises by .015 or
 #: more or SRMR rises by .030 (loadings) / .010 (intercepts) or more.
@@ -119,7 +119,9 @@ def holm(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def _adjust(p: np.ndarray, method: str) -> np.ndarray:
+def adjust_p(p: np.ndarray, method: str) -> np.ndarray:
+    """p-values adjusted over a family (``holm``, ``bonferroni`` or ``none``; R's
+    ``p.adjust``): the item tests of ML and ordinal invariance."""
     if method == "holm":
         return holm(p)
     if method == "bonferroni":
@@ -351,7 +353,7 @@ def _flag_items(items: pd.DataFrame, adjust: str, alpha: float) -> pd.DataFrame:
         items["p_adj"] = pd.Series(dtype=float)
         items["flagged"] = pd.Series(dtype=bool)
     else:
-        items["p_adj"] = _adjust(items["p"].to_numpy(), adjust)
+        items["p_adj"] = adjust_p(items["p"].to_numpy(), adjust)
         items["flagged"] = items["p_adj"] < alpha
     return items
 

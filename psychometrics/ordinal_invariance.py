@@ -2,7 +2,7 @@
 Wu & Estabrook's (2016) identification fitted by lavaan.
 
 ``pm.invariance(data, model, group, estimator="WLSMV")`` fits four nested multi-group
-models (:mod:`psychometrics.ordinal_groups`): **configural** (each group its own
+models (the engine's parameter tables and fit: :mod:`psychometrics.engine.measeq`): **configural** (each group its own
 thresholds and loadings; latent-response intercepts 0 and scales 1), **thresholds**
 (thresholds equal; intercepts and scales free in the other groups), **loadings**
 (+ loadings equal; factor variances free in the other groups), **intercepts** (+
@@ -34,13 +34,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from psychometrics import ordinal_groups as og
 from psychometrics._checks import check_choice, check_fraction, check_int
-from psychometrics.engine import dwls, estimate
+from psychometrics.engine import dwls, estimate, measeq
 from psychometrics.engine.core import single_thread
 from psychometrics.engine.indices import FitWarning
 from psychometrics.engine.model import parse_model
 from psychometrics.errors import PsychometricsError
+from psychometrics.invariance import adjust_p
 
 __all__ = ["STEPS", "OrdinalInvariance", "ordinal_invariance", "ordinal_summary"]
 
@@ -134,12 +134,12 @@ def _stats(data, items, group, min_group_size, func) -> tuple[list, tuple, list]
     return estimate.discrepancies(d, False, func), tuple(d.labels), d.sizes
 
 
-def _info(spec, stats, labels) -> og.ModelInfo:
+def _info(spec, stats, labels) -> measeq.Measurement:
     items = spec.items
     factors = list(spec.factors)
     pattern = np.array([[it in spec.factors[f] for f in factors] for it in items])
     pos = {it: i for i, it in enumerate(items)}
-    return og.ModelInfo(
+    return measeq.Measurement(
         items=tuple(items), factors=tuple(factors), pattern=pattern,
         rcov=tuple((pos[a], pos[b]) for a, b in spec.residual_covariances),
         n_th=tuple(int(stats[0].n_categories[it]) - 1 for it in items),
@@ -150,7 +150,7 @@ def _info(spec, stats, labels) -> og.ModelInfo:
 # --------------------------------------------------------------------------- steps
 
 
-def _constraint(step: str, item: str, info: og.ModelInfo) -> list[str]:
+def _constraint(step: str, item: str, info: measeq.Measurement) -> list[str]:
     """The names that release one item's constraints of a step."""
     if step == "thresholds":
         return [f"{item}|t"]
@@ -160,14 +160,14 @@ def _constraint(step: str, item: str, info: og.ModelInfo) -> list[str]:
     return [f"{item}~1"]
 
 
-def _row(fit: og.OrdinalFit, prev: og.OrdinalFit | None, prev_name: str | None, discs,
+def _row(fit: measeq.OrdinalFit, prev: measeq.OrdinalFit | None, prev_name: str | None, discs,
          released: frozenset) -> dict:
     row = {k: fit.fit[k] for k in ("chisq", "df", "chisq_scaled", "df_scaled", "pvalue_scaled",
                                    "cfi_scaled", "tli_scaled", "rmsea_scaled", "cfi", "tli",
                                    "rmsea", "npar")}
     row["compared_with"] = prev_name
     if prev is not None:
-        t = og.difference_test(prev, fit, discs)
+        t = measeq.difference_test(prev, fit, discs)
         d_cfi = fit.fit["cfi_scaled"] - prev.fit["cfi_scaled"]
         row.update(chisq_diff=t["chisq_diff"], df_diff=t["df_diff"], p_diff=t["pvalue"],
                    delta_cfi=d_cfi, delta_rmsea=fit.fit["rmsea_scaled"] - prev.fit["rmsea_scaled"],
@@ -183,12 +183,12 @@ def _locate(step, fit, info, discs, released, theta, base, adjust) -> pd.DataFra
         names = [n for n in _constraint(step, item, info) if n not in released]
         if not names:
             continue
-        lay = og.build_layout(info, STEPS[step], released | frozenset(names), theta)
-        if lay.npar == fit.layout.npar:
+        lay = measeq.table(info, STEPS[step], released | frozenset(names), theta)
+        if lay.npar == fit.table.npar:
             continue
         # no fit measures, a few iterations from the failing model: enough to rank the items
-        part = og.fit_layout(lay, discs, None, previous=fit, max_iter=4)
-        t = og.difference_test(part, fit, discs)
+        part = measeq.fit(lay, discs, None, previous=fit, max_iter=4)
+        t = measeq.difference_test(part, fit, discs)
         i = info.items.index(item)
         rows.append({"step": step, "item": item,
                      "factor": info.factors[int(np.flatnonzero(info.pattern[i])[0])],
@@ -196,23 +196,12 @@ def _locate(step, fit, info, discs, released, theta, base, adjust) -> pd.DataFra
                      "released": ", ".join(names), "X2": t["chisq_diff"], "df": t["df_diff"],
                      "p": t["pvalue"]})
     frame = pd.DataFrame(rows, columns=["step", "item", "factor", "parameter", "released", "X2", "df", "p"])
-    frame["p_adj"] = _adjust(frame["p"].to_numpy(), adjust)
+    frame["p_adj"] = adjust_p(frame["p"].to_numpy(), adjust)
     return frame
 
 
-def _adjust(p: np.ndarray, method: str) -> np.ndarray:
-    if method == "none" or len(p) == 0:
-        return p.copy()
-    if method == "bonferroni":
-        return np.minimum(p * len(p), 1.0)
-    order = np.argsort(p, kind="stable")
-    adj = np.maximum.accumulate(np.minimum(p[order] * (len(p) - np.arange(len(p))), 1.0))
-    out = np.empty_like(adj)
-    out[order] = adj
-    return out
 
-
-def _last_equal(step: str, item: str, info: og.ModelInfo, released: frozenset) -> bool:
+def _last_equal(step: str, item: str, info: measeq.Measurement, released: frozenset) -> bool:
     """Would releasing ``item`` leave a factor with no equal loading / intercept?"""
     if step == "thresholds":
         return False
@@ -241,9 +230,9 @@ def _release(step, fit, prev_fit, info, discs, released, theta, base, adjust, al
         best = ok["X2"].idxmax()
         frame.loc[best, "flagged"] = True
         released = released | frozenset(frame.loc[best, "released"].split(", "))
-        fit = og.fit_layout(og.build_layout(info, STEPS[step], released, theta), discs, base,
+        fit = measeq.fit(measeq.table(info, STEPS[step], released, theta), discs, base,
                             previous=fit)
-        if not og.difference_test(prev_fit, fit, discs)["pvalue"] < alpha:
+        if not measeq.difference_test(prev_fit, fit, discs)["pvalue"] < alpha:
             break
     return frames, released, fit
 
@@ -283,7 +272,7 @@ def _steps(info, discs, fixed, theta, alpha, adjust, base):
     released = fixed if fixed is not None else frozenset()
     prev = None
     for step in STEPS:
-        fit = og.fit_layout(og.build_layout(info, STEPS[step], released, theta), discs, base,
+        fit = measeq.fit(measeq.table(info, STEPS[step], released, theta), discs, base,
                             previous=fits.get(prev))
         fits[step] = fit
         rows[step] = _row(fit, fits.get(prev), prev, discs, released)
@@ -300,7 +289,7 @@ def _steps(info, discs, fixed, theta, alpha, adjust, base):
     return rows, located, fits
 
 
-def _partial_names(partial, info: og.ModelInfo, func: str) -> frozenset | None:
+def _partial_names(partial, info: measeq.Measurement, func: str) -> frozenset | None:
     if partial is None:
         return None
     if isinstance(partial, str):

@@ -8,7 +8,10 @@
 - :mod:`~psychometrics.engine.ml`: ML and FIML discrepancies.
 - :mod:`~psychometrics.engine.ordinal`: thresholds, polychorics and Gamma (WLSMV's sample
   statistics); :mod:`~psychometrics.engine.dwls`: the DWLS discrepancy and the WLSMV
-  mean-and-variance adjusted test.
+  mean-and-variance adjusted test (and :class:`~psychometrics.engine.dwls.ThresholdDWLS`,
+  on thresholds and correlations, for models whose thresholds are parameters).
+- :mod:`~psychometrics.engine.measeq`: the parameter tables of ordinal invariance's steps
+  (Wu & Estabrook 2016, as semTools' ``measEq.syntax``), their fit and difference test.
 - :mod:`~psychometrics.engine.estimate`: data, estimator by name, fit and its results.
 - :mod:`~psychometrics.engine.numbers`: one CFA fitted to many samples (a Monte Carlo
   study): arrays and floats only, no labelled result.

@@ -34,12 +34,12 @@ import numpy as np
 from scipy import linalg
 
 __all__ = [
-    "ALPHA", "BETA", "LAMBDA", "NU", "PSI", "THETA", "Evaluation", "GroupDerivatives",
-    "Jacobian", "Matrices", "OptimResult", "Structure", "evaluate", "fisher_scoring",
+    "ALPHA", "BETA", "LAMBDA", "NU", "PSI", "SCALE", "TAU", "THETA", "Evaluation", "GroupDerivatives",
+    "Jacobian", "Matrices", "OptimResult", "Structure", "evaluate", "evaluate_group", "fisher_scoring",
     "group_derivatives", "single_thread",
 ]
 
-LAMBDA, BETA, PSI, THETA, NU, ALPHA = range(6)
+LAMBDA, BETA, PSI, THETA, NU, ALPHA, TAU, SCALE = range(8)
 
 # --------------------------------------------------------------------------- structure
 
@@ -58,6 +58,12 @@ class Structure:
     are not parameters: Theta's diagonal is ``1 - diag(Lambda A Psi A' Lambda')`` so that
     Sigma is a correlation matrix (its diagonal then has no derivative: the DWLS
     discrepancy uses the off-diagonal only).
+
+    Ordinal items whose thresholds are parameters (ordinal invariance,
+    :mod:`psychometrics.engine.measeq`) add two kinds of entries: ``TAU`` (row: the
+    threshold's index; ``th_item`` gives its item) and ``SCALE`` (row: the item; the scale
+    factor ``1 / sd`` of its latent response, 1 when not listed). They do not move Sigma or
+    mu; a discrepancy on thresholds reads them from :class:`Matrices` (``tau``, ``scale``).
 
     Observed variables in regressions (``F ~ x1``, ``m ~ F``) are carried, as in lavaan,
     by a latent twin of the same name (loading 1, residual variance 0, intercept 0: rows
@@ -84,6 +90,7 @@ class Structure:
     hidden: np.ndarray | None = None
     fixed_x: np.ndarray | None = None
     covariates: tuple[str, ...] = ()
+    th_item: np.ndarray | None = None
     npar: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -145,10 +152,16 @@ class Structure:
         nu[i[k]] = val[k]
         k = mat == ALPHA
         alpha[i[k]] = val[k]
+        tau = np.zeros(0 if self.th_item is None else len(self.th_item))
+        scale = np.ones(p)
+        k = mat == TAU
+        tau[i[k]] = val[k]
+        k = mat == SCALE
+        scale[i[k]] = val[k]
         if self.delta:
             la = lam @ np.linalg.inv(np.eye(m) - beta) if beta.any() else lam
             th[np.diag_indices(p)] = 1.0 - np.einsum("ij,jk,ik->i", la, psi, la)
-        return Matrices(lam, beta, psi, th, nu, alpha)
+        return Matrices(lam, beta, psi, th, nu, alpha, tau, scale)
 
     def implied(self, theta: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray, Matrices]:
         mats = self.matrices(theta, g)
@@ -165,6 +178,8 @@ class Matrices:
     theta: np.ndarray
     nu: np.ndarray
     alpha: np.ndarray
+    tau: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    scale: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         m = self.beta.shape[0]
@@ -180,7 +195,9 @@ class Matrices:
         self.mu = self.nu + self.lam @ self.a_alpha
 
     def jacobian(self, mat: np.ndarray, row: np.ndarray, col: np.ndarray) -> Jacobian:
-        """Derivatives of Sigma and mu with respect to the entries ``(mat, row, col)``."""
+        """Derivatives of Sigma and mu with respect to the entries ``(mat, row, col)``
+        (``TAU`` and ``SCALE`` entries move neither: the Jacobian keeps ``mat`` and ``row``
+        for a discrepancy that reads them)."""
         n, p = len(mat), self.lam.shape[0]
         u, v = np.zeros((n, p)), np.zeros((n, p))
         c = np.ones(n)
@@ -208,17 +225,21 @@ class Matrices:
         k = np.flatnonzero(mat == ALPHA)
         c[k] = 0.0
         dmu[k] = self.lam_a[:, row[k]].T
-        return Jacobian(u, v, c, dmu)
+        c[(mat == TAU) | (mat == SCALE)] = 0.0
+        return Jacobian(u, v, c, dmu, mat, row)
 
 
 @dataclass
 class Jacobian:
-    """dSigma/dtheta_a = c_a (u_a v_a' + v_a u_a'), dmu/dtheta_a = dmu[a]."""
+    """dSigma/dtheta_a = c_a (u_a v_a' + v_a u_a'), dmu/dtheta_a = dmu[a]; ``mat`` and
+    ``row`` name each entry (``TAU``, ``SCALE``: see :class:`Structure`)."""
 
     u: np.ndarray
     v: np.ndarray
     c: np.ndarray
     dmu: np.ndarray
+    mat: np.ndarray | None = None
+    row: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.c)
@@ -230,11 +251,14 @@ class Jacobian:
 
     def take(self, idx: np.ndarray) -> Jacobian:
         """The entries ``idx``."""
-        return Jacobian(self.u[idx], self.v[idx], self.c[idx], self.dmu[idx])
+        mat = None if self.mat is None else self.mat[idx]
+        row = None if self.row is None else self.row[idx]
+        return Jacobian(self.u[idx], self.v[idx], self.c[idx], self.dmu[idx], mat, row)
 
     def restrict(self, cols: np.ndarray) -> Jacobian:
         """Only the observed variables ``cols`` (a missing-data pattern)."""
-        return Jacobian(self.u[:, cols], self.v[:, cols], self.c, self.dmu[:, cols])
+        return Jacobian(self.u[:, cols], self.v[:, cols], self.c, self.dmu[:, cols],
+                        self.mat, self.row)
 
     def factor(self) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Pool the distinct u and v vectors: ``(Z, (u_id, v_id, c))`` with
@@ -250,6 +274,8 @@ class Jacobian:
         return Jacobian(
             np.vstack([j.u for j in parts]), np.vstack([j.v for j in parts]),
             np.concatenate([j.c for j in parts]), np.vstack([j.dmu for j in parts]),
+            *((np.concatenate([j.mat for j in parts]), np.concatenate([j.row for j in parts]))
+              if all(j.mat is not None for j in parts) else ()),
         )
 
     def trace_with(self, g: np.ndarray) -> np.ndarray:
@@ -296,6 +322,15 @@ class OptimResult:
     message: str
 
 
+def evaluate_group(disc, mats: Matrices, jac: Jacobian | None, want: str) -> Evaluation:
+    """One group's discrepancy at its model matrices: most read Sigma and mu only
+    (``evaluate(sigma, mu, jac, want)``); one that fits thresholds too reads the matrices
+    (``evaluate_model(mats, jac, want)``: :class:`psychometrics.engine.dwls.ThresholdDWLS`)."""
+    if hasattr(disc, "evaluate_model"):
+        return disc.evaluate_model(mats, jac, want)
+    return disc.evaluate(mats.sigma, mats.mu, jac, want)
+
+
 def evaluate(structure: Structure, discrepancies, theta: np.ndarray, want: str = "fgi"):
     """Sum over groups: (f, gradient, information) in the shared parameter space."""
     q = structure.npar
@@ -308,7 +343,7 @@ def evaluate(structure: Structure, discrepancies, theta: np.ndarray, want: str =
         jac = None
         if want != "f":
             jac = mats.jacobian(structure.mat[rows], structure.row[rows], structure.col[rows])
-        ev = disc.evaluate(mats.sigma, mats.mu, jac, want)
+        ev = evaluate_group(disc, mats, jac, want)
         if not np.isfinite(ev.f):
             return Evaluation(np.inf)
         f += ev.f
@@ -422,7 +457,7 @@ def group_derivatives(structure: Structure, discrepancies, theta: np.ndarray):
         mats = structure.matrices(theta, g)
         rows = structure.free_rows(g)
         jac = mats.jacobian(structure.mat[rows], structure.row[rows], structure.col[rows])
-        ev = disc.evaluate(mats.sigma, mats.mu, jac, "fgi")
+        ev = evaluate_group(disc, mats, jac, "fgi")
         out.append(GroupDerivatives(rows, structure.free[rows], ev.grad, ev.info, mats))
     return out
 

@@ -20,7 +20,7 @@ Fisher scoring is then Gauss-Newton with ``info = 2 (N - 1) Delta' W_D Delta``.
 (thresholds free, correlations zero), CFI, TLI, RMSEA (with ``N - 1``) and their scaled
 versions; :func:`robust_covariance` the sandwich covariance of the estimates (lavaan's
 ``se = "robust.sem"``). The pieces are public for fits whose statistics include the
-thresholds (ordinal invariance, :mod:`psychometrics.ordinal_groups`):
+thresholds (ordinal invariance, :class:`ThresholdDWLS`, :mod:`psychometrics.engine.measeq`):
 :func:`u_gamma_traces`, :func:`baseline`, :func:`scaled_measures`, and
 :func:`satorra_2000`, the scaled difference test of nested fits (``lavTestLRT(method =
 "satorra.2000")``). Formulas of Muthén, du Toit & Spisic (1997) and Asparouhov &
@@ -32,10 +32,10 @@ from __future__ import annotations
 import numpy as np
 
 from psychometrics.engine import indices
-from psychometrics.engine.core import Evaluation, Jacobian
+from psychometrics.engine.core import SCALE, TAU, Evaluation, Jacobian, Matrices, Structure
 from psychometrics.engine.ordinal import OrdinalStats
 
-__all__ = ["DWLSDiscrepancy", "baseline", "robust_covariance", "satorra_2000",
+__all__ = ["DWLSDiscrepancy", "ThresholdDWLS", "baseline", "deltas", "robust_covariance", "satorra_2000",
            "scaled_measures", "threshold_se", "u_gamma_traces", "wlsmv_measures"]
 
 
@@ -60,7 +60,7 @@ class DWLSDiscrepancy:
         self.s_all = np.concatenate([st.thresholds.to_numpy(), self.r])
         self.w_all = 1.0 / self.gamma_diag
 
-    def delta(self, jac: Jacobian) -> np.ndarray:
+    def delta(self, jac: Jacobian, mats: Matrices | None = None) -> np.ndarray:
         """d sigma_ij / d theta_a for the correlations i < j: (pairs, entries)."""
         iu, ju = self.iu, self.ju
         return (jac.c[:, None] * (jac.u[:, iu] * jac.v[:, ju] + jac.v[:, iu] * jac.u[:, ju])).T
@@ -80,6 +80,83 @@ class DWLSDiscrepancy:
     def h1(self) -> tuple[np.ndarray, np.ndarray]:
         """The unrestricted statistics: polychoric correlations (no means)."""
         return self.stats.rho.to_numpy(), np.zeros(self.p)
+
+
+class ThresholdDWLS:
+    """DWLS on the thresholds *and* the polychoric correlations of one group: the
+    discrepancy of models whose thresholds, latent-response intercepts and scales are
+    parameters (ordinal invariance, :mod:`psychometrics.engine.measeq`).
+
+    Implied statistics, per item ``i`` with latent response ``y*_i``: thresholds
+    ``(tau_k - mu_i) / sd_i`` and correlations ``Sigma_ij / (sd_i sd_j)``, with ``sd_i =
+    1 / scale_i`` (the "delta" parameterization: ``SCALE`` entries) or ``sd_i =
+    sqrt(Sigma_ii)`` ("theta": residual variances are parameters). ``F = (N - 1) (s -
+    sigma)' W (s - sigma)`` with ``W = diag(Gamma)^-1`` (``DWLSDiscrepancy.s_all`` and
+    ``w_all``); Fisher scoring is Gauss-Newton, ``info = 2 (N - 1) Delta' W Delta``."""
+
+    meanstructure = True
+
+    def __init__(self, disc: DWLSDiscrepancy, th_item: np.ndarray, theta: bool):
+        self.n, self.p, self.gamma = disc.n, disc.p, disc.gamma
+        self.s, self.w = disc.s_all, disc.w_all
+        self.iu, self.ju = disc.iu, disc.ju
+        self.th_item, self.theta = th_item, theta
+
+    def _sd(self, mats: Matrices) -> np.ndarray:
+        return np.sqrt(np.diag(mats.sigma)) if self.theta else 1.0 / mats.scale
+
+    def implied(self, mats: Matrices) -> np.ndarray:
+        """Thresholds then correlations implied by the group's matrices."""
+        sd, i = self._sd(mats), self.th_item
+        th = (mats.tau - mats.mu[i]) / sd[i]
+        return np.concatenate([th, mats.sigma[self.iu, self.ju] / (sd[self.iu] * sd[self.ju])])
+
+    def delta(self, jac: Jacobian, mats: Matrices) -> np.ndarray:
+        """d (thresholds, correlations) / d entries: (statistics, entries)."""
+        sd, i, iu, ju = self._sd(mats), self.th_item, self.iu, self.ju
+        n = len(jac)
+        if self.theta:   # d sd_i = d Sigma_ii / (2 sd_i), d Sigma_ii = 2 c u_i v_i
+            dsd = jac.c[:, None] * jac.u * jac.v / sd
+        else:            # sd = 1 / scale
+            dsd = np.zeros((n, self.p))
+            k = np.flatnonzero(jac.mat == SCALE)
+            dsd[k, jac.row[k]] = -sd[jac.row[k]] ** 2
+        dtau = np.zeros((n, len(i)))
+        k = np.flatnonzero(jac.mat == TAU)
+        dtau[k, jac.row[k]] = 1.0
+        stat = self.implied(mats)
+        th, r = stat[: len(i)], stat[len(i):]
+        dth = (dtau - jac.dmu[:, i] - th * dsd[:, i]) / sd[i]
+        dsig = jac.c[:, None] * (jac.u[:, iu] * jac.v[:, ju] + jac.v[:, iu] * jac.u[:, ju])
+        dr = dsig / (sd[iu] * sd[ju]) - r * (dsd[:, iu] / sd[iu] + dsd[:, ju] / sd[ju])
+        return np.hstack([dth, dr]).T
+
+    def evaluate_model(self, mats: Matrices, jac: Jacobian | None = None, want: str = "f") -> Evaluation:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            resid = self.s - self.implied(mats)
+        k = self.n - 1
+        f = k * float(np.sum(self.w * resid**2))
+        if want == "f" or not np.isfinite(f):
+            return Evaluation(f if np.isfinite(f) else np.inf)
+        d = self.delta(jac, mats)
+        wd = self.w[:, None] * d
+        grad = -2.0 * k * (wd.T @ resid)
+        info = 2.0 * k * (d.T @ wd) if want == "fgi" else None
+        return Evaluation(f, grad, info)
+
+
+def deltas(structure: Structure, discs: list, theta: np.ndarray) -> list[np.ndarray]:
+    """Per group: d (statistics) / d (free parameters) at ``theta``, the discrepancy's
+    derivatives by entry summed into the shared free ids (statistics x parameters)."""
+    out = []
+    for g, disc in enumerate(discs):
+        mats, rows = structure.matrices(theta, g), structure.free_rows(g)
+        jac = mats.jacobian(structure.mat[rows], structure.row[rows], structure.col[rows])
+        by_entry = disc.delta(jac, mats)
+        delta = np.zeros((by_entry.shape[0], structure.npar))
+        np.add.at(delta.T, structure.free[rows], by_entry.T)
+        out.append(delta)
+    return out
 
 
 def _stack(discs: list[DWLSDiscrepancy], deltas: list[np.ndarray]):
@@ -131,7 +208,7 @@ def u_gamma_traces(deltas: list[np.ndarray], ws: list[np.ndarray], gammas: list[
     q x q and n x q products are formed (``C = D' Wf Gamma W D``, ``E = D' Wf Gamma W Wf
     Gamma W D``, per-group blocks ``K_g = Gamma_g W_g D_g``). Shared by
     :func:`wlsmv_measures` and the thresholds-and-correlations fits of ordinal invariance
-    (:mod:`psychometrics.ordinal_groups`)."""
+    (:class:`ThresholdDWLS`)."""
     d = np.vstack(deltas)
     wf = np.concatenate([s * w for s, w in zip(share, ws, strict=True)])
     k = np.vstack([gam @ (w[:, None] * dg) for dg, w, gam in zip(deltas, ws, gammas, strict=True)])

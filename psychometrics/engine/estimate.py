@@ -326,7 +326,8 @@ def fit_measures(state: State, df: int) -> dict:
     """lavaan's ``fitMeasures`` (``_`` for ``.``) for the estimator of the fit."""
     if state.data.estimator == "WLSMV":
         discs = state.discrepancies
-        out = dwls.wlsmv_measures(discs, _dwls_deltas(state), state.result.f,
+        deltas = dwls.deltas(state.structure, discs, state.result.theta)
+        out = dwls.wlsmv_measures(discs, deltas, state.result.f,
                                   state.structure.npar + sum(disc.n_th for disc in discs))
         out["srmr"] = _srmr(state)
         return out
@@ -364,18 +365,6 @@ def _ml_measures(state: State, df: int) -> dict:
         "baseline_pvalue": indices.pvalue(chisq_b, df_b),
     }
 
-
-def _dwls_deltas(state: State) -> list[np.ndarray]:
-    """Per group: d (implied correlations) / d (free parameters) at the solution."""
-    st = state.structure
-    out = []
-    for g, (mats, disc) in enumerate(zip(state.mats, state.discrepancies, strict=True)):
-        rows = st.free_rows(g)
-        by_entry = disc.delta(mats.jacobian(st.mat[rows], st.row[rows], st.col[rows]))
-        delta = np.zeros((by_entry.shape[0], st.npar))
-        np.add.at(delta.T, st.free[rows], by_entry.T)
-        out.append(delta)
-    return out
 
 
 # --------------------------------------------------------------------------- results
@@ -536,7 +525,8 @@ def covariance(state: State, information: str = "expected") -> np.ndarray:
     observed information (``information="observed"``: lavaan's default with FIML), the
     robust sandwich (WLSMV, lavaan's ``se = "robust.sem"``)."""
     if state.data.estimator == "WLSMV":
-        return dwls.robust_covariance(state.discrepancies, _dwls_deltas(state))
+        discs = state.discrepancies
+        return dwls.robust_covariance(discs, dwls.deltas(state.structure, discs, state.result.theta))
     if information == "observed":
         return 2.0 * _pinv_sym(observed_information(state.structure, state.discrepancies,
                                                     state.result.theta))
