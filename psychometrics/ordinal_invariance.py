@@ -3,10 +3,10 @@ Wu & Estabrook's (2016) identification fitted by lavaan.
 
 ``pm.invariance(data, model, group, estimator="WLSMV")`` fits four nested multi-group
 models, each one parameter table of the engine (:mod:`psychometrics.engine.measeq`):
-**configural** (each group its own thresholds and loadings; latent-response intercepts 0 and scales 1), **thresholds**
-(thresholds equal; intercepts and scales free in the other groups), **loadings**
-(+ loadings equal; factor variances free in the other groups), **intercepts** (+
-intercepts equal; factor means free in the other groups). R::
+**configural** (each group its own thresholds and loadings; latent-response intercepts 0
+and scales 1), **thresholds** (thresholds equal; intercepts and scales free in the other
+groups), **loadings** (+ loadings equal; factor variances free in the other groups),
+**intercepts** (+ intercepts equal; factor means free in the other groups). R::
 
     syn <- measEq.syntax(model, data = d, ordered = items, group = "g",
                          parameterization = "delta", ID.fac = "std.lv",
