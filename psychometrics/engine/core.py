@@ -55,9 +55,10 @@ class Structure:
     ``label`` (the user's label, ``a`` in ``Y ~ a*X``, or None).
     Entries not listed are 0. Psi and Theta entries are listed once (row >= col).
     With ``delta`` (the "delta" parameterization of ordinal items) the residual variances
-    are not parameters: Theta's diagonal is ``1 - diag(Lambda A Psi A' Lambda')`` so that
-    Sigma is a correlation matrix (its diagonal then has no derivative: the DWLS
-    discrepancy uses the off-diagonal only).
+    are not parameters: Theta's diagonal is ``1 / scale^2 - diag(Lambda A Psi A' Lambda')``
+    so that Sigma's diagonal is the latent responses' variance ``1 / scale^2`` (a
+    correlation matrix when no scale is a parameter). That diagonal has no derivative: the
+    DWLS discrepancies use the off-diagonal only.
 
     Ordinal items whose thresholds are parameters (ordinal invariance,
     :mod:`psychometrics.engine.measeq`) add two kinds of entries: ``TAU`` (row: the
@@ -160,7 +161,7 @@ class Structure:
         scale[i[k]] = val[k]
         if self.delta:
             la = lam @ np.linalg.inv(np.eye(m) - beta) if beta.any() else lam
-            th[np.diag_indices(p)] = 1.0 - np.einsum("ij,jk,ik->i", la, psi, la)
+            th[np.diag_indices(p)] = 1.0 / scale**2 - np.einsum("ij,jk,ik->i", la, psi, la)
         return Matrices(lam, beta, psi, th, nu, alpha, tau, scale)
 
     def implied(self, theta: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray, Matrices]:

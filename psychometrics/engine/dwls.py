@@ -59,6 +59,7 @@ class DWLSDiscrepancy:
         # whose thresholds are parameters too (ordinal invariance)
         self.s_all = np.concatenate([st.thresholds.to_numpy(), self.r])
         self.w_all = 1.0 / self.gamma_diag
+        self.gamma_s = self.gamma_rr    # Gamma of the statistics fitted (the correlations)
 
     def delta(self, jac: Jacobian, mats: Matrices | None = None) -> np.ndarray:
         """d sigma_ij / d theta_a for the correlations i < j: (pairs, entries)."""
@@ -98,6 +99,7 @@ class ThresholdDWLS:
 
     def __init__(self, disc: DWLSDiscrepancy, th_item: np.ndarray, theta: bool):
         self.n, self.p, self.gamma = disc.n, disc.p, disc.gamma
+        self.gamma_s = disc.gamma        # Gamma of the statistics fitted (all of them)
         self.s, self.w = disc.s_all, disc.w_all
         self.iu, self.ju = disc.iu, disc.ju
         self.th_item, self.theta = th_item, theta
@@ -171,7 +173,7 @@ def _stack(discs: list[DWLSDiscrepancy], deltas: list[np.ndarray]):
     gamma = np.zeros((sum(sizes), sum(sizes)))
     at = 0
     for s, disc, m in zip(share, discs, sizes, strict=True):
-        gamma[at:at + m, at:at + m] = disc.gamma_rr / s
+        gamma[at:at + m, at:at + m] = disc.gamma_s / s
         at += m
     return w, delta, gamma, float(k.sum())
 
@@ -187,7 +189,8 @@ def _bread(w: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray, bo
 
 def robust_covariance(discs: list[DWLSDiscrepancy], deltas: list[np.ndarray]) -> np.ndarray:
     """Sandwich covariance ``(D'WD)^-1 D'W Gamma W D (D'WD)^-1 / K`` of the free parameters
-    (``deltas``: per group, pairs x free parameters; one group: ``K = N - 1``)."""
+    (``deltas``: per group, fitted statistics x free parameters; one group: ``K = N - 1``;
+    ``discs``: :class:`DWLSDiscrepancy` or :class:`ThresholdDWLS`)."""
     w, delta, gamma, k = _stack(discs, deltas)
     bread, wd, _ = _bread(w, delta)
     return bread @ (wd.T @ gamma @ wd) @ bread / k

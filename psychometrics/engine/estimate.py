@@ -19,7 +19,7 @@ from scipy import stats
 
 from psychometrics._checks import as_items, check_choice, check_columns
 from psychometrics.engine import core, dwls, indices, ml, ordinal
-from psychometrics.engine.core import BETA, LAMBDA, NU, PSI, THETA
+from psychometrics.engine.core import BETA, LAMBDA, NU, PSI, SCALE, TAU, THETA
 from psychometrics.engine.indices import CFA, FitWarning
 from psychometrics.engine.model import Paths, Spec, build_structure
 from psychometrics.engine.syntax import Term
@@ -27,7 +27,7 @@ from psychometrics.errors import PsychometricsError
 
 __all__ = ["ESTIMATORS", "Data", "State", "check_options", "check_rows", "covariance",
            "discrepancies", "fit", "fit_measures", "fit_state", "observed_information",
-           "params_frame", "prepare", "warnings"]
+           "params_frame", "prepare", "std_all", "warnings"]
 
 #: the estimators, by lavaan's names
 ESTIMATORS = ("ML", "WLSMV")
@@ -370,7 +370,11 @@ def _ml_measures(state: State, df: int) -> dict:
 # --------------------------------------------------------------------------- results
 
 
-def _std_all(structure: core.Structure, mats: list[core.Matrices], est: np.ndarray) -> np.ndarray:
+def std_all(structure: core.Structure, mats: list[core.Matrices], est: np.ndarray) -> np.ndarray:
+    """lavaan's ``std.all`` of every entry ``est`` of the table: observed variables (the
+    latent responses of ordinal items: variance ``diag(Sigma)``) and latent variables
+    standardized; residual covariances as correlations of the residuals; thresholds over
+    their item's standard deviation, scale factors times it (1 at the solution)."""
     out = np.full(len(est), np.nan)
     for k in range(len(est)):
         m = mats[structure.group[k]]
@@ -386,6 +390,10 @@ def _std_all(structure: core.Structure, mats: list[core.Matrices], est: np.ndarr
             out[k] = est[k] / (phi[i] if i == j else np.sqrt(m.psi[i, i] * m.psi[j, j]))
         elif code == NU:
             out[k] = est[k] / np.sqrt(sig[i])
+        elif code == TAU:
+            out[k] = est[k] / np.sqrt(sig[structure.th_item[i]])
+        elif code == SCALE:
+            out[k] = est[k] * np.sqrt(sig[i])
         else:
             out[k] = est[k] / np.sqrt(phi[i])
     return out
@@ -565,7 +573,7 @@ def params_frame(state: State, information: str = "expected",
     se = np.where(st.free >= 0, se_free[np.maximum(st.free, 0)], np.nan)
     frame = pd.DataFrame({
         "lhs": st.lhs, "op": st.op, "rhs": st.rhs, "free": st.free + 1, "est": est, "se": se,
-        "std_all": _std_all(st, state.mats, est),
+        "std_all": std_all(st, state.mats, est),
     })
     groups = list(st.group)
     if d.estimator == "WLSMV":

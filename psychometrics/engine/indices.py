@@ -28,6 +28,7 @@ __all__ = [
     "FitWarning",
     "cfi",
     "composite_validity",
+    "estimates_frame",
     "fornell_larcker",
     "htmt",
     "pvalue",
@@ -53,6 +54,22 @@ class FitWarning:
     code: str
     message: str
     variable: str | None = None
+
+
+def estimates_frame(p: pd.DataFrame, labels=None) -> pd.DataFrame:
+    """lavaan's ``parameterEstimates(fit, standardized = TRUE)`` from a table of every
+    parameter (``lhs op rhs [group] free est se std_all``, ``free`` 0 when fixed):
+    ``lhs op rhs [group] label est se z pvalue ci_lower ci_upper std_all``, fixed
+    parameters with se 0 and no z, 95% normal intervals; ``labels`` ("" by default)."""
+    keys = ["lhs", "op", "rhs"] + (["group"] if "group" in p else [])
+    se = p["se"].where(p["free"] > 0, 0.0).to_numpy(dtype=float)
+    est = p["est"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, est / se, np.nan)
+    q = stats.norm.ppf(0.975)
+    return p[keys].assign(label="" if labels is None else labels, est=est, se=se, z=z,
+                          pvalue=2.0 * stats.norm.sf(np.abs(z)), ci_lower=est - q * se,
+                          ci_upper=est + q * se, std_all=p["std_all"].to_numpy())
 
 
 @dataclass(frozen=True)
@@ -143,16 +160,7 @@ class CFA:
         """Every parameter as ``pm.sem``'s estimates (lavaan's ``parameterEstimates(fit,
         standardized = TRUE)``): ``lhs op rhs [group] label est se z pvalue ci_lower
         ci_upper std_all``, fixed parameters with se 0 and no z, 95% normal intervals."""
-        p = self.params
-        keys = ["lhs", "op", "rhs"] + (["group"] if "group" in p else [])
-        se = p["se"].where(p["free"] > 0, 0.0).to_numpy(dtype=float)
-        est = p["est"].to_numpy(dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = np.where(se > 0, est / se, np.nan)
-        q = stats.norm.ppf(0.975)
-        return p[keys].assign(label="", est=est, se=se, z=z, pvalue=2.0 * stats.norm.sf(np.abs(z)),
-                              ci_lower=est - q * se, ci_upper=est + q * se,
-                              std_all=p["std_all"].to_numpy())
+        return estimates_frame(self.params)
 
     def summary(self) -> str:
         """Fit measures, standardized loadings and warnings as plain text."""

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from psychometrics.engine import core, dwls
+from psychometrics.engine import core, dwls, estimate, indices
 from psychometrics.engine.core import ALPHA, LAMBDA, NU, PSI, SCALE, TAU, THETA, Structure
 
 __all__ = ["Measurement", "OrdinalFit", "Table", "difference_test", "fit", "table"]
@@ -61,6 +61,7 @@ class Table:
     structure: Structure
     names: tuple[str, ...]
     theta: bool
+    groups: tuple[str, ...]
 
     @property
     def npar(self) -> int:
@@ -89,12 +90,12 @@ class _Rows:
         for k, v in zip(self.cols, (g, mat, row, col, pid, value, lhs, op, rhs), strict=True):
             self.cols[k].append(v)
 
-    def structure(self, info: Measurement, th_item: np.ndarray) -> Structure:
+    def structure(self, info: Measurement, th_item: np.ndarray, theta: bool) -> Structure:
         c = self.cols
         arr = {k: np.array(c[k], dtype=int) for k in ("group", "mat", "row", "col", "free")}
         return Structure(list(info.items), list(info.factors), self.ngroups, True,
                          value=np.array(c["value"], dtype=float), lhs=c["lhs"], op=c["op"],
-                         rhs=c["rhs"], th_item=th_item, **arr)
+                         rhs=c["rhs"], th_item=th_item, delta=not theta, **arr)
 
 
 def table(info: Measurement, equal: frozenset, released: frozenset, theta: bool) -> Table:
@@ -113,7 +114,7 @@ def table(info: Measurement, equal: frozenset, released: frozenset, theta: bool)
         for i, j in info.rcov:
             a, b = info.items[i], info.items[j]
             rows.add(g, THETA, max(i, j), min(i, j), 0.0, a, "~~", b, ("rcov", i, j, g), tag)
-    return Table(rows.structure(info, th_item), tuple(rows.names), theta)
+    return Table(rows.structure(info, th_item, theta), tuple(rows.names), theta, info.groups)
 
 
 def _loadings(rows, info, g, tag, equal, released):
@@ -138,10 +139,13 @@ def _responses(rows, info, g, tag, th_equal, nu_equal, released, theta):
     after the first for the items whose thresholds are equal."""
     for i, it in enumerate(info.items):
         both = th_equal[i] and g > 0
-        if both and not (nu_equal and f"{it}~1" not in released):
-            rows.add(g, NU, i, 0, 0.0, it, "~1", "", ("nu", i, g), tag)
+        free_nu = both and not (nu_equal and f"{it}~1" not in released)
+        rows.add(g, NU, i, 0, 0.0, it, "~1", "", ("nu", i, g) if free_nu else None, tag)
         mat, op = (THETA, "~~") if theta else (SCALE, "~*~")
         rows.add(g, mat, i, i, 1.0, it, op, it, ("scale", i, g) if both else None, tag)
+        # the other one follows from the model (reported, not fitted: see OrdinalFit)
+        mat, op = (SCALE, "~*~") if theta else (THETA, "~~")
+        rows.add(g, mat, i, i, 1.0 if theta else 0.0, it, op, it)
 
 
 def _latent(rows, info, g, tag, equal):
@@ -150,8 +154,8 @@ def _latent(rows, info, g, tag, equal):
     for f, name in enumerate(info.factors):
         free_var = g > 0 and "loadings" in equal
         rows.add(g, PSI, f, f, 1.0, name, "~~", name, ("psi", f, f, g) if free_var else None, tag)
-        if g > 0 and "intercepts" in equal:
-            rows.add(g, ALPHA, f, 0, 0.0, name, "~1", "", ("alpha", f, g), tag)
+        free_mean = g > 0 and "intercepts" in equal
+        rows.add(g, ALPHA, f, 0, 0.0, name, "~1", "", ("alpha", f, g) if free_mean else None, tag)
         for h in range(f):
             rows.add(g, PSI, f, h, 0.0, info.factors[h], "~~", name, ("psi", h, f, g), tag)
 
@@ -162,21 +166,42 @@ def _latent(rows, info, g, tag, equal):
 @dataclass(frozen=True)
 class OrdinalFit:
     """One fitted step: ``fit`` (``chisq df chisq_scaled df_scaled pvalue_scaled
-    cfi_scaled tli_scaled rmsea_scaled npar ...``), ``x`` the estimates (by name:
-    ``.estimates``), ``delta`` each group's Jacobian (statistics x free parameters),
-    ``converged``."""
+    cfi_scaled tli_scaled rmsea_scaled npar ...``), ``x`` the free parameters (in the order
+    of ``table.names``), ``delta`` each group's Jacobian (statistics x free parameters),
+    ``cov`` their robust covariance (None for a fit without measures), ``converged``;
+    ``.estimates`` every parameter as lavaan's ``parameterEstimates``."""
 
     table: Table
     x: np.ndarray
     delta: np.ndarray
     fit: dict
     converged: bool
+    cov: np.ndarray | None = None
 
     @property
-    def estimates(self) -> pd.Series:
-        """The free parameters by name (``F1=~y3``, ``y3|t1``, ``y3~1.g2``, ``y3~*~y3.g2``;
-        ``.gK`` marks a parameter of group K only)."""
-        return pd.Series(self.x, index=pd.Index(self.table.names, name="parameter"), name="est")
+    def estimates(self) -> pd.DataFrame:
+        """Every entry of the step's table as lavaan's ``parameterEstimates(fit,
+        standardized = TRUE)``: ``lhs op rhs group label est se z pvalue ci_lower
+        ci_upper std_all``; ``label`` names the free parameter (shared by the groups when
+        they hold it equal: ``F1=~y3``; ``.gK`` when it is group K's only). The residual
+        variances (delta parameterization) and scale factors (theta) follow from the model,
+        as lavaan reports them; robust standard errors (``se = "robust.sem"``)."""
+        st = self.table.structure
+        mats = [st.matrices(self.x, g) for g in range(st.ngroups)]
+        est = np.where(st.free >= 0, self.x[np.maximum(st.free, 0)], st.value)
+        for k in np.flatnonzero((st.free < 0) & (st.row == st.col)
+                                & (st.mat == (SCALE if self.table.theta else THETA))):
+            m, i = mats[st.group[k]], st.row[k]
+            est[k] = 1.0 / np.sqrt(m.sigma[i, i]) if self.table.theta else m.theta[i, i]
+        var = np.full(st.npar, np.nan) if self.cov is None else np.diag(self.cov)
+        se = np.sqrt(np.where(var > 0, var, np.nan))[np.maximum(st.free, 0)]
+        params = pd.DataFrame({
+            "lhs": st.lhs, "op": st.op, "rhs": st.rhs,
+            "group": [self.table.groups[g] for g in st.group], "free": st.free + 1,
+            "est": est, "se": np.where(st.free >= 0, se, np.nan),
+            "std_all": estimate.std_all(st, mats, est)})
+        labels = [self.table.names[f] if f >= 0 else "" for f in st.free]
+        return indices.estimates_frame(params, labels)
 
 
 def _start(tab: Table, previous: OrdinalFit | None) -> np.ndarray:
@@ -196,7 +221,6 @@ def _start(tab: Table, previous: OrdinalFit | None) -> np.ndarray:
     return out
 
 
-
 def fit(tab: Table, groups: list[dwls.DWLSDiscrepancy], baseline: dict | None,
         previous: OrdinalFit | None = None, max_iter: int = 500) -> OrdinalFit:
     """Fit one step's table to the groups' statistics by Fisher scoring, from the estimates
@@ -209,14 +233,16 @@ def fit(tab: Table, groups: list[dwls.DWLSDiscrepancy], baseline: dict | None,
     n = np.array([d.n for d in discs], dtype=float)
     df = sum(len(d.s) for d in discs) - tab.npar
     chisq = float(res.f)
+    cov = None
     if baseline is None:
         measures = {"chisq": chisq, "df": int(df)}
     else:
+        cov = dwls.robust_covariance(discs, deltas)
         traces = dwls.u_gamma_traces(deltas, [d.w for d in discs], [d.gamma for d in discs],
                                      n / n.sum())
         measures = {**dwls.scaled_measures(chisq, df, traces, baseline, int(n.sum()), len(n)),
                     "npar": tab.npar, "ntotal": int(n.sum()), "ngroups": len(n)}
-    return OrdinalFit(tab, res.theta, np.stack(deltas), measures, res.converged)
+    return OrdinalFit(tab, res.theta, np.stack(deltas), measures, res.converged, cov)
 
 
 def difference_test(free: OrdinalFit, restricted: OrdinalFit,
