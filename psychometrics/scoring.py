@@ -278,48 +278,36 @@ def careless(
     min_share = _share(min_answered, "min_answered", "careless")
     p_cut = _share(p_cut, "p_cut", "careless")
     x = _matrix(data, items, low, high, "careless")
-    n, k = x.shape
+    k = x.shape[1]
+    ind = _careless_indices(x)
+    is_outlier = _outliers(ind["d2_p"], ~np.isnan(ind["d2"]), k, outlier, p_cut)
+    ls_cut = max(2, _at_least(share, k))
+    if irv_cut is None:
+        seen = x[~np.isnan(x)]
+        span = (high - low) if low is not None else float(np.ptp(seen)) if seen.size else 0.0
+        irv_cut = 0.1 * span
+    reasons = np.stack([ind["longstring"] >= ls_cut, ind["irv"] < irv_cut,  # NaN -> False
+                        is_outlier, ind["n_answered"] / k < min_share], axis=1)
+    codes = np.array(FLAGS, dtype=object)
+    flags = [";".join(codes[r]) for r in reasons]  # text assembly only; the numbers are vectorized
+    table = pd.DataFrame({**ind, "flags": flags}, index=data.index)
+    flagged = data.index[reasons.any(axis=1)]
+    return Careless(table, flagged, int(ls_cut), float(irv_cut), p_cut, min_share)
+
+
+def _careless_indices(x: np.ndarray) -> dict:
+    """The indices of :func:`careless`, per row of ``x`` (NaN = not answered), in the
+    order of its table: ``n_answered longstring longstring_avg irv d2 d2_df d2_p``."""
     answered = ~np.isnan(x)
     n_ans = answered.sum(axis=1)
     longest, ls_avg = _longstring(x, n_ans)
-    irv = _irv(x, answered, n_ans)
     d2, d2_df = _mahalanobis(x, answered)
-    d2_p = np.full(n, np.nan)
+    d2_p = np.full(len(x), np.nan)
     has = ~np.isnan(d2)
     d2_p[has] = stats.chi2.sf(d2[has], d2_df[has])
-    is_outlier = _outliers(d2_p, has, k, outlier, p_cut)
-
-    ls_cut = max(2, _at_least(share, k))
-    if irv_cut is None:
-        seen = x[answered]
-        span = (high - low) if low is not None else float(np.ptp(seen)) if seen.size else 0.0
-        irv_cut = 0.1 * span
-    reasons = np.stack(
-        [
-            longest >= ls_cut,
-            irv < irv_cut,  # NaN -> False
-            is_outlier,
-            n_ans / k < min_share,
-        ],
-        axis=1,
-    )
-    codes = np.array(FLAGS, dtype=object)
-    flags = [";".join(codes[r]) for r in reasons]  # text assembly only; the numbers are vectorized
-    table = pd.DataFrame(
-        {
-            "n_answered": n_ans.astype("int64"),
-            "longstring": longest.astype("int64"),
-            "longstring_avg": ls_avg,
-            "irv": irv,
-            "d2": d2,
-            "d2_df": d2_df.astype("int64"),
-            "d2_p": d2_p,
-            "flags": flags,
-        },
-        index=data.index,
-    )
-    flagged = data.index[reasons.any(axis=1)]
-    return Careless(table, flagged, int(ls_cut), float(irv_cut), p_cut, min_share)
+    return {"n_answered": n_ans.astype("int64"), "longstring": longest.astype("int64"),
+            "longstring_avg": ls_avg, "irv": _irv(x, answered, n_ans), "d2": d2,
+            "d2_df": d2_df.astype("int64"), "d2_p": d2_p}
 
 
 def _careless_items(data: object, items) -> list:

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from psychometrics._checks import check_choice, check_fraction, check_int
-from psychometrics.engine import core, estimate, ml
+from psychometrics.engine import core, estimate, indices, ml
 from psychometrics.engine.core import single_thread
 from psychometrics.engine.indices import SEM, FitWarning
 from psychometrics.engine.model import observed_paths
@@ -149,13 +148,7 @@ def estimates_frame(state, syntax: Syntax, level: float = 0.95,
     extra = [_ordinal_rows(state)] if state.data.estimator == "WLSMV" else []
     out = pd.concat([out, *extra, _defined_rows(state, syntax, params, cov)],
                     ignore_index=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(out["se"] > 0, out["est"] / out["se"], np.nan)
-    q = stats.norm.ppf(1 - (1 - level) / 2)
-    out["z"], out["pvalue"] = z, 2.0 * stats.norm.sf(np.abs(z))
-    out["ci_lower"], out["ci_upper"] = out["est"] - q * out["se"], out["est"] + q * out["se"]
-    keys = ["lhs", "op", "rhs"] + (["group"] if "group" in out else [])
-    return out[[*keys, "label", "est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all"]]
+    return indices.estimates_frame(out, level=level)
 
 
 def r_squared(state) -> pd.Series | pd.DataFrame:
@@ -203,6 +196,32 @@ def bootstrap_defined(state, syntax: Syntax, n_boot: int, seed) -> pd.DataFrame:
         if res.converged:
             rows.append(_defined_values(state, syntax, res.theta))
     return pd.DataFrame(rows, columns=[name for name, _ in syntax.defined])
+
+
+def _options(estimator, missing, group, n_boot, level, information, func):
+    """The options checked: ``missing`` (``listwise``/``fiml``), ``n_boot``, ``level`` and
+    ``information`` (lavaan's default: observed with FIML, else expected)."""
+    missing = estimate.check_options(estimator, missing, func, group=group)
+    n_boot = check_int(n_boot, name="n_boot", minimum=0, func=func)
+    level = check_fraction(level, name="level", func=func)
+    if information is None:
+        information = "observed" if missing == "fiml" else "expected"
+    check_choice(information, name="information", choices=("expected", "observed"), func=func)
+    if n_boot and (estimator != "ML" or missing != "listwise"):
+        raise PsychometricsError(
+            "not-implemented",
+            f"The 'n_boot' parameter of {func} needs estimator='ML' and missing='listwise'; "
+            f"got estimator={estimator!r}, missing={missing!r}.",
+        )
+    return missing, n_boot, level, information
+
+
+def _percentile_intervals(table: pd.DataFrame, boot: pd.DataFrame, level: float) -> None:
+    """The defined parameters' intervals become the bootstrap percentiles (in place)."""
+    tail = (1 - level) / 2 * 100
+    for name in boot.columns:
+        k = table.index[(table["op"] == ":=") & (table["lhs"] == name)][0]
+        table.loc[k, ["ci_lower", "ci_upper"]] = np.percentile(boot[name], [tail, 100 - tail])
 
 
 def sem(
@@ -271,18 +290,8 @@ def sem(
     standardized = TRUE)``.
     """
     func = "sem"
-    missing = estimate.check_options(estimator, missing, func, group=group)
-    n_boot = check_int(n_boot, name="n_boot", minimum=0, func=func)
-    level = check_fraction(level, name="level", func=func)
-    if information is None:
-        information = "observed" if missing == "fiml" else "expected"
-    check_choice(information, name="information", choices=("expected", "observed"), func=func)
-    if n_boot and (estimator != "ML" or missing != "listwise"):
-        raise PsychometricsError(
-            "not-implemented",
-            f"The 'n_boot' parameter of {func} needs estimator='ML' and missing='listwise'; "
-            f"got estimator={estimator!r}, missing={missing!r}.",
-        )
+    missing, n_boot, level, information = _options(estimator, missing, group, n_boot, level,
+                                                   information, func)
     syntax = _syntax(model, func)
     paths = observed_paths(list(syntax.terms), syntax.observed, syntax.latent, func)
     if paths.phantom and estimator == "WLSMV":
@@ -300,10 +309,7 @@ def sem(
         table = estimates_frame(state, syntax, level, information)
         boot = bootstrap_defined(state, syntax, n_boot, seed) if n_boot and syntax.defined else None
     if boot is not None and len(boot):
-        tail = (1 - level) / 2 * 100
-        for name in boot.columns:
-            k = table.index[(table["op"] == ":=") & (table["lhs"] == name)][0]
-            table.loc[k, ["ci_lower", "ci_upper"]] = np.percentile(boot[name], [tail, 100 - tail])
+        _percentile_intervals(table, boot, level)
     return SEM(
         fit=estimate.fit_measures(state, df), estimates=table, bootstrap=boot,
         warnings=tuple(dropped + estimate.warnings(state)), converged=bool(state.result.converged),

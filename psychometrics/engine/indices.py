@@ -56,18 +56,23 @@ class FitWarning:
     variable: str | None = None
 
 
-def estimates_frame(p: pd.DataFrame, labels=None) -> pd.DataFrame:
+def estimates_frame(p: pd.DataFrame, labels=None, level: float = 0.95) -> pd.DataFrame:
     """lavaan's ``parameterEstimates(fit, standardized = TRUE)`` from a table of every
-    parameter (``lhs op rhs [group] free est se std_all``, ``free`` 0 when fixed):
-    ``lhs op rhs [group] label est se z pvalue ci_lower ci_upper std_all``, fixed
-    parameters with se 0 and no z, 95% normal intervals; ``labels`` ("" by default)."""
+    parameter (``lhs op rhs [group] [label] est se std_all``; with a ``free`` column, 0
+    when fixed, fixed parameters get se 0): ``lhs op rhs [group] label est se z pvalue
+    ci_lower ci_upper std_all``, no z where se is 0, normal intervals at ``level``;
+    ``labels`` (else the table's ``label`` column, else "")."""
     keys = ["lhs", "op", "rhs"] + (["group"] if "group" in p else [])
-    se = p["se"].where(p["free"] > 0, 0.0).to_numpy(dtype=float)
+    se = p["se"].to_numpy(dtype=float)
+    if "free" in p:
+        se = np.where(p["free"].to_numpy() > 0, se, 0.0)
     est = p["est"].to_numpy(dtype=float)
+    if labels is None:
+        labels = p["label"].to_numpy() if "label" in p else ""
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, est / se, np.nan)
-    q = stats.norm.ppf(0.975)
-    return p[keys].assign(label="" if labels is None else labels, est=est, se=se, z=z,
+    q = stats.norm.ppf(1 - (1 - level) / 2)
+    return p[keys].assign(label=labels, est=est, se=se, z=z,
                           pvalue=2.0 * stats.norm.sf(np.abs(z)), ci_lower=est - q * se,
                           ci_upper=est + q * se, std_all=p["std_all"].to_numpy())
 
