@@ -17,7 +17,29 @@ from instrument import __version__
 
 __all__ = ["app", "main"]
 
+HELP_OPTION = "Afficher cette aide et quitter / show this message and exit."
+
+
+class _BilingualHelp:
+    """The ``--help`` option's own line in French and English (click writes it in English)."""
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = HELP_OPTION
+        return option
+
+
+class _Command(_BilingualHelp, typer.core.TyperCommand):
+    pass
+
+
+class _Group(_BilingualHelp, typer.core.TyperGroup):
+    pass
+
+
 app = typer.Typer(
+    cls=_Group,
     name="intangibles",
     help=(
         "Questionnaires et psychométrie des retombées intangibles des consortiums "
@@ -34,8 +56,8 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-bank_app = typer.Typer(help="Examiner et vérifier la banque d'énoncés bilingue / inspect and check the bilingual item bank.", no_args_is_help=True)
-form_app = typer.Typer(help="Bâtir un questionnaire à partir d'une spécification et l'exporter / build a questionnaire from a form spec and export it.", no_args_is_help=True)
+bank_app = typer.Typer(cls=_Group, help="Examiner et vérifier la banque d'énoncés bilingue / inspect and check the bilingual item bank.", no_args_is_help=True)
+form_app = typer.Typer(cls=_Group, help="Bâtir un questionnaire à partir d'une spécification et l'exporter / build a questionnaire from a form spec and export it.", no_args_is_help=True)
 app.add_typer(bank_app, name="bank")
 app.add_typer(form_app, name="form")
 
@@ -59,7 +81,7 @@ def _root(
     """Faites ``intangibles COMMANDE --help`` pour les options d'une commande / run ``intangibles COMMAND --help`` for the options of one command."""
 
 
-@bank_app.command("check")
+@bank_app.command("check", cls=_Command)
 def bank_check(
     bank: Annotated[
         Path | None,
@@ -89,7 +111,7 @@ def bank_check(
 FORMATS = ("print", "pdf", "xlsx", "grid", "xlsform", "limesurvey", "redcap", "codebook")
 
 
-@form_app.command("build")
+@form_app.command("build", cls=_Command)
 def form_build(
     spec: Annotated[Path, typer.Argument(help="La spécification du questionnaire (YAML) / the form spec (YAML), e.g. data_samples/form_member.yaml.")],
     out: Annotated[Path, typer.Option("--out", help="Dossier où écrire les fichiers (créé au besoin) / folder to write the files into (created if missing).")],
@@ -115,7 +137,7 @@ def form_build(
     raise typer.Exit(build_command(spec, out, format, respondents=respondents, paper=paper, console=console))
 
 
-@app.command()
+@app.command(cls=_Command)
 def simulate(
     spec: Annotated[Path, typer.Argument(help="La spécification du questionnaire (YAML) / the form spec (YAML).")],
     n: Annotated[int, typer.Option("--n", help="Nombre de répondants simulés / number of synthetic respondents.")] = 300,
@@ -141,7 +163,7 @@ def simulate(
     raise typer.Exit(simulate_command(spec, n=n, out=out, seed=seed, grid=grid, platform=as_, console=console))
 
 
-@app.command()
+@app.command(cls=_Command)
 def score(
     inputs: Annotated[list[Path], typer.Argument(help="Classeurs retournés, fichiers CSV, exports de plateformes ou dossiers / "
                      "returned workbooks, CSV files, platform exports, or folders of them.")],
@@ -187,7 +209,7 @@ def score(
     )
 
 
-@app.command()
+@app.command(cls=_Command)
 def validate(
     data: Annotated[Path, typer.Argument(help="Réponses aux énoncés (une colonne par énoncé, une ligne par répondant) / "
                      "item responses: .csv, .xlsx, .parquet or .sav (one column per item, one row per respondent).")],
@@ -234,7 +256,7 @@ def validate(
     )
 
 
-@app.command()
+@app.command(cls=_Command)
 def network(
     ties: Annotated[Path, typer.Argument(help="Liens entre organisations (colonnes from, to et attributs) / "
                      "ties between organizations (.csv or .xlsx): columns from, to, and any attributes.")],
@@ -261,7 +283,7 @@ def network(
                                      lang=lang, directed=directed, console=console))
 
 
-@app.command()
+@app.command(cls=_Command)
 def plan(
     spec: Annotated[Path, typer.Argument(help="Une spécification ou un fichier de modèle (YAML) / a form spec (YAML) or a model file (YAML with factors:).")],
     n: Annotated[str, typer.Option("--n", help="Tailles d'échantillon, séparées par des virgules / sample sizes, comma-separated: 100,150,200.")],
@@ -287,7 +309,7 @@ def plan(
                                   lang=lang, processes=processes, console=console))
 
 
-@app.command()
+@app.command(cls=_Command)
 def aggregate(
     scores: Annotated[Path, typer.Argument(help="Scores produits par 'intangibles score' / scores: what 'intangibles score' writes (.csv, .xlsx, .parquet, .sav).")],
     by: Annotated[list[str], typer.Option("--by", help="Colonne de regroupement / group column: org, consortium (repeatable).")],
@@ -312,7 +334,7 @@ def aggregate(
     )
 
 
-@app.command()
+@app.command(cls=_Command)
 def feedback(
     data: Annotated[Path, typer.Argument(help="Scores (de intangibles score) ou réponses aux énoncés / "
                      "scored data (from intangibles score) or item responses: .csv, .xlsx, .parquet, .sav.")],
@@ -343,7 +365,7 @@ def feedback(
                                       names=names, roster=roster, console=console))
 
 
-@app.command()
+@app.command(cls=_Command)
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Dossier de tout ce qu'écrit la démo / folder for everything the demo writes.")] = Path("demo-output"),
     n: Annotated[int, typer.Option("--n", help="Nombre de répondants simulés / number of simulated respondents.")] = 300,
@@ -359,7 +381,7 @@ def demo(
     raise typer.Exit(demo_command(out, n=n, console=console))
 
 
-@app.command()
+@app.command(cls=_Command)
 def doctor(
     lang: Annotated[str, typer.Option(help="Langue du rapport / language of the report: fr or en.")] = "fr",
 ):

@@ -67,3 +67,10 @@ def test_help_fits_80_columns(path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert max(len(line) for line in result.output.splitlines()) <= 80
     assert " / " in result.output
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=lambda x: " ".join(x) or "intangibles" if isinstance(x, tuple) else "")
+def test_the_help_option_itself_is_bilingual(path, command):
+    option = command.get_help_option(click.Context(command))
+    assert option is not None and is_bilingual(option.help), f"intangibles {' '.join(path)} --help: {option.help!r}"
+    assert "Afficher cette aide" in CliRunner().invoke(app, [*path, "--help"], terminal_width=100).output
