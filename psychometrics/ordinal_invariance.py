@@ -42,7 +42,8 @@ from psychometrics.engine.model import parse_model
 from psychometrics.errors import PsychometricsError
 from psychometrics.invariance import adjust_p
 
-__all__ = ["STEPS", "OrdinalInvariance", "ordinal_invariance", "ordinal_summary"]
+__all__ = ["STEPS", "OrdinalInvariance", "merge_empty_categories", "ordinal_invariance",
+           "ordinal_summary"]
 
 #: The steps, each with the parameters equal across groups.
 STEPS = {
@@ -345,13 +346,43 @@ def _records(frame: pd.DataFrame) -> dict:
     return {str(k): {c: _json(v) for c, v in row.items()} for k, row in frame.iterrows()}
 
 
+def merge_empty_categories(data: pd.DataFrame, items, group: str) -> tuple[pd.DataFrame, dict]:
+    """Each item's categories that some group never uses, merged in every group with the
+    next category toward the middle of the scale, until every group uses every category
+    (or two are left): what a researcher does before lavaan, which refuses such data
+    ("some categories of variable x are empty in group g"), as :func:`ordinal_invariance`
+    does. Returns the recoded data and, per item merged, its ``[category, merged into]``
+    pairs in the order they were merged."""
+    out, merged = data.copy(), {}
+    groups = [data[group] == g for g in pd.unique(data[group].dropna())]
+    for item in items:
+        col = out[item]
+        while True:
+            levels = sorted(col.dropna().unique())
+            empty = [k for k, lv in enumerate(levels) if any(not (col[g] == lv).any() for g in groups)]
+            if not empty or len(levels) <= 2:
+                break
+            k = empty[0]
+            into = levels[k + 1] if k < (len(levels) - 1) / 2 else levels[k - 1]
+            col = col.where(col != levels[k], into)
+            merged.setdefault(item, []).append([_category(levels[k]), _category(into)])
+        out[item] = col
+    return out, merged
+
+
+def _category(v):
+    return int(v) if float(v).is_integer() else float(v)
+
+
 def ordinal_summary(data: pd.DataFrame, model: dict, group: str, *, min_group_size: int = 30,
                     rows_per_item: int = 5, alpha: float = 0.05) -> dict:
     """Ordinal invariance for a validation report (``results.json``
     ``invariance.<group>.ordinal``): groups below ``min_group_size`` set aside; the whole
     model when every group has ``rows_per_item`` complete rows per item, else each scale of
-    3 or more items on its own. Each fit gives ``table`` (rows configural, thresholds,
-    loadings, intercepts, and ``<step>_partial``), ``flagged``, ``released``, ``items``;
+    3 or more items on its own; categories some group never uses are merged first
+    (:func:`merge_empty_categories`, ``merged_categories``). Each fit gives ``table``
+    (rows configural, thresholds, loadings, intercepts, and ``<step>_partial``),
+    ``flagged``, ``released``, ``items``;
     a fit that cannot be made gives ``skipped`` (the error code) and ``reason``."""
     col = data[group]
     sizes = col.value_counts(dropna=True)
@@ -361,8 +392,10 @@ def ordinal_summary(data: pd.DataFrame, model: dict, group: str, *, min_group_si
     if len(kept) < 2:
         return {**out, "skipped": "too-few-groups",
                 "reason": f"Fewer than 2 groups of {group!r} have {min_group_size} respondents."}
-    sub = data[col.isin(kept)]
     items = [i for v in model.values() for i in v]
+    sub, merged = merge_empty_categories(data[col.isin(kept)], items, group)
+    if merged:
+        out["merged_categories"] = merged
     complete = sub[items].notna().all(axis=1).groupby(sub[group]).sum()
     whole = bool((complete >= max(min_group_size, rows_per_item * len(items))).all())
     plan = {"model": model} if whole else {f: {f: v} for f, v in model.items() if len(v) >= 3}

@@ -70,3 +70,29 @@ def test_rendered(validation, lang, title):
     start = html.index('id="invariance_ordinal"')
     part = html[start:html.index("</section>", start)]
     assert title in part and "Wu" in part and "Satorra" in part
+
+
+def test_categories_a_group_never_uses_are_merged_and_said():
+    """lavaan refuses an ordinal item whose category is empty in one group; the report
+    merges it with its neighbour toward the middle, fits, and says so in both languages."""
+    from psychometrics.ordinal_invariance import merge_empty_categories, ordinal_summary
+
+    rng = np.random.default_rng(3)
+    n = 400
+    g = np.where(np.arange(n) < 200, "fr", "en")
+    f = rng.normal(size=n)
+    x = pd.DataFrame({f"I{j}": np.clip(np.round(3 + f + rng.normal(0, 0.8, n)), 1, 5) for j in range(4)})
+    x.loc[(g == "en") & (x["I0"] == 1), "I0"] = 2       # nobody in 'en' answers 1 to I0
+    x.loc[(g == "fr") & (x["I1"] == 5), "I1"] = 4       # nobody in 'fr' answers 5 to I1
+    x["lang"] = g
+    merged_data, merged = merge_empty_categories(x, ["I0", "I1", "I2", "I3"], "lang")
+    assert merged == {"I0": [[1, 2]], "I1": [[5, 4]]}
+    assert sorted(merged_data["I0"].unique()) == [2, 3, 4, 5] and x["I0"].min() == 1   # input kept
+    summary = ordinal_summary(x, {"F": ["I0", "I1", "I2", "I3"]}, "lang")
+    assert summary["merged_categories"] == merged and "table" in summary["fits"]["model"]
+    results = {"invariance": {"lang": {"ordinal": summary}}}
+    for lang, words in (("fr", "Catégories fusionnées"), ("en", "Categories merged")):
+        t = strings(lang)
+        ctx = Context(typo=Typography(lang, {}, na=t["na"]), t=t, results=results, figures=False)
+        (entry,) = section.build(results, ctx)["groups"]
+        assert words in entry["merged"] and "I0 1 → 2" in entry["merged"] and "I1 5 → 4" in entry["merged"]

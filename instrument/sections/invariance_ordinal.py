@@ -27,11 +27,15 @@ def build(results: dict, ctx: Context) -> dict | None:
 def group(g: str, o: dict, ctx: Context) -> dict:
     t, f = ctx.t, ctx.typo
     entry = {"title": t["inv_title"].format(group=f.label("group", g)), "skipped": "",
-             "tables": [], "flagged": "", "tests": []}
+             "tables": [], "merged": "", "flagged": "", "tests": []}
     if o.get("skipped"):
         entry["skipped"] = t["inv_skipped"].format(reason=ctx.explain(o["skipped"], o.get("reason", "")))
         return entry
     entry["tables"] = [table(name, fit, ctx) for name, fit in o.get("fits", {}).items()]
+    merged = o.get("merged_categories") or {}
+    entry["merged"] = t["oinv_merged"].format(merges="; ".join(
+        f"{f.text(item)} " + ", ".join(f"{a} → {b}" for a, b in pairs) for item, pairs in merged.items())
+    ) if merged else ""
     flagged = o.get("flagged") or []
     entry["flagged"] = (t["non_invariant_items"].format(items=", ".join(f.text(i) for i in flagged))
                         if flagged else t["no_non_invariant"])
