@@ -2,8 +2,9 @@
 
 1. build the sample questionnaire (``data_samples/form_member.yaml``) in every format;
 2. simulate returned workbooks from a known measurement model in which one item is weak,
-   one item reads differently in English (its intercept is shifted: a non-invariant item)
-   and a few respondents straightline; add the messy and foreign files of
+   one item reads differently in English (its intercept is shifted: a non-invariant item),
+   a few respondents straightline, and people are nested in organizations nested in five
+   consortia (a share of each factor's variance between them); add the messy and foreign files of
    ``data_samples/returned/`` (a formula, a decimal, a workbook of another version...);
 3. score the folder (every file accounted for in the log); then one response export from each
    survey platform (KoboToolbox, ODK Central, LimeSurvey, REDCap), scored on its own
@@ -12,7 +13,8 @@
 5. write one feedback report per consortium (``feedback/``).
 
 What the demo plants is what the report should find: the weak item, the non-invariant
-item and the straightliners (see ``DEMO_DESIGN``).
+item, the straightliners, and the share of the scores that lies between consortia (the
+report's "nesting" section: variance split, ICC(1), agreement; see ``DEMO_DESIGN``).
 """
 
 from __future__ import annotations
@@ -23,20 +25,54 @@ from pathlib import Path
 
 from instrument.resources import samples_dir
 from instrument.simulate import Design
+from instrument.typography import Typography
 
 __all__ = ["DEMO_DESIGN", "PLATFORM_N", "demo_command", "platform_exports"]
 
-#: The planted problems: a weak item, a non-invariant item (English), 4% straightliners.
+#: What the demo plants: a weak item, a non-invariant item (English), 4% straightliners, and
+#: people nested in organizations nested in five consortia (C01-C05): 8% of each factor's
+#: variance between consortia, 5% between organizations (the sample form does not ask the
+#: organization, so the report counts that part with the people's). The report's scores
+#: show a little less between consortia (answers in five categories, measurement error).
 DEMO_DESIGN = Design(
     weak_items=("lepri5",),
     non_invariant=("trigi2", "lang", "en", 1.0),
     careless=0.04,
     careless_kinds=("straightlining",),
+    consortium_icc=0.08,
+    organization_icc=0.05,
 )
 
 
 #: Respondents in each platform's demo export (a few incomplete ones are planted in two of them).
 PLATFORM_N = 20
+
+_FR = Typography("fr")
+
+
+def _line(fr: str, en: str, tail: str = "") -> str:
+    """One console line, French first then English (``français / English``, as the CLI's
+    help pairs them), then ``tail`` (a path, the same in both)."""
+    return f"{_FR.text(fr)} / {en}{tail}"
+
+
+def _say(console, fr: str, en: str, *, indent: str = "   ", tail: str = "") -> None:
+    console.print(indent + _line(fr, en, tail), markup=False, highlight=False)
+
+
+def _planted(console, sample, design: Design) -> None:
+    """What the simulated workbooks hide, for the reader to find in the report."""
+    item, _, lang, _ = design.non_invariant
+    liners = len(sample.careless)
+    c, o = design.consortium_icc, design.organization_icc
+    lines = [
+        _FR.text(f"Planté : item faible {design.weak_items[0]}, {item} non invariant ({lang}), {liners} en ligne droite"),
+        f"Planted: weak item {design.weak_items[0]}, {item} non-invariant ({lang}), {liners} straightliners",
+        f"Variance entre consortiums {_FR.pct(100 * c, 0)}, entre organismes {_FR.pct(100 * o, 0)} (non demandés)",
+        f"Variance between consortia {c:.0%}, between organizations {o:.0%} (not asked)",
+    ]
+    for line in lines:
+        console.print("   " + line, markup=False, highlight=False)
 
 
 def platform_exports(form, out, *, seed: int, console) -> None:
@@ -60,16 +96,18 @@ def platform_exports(form, out, *, seed: int, console) -> None:
     table = score_returns(returns, form)
     write_table(table, out / "scores.xlsx")
     write_table(returns.log(), out / "scoring-log.csv")
+    _say(console, "Exports des plateformes, cotés à part", "platform exports, scored apart",
+         tail=f" -> {out}")
     for f in returns.files.itertuples():
         console.print(f"   {Path(f.file).name}: {f.message}", markup=False, highlight=False)
-    console.print(f"   {len(table)} respondents from {returns.n_scored} platform exports (incomplete responses left "
-                  f"out) -> {out / 'scores.xlsx'}",
-                  markup=False, highlight=False)
+    _say(console, f"{len(table)} personnes (incomplètes écartées)",
+         f"{len(table)} respondents (incomplete left out)", tail=f" -> {out / 'scores.xlsx'}")
 
 
 def demo_command(out, *, n: int = 300, seed: int = 2026, console=None) -> int:
     """Run the demo into ``out``; returns the exit code."""
     from rich.console import Console
+    from rich.markup import escape
 
     from instrument.export.build import build
     from instrument.feedback_report import feedback_command
@@ -86,20 +124,22 @@ def demo_command(out, *, n: int = 300, seed: int = 2026, console=None) -> int:
     started = time.perf_counter()
     form = load_form(spec)
 
-    def step(text):
-        console.print(f"[bold cyan]›[/bold cyan] {text}")
+    def step(fr, en):
+        console.print(f"[bold cyan]›[/bold cyan] {escape(_line(fr, en))}", highlight=False)
 
-    step(f"1/5 Questionnaire « {form.title['fr']} »: every format, French and English")
-    with console.status("building..."):
+    step("1/5 Questionnaire, tous formats, fr + en", "questionnaire, every format")
+    with console.status("construction / building..."):
         files = build(form, out / "questionnaire")
-    console.print(f"   {sum(len(v) for v in files.values())} files in {out / 'questionnaire'}")
+    count = sum(len(v) for v in files.values())
+    _say(console, f"« {form.title['fr']} » : {count} fichiers", f"{count} files", tail=f" -> {out / 'questionnaire'}")
 
-    step(f"2/5 Simulating {n} returned workbooks (one weak item, one non-invariant item, straightliners)")
+    step(f"2/5 {n} classeurs retournés simulés", f"{n} simulated returned workbooks")
     returned = out / "returned"
     if returned.exists():
         shutil.rmtree(returned)
     sample = simulate(form, n, seed=seed, design=DEMO_DESIGN)
-    with console.status("writing workbooks..."):
+    _planted(console, sample, DEMO_DESIGN)
+    with console.status("écriture des classeurs / writing workbooks..."):
         write_workbooks(form, sample, returned)
     extra = samples_dir() / "returned"
     copied = 0
@@ -108,33 +148,33 @@ def demo_command(out, *, n: int = 300, seed: int = 2026, console=None) -> int:
             if f.is_file() and f.suffix.lower() in {".xlsx", ".csv", ".xls"} and f.name != "expected.csv":
                 shutil.copy2(f, returned / f"sample-{f.name}")
                 copied += 1
-    console.print(f"   {n} simulated + {copied} messy or foreign sample files in {returned}")
+    _say(console, f"{n} simulés + {copied} exemples fautifs ou étrangers", f"{n} simulated + {copied} messy or "
+         "foreign", tail=f" -> {returned}")
 
-    step("3/5 Scoring the returned files")
+    step("3/5 Cotation des fichiers retournés", "scoring the returned files")
     returns = read_returns([returned], form, progress=None)
     table = score_returns(returns, form)
     labels, values = table_labels(form, "fr", table.columns)
     write_table(table, out / "scores.xlsx", labels=labels, value_labels=values)
     write_table(returns.log(), out / "scoring-log.csv")
-    console.print(
-        f"   {returns.n_files} files in = {returns.n_scored} scored + {returns.n_rejected} rejected; "
-        f"{len(table)} respondents -> {out / 'scores.xlsx'}, log {out / 'scoring-log.csv'}"
-    )
+    _say(console, f"{returns.n_files} fichiers = {returns.n_scored} cotés + {returns.n_rejected} rejetés",
+         f"{returns.n_files} files in = {returns.n_scored} scored + {returns.n_rejected} rejected")
+    _say(console, f"{len(table)} personnes", "respondents", tail=f" -> {out / 'scores.xlsx'}")
+    _say(console, "Journal", "log", tail=f" -> {out / 'scoring-log.csv'}")
     platform_exports(form, out / "platforms", seed=seed, console=console)
 
-    step("4/5 Validating the scales (reliability, EFA, CFA, invariance fr/en)")
+    step("4/5 Validation : AFE, AFC, invariance, emboîtement", "validating the scales")
     code = validate_command(out / "scores.xlsx", out=out / "report", form=spec, groups=["language"], lang="fr", console=console)
     if code:
         return code
 
-    step("5/5 Feedback reports: one per consortium (column consortium_id), for its partners")
+    step("5/5 Rétroaction, un rapport par consortium", "feedback, one per consortium")
     code = feedback_command(out / "scores.xlsx", out=out / "feedback", form=spec, by="consortium_id", lang="fr",
                             console=console)
     if code:
         return code
-    console.print(
-        f"\n[bold green]Done in {time.perf_counter() - started:.0f} s.[/bold green] "
-        f"Report: {out / 'report' / 'report.html'} (and report.pdf, results.json); "
-        f"feedback: {out / 'feedback' / 'index.html'}"
-    )
+    seconds = f"{time.perf_counter() - started:.0f}"
+    console.print(f"\n[bold green]Terminé en {seconds} s / Done in {seconds} s.[/bold green]")
+    _say(console, "Rapport", "report", indent="", tail=f": {out / 'report' / 'report.html'} (+ report.pdf, results.json)")
+    _say(console, "Rétroaction", "feedback", indent="", tail=f": {out / 'feedback' / 'index.html'}")
     return 0

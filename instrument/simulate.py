@@ -18,7 +18,18 @@ The model (all documented in :class:`Design`):
 - missingness: blank answers (MCAR, ``missing``), "don't know" (``dont_know``) and
   "not applicable" (``not_applicable``) codes;
 - careless respondents (``careless`` share), alternating the ``careless_kinds``:
-  straightliners (one answer repeated) and random responders (uniform answers).
+  straightliners (one answer repeated) and random responders (uniform answers);
+- people nested in organizations nested in consortia (``consortium_icc``,
+  ``organization_icc``): each facet's factor score is the sum of a consortium effect, an
+  organization effect and the person's own part,
+  ``η = √c·u_consortium + √o·u_organization + √(1 - c - o)·e``, the three drawn from the
+  same factor correlations ``phi``, so each factor keeps a total variance of 1 and ``c`` and
+  ``o`` are the shares of its variance between consortia and between organizations (the
+  latent ICCs). The respondents' organization and consortium are drawn first, and go into
+  the form's ``consortium_id`` and ``organization_id`` questions (or ``net_self``, the
+  roster's organization). Scores of the answers show smaller shares: five categories and
+  measurement error add within-person variance (a facet score's share is about the latent
+  share times the score's reliability).
 
 Same design, ``n`` and ``seed``: same respondents, byte for byte. The latent responses,
 thresholds and careless respondents come from :mod:`psychometrics.generate`, the
@@ -32,6 +43,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -74,6 +86,16 @@ class Design:
         }
     )
     non_invariant: tuple = ()  # (item id, group column, group value, shift), e.g. ("lrkoi2", "lang", "en", 1.0)
+    #: Shares of each factor's variance between consortia and between organizations (latent
+    #: ICCs; 0 and 0: no nesting, the context codes are drawn at random as before).
+    consortium_icc: float = 0.0
+    organization_icc: float = 0.0
+    #: With nesting: how many consortia (codes C01...; a select_one ``consortium_id``'s
+    #: choices win) and organizations per consortium (codes O001...; a select_one
+    #: ``organization_id``'s choices or a roster's organizations win). Each organization
+    #: belongs to one consortium.
+    consortia: int = 5
+    organizations: int = 4
 
 
 @dataclass(frozen=True)
@@ -84,13 +106,15 @@ class Sample:
     context answers, then the items as the respondent would answer them: raw codes, reverse-
     keyed items not recoded, missing codes kept). ``loadings``: items x facets (true,
     standardized). ``phi``: true factor correlations. ``careless``: codes of the careless
-    respondents and their kind.
+    respondents and their kind. ``factors``: the true factor scores, respondent x facet, on
+    the latent scale (consortium and organization effects included).
     """
 
     responses: pd.DataFrame
     loadings: pd.DataFrame
     phi: pd.DataFrame
     careless: pd.Series
+    factors: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _facets(form: Form) -> list:
@@ -158,6 +182,7 @@ def simulate(form: Form, n: int, *, seed: int = 1, design: Design | None = None)
     if n < 1:
         raise ValueError(f"The 'n' parameter of simulate must be at least 1; got {n}.")
     design = design or Design()
+    _check_nesting(design)
     rng = np.random.default_rng(seed)
     facets = _facets(form)
     items = list(form.item_ids)
@@ -177,7 +202,11 @@ def simulate(form: Form, n: int, *, seed: int = 1, design: Design | None = None)
         levels, p = list(shares), np.array(list(shares.values()), float)
         context[col] = rng.choice(levels, size=n, p=p / p.sum())
 
+    nested = design.consortium_icc > 0 or design.organization_icc > 0
+    clusters = _clusters(form, design, n, rng) if nested else None
     eta = rng.multivariate_normal(np.zeros(len(facets)), phi, size=n, method="cholesky") if facets else np.zeros((n, 0))
+    if nested and facets:
+        eta = _with_cluster_effects(eta, phi, clusters, design, rng)
     ystar = generate.latent(lam, phi, eta, rng)
     # items outside any facet (tangible outcomes): independent, moderately related to the mean factor
     for j, item in enumerate(items):
@@ -215,7 +244,11 @@ def simulate(form: Form, n: int, *, seed: int = 1, design: Design | None = None)
     respondent = [f"R{i + 1:0{width}d}" for i in range(n)]
     frame = pd.DataFrame({"respondent": respondent})
     frame = pd.concat([frame, context.reset_index(drop=True)], axis=1)
+    assigned = clusters.answers if clusters else {}
     for q in form.context_block:
+        if q.id in assigned:
+            frame[q.id] = assigned[q.id]
+            continue
         if q.id in frame:
             continue
         if q.type == "select_one" and q.choices:
@@ -237,7 +270,71 @@ def simulate(form: Form, n: int, *, seed: int = 1, design: Design | None = None)
         loadings=pd.DataFrame(lam, index=items, columns=names).loc[scored_items] if items else pd.DataFrame(),
         phi=pd.DataFrame(phi, index=names, columns=names),
         careless=pd.Series(kind, index=respondent, name="careless")[kind != ""],
+        factors=pd.DataFrame(eta, index=pd.Index(respondent, name="respondent"), columns=names),
     )
+
+
+def _check_nesting(design: Design) -> None:
+    c, o = design.consortium_icc, design.organization_icc
+    if not (0 <= c < 1 and 0 <= o < 1 and c + o < 1):
+        raise ValueError("The 'consortium_icc' and 'organization_icc' parameters of Design must be at least 0 "
+                         f"with a sum below 1; got {c} and {o}.")
+    if design.consortia < 1 or design.organizations < 1:
+        raise ValueError("The 'consortia' and 'organizations' parameters of Design must be at least 1; "
+                         f"got {design.consortia} and {design.organizations}.")
+
+
+def _level_codes(question, count: int, prefix: str, width: int) -> np.ndarray:
+    """The codes a context question can hold for one level: its choices, else ``count`` texts."""
+    if question is not None and question.type == "select_one" and question.choices:
+        return np.array([c.code for c in question.choices])
+    return np.array([f"{prefix}{k:0{width}d}" for k in range(1, count + 1)])
+
+
+class _Clusters(NamedTuple):
+    """Who works where: each respondent's organization and consortium (indices), the
+    context answers that hold them, and how many organizations and consortia there are."""
+
+    organization: np.ndarray
+    consortium: np.ndarray
+    answers: dict
+    n_organizations: int
+    n_consortia: int
+
+
+def _clusters(form: Form, design: Design, n: int, rng) -> _Clusters:
+    """Each respondent's organization, drawn before the factor scores (every organization
+    equally likely), and its consortium: organization ``k`` belongs to consortium ``k mod C``."""
+    ctx = {q.id: q for q in form.context_block}
+    consortia = _level_codes(ctx.get("consortium_id"), design.consortia, "C", 2)
+    roster = "net_self" in ctx and form.network is not None
+    if roster:
+        organizations = np.array(form.network.codes)
+    else:
+        organizations = _level_codes(ctx.get("organization_id"), len(consortia) * design.organizations, "O", 3)
+    parent = np.arange(len(organizations)) % len(consortia)
+    organization = rng.integers(len(organizations), size=n)
+    consortium = parent[organization]
+    answers = {}
+    if "consortium_id" in ctx:
+        answers["consortium_id"] = consortia[consortium]
+    if roster:
+        answers["net_self"] = organization + 1  # its choice codes; _roster_answers fills organization_id
+    elif "organization_id" in ctx:
+        answers["organization_id"] = organizations[organization]
+    return _Clusters(organization, consortium, answers, len(organizations), len(consortia))
+
+
+def _with_cluster_effects(person: np.ndarray, phi: np.ndarray, clusters: _Clusters, design: Design,
+                          rng) -> np.ndarray:
+    """Factor scores with a random effect per consortium and per organization (see the
+    module docstring); ``person`` holds the people's own parts, drawn from ``phi``."""
+    zero = np.zeros(len(phi))
+    u_consortium = rng.multivariate_normal(zero, phi, size=clusters.n_consortia, method="cholesky")
+    u_organization = rng.multivariate_normal(zero, phi, size=clusters.n_organizations, method="cholesky")
+    c, o = design.consortium_icc, design.organization_icc
+    return (np.sqrt(c) * u_consortium[clusters.consortium] + np.sqrt(o) * u_organization[clusters.organization]
+            + np.sqrt(1 - c - o) * person)
 
 
 # ----------------------------------------------------------------------------- workbooks
