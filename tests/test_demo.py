@@ -230,6 +230,20 @@ def test_report_has_every_section(demo):
     assert "Done in" in printed
 
 
+def test_console_lines_are_french_then_english(demo):
+    """The demo's own lines pair the languages as the CLI's help does: French first, then
+    English, a step line within 80 columns."""
+    _, _, printed = demo
+    steps = [line for line in printed.splitlines() if line.startswith("› ")]
+    assert [line[2:5] for line in steps] == ["1/5", "2/5", "3/5", "4/5", "5/5"]
+    assert all(" / " in line and len(line) <= 80 for line in steps), steps
+    assert "› 3/5 Cotation des fichiers retournés / scoring the returned files" in steps
+    assert "Planté\u00a0: item faible lepri5, trigi2 non invariant (en), 12 en ligne droite" in printed
+    assert "Planted: weak item lepri5, trigi2 non-invariant (en), 12 straightliners" in printed
+    assert "Variance entre consortiums 8\u00a0%, entre organismes 5\u00a0% (non demandés)" in printed
+    assert printed.index("Terminé en ") < printed.index("Done in ")
+
+
 def test_demo_writes_a_feedback_report_per_consortium(demo):
     """Issue 17: one report per consortium of the demo, each summary.json mean equal to the
     mean of its respondents' scale scores in scores.xlsx (1e-12)."""
