@@ -190,7 +190,7 @@ def _roles(data: pd.DataFrame, role: str | None, roles) -> dict | None:
 def _issue(r) -> dict:
     rows = [str(x) for x in r.rows]
     return {"code": r.code, "level": r.level, "column": r.column,
-            "value": None if r.value is None else str(r.value), "n_rows": len(rows),
+            "value": None if pd.isna(r.value) else str(r.value), "n_rows": len(rows),  # NaN: no code
             "rows": rows[:MAX_ROWS_LISTED], "message": r.message}
 
 

@@ -41,6 +41,7 @@ def test_each_problem_has_its_code_value_and_rows(broken):
     _, v, rows = broken
     issues = {i["code"]: i for i in v.results["clusters"]["issues"]}
     assert issues["missing-cluster-code"]["rows"] == ["3"] and issues["missing-cluster-code"]["level"] == "org"
+    assert issues["missing-cluster-code"]["value"] is None  # no code: nothing to show (it was the text "nan")
     assert issues["undeclared-role"]["rows"] == ["10"] and issues["undeclared-role"]["value"] == "mayor"
     two = issues["person-in-two-clusters"]
     assert two["rows"] == [str(r) for r in sorted([20, rows["other"]])] and two["level"] == "org"
@@ -76,5 +77,5 @@ def test_the_report_names_them(broken, lang):
     part = part[:part.index("</section>")]
     for code in ("missing-cluster-code", "undeclared-role", "person-in-two-clusters", "cluster-in-two-parents"):
         assert f"<code>{code}</code>" in part, code
-    assert "<code>mayor</code>" in part and "<code>O002</code>" in part
+    assert "<code>mayor</code>" in part and "<code>O002</code>" in part and "<code>nan</code>" not in part
     assert "analyse non effectuée" not in part  # each problem explained in French, not a pointer
