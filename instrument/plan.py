@@ -75,6 +75,10 @@ def load_plan(spec: Path, design_file: Path | None = None):
         unknown = sorted(set(design) - design_fields - pop_fields)
         if unknown:
             raise PlanError(f"Design file {design_file}: unknown key(s) {unknown}.")
+        nested = sorted(set(design) & {"consortium_icc", "organization_icc", "consortia", "organizations"})
+        if nested:  # Design fields that population() does not carry: refused, not ignored
+            raise PlanError(f"Design file {design_file}: {nested} nest simulated workbooks (intangibles "
+                            "simulate); the planner's clusters are 'cluster', 'cluster_size' and 'icc'.")
         if "non_invariant" in design:
             design["non_invariant"] = tuple(design["non_invariant"])
         given = {k: (tuple(v) if isinstance(v, list) else v) for k, v in design.items() if k in design_fields}

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from instrument.cli import app
-from instrument.plan import load_plan, render_html
+from instrument.plan import PlanError, load_plan, render_html
 
 MODEL = """\
 factors: {"T<b>": [t1, t2, t3], SOC: [s1, s2, s3]}
@@ -110,6 +110,17 @@ def test_plan_bad_input(tmp_path, model, args, code, words):
     assert result.exit_code == code
     assert words in " ".join(result.output.split())  # rich wraps long lines
     assert not (tmp_path / "o").exists()
+
+
+def test_plan_refuses_the_simulators_nesting(tmp_path):
+    """Design's consortium_icc / organization_icc nest simulated workbooks; the planner's
+    population has one level of clusters of its own: refused with the keys to use."""
+    from instrument.resources import samples_dir
+
+    design = tmp_path / "d.yaml"
+    design.write_text("consortium_icc: 0.1\n", encoding="utf-8")
+    with pytest.raises(PlanError, match="'cluster', 'cluster_size' and 'icc'"):
+        load_plan(samples_dir() / "form_member.yaml", design)
 
 
 def test_plan_with_clusters(tmp_path):
