@@ -25,7 +25,12 @@ Monte Carlo's summaries):
   and the rate at which other items are flagged (false positives);
 - ``invariance_wlsmv``: the same for ordinal items (Wu & Estabrook 2016, scaled
   difference tests): rejection rates of equal loadings and of equal intercepts
-  (``loadings_reject``, ``intercepts_reject``), detection and false-flag rates.
+  (``loadings_reject``, ``intercepts_reject``), detection and false-flag rates. Each
+  replication also records every step's test (``invariance_wlsmv.p.<step>``,
+  ``.chisq.<step>``, ``.df.<step>``: the configural model's scaled chi-square, then each
+  step's Satorra 2000 difference with the previous row); with ``partial=[]`` nothing is
+  released, so these are the plain chain's tests (their type I error when the population
+  is invariant: ``bench/bench_ordinal_typei.py``).
 
 Every replication has its own random stream, ``SeedSequence(seed, spawn_key=(j, r))`` for
 size ``j`` and replication ``r``: the numbers do not depend on how replications are split
@@ -82,6 +87,7 @@ class Plan:
     alpha: float = 0.05
     fiml: bool = False
     model: numbers.Prepared | None = None  # the ML CFA, built once (see prepare)
+    partial: tuple[str, ...] | None = None  # the ordinal invariance fits' ``partial``
 
     @property
     def group(self) -> str | None:
@@ -225,11 +231,18 @@ def _fit_invariance(rec: dict, data, plan: Plan) -> None:
 def _fit_invariance_wlsmv(rec: dict, data, plan: Plan) -> None:
     pop = plan.population
     model = {f: list(its) for f, its in pop.factors.items()}
-    inv = invariance(data, model, group=plan.group, alpha=plan.alpha, min_group_size=10, estimator="WLSMV")
+    inv = invariance(data, model, group=plan.group, alpha=plan.alpha, min_group_size=10,
+                     estimator="WLSMV", partial=plan.partial)
     key = "invariance_wlsmv"
     rec[f"{key}.converged"] = float(all(f.converged for f in inv.fits.values()))
     rec[f"{key}.loadings_reject"] = float(inv.table.loc["loadings", "p_diff"] < plan.alpha)
     rec[f"{key}.intercepts_reject"] = float(inv.table.loc["intercepts", "p_diff"] < plan.alpha)
+    for step in ("configural", "thresholds", "loadings", "intercepts"):
+        row = inv.table.loc[step]
+        test = (("pvalue_scaled", "chisq_scaled", "df") if step == "configural"
+                else ("p_diff", "chisq_diff", "df_diff"))
+        for name, col in zip(("p", "chisq", "df"), test, strict=True):
+            rec[f"{key}.{name}.{step}"] = float(row[col])
     for item in pop.items:
         rec[f"{key}.flag.{item}"] = float(item in inv.flagged)
 
@@ -499,6 +512,7 @@ def monte_carlo(
     seed: int = 1,
     alpha: float = 0.05,
     fiml: bool = False,
+    partial: Sequence[str] | None = None,
     processes: int | None = None,
     scheduler=None,
     chunk_size: int | None = None,
@@ -509,6 +523,8 @@ def monte_carlo(
 
     ``fiml``: fit the ML CFA and the invariance models by full-information ML on every
     row (``missing="fiml"``) instead of complete rows (WLSMV and alpha stay listwise).
+    ``partial``: the ordinal invariance fits' ``partial`` (None: non-invariant items
+    located and released, as the report does; ``[]``: nothing released, the plain chain).
     ``processes``: local processes (default: one per core; 1 runs in this process only,
     more adds ``processes - 1`` worker processes beside it). They are spawned (not
     forked): a script that calls this with ``processes > 1`` needs Python's
@@ -529,7 +545,8 @@ def monte_carlo(
     if unknown:
         raise PsychometricsError("invalid-option", f"The 'analyses' parameter of monte_carlo must be among {ANALYSES}; got {unknown}.")
     population.check()
-    plan = Plan(population, ns, int(reps), tuple(analyses), int(seed), float(alpha), bool(fiml))
+    plan = Plan(population, ns, int(reps), tuple(analyses), int(seed), float(alpha), bool(fiml),
+                partial=None if partial is None else tuple(partial))
     if {"invariance", "invariance_wlsmv"} & set(plan.analyses) and plan.group is None:
         raise PsychometricsError("invalid-option", "The 'invariance' analysis needs a group column in population.groups.")
     if "icc" in plan.analyses and population.cluster is None:

@@ -309,3 +309,20 @@ def test_a_failing_chunk_is_raised_not_retried_forever(monkeypatch):
         monkeypatch.setattr(mc, "run_chunk", broken)
         with pytest.raises(RuntimeError, match="bug in a replication"):
             mc.monte_carlo(bad, [50], reps=2, analyses=("alpha",), scheduler=client)
+
+
+def test_ordinal_invariance_steps_are_recorded_per_replication():
+    # partial=[]: the plain chain (nothing released); each step's test is recorded
+    res = monte_carlo(POP, [200], reps=2, analyses=("invariance_wlsmv",), partial=[], seed=5,
+                      processes=1)
+    assert res.plan.partial == ()
+    for r in range(2):
+        data = generate.draw(POP, 200, res.plan.rng(0, r))
+        table = pm.invariance(data, {"F1": ["a1", "a2", "a3", "a4"], "F2": ["b1", "b2", "b3"]},
+                              "lang", estimator="WLSMV", partial=[], min_group_size=10).table
+        rec = res.replications.iloc[r]
+        assert rec["invariance_wlsmv.p.configural"] == table.loc["configural", "pvalue_scaled"]
+        assert rec["invariance_wlsmv.chisq.configural"] == table.loc["configural", "chisq_scaled"]
+        for step in ("thresholds", "loadings", "intercepts"):
+            assert rec[f"invariance_wlsmv.p.{step}"] == table.loc[step, "p_diff"]
+            assert rec[f"invariance_wlsmv.df.{step}"] == table.loc[step, "df_diff"]
