@@ -25,8 +25,15 @@ streams), are fitted by R (``semTools::measEq.syntax(..., ID.cat = "Wu.Estabrook
 ``lavaan::cfa(estimator = "WLSMV")`` + ``lavTestLRT(method = "satorra.2000")``), and their
 p-values compared with ours replication by replication.
 
+``--asymptotic``: what the configural test would do with infinitely many respondents. A
+sample of 2 x 20,000 is fitted by lavaan; the eigenvalues of its ``U Gamma``
+(``lavInspect(fit, "UGamma")``) give the statistic's limiting distribution, a weighted sum
+of chi-squares, whose tail beyond the scaled-shifted test's critical value (simulated, 2
+million draws) is the test's rejection rate in the limit: what is left of a departure from
+``alpha`` once the sample is large is the two-moment approximation's, not the sample's.
+
     .venv/bin/python bench/bench_ordinal_typei.py [--reps 1000] [--n 300,150] [--seed 2026]
-        [--processes 1] [--alpha 0.05] [--r-reps 0]
+        [--processes 1] [--alpha 0.05] [--r-reps 0] [--asymptotic]
 """
 
 from __future__ import annotations
@@ -89,6 +96,26 @@ cat(toJSON(list(fits = out, elapsed = st[["elapsed"]], cpu = st[["user.self"]] +
                 semTools = as.character(packageVersion("semTools"))),
            auto_unbox = TRUE, digits = NA, na = "null"))
 """
+
+R_ASYMPTOTIC = r"""
+suppressPackageStartupMessages({library(lavaan); library(semTools); library(jsonlite)})
+a <- commandArgs(trailingOnly = TRUE)
+d <- read.csv(a[1]); model <- paste(readLines(a[2]), collapse = "\n")
+items <- setdiff(names(d), "g")
+syn <- measEq.syntax(model, data = d, ordered = items, group = "g", ID.fac = "std.lv",
+                     ID.cat = "Wu.Estabrook.2016")
+fit <- cfa(as.character(syn), data = d, ordered = items, group = "g", estimator = "WLSMV")
+df <- fitMeasures(fit, "df")
+ev <- sort(Re(eigen(lavInspect(fit, "UGamma"), only.values = TRUE)$values), TRUE)[1:df]
+a <- sqrt(df / sum(ev^2)); b <- df - a * sum(ev)  # scaled-shifted: a T + b
+set.seed(1); reps <- 2e6
+t <- colSums(matrix(rchisq(df * reps, 1), nrow = df) * ev)
+alpha <- c(0.01, 0.05, 0.10)
+rate <- sapply(alpha, function(x) mean(t > (qchisq(1 - x, df) - b) / a))
+cat(toJSON(list(df = df, alpha = alpha, rate = rate, se = sqrt(rate * (1 - rate) / reps),
+                eigenvalues = range(ev)), auto_unbox = TRUE, digits = NA))
+"""
+MODEL = "\n".join(f"{f} =~ {' + '.join(v)}" for f, v in FACTORS.items())
 
 
 def cpu_seconds() -> float:
@@ -168,17 +195,25 @@ def r_data(res: pm.montecarlo.MonteCarlo, reps: int) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[["n", "rep", "g", *POP.items]]
 
 
-def run_r(data: pd.DataFrame) -> dict:
-    """Fit every replication of ``data`` in R (see R_SCRIPT); timed inside R."""
+def run_r(data: pd.DataFrame, script: str = R_SCRIPT) -> dict:
+    """Run ``script`` on ``data`` and the model in R (niced); its JSON output.
+    R_SCRIPT fits every replication of ``data`` and times itself."""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        (tmp / "t.R").write_text(R_SCRIPT, encoding="utf-8")
+        (tmp / "t.R").write_text(script, encoding="utf-8")
         data.to_csv(tmp / "d.csv", index=False)
-        (tmp / "m.txt").write_text("\n".join(f"{f} =~ {' + '.join(v)}" for f, v in FACTORS.items()),
-                                   encoding="utf-8")
+        (tmp / "m.txt").write_text(MODEL, encoding="utf-8")
         out = subprocess.run(["nice", "-n", "10", "Rscript", str(tmp / "t.R"), str(tmp / "d.csv"),
                               str(tmp / "m.txt")], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
+
+
+def asymptotic(seed: int, n: int = 20_000) -> dict:
+    """The configural test's rejection rates in the limit (see R_ASYMPTOTIC), from a sample
+    of 2 x ``n`` (its own stream: ``SeedSequence(seed, spawn_key=(99,))``)."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(99,)))
+    data = generate.draw(POP, 2 * n, rng)
+    return run_r(data[["g", *POP.items]], R_ASYMPTOTIC)
 
 
 def compare_r(res: pm.montecarlo.MonteCarlo, r: dict) -> pd.DataFrame:
@@ -234,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--processes", type=int, default=1)
     ap.add_argument("--r-reps", type=int, default=0, help="replications per N also fitted by R")
     ap.add_argument("--save", type=Path, help="write the replications (CSV) here")
+    ap.add_argument("--asymptotic", action="store_true",
+                    help="also the configural test's rejection rates in the limit (R)")
     args = ap.parse_args(argv)
     ns = [int(x) for x in args.n.split(",")]
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
@@ -260,6 +297,13 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['elapsed']:.1f} s wall, {r['cpu']:.1f} s CPU ({1000 * r['cpu'] / k:.0f} ms "
               "CPU per replication)")
         print(markdown_r(compare_r(res, r)))
+    if args.asymptotic and shutil.which("Rscript"):
+        got = asymptotic(args.seed)
+        rates = ", ".join(f"{x:g}: {r:.4f} (MC se {e:.4f})"
+                          for x, r, e in zip(got["alpha"], got["rate"], got["se"], strict=True))
+        low, high = got["eigenvalues"]
+        print(f"\nConfigural scaled-shifted test in the limit (2 x 20,000, df {got['df']}, "
+              f"eigenvalues of U Gamma {low:.3f} to {high:.3f}): rejection at {rates}")
     return 0
 
 
