@@ -117,16 +117,41 @@ def _defined_rows(state, syntax: Syntax, params: pd.DataFrame, cov: np.ndarray):
     return rows
 
 
+def _check_conditional(paths, group, func: str) -> None:
+    """WLSMV with observed variables in regressions: exogenous covariates only (lavaan's
+    ``conditional.x``), one group."""
+    endogenous = [v for v in paths.phantom if v not in paths.covariates]
+    if endogenous or (paths.covariates and group is not None):
+        raise PsychometricsError(
+            "not-implemented",
+            f"The 'model' parameter of {func}: with estimator='WLSMV' observed variables in "
+            "regressions must be exogenous covariates (the items are then modelled given "
+            "them, lavaan's conditional.x) in a single group; got "
+            + (f"the regressed variable(s) {', '.join(endogenous)}." if endogenous
+               else f"covariates ({', '.join(paths.covariates)}) with group={group!r}."),
+        )
+
+
 def _ordinal_rows(state) -> pd.DataFrame:
-    """WLSMV's fixed rows in lavaan's table: scaling factors ``x ~*~ x`` (1, the delta
-    parameterization) and intercepts/means ``~1`` (0), in each group."""
+    """WLSMV's fixed rows in lavaan's table: scaling factors ``y ~*~ y`` of the items (1,
+    the delta parameterization), intercepts/means ``~1`` (0; a covariate's its sample
+    mean, std_all over its SD), in each group."""
     st, labels = state.structure, state.data.labels
-    obs, lat = list(st.observed), list(st.latent)
+    cov = set(st.covariates)
+    items = [v for v in st.observed if v not in cov]
+    lat = [f for f in st.latent if f not in set(st.observed)]
+    means = [disc.stats.mean_x for disc in state.discrepancies] if cov else [pd.Series(dtype=float)]
+    sd = [np.sqrt(np.diag(disc.stats.cov_x)) for disc in state.discrepancies] if cov else [0.0]
     one = pd.DataFrame({
-        "lhs": obs + obs + lat, "op": ["~*~"] * len(obs) + ["~1"] * (len(obs) + len(lat)),
-        "rhs": obs + [""] * (len(obs) + len(lat)), "label": "",
-        "est": [1.0] * len(obs) + [0.0] * (len(obs) + len(lat)), "se": 0.0,
+        "lhs": items + items + list(st.covariates) + lat,
+        "op": ["~*~"] * len(items) + ["~1"] * (len(items) + len(cov) + len(lat)),
+        "rhs": items + [""] * (len(items) + len(cov) + len(lat)), "label": "",
+        "est": [1.0] * len(items) + [0.0] * len(items) + list(means[0]) + [0.0] * len(lat),
+        "se": 0.0,
     }).assign(std_all=lambda f: f["est"])
+    if cov:
+        k = np.arange(2 * len(items), 2 * len(items) + len(cov))
+        one.loc[k, "std_all"] = one.loc[k, "est"].to_numpy() / sd[0]
     if not labels:
         return one
     return pd.concat([one.assign(group=g) for g in labels], ignore_index=True)
@@ -249,13 +274,17 @@ def sem(
         mediators, path analysis), ``x1 ~~ x2``, labels (``a*X``; the same label twice is
         an equality constraint), fixed values (``0.5*x2``) and defined parameters (``ind :=
         a*b``). lavaan's defaults: free residual variances, exogenous latent variables
-        covary, disturbances do not; exogenous observed covariates are fixed at their
+        covary, and so do the disturbances of variables regressed on others that predict
+        none (``auto.cov.y``); exogenous observed covariates are fixed at their
         sample variances, covariances and means (``fixed.x = TRUE``: not parameters, not in
         df, ``logl`` conditional on them; with FIML rows missing a covariate are left out,
-        warning ``missing-covariate``). Observed variables in regressions need
-        ``estimator="ML"`` (lavaan's conditional WLSMV is not implemented).
+        warning ``missing-covariate``). With ``estimator="WLSMV"`` the items are ordinal and
+        the covariates numeric: the items are modelled given the covariates (lavaan's
+        ``conditional.x = TRUE``: thresholds, slopes and residual polychorics,
+        :mod:`psychometrics.engine.conditional`), one group, no observed mediator.
     estimator : ``"ML"`` or ``"WLSMV"``
-        ``"WLSMV"``: every observed variable is ordinal (``ordered = TRUE``); with
+        ``"WLSMV"``: every observed variable but the covariates is ordinal (``ordered =
+        TRUE``; R: ``sem(model, ordered = items, estimator = "WLSMV")``); with
         ``group``, lavaan's multi-group default (thresholds free per group, delta scale
         factors 1, intercepts and latent means 0).
     missing : ``"listwise"`` or ``"fiml"``
@@ -294,13 +323,8 @@ def sem(
                                                    information, func)
     syntax = _syntax(model, func)
     paths = observed_paths(list(syntax.terms), syntax.observed, syntax.latent, func)
-    if paths.phantom and estimator == "WLSMV":
-        raise PsychometricsError(
-            "not-implemented",
-            f"The 'model' parameter of {func}: observed variables in regressions "
-            f"({', '.join(paths.phantom)}) are not implemented with estimator='WLSMV' (lavaan "
-            "then models the items conditionally on the covariates); use estimator='ML'.",
-        )
+    if estimator == "WLSMV":
+        _check_conditional(paths, group, func)
     data, dropped = _complete_covariates(data, paths.covariates, missing, func)
     d = estimate.prepare(data, syntax.observed, group, missing, func, estimator=estimator)
     with single_thread():

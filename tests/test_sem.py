@@ -211,7 +211,7 @@ def test_equal_labels_are_one_parameter(chain):
         ("F =~ IND1 + IND2 + IND3\nF ~ 1", {}, "invalid-model", "intercepts"),
         ("F =~ IND1 + IND2 + IND3\nF == G", {}, "invalid-model", "F == G"),
         ("IND1 ~~ IND2", {}, "invalid-model", "at least one factor"),
-        ("F =~ IND1 + IND2 + IND3\nF ~ ORG1", {"estimator": "WLSMV"}, "not-implemented", "ORG1"),
+        ("F =~ IND1 + IND2 + IND3\nORG1 ~ F", {"estimator": "WLSMV"}, "not-implemented", "ORG1"),
         ({"F": ["IND1", "IND2"]}, {}, "invalid-model", "string"),
         ("F =~ IND1 + IND2 + IND3", {"estimator": "WLSMV", "n_boot": 10}, "not-implemented", "n_boot"),
         ("F =~ IND1 + IND2 + nope", {}, "missing-column", "nope"),

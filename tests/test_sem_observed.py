@@ -134,7 +134,9 @@ def test_fiml_leaves_out_rows_missing_a_covariate():
 @pytest.mark.parametrize(
     ("model", "options", "code", "words"),
     [
-        (REF["mimic"]["model"], {"estimator": "WLSMV"}, "not-implemented", "WLSMV"),
+        # WLSMV takes exogenous covariates (lavaan's conditional.x, test_wlsmv_covariates.py),
+        # not an observed mediator
+        (REF["mediator"]["model"], {"estimator": "WLSMV"}, "not-implemented", "meet"),
         (REF["mimic"]["model"] + "\nyears ~~ member", {}, "not-implemented", "fixed.x"),
         ("ORG =~ ORG1 + ORG2 + ORG3\nmeet ~ ORG1", {}, "not-implemented", "ORG1"),
         ("ORG =~ ORG1 + ORG2 + ORG3\nmeet ~ ORG\nmeet ~~ ORG1", {}, "invalid-model", "meet ~~ ORG1"),

@@ -9,7 +9,11 @@
 - :mod:`~psychometrics.engine.ordinal`: thresholds, polychorics and Gamma (WLSMV's sample
   statistics); :mod:`~psychometrics.engine.dwls`: the DWLS discrepancy and the WLSMV
   mean-and-variance adjusted test (and :class:`~psychometrics.engine.dwls.ThresholdDWLS`,
-  on thresholds and correlations, for models whose thresholds are parameters).
+  on thresholds and correlations, for models whose thresholds are parameters, and
+  :class:`~psychometrics.engine.dwls.ConditionalDWLS`, on slopes and residual correlations).
+- :mod:`~psychometrics.engine.conditional`: WLSMV's sample statistics given observed
+  covariates (lavaan's ``conditional.x``): ordered probit regressions, residual
+  polychorics and their Gamma.
 - :mod:`~psychometrics.engine.measeq`: the parameter tables of ordinal invariance's steps
   (Wu & Estabrook 2016, as semTools' ``measEq.syntax``), their fit and difference test.
 - :mod:`~psychometrics.engine.estimate`: data, estimator by name, fit and its results.

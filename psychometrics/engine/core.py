@@ -70,7 +70,9 @@ class Structure:
     by a latent twin of the same name (loading 1, residual variance 0, intercept 0: rows
     marked ``hidden``, not shown in the estimates); ``covariates`` names the exogenous ones,
     whose variances, covariances and means are fixed at their sample values (lavaan's
-    ``fixed.x = TRUE``; rows marked ``fixed_x``).
+    ``fixed.x = TRUE``; rows marked ``fixed_x``). With ``delta`` and covariates (WLSMV
+    given covariates, lavaan's ``conditional.x``) the latent responses' variance *given
+    the covariates* is ``1 / scale^2``.
     """
 
     observed: list[str]
@@ -160,9 +162,26 @@ class Structure:
         k = mat == SCALE
         scale[i[k]] = val[k]
         if self.delta:
-            la = lam @ np.linalg.inv(np.eye(m) - beta) if beta.any() else lam
-            th[np.diag_indices(p)] = 1.0 / scale**2 - np.einsum("ij,jk,ik->i", la, psi, la)
+            th[np.diag_indices(p)] = self._delta_residuals(lam, beta, psi, scale)
         return Matrices(lam, beta, psi, th, nu, alpha, tau, scale)
+
+    def _delta_residuals(self, lam, beta, psi, scale) -> np.ndarray:
+        """Theta's diagonal in the delta parameterization: the latent responses' variance
+        is ``1 / scale^2``; with covariates it is their variance *given* the covariates
+        (lavaan's conditional.x), so the covariates' share is left out; the covariates
+        themselves have no residual."""
+        m = beta.shape[0]
+        la = lam @ np.linalg.inv(np.eye(m) - beta) if beta.any() else lam
+        if not self.covariates:
+            return 1.0 / scale**2 - np.einsum("ij,jk,ik->i", la, psi, la)
+        lv = [self.latent.index(x) for x in self.covariates]
+        ov = [self.observed.index(x) for x in self.covariates]
+        given = psi.copy()
+        given[lv, :] = 0.0
+        given[:, lv] = 0.0
+        out = 1.0 / scale**2 - np.einsum("ij,jk,ik->i", la, given, la)
+        out[ov] = 0.0
+        return out
 
     def implied(self, theta: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray, Matrices]:
         mats = self.matrices(theta, g)

@@ -20,7 +20,8 @@ Fisher scoring is then Gauss-Newton with ``info = 2 (N - 1) Delta' W_D Delta``.
 (thresholds free, correlations zero), CFI, TLI, RMSEA (with ``N - 1``) and their scaled
 versions; :func:`robust_covariance` the sandwich covariance of the estimates (lavaan's
 ``se = "robust.sem"``). The pieces are public for fits whose statistics include the
-thresholds (ordinal invariance, :class:`ThresholdDWLS`, :mod:`psychometrics.engine.measeq`):
+thresholds (ordinal invariance, :class:`ThresholdDWLS`, :mod:`psychometrics.engine.measeq`)
+or slopes on covariates (:class:`ConditionalDWLS`, lavaan's ``conditional.x``):
 :func:`u_gamma_traces`, :func:`baseline`, :func:`scaled_measures`, and
 :func:`satorra_2000`, the scaled difference test of nested fits (``lavTestLRT(method =
 "satorra.2000")``). Formulas of Muthén, du Toit & Spisic (1997) and Asparouhov &
@@ -35,12 +36,18 @@ from psychometrics.engine import indices
 from psychometrics.engine.core import SCALE, TAU, Evaluation, Jacobian, Matrices, Structure
 from psychometrics.engine.ordinal import OrdinalStats
 
-__all__ = ["DWLSDiscrepancy", "ThresholdDWLS", "baseline", "deltas", "robust_covariance", "satorra_2000",
+__all__ = ["ConditionalDWLS", "DWLSDiscrepancy", "ThresholdDWLS", "baseline", "deltas",
+           "robust_covariance", "satorra_2000",
            "scaled_measures", "threshold_se", "u_gamma_traces", "wlsmv_measures"]
 
 
 class DWLSDiscrepancy:
-    """Diagonally weighted least squares on the polychoric correlations of one group."""
+    """Diagonally weighted least squares on the polychoric correlations of one group.
+
+    ``s`` are the statistics fitted, ``w_s`` their weights and ``gamma_s`` their Gamma
+    (here the correlations ``r``, weights ``w`` and ``gamma_rr``, which the independence
+    baseline uses whatever is fitted); :meth:`implied` and :meth:`delta` give the model's
+    statistics and their derivatives (:class:`ConditionalDWLS` fits slopes too)."""
 
     meanstructure = False
 
@@ -52,28 +59,37 @@ class DWLSDiscrepancy:
         self.r = st.rho.to_numpy()[self.iu, self.ju]
         self.n_th = len(st.thresholds)
         self.gamma = st.gamma.to_numpy()
-        self.gamma_rr = self.gamma[self.n_th:, self.n_th:]
         self.gamma_diag = np.diag(self.gamma)
+        n_uni = len(self.gamma) - len(self.r)   # thresholds (and slopes)
+        self.gamma_rr = self.gamma[n_uni:, n_uni:]
         self.w = 1.0 / np.diag(self.gamma_rr)
         # thresholds and correlations with their DWLS weights: the statistics of a model
         # whose thresholds are parameters too (ordinal invariance)
         self.s_all = np.concatenate([st.thresholds.to_numpy(), self.r])
         self.w_all = 1.0 / self.gamma_diag
+        self.s, self.w_s = self.r, self.w
         self.gamma_s = self.gamma_rr    # Gamma of the statistics fitted (the correlations)
 
+    def implied(self, sigma: np.ndarray) -> np.ndarray:
+        return sigma[self.iu, self.ju]
+
     def delta(self, jac: Jacobian, mats: Matrices | None = None) -> np.ndarray:
+        """d (statistics) / d entries at the matrices ``mats``: (statistics, entries)."""
+        return self.delta_at(jac, None if mats is None else mats.sigma)
+
+    def delta_at(self, jac: Jacobian, sigma: np.ndarray | None) -> np.ndarray:
         """d sigma_ij / d theta_a for the correlations i < j: (pairs, entries)."""
         iu, ju = self.iu, self.ju
         return (jac.c[:, None] * (jac.u[:, iu] * jac.v[:, ju] + jac.v[:, iu] * jac.u[:, ju])).T
 
     def evaluate(self, sigma, mu, jac: Jacobian | None = None, want: str = "f") -> Evaluation:
-        resid = self.r - sigma[self.iu, self.ju]
+        resid = self.s - self.implied(sigma)
         k = self.n - 1
-        f = k * float(np.sum(self.w * resid**2))
+        f = k * float(np.sum(self.w_s * resid**2))
         if want == "f":
             return Evaluation(f)
-        d = self.delta(jac)
-        wd = self.w[:, None] * d
+        d = self.delta_at(jac, sigma)
+        wd = self.w_s[:, None] * d
         grad = -2.0 * k * (wd.T @ resid)
         info = 2.0 * k * (d.T @ wd) if want == "fgi" else None
         return Evaluation(f, grad, info)
@@ -81,6 +97,66 @@ class DWLSDiscrepancy:
     def h1(self) -> tuple[np.ndarray, np.ndarray]:
         """The unrestricted statistics: polychoric correlations (no means)."""
         return self.stats.rho.to_numpy(), np.zeros(self.p)
+
+
+class ConditionalDWLS(DWLSDiscrepancy):
+    """DWLS on the slopes and residual polychorics of ordinal items given observed
+    covariates (lavaan's ``conditional.x``; statistics from
+    :func:`psychometrics.engine.conditional.conditional_stats`).
+
+    The model carries the covariates as fixed latent twins (``fixed.x``), so its implied
+    slopes and residual covariances follow from ``Sigma`` over items ``y`` and covariates
+    ``x``: ``Pi = Sigma_yx Sigma_xx^-1`` (= Lambda (I - B)^-1 Gamma_x) and ``Sigma_yy -
+    Pi Sigma_xy``, the latent responses' variance given ``x`` being 1 (delta
+    parameterization, :class:`~psychometrics.engine.core.Structure`). Fitted: the slopes
+    (covariate by covariate), then the correlations; thresholds stay saturated."""
+
+    def __init__(self, st, yi: np.ndarray, xi: np.ndarray):
+        super().__init__(st)
+        self.yi, self.xi = np.asarray(yi), np.asarray(xi)
+        slopes = st.slopes.to_numpy()
+        self.n_sl = slopes.size
+        self.s = np.concatenate([slopes.T.ravel(), self.r])
+        self.gamma_s = self.gamma[self.n_th:, self.n_th:]
+        self.w_s = 1.0 / np.diag(self.gamma_s)
+        self.p_all = len(self.yi) + len(self.xi)
+
+    def _parts(self, sigma: np.ndarray):
+        y, x = self.yi, self.xi
+        pi = np.linalg.solve(sigma[np.ix_(x, x)], sigma[np.ix_(x, y)]).T
+        return pi, sigma[np.ix_(y, y)] - pi @ sigma[np.ix_(x, y)]
+
+    def implied(self, sigma: np.ndarray) -> np.ndarray:
+        pi, res = self._parts(sigma)
+        return np.concatenate([pi.T.ravel(), res[self.iu, self.ju]])
+
+    def delta_at(self, jac: Jacobian, sigma: np.ndarray | None) -> np.ndarray:
+        """d (slopes, residual correlations) / d entries: ``dPi = dSigma_yx Sigma_xx^-1``,
+        ``dR = dSigma_yy - dSigma_yx Pi' - Pi dSigma_xy`` (``Sigma_xx`` is fixed)."""
+        y, x = self.yi, self.xi
+        pi, _ = self._parts(sigma)
+        ds = jac.dense()
+        d_yx = ds[:, y][:, :, x]
+        d_pi = d_yx @ np.linalg.inv(sigma[np.ix_(x, x)])
+        d_r = ds[:, y][:, :, y] - d_yx @ pi.T - np.einsum("ik,akj->aij", pi, ds[:, x][:, :, y])
+        return np.hstack([d_pi.transpose(0, 2, 1).reshape(len(ds), -1), d_r[:, self.iu, self.ju]]).T
+
+    def h1(self) -> tuple[np.ndarray, np.ndarray]:
+        """Start moments over items and covariates (model order): the residual
+        polychorics plus the covariates' share, ``Pi S_xx``, ``S_xx``, the covariates' means
+        (their fixed values, lavaan's ``fixed.x``; S_xx with divisor N - 1 as lavaan's
+        categorical sample statistics)."""
+        st, y, x = self.stats, self.yi, self.xi
+        sxx = st.cov_x.to_numpy()
+        pi = st.slopes.to_numpy()
+        s = np.zeros((self.p_all, self.p_all))
+        s[np.ix_(y, y)] = st.rho.to_numpy() + pi @ sxx @ pi.T
+        s[np.ix_(y, x)] = pi @ sxx
+        s[np.ix_(x, y)] = (pi @ sxx).T
+        s[np.ix_(x, x)] = sxx
+        mean = np.zeros(self.p_all)
+        mean[x] = st.mean_x.to_numpy()
+        return s, mean
 
 
 class ThresholdDWLS:
@@ -101,6 +177,7 @@ class ThresholdDWLS:
         self.n, self.p, self.gamma = disc.n, disc.p, disc.gamma
         self.gamma_s = disc.gamma        # Gamma of the statistics fitted (all of them)
         self.s, self.w = disc.s_all, disc.w_all
+        self.w_s = self.w
         self.iu, self.ju = disc.iu, disc.ju
         self.th_item, self.theta = th_item, theta
 
@@ -167,9 +244,9 @@ def _stack(discs: list[DWLSDiscrepancy], deltas: list[np.ndarray]):
     which ``U Gamma`` is the per-group one for parameters that no two groups share)."""
     k = np.array([disc.n - 1 for disc in discs], dtype=float)
     share = k / k.sum()
-    w = np.concatenate([s * disc.w for s, disc in zip(share, discs, strict=True)])
+    w = np.concatenate([s * disc.w_s for s, disc in zip(share, discs, strict=True)])
     delta = np.vstack(deltas)
-    sizes = [len(disc.w) for disc in discs]
+    sizes = [len(disc.w_s) for disc in discs]
     gamma = np.zeros((sum(sizes), sum(sizes)))
     at = 0
     for s, disc, m in zip(share, discs, sizes, strict=True):
@@ -303,10 +380,10 @@ def wlsmv_measures(discs: list[DWLSDiscrepancy], deltas: list[np.ndarray], f: fl
     g = len(discs)
     n = sum(disc.n for disc in discs)
     k = np.array([disc.n - 1 for disc in discs], dtype=float)
-    df = sum(len(disc.w) for disc in discs) - deltas[0].shape[1]
+    df = sum(len(disc.w_s) for disc in discs) - deltas[0].shape[1]
     chisq = float(f)
-    traces = u_gamma_traces(deltas, [disc.w for disc in discs],
-                            [disc.gamma_rr for disc in discs], k / k.sum())
+    traces = u_gamma_traces(deltas, [disc.w_s for disc in discs],
+                            [disc.gamma_s for disc in discs], k / k.sum())
     base = baseline(discs)
     out = scaled_measures(chisq, df, traces, base, n, g)
     ci = indices.rmsea_ci(chisq, df, n - g, g)

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from psychometrics._checks import as_items, check_choice, check_columns
-from psychometrics.engine import core, dwls, indices, ml, ordinal
+from psychometrics.engine import conditional, core, dwls, indices, ml, ordinal
 from psychometrics.engine.core import BETA, LAMBDA, NU, PSI, SCALE, TAU, THETA
 from psychometrics.engine.indices import CFA, FitWarning
 from psychometrics.engine.model import Paths, Spec, build_structure
@@ -187,9 +187,13 @@ def _pinv_sym(a: np.ndarray) -> np.ndarray:
         return np.linalg.pinv(a)
 
 
-def discrepancies(d: Data, meanstructure: bool, func: str) -> list:
+def discrepancies(d: Data, meanstructure: bool, func: str,
+                  covariates: tuple[str, ...] = ()) -> list:
     """One discrepancy per group for the estimator ``d.estimator`` (sample statistics
-    computed once: FIML's EM, WLSMV's polychorics and Gamma)."""
+    computed once: FIML's EM, WLSMV's polychorics and Gamma; with ``covariates``, WLSMV
+    given them, lavaan's ``conditional.x``)."""
+    if d.estimator == "WLSMV" and covariates:
+        return _conditional_discrepancies(d, covariates, func)
     if d.estimator == "WLSMV":
         stats = [ordinal.compute(pd.DataFrame(y, columns=d.items), 15, func) for y in d.arrays]
         _check_categories(stats, d, func)
@@ -219,6 +223,20 @@ def discrepancies(d: Data, meanstructure: bool, func: str) -> list:
     return out
 
 
+def _conditional_discrepancies(d: Data, covariates: tuple[str, ...], func: str) -> list:
+    """WLSMV given the covariates: each group's thresholds, slopes and residual
+    polychorics (:mod:`psychometrics.engine.conditional`) and their DWLS discrepancy."""
+    yi = [i for i, name in enumerate(d.items) if name not in covariates]
+    xi = [d.items.index(name) for name in covariates]
+    out = []
+    for y in d.arrays:
+        items = pd.DataFrame(y[:, yi], columns=[d.items[i] for i in yi])
+        st = conditional.conditional_stats(items, pd.DataFrame(y[:, xi], columns=list(covariates)),
+                                           15, func)
+        out.append(dwls.ConditionalDWLS(st, np.array(yi), np.array(xi)))
+    return out
+
+
 def _check_categories(stats: list, d: Data, func: str) -> None:
     """Every category of an ordinal item answered in every group (lavaan refuses "some
     categories of variable x are empty in group g": its thresholds would not line up)."""
@@ -235,13 +253,14 @@ def _check_categories(stats: list, d: Data, func: str) -> None:
                 )
 
 
-def _degrees_of_freedom(d: Data, structure: core.Structure, func: str) -> int:
+def _degrees_of_freedom(d: Data, structure: core.Structure, func: str, discs: list) -> int:
     """Sample moments (ML: covariances and, with a mean structure, means; WLSMV: the
-    polychoric correlations, thresholds being saturated) minus free parameters; the
-    covariates' own moments are fixed, not counted (lavaan's ``fixed.x``)."""
+    statistics fitted, polychoric correlations and, given covariates, slopes, thresholds
+    being saturated) minus free parameters; the covariates' own moments are fixed, not
+    counted (lavaan's ``fixed.x``)."""
     p, ngroups, nx = len(d.items), len(d.arrays), len(structure.covariates)
     if d.estimator == "WLSMV":
-        moments = ngroups * (p * (p - 1) // 2)
+        moments = sum(len(disc.s) for disc in discs)
     else:
         per_group = p * (p + 1) // 2 - nx * (nx + 1) // 2
         moments = ngroups * (per_group + (p - nx if structure.meanstructure else 0))
@@ -290,12 +309,12 @@ def fit_state(d: Data, terms: list, latent: list[str], *, func: str, std_lv: boo
     ngroups = len(d.arrays)
     ordinal_items = d.estimator == "WLSMV"
     meanstructure = (ngroups > 1 or d.missing == "fiml") and not ordinal_items
-    discs = discs or discrepancies(d, meanstructure, func)
+    discs = discs or discrepancies(d, meanstructure, func, paths.covariates if paths else ())
     h1 = [disc.h1() for disc in discs]
     structure = build_structure(terms, d.items, latent, h1, meanstructure=meanstructure,
                                 std_lv=std_lv, group_equal=group_equal,
                                 group_partial=group_partial, delta=ordinal_items, paths=paths)
-    df = _degrees_of_freedom(d, structure, func)
+    df = _degrees_of_freedom(d, structure, func, discs)
     result = core.fisher_scoring(structure, discs, structure.start(),
                                  info_every=3 if d.missing == "fiml" else 1)
     mats = [structure.matrices(result.theta, g) for g in range(ngroups)]
@@ -322,6 +341,16 @@ def _srmr(state: State) -> float:
     return float(out)
 
 
+def _srmr_conditional(state: State) -> float:
+    """lavaan's ``srmr`` of WLSMV given covariates (one group): the residual polychorics
+    minus the implied residual correlations, squared and summed over the pairs, over
+    ``p (p + 1) / 2 + nx`` (the count lavaan 0.6-14 divides by; checked on three models)."""
+    disc, mats = state.discrepancies[0], state.mats[0]
+    resid = disc.r - disc.implied(mats.sigma)[disc.n_sl:]
+    p, nx = disc.p, len(disc.xi)
+    return float(np.sqrt(np.sum(resid**2) / (p * (p + 1) / 2 + nx)))
+
+
 def fit_measures(state: State, df: int) -> dict:
     """lavaan's ``fitMeasures`` (``_`` for ``.``) for the estimator of the fit."""
     if state.data.estimator == "WLSMV":
@@ -329,7 +358,7 @@ def fit_measures(state: State, df: int) -> dict:
         deltas = dwls.deltas(state.structure, discs, state.result.theta)
         out = dwls.wlsmv_measures(discs, deltas, state.result.f,
                                   state.structure.npar + sum(disc.n_th for disc in discs))
-        out["srmr"] = _srmr(state)
+        out["srmr"] = _srmr_conditional(state) if state.structure.covariates else _srmr(state)
         return out
     return _ml_measures(state, df)
 
@@ -591,12 +620,14 @@ def _with_thresholds(state: State, frame: pd.DataFrame, groups: list[int]):
     """The (saturated) thresholds ``item | t1``... of each group after the parameters,
     with their own standard errors; returns the frame and the group of every row."""
     parts, free = [frame], state.structure.npar + 1
+    observed = state.structure.observed
     for g, disc in enumerate(state.discrepancies):
         th = disc.stats.thresholds
         lhs, rhs = zip(*(name.rsplit("|", 1) for name in th.index), strict=True)
+        sd = np.sqrt(np.diag(state.mats[g].sigma)[[observed.index(v) for v in lhs]])
         parts.append(pd.DataFrame({
             "lhs": lhs, "op": "|", "rhs": rhs, "free": free + np.arange(len(th)),
-            "est": th.to_numpy(), "se": dwls.threshold_se(disc), "std_all": th.to_numpy(),
+            "est": th.to_numpy(), "se": dwls.threshold_se(disc), "std_all": th.to_numpy() / sd,
         }))
         free += len(th)
         groups = groups + [g] * len(th)

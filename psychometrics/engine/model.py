@@ -163,6 +163,7 @@ def build_structure(
     endogenous = {t.rhs for t in terms if t.op == "=~" and t.rhs in lv}
     endogenous |= {t.lhs for t in terms if t.op == "~"}
     exogenous = [f for f in latent if f not in endogenous and f not in twins]
+    dependent = _pure_dependent(terms, latent)
     first_order = {t.lhs for t in terms if t.op == "=~" and t.rhs in ov}
     markers = {f: next(t for t in terms if t.op == "=~" and t.lhs == f) for f in latent
                if f not in twins}
@@ -183,11 +184,12 @@ def build_structure(
             if not table.has(g, PSI, lv[f], lv[f]) and f not in paths.covariates:
                 fixed = std_lv and f in exogenous
                 table.add(g, PSI, lv[f], lv[f], not fixed, 1.0 if fixed else lv_var.get(f, 1.0), f, "~~", f)
-        for a_i, a in enumerate(exogenous):
-            for b in exogenous[a_i + 1:]:
-                i, j = sorted((lv[a], lv[b]), reverse=True)
-                if not table.has(g, PSI, i, j):
-                    table.add(g, PSI, i, j, True, 0.0, a, "~~", b)
+        for group_ in (exogenous, dependent):
+            for a_i, a in enumerate(group_):
+                for b in group_[a_i + 1:]:
+                    i, j = sorted((lv[a], lv[b]), reverse=True)
+                    if not table.has(g, PSI, i, j):
+                        table.add(g, PSI, i, j, True, 0.0, a, "~~", b)
         _add_covariates(table, g, paths.covariates, ov, lv, s)
         if meanstructure:
             _add_means(table, g, observed, latent, ybar, paths, first_order=first_order,
@@ -202,6 +204,16 @@ def build_structure(
         label=c["label"], delta=delta, hidden=np.asarray(c["hidden"], dtype=bool),
         fixed_x=np.asarray(c["fixed_x"], dtype=bool), covariates=tuple(paths.covariates),
     )
+
+
+def _pure_dependent(terms, latent) -> list[str]:
+    """Variables regressed on others that predict none and indicate no factor (lavaan's
+    lv.y and ov.y; ``latent`` holds the latent twins of observed ones): their disturbances
+    covary (lavaan's ``auto.cov.y``, a default of sem)."""
+    predictors = {t.rhs for t in terms if t.op == "~"}
+    indicators = {t.rhs for t in terms if t.op == "=~"}
+    lhs = {t.lhs for t in terms if t.op == "~"}
+    return [v for v in latent if v in lhs and v not in predictors and v not in indicators]
 
 
 def _add_covariates(table, g, covariates, ov, lv, s) -> None:

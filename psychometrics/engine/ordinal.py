@@ -27,9 +27,10 @@ from psychometrics.correlation import bvn_cdf, bvn_pdf
 from psychometrics.engine.core import single_thread
 from psychometrics.errors import PsychometricsError
 
-__all__ = ["OrdinalStats", "ordinal_stats", "polychorics"]
+__all__ = ["BIG", "OrdinalStats", "category_codes", "ordinal_stats", "polychorics",
+           "two_step_gamma"]
 
-_BIG = 8.0  # Phi(-8) ~ 6e-16: the threshold grid ends stand for -inf / +inf
+BIG = 8.0  # Phi(-8) ~ 6e-16: the threshold grid ends stand for -inf / +inf
 _RHO_BOUND = 0.999  # lavaan's bound on a polychoric (nlminb lower/upper)
 
 
@@ -163,7 +164,7 @@ class _Tables:
 def _tables(values: np.ndarray, names: list[str], max_categories: int, func: str) -> _Tables:
     """Step 1: codes, tables, and the thresholds from the marginal proportions."""
     n, p = values.shape
-    codes, levels = _codes(values, names, max_categories, func)
+    codes, levels = category_codes(values, names, max_categories, func)
     n_cat = np.array([len(lv) for lv in levels])
     k = int(n_cat.max())
     onehot = np.zeros((n, p * k))
@@ -201,8 +202,8 @@ def _pair_scores(t: _Tables, rho: np.ndarray):
     """Casewise scores of the polychorics (n, pairs) and, per pair, the cross terms of
     the two-step Jacobian with the thresholds of its first / second item (pairs, slots)."""
     k, iu, ju, grid = t.k, t.iu, t.ju, t.grid
-    a = np.clip(grid[iu], -_BIG, _BIG)[:, :, None]
-    b = np.clip(grid[ju], -_BIG, _BIG)[:, None, :]
+    a = np.clip(grid[iu], -BIG, BIG)[:, :, None]
+    b = np.clip(grid[ju], -BIG, BIG)[:, None, :]
     r3 = rho[:, None, None]
     cdf = bvn_cdf(a, b, r3)
     pdf = bvn_pdf(a, b, r3)
@@ -226,35 +227,47 @@ def _pair_scores(t: _Tables, rho: np.ndarray):
 
 
 def _gamma(t: _Tables, sc_th, sc_cor, a21_i, a21_j, names: list[str], func: str) -> np.ndarray:
-    """The two-step Jacobian A (lavaan: blocks of outer products of the scores), each
-    case's influence ``SC A^-T`` and ``Gamma = N IF'IF``."""
+    """The cross terms of the thresholds and correlations placed in the two-step Jacobian's
+    block A21 (pairs x thresholds), then :func:`two_step_gamma`."""
     k, iu, ju = t.k, t.iu, t.ju
     n_th, n_pairs = len(t.th_item), len(iu)
     th_index = np.full((len(t.n_cat), k - 1), -1)
     th_index[t.th_item, t.th_slot] = np.arange(n_th)
-    a11 = sc_th.T @ sc_th
-    a11 = np.where(t.th_item[:, None] == t.th_item[None, :], a11, 0.0)
-    a11_inv = np.linalg.inv(a11)
     a21 = np.zeros((n_pairs, n_th))
     rows = np.repeat(np.arange(n_pairs), k - 1)
     ok = th_index[iu].ravel() >= 0
     a21[rows[ok], th_index[iu].ravel()[ok]] += a21_i.ravel()[ok]
     ok = th_index[ju].ravel() >= 0
     a21[rows[ok], th_index[ju].ravel()[ok]] += a21_j.ravel()[ok]
+    pairs = [(names[i], names[j]) for i, j in zip(iu, ju, strict=True)]
+    return two_step_gamma(sc_th, t.th_item, sc_cor, a21, pairs, func)
+
+
+def two_step_gamma(sc1: np.ndarray, owner: np.ndarray, sc_cor: np.ndarray, a21: np.ndarray,
+                   pairs: list[tuple[str, str]], func: str) -> np.ndarray:
+    """Gamma of the two-step estimates (Muthén 1984): ``sc1`` the casewise scores of the
+    univariate parameters (n x q1; ``owner`` the item of each column), ``sc_cor`` those of
+    the correlations (n x pairs), ``a21`` their cross terms (pairs x q1). The Jacobian A is
+    block-triangular: A11 the outer product of the scores within each item (lavaan's
+    "sparse" A11), A22 the diagonal of the correlations' outer product; each case's
+    influence is ``SC A^-T`` and ``Gamma = N IF'IF``."""
+    a11 = sc1.T @ sc1
+    a11 = np.where(owner[:, None] == owner[None, :], a11, 0.0)
+    a11_inv = np.linalg.inv(a11)
     a22 = np.einsum("nr,nr->r", sc_cor, sc_cor)
     if np.any(a22 <= 0):
         bad = int(np.argmax(a22 <= 0))
         raise PsychometricsError(
             "degenerate-table",
-            f"The 'data' parameter of {func}: the table of items {names[iu[bad]]!r} x "
-            f"{names[ju[bad]]!r} carries no information on their polychoric correlation.",
+            f"The 'data' parameter of {func}: the table of items {pairs[bad][0]!r} x "
+            f"{pairs[bad][1]!r} carries no information on their polychoric correlation.",
         )
     a21_inv = -(a21 / a22[:, None]) @ a11_inv
-    infl = np.hstack([sc_th @ a11_inv, sc_th @ a21_inv.T + sc_cor / a22[None, :]])
-    return len(sc_th) * (infl.T @ infl)
+    infl = np.hstack([sc1 @ a11_inv, sc1 @ a21_inv.T + sc_cor / a22[None, :]])
+    return len(sc1) * (infl.T @ infl)
 
 
-def _codes(values: np.ndarray, names: list[str], max_categories: int, func: str):
+def category_codes(values: np.ndarray, names: list[str], max_categories: int, func: str):
     """Category codes 0..K_j - 1 of each item (its sorted observed values)."""
     n, p = values.shape
     codes = np.empty((n, p), dtype=np.int64)
@@ -301,30 +314,35 @@ def _zero_add(tables, ncat_i, ncat_j, names, iu, ju, func):
 
 def polychorics(tables: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """ML correlation of each table, thresholds fixed: vectorized Newton on the exact
-    log-likelihood (second derivative from the cell probabilities), bounded by +-0.999."""
-    ac = np.clip(a, -_BIG, _BIG)[:, :, None]
-    bc = np.clip(b, -_BIG, _BIG)[:, None, :]
-    n = tables.sum(axis=(1, 2))
+    log-likelihood (second derivative from the cell probabilities), bounded by +-0.999.
+
+    ``tables`` (r, ..., ka, kb) with the bounds ``a`` (r, ..., ka + 1) and ``b`` (r, ...,
+    kb + 1): one correlation per leading index, the log-likelihood summed over the other
+    axes (a table per pair; or, given covariates, one 1 x 1 cell per case with its own
+    bounds: :mod:`psychometrics.engine.conditional`)."""
+    ac = np.clip(a, -BIG, BIG)[..., :, None]
+    bc = np.clip(b, -BIG, BIG)[..., None, :]
+    axes = tuple(range(1, tables.ndim))
     rho = np.zeros(len(tables))
     for _ in range(200):
-        r3 = rho[:, None, None]
+        r3 = rho.reshape((-1,) + (1,) * (tables.ndim - 1))
         cdf = bvn_cdf(ac, bc, r3)
         pdf = bvn_pdf(ac, bc, r3)
-        pi = cdf[:, 1:, 1:] - cdf[:, :-1, 1:] - cdf[:, 1:, :-1] + cdf[:, :-1, :-1]
-        dpi = pdf[:, 1:, 1:] - pdf[:, :-1, 1:] - pdf[:, 1:, :-1] + pdf[:, :-1, :-1]
+        pi = cdf[..., 1:, 1:] - cdf[..., :-1, 1:] - cdf[..., 1:, :-1] + cdf[..., :-1, :-1]
+        dpi = pdf[..., 1:, 1:] - pdf[..., :-1, 1:] - pdf[..., 1:, :-1] + pdf[..., :-1, :-1]
         # d phi2 / d rho = phi2 * g(h, k, rho)
         s2 = 1.0 - r3**2
         g = (r3 / s2 + (ac * bc) / s2
              - r3 * (ac**2 - 2 * r3 * ac * bc + bc**2) / s2**2) * pdf
-        g = np.where(np.abs(ac) >= _BIG, 0.0, g)
-        g = np.where(np.abs(bc) >= _BIG, 0.0, g)
-        d2pi = g[:, 1:, 1:] - g[:, :-1, 1:] - g[:, 1:, :-1] + g[:, :-1, :-1]
+        g = np.where(np.abs(ac) >= BIG, 0.0, g)
+        g = np.where(np.abs(bc) >= BIG, 0.0, g)
+        d2pi = g[..., 1:, 1:] - g[..., :-1, 1:] - g[..., 1:, :-1] + g[..., :-1, :-1]
         used = pi > 1e-300
         safe = np.where(used, pi, 1.0)
-        score = np.where(used, tables * dpi / safe, 0.0).sum(axis=(1, 2))
-        hess = np.where(used, tables * (d2pi / safe - (dpi / safe) ** 2), 0.0).sum(axis=(1, 2))
-        info = n * np.where(used, dpi**2 / safe, 0.0).sum(axis=(1, 2))
-        # Newton where the log-likelihood is concave, Fisher scoring otherwise
+        score = np.where(used, tables * dpi / safe, 0.0).sum(axis=axes)
+        hess = np.where(used, tables * (d2pi / safe - (dpi / safe) ** 2), 0.0).sum(axis=axes)
+        info = np.where(used, tables * (dpi / safe) ** 2, 0.0).sum(axis=axes)
+        # Newton where the log-likelihood is concave, the outer product of the scores otherwise
         curv = np.where(hess < 0, -hess, info)
         step = np.where(curv > 0, score / np.where(curv > 0, curv, 1.0), 0.0)
         step = np.clip(step, -0.5, 0.5)
