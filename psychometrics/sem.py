@@ -117,18 +117,17 @@ def _defined_rows(state, syntax: Syntax, params: pd.DataFrame, cov: np.ndarray):
     return rows
 
 
-def _check_conditional(paths, group, func: str) -> None:
+def _check_conditional(paths, func: str) -> None:
     """WLSMV with observed variables in regressions: exogenous covariates only (lavaan's
-    ``conditional.x``), one group."""
+    ``conditional.x``) and items' direct effects, no observed mediator or outcome."""
     endogenous = [v for v in paths.phantom if v not in paths.covariates]
-    if endogenous or (paths.covariates and group is not None):
+    if endogenous:
         raise PsychometricsError(
             "not-implemented",
             f"The 'model' parameter of {func}: with estimator='WLSMV' observed variables in "
             "regressions must be exogenous covariates (the items are then modelled given "
-            "them, lavaan's conditional.x) in a single group; got "
-            + (f"the regressed variable(s) {', '.join(endogenous)}." if endogenous
-               else f"covariates ({', '.join(paths.covariates)}) with group={group!r}."),
+            "them, lavaan's conditional.x); got the regressed variable(s) "
+            f"{', '.join(endogenous)}.",
         )
 
 
@@ -137,24 +136,25 @@ def _ordinal_rows(state) -> pd.DataFrame:
     the delta parameterization), intercepts/means ``~1`` (0; a covariate's its sample
     mean, std_all over its SD), in each group."""
     st, labels = state.structure, state.data.labels
-    cov = set(st.covariates)
-    items = [v for v in st.observed if v not in cov]
+    cov = list(st.covariates)
+    items = [v for v in st.observed if v not in set(cov)]
     lat = [f for f in st.latent if f not in set(st.observed)]
-    means = [disc.stats.mean_x for disc in state.discrepancies] if cov else [pd.Series(dtype=float)]
-    sd = [np.sqrt(np.diag(disc.stats.cov_x)) for disc in state.discrepancies] if cov else [0.0]
-    one = pd.DataFrame({
-        "lhs": items + items + list(st.covariates) + lat,
-        "op": ["~*~"] * len(items) + ["~1"] * (len(items) + len(cov) + len(lat)),
-        "rhs": items + [""] * (len(items) + len(cov) + len(lat)), "label": "",
-        "est": [1.0] * len(items) + [0.0] * len(items) + list(means[0]) + [0.0] * len(lat),
-        "se": 0.0,
-    }).assign(std_all=lambda f: f["est"])
-    if cov:
-        k = np.arange(2 * len(items), 2 * len(items) + len(cov))
-        one.loc[k, "std_all"] = one.loc[k, "est"].to_numpy() / sd[0]
+    frames = []
+    for disc in state.discrepancies:
+        mean = disc.stats.mean_x.to_numpy() if cov else np.zeros(0)
+        sd = np.sqrt(np.diag(disc.stats.cov_x)) if cov else np.zeros(0)
+        zeros = [0.0] * len(items)
+        frames.append(pd.DataFrame({
+            "lhs": items + items + cov + lat,
+            "op": ["~*~"] * len(items) + ["~1"] * (len(items) + len(cov) + len(lat)),
+            "rhs": items + [""] * (len(items) + len(cov) + len(lat)), "label": "",
+            "est": [1.0] * len(items) + zeros + list(mean) + [0.0] * len(lat), "se": 0.0,
+            "std_all": [1.0] * len(items) + zeros + list(mean / sd) + [0.0] * len(lat),
+        }))
     if not labels:
-        return one
-    return pd.concat([one.assign(group=g) for g in labels], ignore_index=True)
+        return frames[0]
+    return pd.concat([f.assign(group=g) for f, g in zip(frames, labels, strict=True)],
+                     ignore_index=True)
 
 
 def estimates_frame(state, syntax: Syntax, level: float = 0.95,
@@ -281,7 +281,8 @@ def sem(
         warning ``missing-covariate``). With ``estimator="WLSMV"`` the items are ordinal and
         the covariates numeric: the items are modelled given the covariates (lavaan's
         ``conditional.x = TRUE``: thresholds, slopes and residual polychorics,
-        :mod:`psychometrics.engine.conditional`), one group, no observed mediator.
+        :mod:`psychometrics.engine.conditional`; in groups, per group), no observed
+        mediator.
     estimator : ``"ML"`` or ``"WLSMV"``
         ``"WLSMV"``: every observed variable but the covariates is ordinal (``ordered =
         TRUE``; R: ``sem(model, ordered = items, estimator = "WLSMV")``); with
@@ -324,7 +325,7 @@ def sem(
     syntax = _syntax(model, func)
     paths = observed_paths(list(syntax.terms), syntax.observed, syntax.latent, func)
     if estimator == "WLSMV":
-        _check_conditional(paths, group, func)
+        _check_conditional(paths, func)
     data, dropped = _complete_covariates(data, paths.covariates, missing, func)
     d = estimate.prepare(data, syntax.observed, group, missing, func, estimator=estimator)
     with single_thread():

@@ -10,6 +10,7 @@ dummy, n = 500), each by ``sem(model, data = d, ordered = items, estimator = "WL
 - ``two_factors``: ``F1 =~ y1 + y2 + y3; F2 =~ y4 + y5 + y6; F1 ~ x1; F2 ~ x1; y4 ~ x2`` (a
   covariate's direct effect on an item; lavaan's ``auto.cov.y`` frees ``F1 ~~ F2``);
 - ``one_covariate``: ``F1 =~ y1 + y2 + y3; F1 ~ x1``;
+- ``mimic_groups``: the MIMIC model in two groups (alternate rows, ``group = "g"``);
 - ``two_factors_ml``: the two-factor model by ML (``sem(model, data = d)``, items numeric).
 
 The stages one at a time: ``lavInspect(fit, "sampstat")`` (``res.th``, ``res.slopes``,
@@ -19,7 +20,7 @@ Tolerances (the issue): scaled chi-square 2e-2 relative (and 1e-4), CFI/TLI/RMSE
 estimates, SEs, CIs, std.all 1e-3. Observed agreement: thresholds and slopes 1e-11,
 residual polychorics 2e-9, Gamma 3e-9 (relative, its diagonal 4e-9); chi-squares 5e-9
 relative (scaled; 5e-7 on the one-covariate model's scaled chi-square of 0.43), CFI/TLI/RMSEA
-3e-9, estimates and std.all 8e-8, SEs 6e-9.
+3e-9, SRMR 1e-7 relative, estimates and std.all 8e-8 (two groups 4e-7), SEs 6e-9.
 """
 
 from __future__ import annotations
@@ -95,7 +96,11 @@ def _check_estimates(ours: pd.DataFrame, ref: list[dict]) -> None:
     expected = pd.DataFrame(ref).rename(columns=lambda c: c.replace(".", "_"))
     expected["rhs"] = expected["rhs"].fillna("")
     keys = ["lhs", "op", "rhs"]
-    assert sorted(map(tuple, ours[keys].to_numpy())) == sorted(map(tuple, expected[keys].to_numpy()))
+    if "group" in expected:
+        expected["group"] = expected["group"].map({1: "a", 2: "b"})
+        keys.append("group")
+    rows = sorted(map(tuple, expected[keys].to_numpy()))
+    assert sorted(map(tuple, ours[keys].to_numpy())) == rows
     merged = expected.merge(ours, on=keys, suffixes=("_r", ""))
     for col in ("est", "se", "ci_lower", "ci_upper", "std_all"):
         np.testing.assert_allclose(merged[col], merged[col + "_r"], atol=1e-3, err_msg=col)
@@ -104,6 +109,19 @@ def _check_estimates(ours: pd.DataFrame, ref: list[dict]) -> None:
 @pytest.mark.parametrize("name", list(ITEMS))
 def test_estimates_match_lavaan(fits, name):
     _check_estimates(fits[name].estimates, REF[name]["estimates"])
+
+
+def test_two_groups(data):
+    # R: sem(model, data = d, group = "g", ordered = , estimator = "WLSMV") on alternate rows:
+    #    thresholds, slopes and residual polychorics per group, the covariates' moments fixed
+    #    per group; chisq.scaled 68.289 on 16 df, every row of parameterEstimates
+    ref = REF["mimic_groups"]
+    res = pm.sem(data.assign(g=np.resize(["a", "b"], len(data))), ref["model"],
+                 estimator="WLSMV", group="g")
+    assert res.converged and res.groups == ("a", "b")
+    for key, value in ref["fit"].items():
+        assert res.fit[key.replace(".", "_")] == pytest.approx(value, rel=1e-4, abs=1e-6), key
+    _check_estimates(res.estimates, ref["estimates"])
 
 
 def test_ml_covaries_the_disturbances_of_pure_dependent_variables(data):
@@ -117,14 +135,16 @@ def test_ml_covaries_the_disturbances_of_pure_dependent_variables(data):
 @pytest.mark.parametrize(
     ("model", "options", "code", "words"),
     [
-        ("F =~ y1 + y2 + y3\nF ~ x1", {"group": "g"}, "not-implemented", "group"),
+        ("F =~ y1 + y2 + y3\nF ~ x1", {"group": "h"}, "empty-category", "y1"),
         ("F =~ y1 + y2 + y3\nx2 ~ F", {}, "not-implemented", "x2"),
         ("F =~ y1 + y2 + y3\nF ~ x1 + x3", {}, "singular-covariance", "x3"),
         ("F =~ y1 + y2 + y3\nF ~ x1 + sep", {}, "not-converged", "separate"),
     ],
 )
 def test_unsupported_or_degenerate_covariates_are_refused(data, model, options, code, words):
-    d = data.assign(g=np.resize(["a", "b"], len(data)), x3=2 * data["x1"] + 1,
+    # h: a group of the rows where y1 is not 1 (lavaan: "some categories are empty")
+    d = data.assign(h=np.where(data["y1"] == 1, "a", np.resize(["a", "b"], len(data))),
+                    x3=2 * data["x1"] + 1,
                     sep=data["y1"] + 0.1 * data["x1"].clip(-1, 1))
     with pytest.raises(PsychometricsError) as e:
         pm.sem(d, model, estimator="WLSMV", **options)

@@ -234,13 +234,14 @@ def _conditional_discrepancies(d: Data, covariates: tuple[str, ...], func: str) 
         st = conditional.conditional_stats(items, pd.DataFrame(y[:, xi], columns=list(covariates)),
                                            15, func)
         out.append(dwls.ConditionalDWLS(st, np.array(yi), np.array(xi)))
+    _check_categories([disc.stats for disc in out], d, func)
     return out
 
 
 def _check_categories(stats: list, d: Data, func: str) -> None:
     """Every category of an ordinal item answered in every group (lavaan refuses "some
     categories of variable x are empty in group g": its thresholds would not line up)."""
-    for item in d.items:
+    for item in stats[0].levels:  # the ordinal items (not the covariates)
         every = sorted(set().union(*(st.levels[item] for st in stats)))
         for st, label in zip(stats, d.labels, strict=False):
             if list(st.levels[item]) != every:
@@ -342,13 +343,17 @@ def _srmr(state: State) -> float:
 
 
 def _srmr_conditional(state: State) -> float:
-    """lavaan's ``srmr`` of WLSMV given covariates (one group): the residual polychorics
+    """lavaan's ``srmr`` of WLSMV given covariates: in each group the residual polychorics
     minus the implied residual correlations, squared and summed over the pairs, over
-    ``p (p + 1) / 2 + nx`` (the count lavaan 0.6-14 divides by; checked on three models)."""
-    disc, mats = state.discrepancies[0], state.mats[0]
-    resid = disc.r - disc.implied(mats.sigma)[disc.n_sl:]
-    p, nx = disc.p, len(disc.xi)
-    return float(np.sqrt(np.sum(resid**2) / (p * (p + 1) / 2 + nx)))
+    ``p (p + 1) / 2 + nx`` (the count lavaan 0.6-14 divides by; checked on four models);
+    groups weighted by their size."""
+    n_tot = sum(disc.n for disc in state.discrepancies)
+    out = 0.0
+    for disc, mats in zip(state.discrepancies, state.mats, strict=True):
+        resid = disc.r - disc.implied(mats.sigma)[disc.n_sl:]
+        p, nx = disc.p, len(disc.xi)
+        out += disc.n / n_tot * np.sqrt(np.sum(resid**2) / (p * (p + 1) / 2 + nx))
+    return float(out)
 
 
 def fit_measures(state: State, df: int) -> dict:

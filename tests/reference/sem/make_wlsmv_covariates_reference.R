@@ -30,7 +30,7 @@ keys <- c("chisq", "df", "pvalue", "chisq.scaled", "df.scaled", "pvalue.scaled",
           "rmsea.scaled", "srmr", "npar", "baseline.chisq", "baseline.df", "baseline.chisq.scaled")
 pe <- function(fit) {
   p <- parameterEstimates(fit, standardized = TRUE)
-  p[, intersect(c("lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci.lower",
+  p[, intersect(c("lhs", "op", "rhs", "group", "label", "est", "se", "z", "pvalue", "ci.lower",
                   "ci.upper", "std.all"), names(p))]
 }
 stages <- function(fit) {
@@ -63,9 +63,16 @@ out$one_covariate <- one('
   F1 =~ y1 + y2 + y3
   F1 ~ x1
 ', c("y1", "y2", "y3"))
+# the MIMIC model in two groups (alternate rows): thresholds and slopes per group, the
+# covariates' moments fixed per group
+d$g <- rep(c("a", "b"), length.out = nrow(d))
+mg <- sem(out$mimic$model, data = d, group = "g", ordered = c("y1", "y2", "y3", "y4"),
+          estimator = "WLSMV")
+out$mimic_groups <- list(model = out$mimic$model, fit = as.list(fitMeasures(mg, keys)),
+                         estimates = pe(mg))
 # the two-factor model by ML (items numeric): sem()'s auto.cov.y covaries the disturbances
 # of F1 and F2 (both regressed, neither a predictor), whatever the estimator
-ml <- sem(out$two_factors$model, data = d)
+ml <- sem(out$two_factors$model, data = d[, 1:8])
 out$two_factors_ml <- list(model = out$two_factors$model,
                            fit = as.list(fitMeasures(ml, c("chisq", "df", "cfi", "tli", "rmsea"))),
                            estimates = pe(ml))
