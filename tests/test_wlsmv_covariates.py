@@ -15,7 +15,8 @@ dummy, n = 500), each by ``sem(model, data = d, ordered = items, estimator = "WL
 
 The stages one at a time: ``lavInspect(fit, "sampstat")`` (``res.th``, ``res.slopes``,
 ``res.cov``), ``lavInspect(fit, "gamma")``, ``diag(lavInspect(fit, "wls.v"))``; then
-``fitMeasures`` and ``parameterEstimates(fit, standardized = TRUE)``.
+``fitMeasures``, ``parameterEstimates(fit, standardized = TRUE)`` and ``lavInspect(fit,
+"r2")``.
 Tolerances (the issue): scaled chi-square 2e-2 relative (and 1e-4), CFI/TLI/RMSEA 2e-2,
 estimates, SEs, CIs, std.all 1e-3. Observed agreement: thresholds and slopes 1e-11,
 residual polychorics 2e-9, Gamma 3e-9 (relative, its diagonal 4e-9); chi-squares 5e-9
@@ -109,6 +110,15 @@ def _check_estimates(ours: pd.DataFrame, ref: list[dict]) -> None:
 @pytest.mark.parametrize("name", list(ITEMS))
 def test_estimates_match_lavaan(fits, name):
     _check_estimates(fits[name].estimates, REF[name]["estimates"])
+
+
+@pytest.mark.parametrize("name", list(ITEMS))
+def test_r_squared_matches_lavaan(fits, name):
+    # R: lavInspect(fit, "r2"): items (latent responses, total variance) and regressed factors
+    r2 = fits[name].r_squared
+    assert sorted(r2.index) == sorted(REF[name]["r2"])
+    for var, value in REF[name]["r2"].items():
+        assert r2[var] == pytest.approx(value, abs=1e-3), var
 
 
 def test_two_groups(data):

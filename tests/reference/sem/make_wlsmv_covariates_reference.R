@@ -6,7 +6,7 @@
 # reads them. Besides fitMeasures and parameterEstimates(standardized = TRUE), each model
 # keeps the stages of the estimation: lavInspect(fit, "sampstat") (res.th, res.slopes,
 # res.cov), lavInspect(fit, "wls.obs") (their order), lavInspect(fit, "gamma") and the
-# diagonal of lavInspect(fit, "wls.v").
+# diagonal of lavInspect(fit, "wls.v"); and lavInspect(fit, "r2").
 suppressMessages({library(lavaan); library(jsonlite)})
 set.seed(20261207)
 n <- 500
@@ -45,7 +45,7 @@ one <- function(model, items) {
   fit <- sem(model, data = d, ordered = items, estimator = "WLSMV")
   stopifnot(lavInspect(fit, "options")$conditional.x)
   list(model = model, fit = as.list(fitMeasures(fit, keys)), estimates = pe(fit),
-       stages = stages(fit))
+       r2 = as.list(lavInspect(fit, "r2")), stages = stages(fit))
 }
 out <- list()
 out$mimic <- one('
