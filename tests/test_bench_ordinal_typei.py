@@ -70,3 +70,11 @@ def test_comparison_with_r_output(bench, res):
 def test_wilson_interval(bench):
     low, high = bench.wilson(50, 1000)
     assert low == pytest.approx(0.0381, abs=1e-4) and high == pytest.approx(0.0653, abs=1e-4)
+
+
+def test_false_flags_under_the_report_rule(bench):
+    rule = bench.study([150], reps=3, seed=11, partial=None)
+    assert rule.plan.partial is None
+    table = bench.false_flags(rule)
+    assert list(table["n_per_group"]) == [150] and table["used"].iloc[0] <= 3
+    assert 0 <= table["rate"].iloc[0] <= 1 and table["mean_flagged"].iloc[0] >= 0
