@@ -33,6 +33,8 @@ from psychometrics.errors import PsychometricsError
 
 __all__ = ["ConditionalStats", "Probit", "conditional_stats", "ordered_probit"]
 
+_CHUNK = 10_000
+
 
 @dataclass(frozen=True)
 class ConditionalStats:
@@ -194,9 +196,16 @@ def conditional_stats(y: pd.DataFrame, x: pd.DataFrame, max_categories: int,
         owner[layout[j]] = j
         sc1[:, layout[j]] = f.scores
     iu, ju = np.triu_indices(p, 1)
-    a, b = _pair_bounds(fits, iu, ju)
-    rho = polychorics(np.ones((len(iu), n, 1, 1)), a, b)
-    sc_cor, a21 = _pair_scores(fits, rho, iu, ju, layout, q1)
+    sc_cor, a21, rho = [], [], []
+    # pairs in chunks of about _CHUNK cases x pairs (memory: the bivariate normal's
+    # quadrature holds 80 numbers per case and pair)
+    for c in np.array_split(np.arange(len(iu)), max(1, len(iu) * n // _CHUNK)):
+        a, b = _pair_bounds(fits, iu[c], ju[c])
+        rho.append(polychorics(np.ones((len(c), n, 1, 1)), a, b))
+        sc, a2 = _pair_scores(fits, rho[-1], iu[c], ju[c], layout, q1)
+        sc_cor.append(sc)
+        a21.append(a2)
+    sc_cor, a21, rho = np.hstack(sc_cor), np.vstack(a21), np.concatenate(rho)
     pairs = [(names[i], names[j]) for i, j in zip(iu, ju, strict=True)]
     gamma = two_step_gamma(sc1, owner, sc_cor, a21, pairs, func)
     return _stats_frame(fits, rho, gamma, names, xnames, n_cat, levels, xv)
