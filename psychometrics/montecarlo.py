@@ -545,6 +545,8 @@ def monte_carlo(
     if unknown:
         raise PsychometricsError("invalid-option", f"The 'analyses' parameter of monte_carlo must be among {ANALYSES}; got {unknown}.")
     population.check()
+    if isinstance(partial, str):
+        partial = [partial]
     plan = Plan(population, ns, int(reps), tuple(analyses), int(seed), float(alpha), bool(fiml),
                 partial=None if partial is None else tuple(partial))
     if {"invariance", "invariance_wlsmv"} & set(plan.analyses) and plan.group is None:

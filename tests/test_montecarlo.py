@@ -316,6 +316,11 @@ def test_ordinal_invariance_steps_are_recorded_per_replication():
     res = monte_carlo(POP, [200], reps=2, analyses=("invariance_wlsmv",), partial=[], seed=5,
                       processes=1)
     assert res.plan.partial == ()
+    one = monte_carlo(POP, [200], reps=1, analyses=("invariance_wlsmv",), partial="a2|t", seed=5,
+                      processes=1)
+    assert one.plan.partial == ("a2|t",)  # one name, as pm.invariance takes it
+    assert "invariance_wlsmv.error" not in one.replications
+    assert one.replications["invariance_wlsmv.df.thresholds"].iloc[0] < 16  # a2's released
     for r in range(2):
         data = generate.draw(POP, 200, res.plan.rng(0, r))
         table = pm.invariance(data, {"F1": ["a1", "a2", "a3", "a4"], "F2": ["b1", "b2", "b3"]},
