@@ -15,7 +15,10 @@ three ``:=`` indirect/total effects). Timed, in one run:
 
 The same for ``tests/reference/sem/observed.csv`` (500 x 12, make_observed_reference.R): the
 ``mimic`` model (2 observed covariates) and the ``mediator`` model (an observed mediator
-and a covariate, two ``:=``), ML and the bootstrap of the defined parameters. Wall and CPU
+and a covariate, two ``:=``), ML and the bootstrap of the defined parameters; and for
+``tests/reference/sem/wlsmv_covariates.csv`` (500 x 6 five-point items + 2 covariates,
+make_wlsmv_covariates_reference.R) the ``two_factors`` model by ML and by WLSMV given the
+covariates (lavaan: ``ordered =`` the items, ``conditional.x = TRUE``). Wall and CPU
 seconds for both (R: ``system.time``, elapsed and user + system).
 
 R parts run only when ``Rscript`` is on the PATH. Run from the repository root:
@@ -47,6 +50,7 @@ suppressPackageStartupMessages({ library(lavaan); library(jsonlite) })
 args <- commandArgs(trailingOnly = TRUE)
 x <- read.csv(args[1]); model <- readLines(args[2]); repeats <- as.integer(args[3])
 n_boot <- as.integer(args[4]); ordinal <- args[5] == "1"
+covariates <- if (length(args) > 5) strsplit(args[6], ",")[[1]] else character(0)
 cpu <- function(st) unname(st["user.self"] + st["sys.self"])
 best <- function(f) {
   t <- c(Inf, Inf)
@@ -56,7 +60,8 @@ best <- function(f) {
 ml <- best(function() sem(model, data = x)); fit_ml <- ml$fit; t_ml <- ml$t
 t_w <- c(NA, NA); chisq_scaled <- NA
 if (ordinal) {
-  w <- best(function() sem(model, data = x, ordered = names(x), estimator = "WLSMV")); t_w <- w$t
+  items <- setdiff(names(x), covariates)
+  w <- best(function() sem(model, data = x, ordered = items, estimator = "WLSMV")); t_w <- w$t
   chisq_scaled <- fitMeasures(w$fit, "chisq.scaled")[[1]]
 }
 set.seed(1)
@@ -87,7 +92,8 @@ def best(fn, repeat: int):
     return (min(times), min(cpus)), out
 
 
-def run_r(data: Path, model: str, repeat: int, n_boot: int, ordinal: bool) -> dict | None:
+def run_r(data: Path, model: str, repeat: int, n_boot: int, ordinal: bool,
+          covariates: tuple[str, ...] = ()) -> dict | None:
     if shutil.which("Rscript") is None:
         return None
     with tempfile.TemporaryDirectory() as d:
@@ -95,14 +101,17 @@ def run_r(data: Path, model: str, repeat: int, n_boot: int, ordinal: bool) -> di
         (tmp / "model.txt").write_text(model)
         (tmp / "bench.R").write_text(R_SCRIPT)
         out = subprocess.run(["Rscript", str(tmp / "bench.R"), str(data),
-                              str(tmp / "model.txt"), str(repeat), str(n_boot), str(int(ordinal))],
+                              str(tmp / "model.txt"), str(repeat), str(n_boot), str(int(ordinal)),
+                              ",".join(covariates)],
                              capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
 
-def one(label: str, data: Path, model: str, args, ordinal: bool) -> None:
-    """Time one model (ML, WLSMV when ``ordinal``, the bootstrap) against lavaan; wall and
-    CPU seconds (best of ``--repeat``, the bootstrap once)."""
+def one(label: str, data: Path, model: str, args, ordinal: bool,
+        covariates: tuple[str, ...] = ()) -> None:
+    """Time one model (ML, WLSMV when ``ordinal``: every column but the ``covariates``
+    ordered, the bootstrap) against lavaan; wall and CPU seconds (best of ``--repeat``, the
+    bootstrap once)."""
     x = pd.read_csv(data)
     runs = {"ML": (lambda: pm.sem(x, model), args.repeat)}
     if ordinal:
@@ -113,7 +122,7 @@ def one(label: str, data: Path, model: str, args, ordinal: bool) -> None:
     ours, fits = {}, {}
     for name, (fn, repeat) in runs.items():
         ours[name], fits[name] = best(fn, repeat)
-    r = run_r(data, model, args.repeat, n_boot, ordinal)
+    r = run_r(data, model, args.repeat, n_boot, ordinal, covariates)
     theirs = {"ML": r["ml"], "WLSMV": r["wlsmv"], f"bootstrap x {n_boot}": r["boot"]} if r else {}
     for name, (wall, cpu) in ours.items():
         line = f"{label}, {name}: ours {wall:.3f} s (CPU {cpu:.3f} s)"
@@ -150,6 +159,9 @@ def main(argv: list[str] | None = None) -> None:
         ordinal=False)
     one("observed mediator 500 x 6 + 2 observed", REF / "observed.csv",
         observed["mediator"]["model"], args, ordinal=False)
+    covariates = json.loads((REF / "wlsmv_covariates.json").read_text())["two_factors"]
+    one("two factors 500 x 6 + 2 covariates", REF / "wlsmv_covariates.csv",
+        covariates["model"], args, ordinal=True, covariates=("x1", "x2"))
 
 
 if __name__ == "__main__":
