@@ -11,7 +11,9 @@ dummy, n = 500), each by ``sem(model, data = d, ordered = items, estimator = "WL
   covariate's direct effect on an item; lavaan's ``auto.cov.y`` frees ``F1 ~~ F2``);
 - ``one_covariate``: ``F1 =~ y1 + y2 + y3; F1 ~ x1``;
 - ``mimic_groups``: the MIMIC model in two groups (alternate rows, ``group = "g"``);
-- ``two_factors_ml``: the two-factor model by ML (``sem(model, data = d)``, items numeric).
+- ``two_factors_ml``: the two-factor model by ML (``sem(model, data = d)``, items numeric);
+- ``two_outcomes_ml``: ``meet ~ years + member; IND1 ~ years`` by ML on observed.csv
+  (make_observed_reference.R's data): two observed outcomes, their disturbances covary.
 
 The stages one at a time: ``lavInspect(fit, "sampstat")`` (``res.th``, ``res.slopes``,
 ``res.cov``), ``lavInspect(fit, "gamma")``, ``diag(lavInspect(fit, "wls.v"))``; then
@@ -140,6 +142,16 @@ def test_ml_covaries_the_disturbances_of_pure_dependent_variables(data):
     for key, value in REF["two_factors_ml"]["fit"].items():
         assert res.fit[key] == pytest.approx(value, rel=1e-3, abs=1e-3), key
     _check_estimates(res.estimates, REF["two_factors_ml"]["estimates"])
+
+
+def test_ml_covaries_two_observed_outcomes():
+    # R: sem("meet ~ years + member\nIND1 ~ years", data = observed.csv): meet ~~ IND1
+    #    free (auto.cov.y), chisq 21.822 on 1 df
+    ref = REF["two_outcomes_ml"]
+    res = pm.sem(pd.read_csv(HERE / "observed.csv"), ref["model"])
+    for key, value in ref["fit"].items():
+        assert res.fit[key] == pytest.approx(value, rel=1e-3, abs=1e-3), key
+    _check_estimates(res.estimates, ref["estimates"])
 
 
 @pytest.mark.parametrize(

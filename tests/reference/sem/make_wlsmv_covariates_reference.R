@@ -76,5 +76,12 @@ ml <- sem(out$two_factors$model, data = d[, 1:8])
 out$two_factors_ml <- list(model = out$two_factors$model,
                            fit = as.list(fitMeasures(ml, c("chisq", "df", "cfi", "tli", "rmsea"))),
                            estimates = pe(ml))
+# auto.cov.y with two observed outcomes (path analysis on observed.csv of
+# make_observed_reference.R): meet ~~ IND1 is free
+obs <- read.csv("observed.csv")
+two <- sem("meet ~ years + member\nIND1 ~ years", data = obs)
+out$two_outcomes_ml <- list(model = "meet ~ years + member\nIND1 ~ years",
+                            fit = as.list(fitMeasures(two, c("chisq", "df", "cfi", "rmsea"))),
+                            estimates = pe(two))
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE, matrix = "rowmajor"),
            "wlsmv_covariates.json")
