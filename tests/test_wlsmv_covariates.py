@@ -10,6 +10,8 @@ dummy, n = 500), each by ``sem(model, data = d, ordered = items, estimator = "WL
 - ``two_factors``: ``F1 =~ y1 + y2 + y3; F2 =~ y4 + y5 + y6; F1 ~ x1; F2 ~ x1; y4 ~ x2`` (a
   covariate's direct effect on an item; lavaan's ``auto.cov.y`` frees ``F1 ~~ F2``);
 - ``one_covariate``: ``F1 =~ y1 + y2 + y3; F1 ~ x1``;
+- ``binary``: ``F =~ y1 + ... + y5; F ~ x1 + x2`` with y1-y4 made binary (>= 3) and y5 on
+  three categories (no zero-cell correction given covariates, as lavaan);
 - ``mimic_groups``: the MIMIC model in two groups (alternate rows, ``group = "g"``);
 - ``two_factors_ml``: the two-factor model by ML (``sem(model, data = d)``, items numeric);
 - ``two_outcomes_ml``: ``meet ~ years + member; IND1 ~ years`` by ML on observed.csv
@@ -42,8 +44,9 @@ from psychometrics.errors import PsychometricsError
 HERE = Path(__file__).parent / "reference" / "sem"
 REF = json.loads((HERE / "wlsmv_covariates.json").read_text())
 ITEMS = {"mimic": ["y1", "y2", "y3", "y4"], "two_factors": [f"y{i}" for i in range(1, 7)],
-         "one_covariate": ["y1", "y2", "y3"]}
-COVARIATES = {"mimic": ["x1", "x2"], "two_factors": ["x1", "x2"], "one_covariate": ["x1"]}
+         "one_covariate": ["y1", "y2", "y3"], "binary": [f"y{i}" for i in range(1, 6)]}
+COVARIATES = {"mimic": ["x1", "x2"], "two_factors": ["x1", "x2"], "one_covariate": ["x1"],
+              "binary": ["x1", "x2"]}
 
 
 @pytest.fixture(scope="module")
@@ -51,17 +54,28 @@ def data():
     return pd.read_csv(HERE / "wlsmv_covariates.csv")
 
 
+def _binary(data: pd.DataFrame) -> pd.DataFrame:
+    """The script's binary items: y1-y4 cut at 3, y5's top categories merged."""
+    out = data.copy()
+    for k in range(1, 5):
+        out[f"y{k}"] = (data[f"y{k}"] >= 3).astype(int)
+    out["y5"] = data["y5"].clip(upper=3)
+    return out
+
+
 @pytest.fixture(scope="module")
 def fits(data):
-    return {name: pm.sem(data, REF[name]["model"], estimator="WLSMV") for name in ITEMS}
+    return {name: pm.sem(_binary(data) if name == "binary" else data, REF[name]["model"],
+                         estimator="WLSMV") for name in ITEMS}
 
 
-@pytest.mark.parametrize("name", ["mimic", "two_factors"])
+@pytest.mark.parametrize("name", ["mimic", "two_factors", "binary"])
 def test_sample_statistics_stage_by_stage(data, name):
     # R: s <- lavInspect(fit, "sampstat"); s$res.th, s$res.slopes, s$res.cov;
     #    lavInspect(fit, "gamma"); diag(lavInspect(fit, "wls.v"))
     ref = REF[name]["stages"]
-    st = conditional_stats(data[ITEMS[name]], data[COVARIATES[name]], 15, "test")
+    x = _binary(data) if name == "binary" else data
+    st = conditional_stats(x[ITEMS[name]], x[COVARIATES[name]], 15, "test")
     np.testing.assert_allclose(st.thresholds.to_numpy(), list(ref["res_th"].values()), atol=1e-6)
     np.testing.assert_allclose(st.slopes.to_numpy(), ref["res_slopes"], atol=1e-6)
     np.testing.assert_allclose(st.rho.to_numpy(), ref["res_cov"], atol=1e-6)

@@ -41,8 +41,8 @@ stages <- function(fit) {
        gamma = unclass(g), gamma_names = rownames(g),
        wls_v_diag = diag(lavInspect(fit, "wls.v")))
 }
-one <- function(model, items) {
-  fit <- sem(model, data = d, ordered = items, estimator = "WLSMV")
+one <- function(model, items, data = d) {
+  fit <- sem(model, data = data, ordered = items, estimator = "WLSMV")
   stopifnot(lavInspect(fit, "options")$conditional.x)
   list(model = model, fit = as.list(fitMeasures(fit, keys)), estimates = pe(fit),
        r2 = as.list(lavInspect(fit, "r2")), stages = stages(fit))
@@ -63,6 +63,14 @@ out$one_covariate <- one('
   F1 =~ y1 + y2 + y3
   F1 ~ x1
 ', c("y1", "y2", "y3"))
+# binary items: y1-y4 cut at 3 (1 if >= 3), y5 with its top categories merged (min(y5, 3))
+db <- d
+for (k in 1:4) db[[paste0("y", k)]] <- as.integer(db[[paste0("y", k)]] >= 3)
+db$y5 <- pmin(db$y5, 3)
+out$binary <- one('
+  F =~ y1 + y2 + y3 + y4 + y5
+  F ~ x1 + x2
+', paste0("y", 1:5), db)
 # the MIMIC model in two groups (alternate rows): thresholds and slopes per group, the
 # covariates' moments fixed per group
 d$g <- rep(c("a", "b"), length.out = nrow(d))
