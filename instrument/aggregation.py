@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from instrument.typography import say
+
 __all__ = ["aggregate_command"]
 
 #: Columns of a scored table that are never scale scores.
@@ -59,9 +61,11 @@ def _run(path: Path, *, by, out, form, keys, scales, min_size, console) -> int:
         raise InputError(f"{path}: {e}") from e
     write_table(table, out, sheet="groups")
     shown = int((~table["suppressed"]).sum())
-    console.print(f"{len(table)} groupe(s) / group(s) by {', '.join(by)}: {shown} shown, "
-                  f"{len(table) - shown} suppressed (fewer than {min_size} people) -> {out}",
-                  markup=False, highlight=False, soft_wrap=True)
+    by, hidden = ", ".join(by), len(table) - shown
+    say(console, f"{len(table)} groupe(s) par {by} : {shown} montré(s), {hidden} masqué(s) "
+        f"(moins de {min_size} personnes)",
+        f"{len(table)} group(s) by {by}: {shown} shown, {hidden} suppressed "
+        f"(fewer than {min_size} people)", tail=f" -> {out}")
     return 0
 
 

@@ -1243,18 +1243,22 @@ def coverage_table(bank: ItemBank, status="active"):
     """
     from rich.table import Table
 
+    from instrument.typography import bilingual
+
     data = coverage(bank, status=status)
     levels = list(bank.levels)
     shown = "every" if status is None else (status if isinstance(status, str) else "/".join(status))
     table = Table(
-        title=f"Item bank {bank.version}: {shown} items by construct and level",
-        caption=(
+        title=bilingual(f"Banque d'items {bank.version} : items ({shown}) par construit et niveau",
+                        f"Item bank {bank.version}: {shown} items by construct and level"),
+        caption=bilingual(
+            "Un item compte dans une langue si son texte n'y est pas vide ; reverse = items à clé "
+            "inversée (polarité « - »).",
             "An item counts in a language when its text in that language is not empty; "
-            'reverse = reverse-keyed items (polarity "-").'
-        ),
+            'reverse = reverse-keyed items (polarity "-").'),
     )
-    table.add_column("Construct / facet", no_wrap=True)
-    table.add_column("Kind")
+    table.add_column("Construit / construct", no_wrap=True)
+    table.add_column("Type")  # the same word in French and English
     for level in levels:
         table.add_column(level, justify="right")
     for name in ("total", "reverse", *LANGUAGES):

@@ -94,18 +94,23 @@ def bank_check(
     Items by construct x level x language. Exits with status 1 and lists every problem (code, file and line) when the bank is broken.
     """
     from instrument.bank import coverage_table, read_bank
+    from instrument.typography import say
 
     loaded, problems = read_bank(bank)  # load_bank() without raising: warnings are wanted too
     errors = sum(p.severity == "error" for p in problems)
     for problem in problems:
-        text, style = (str(problem), "red") if problem.severity == "error" else (f"warning: {problem}", "yellow")
+        warning = f"avertissement / warning: {problem}"
+        text, style = (str(problem), "red") if problem.severity == "error" else (warning, "yellow")
         err_console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
-    warnings = f" ({len(problems) - errors} warning(s) above)" if len(problems) > errors else ""
+    k = len(problems) - errors
+    fr, en = (f" ({k} avertissement(s) ci-dessus)", f" ({k} warning(s) above)") if k else ("", "")
     if errors:
-        err_console.print(f"{errors} problem(s) in the bank{warnings}.", markup=False, highlight=False)
+        say(err_console, f"{errors} problème(s) dans la banque{fr}.",
+            f"{errors} problem(s) in the bank{en}.")
         raise typer.Exit(1)
     console.print(coverage_table(loaded))
-    console.print(f"Bank {loaded.version}: {len(loaded.items)} items, no problem{warnings}.", markup=False)
+    say(console, f"Banque {loaded.version} : {len(loaded.items)} items, aucun problème{fr}.",
+        f"Bank {loaded.version}: {len(loaded.items)} items, no problem{en}.")
 
 
 FORMATS = ("print", "pdf", "xlsx", "grid", "xlsform", "limesurvey", "redcap", "codebook")
@@ -357,9 +362,11 @@ def feedback(
     Exemple / example: intangibles feedback scores.xlsx --form data_samples/form_member.yaml --by consortium_id --out feedback/
     """
     from instrument.feedback_report import feedback_command
+    from instrument.typography import say
 
     if lang not in ("fr", "en"):
-        err_console.print(f"The '--lang' option must be one of fr, en; got {lang!r}.", markup=False)
+        say(err_console, f"L'option « --lang » doit être fr ou en ; reçu {lang!r}.",
+            f"The '--lang' option must be one of fr, en; got {lang!r}.")
         raise typer.Exit(2)
     raise typer.Exit(feedback_command(data, out=out, form=form, keys=keys, by=by, lang=lang, min_group=min_group,
                                       names=names, roster=roster, console=console))
@@ -392,9 +399,11 @@ def doctor(
     Exemple / example: intangibles doctor --lang en
     """
     from instrument.doctor import doctor_command
+    from instrument.typography import say
 
     if lang not in ("fr", "en"):
-        err_console.print(f"The '--lang' option must be one of fr, en; got {lang!r}.", markup=False)
+        say(err_console, f"L'option « --lang » doit être fr ou en ; reçu {lang!r}.",
+            f"The '--lang' option must be one of fr, en; got {lang!r}.")
         raise typer.Exit(2)
     raise typer.Exit(doctor_command(lang=lang, console=console))
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from instrument.resources import samples_dir
 from instrument.simulate import Design
-from instrument.typography import Typography
+from instrument.typography import Typography, bilingual, say
 
 __all__ = ["DEMO_DESIGN", "PLATFORM_N", "demo_command", "platform_exports"]
 
@@ -50,29 +50,20 @@ PLATFORM_N = 20
 _FR = Typography("fr")
 
 
-def _line(fr: str, en: str, tail: str = "") -> str:
-    """One console line, French first then English (``français / English``, as the CLI's
-    help pairs them), then ``tail`` (a path, the same in both)."""
-    return f"{_FR.text(fr)} / {en}{tail}"
-
-
-def _say(console, fr: str, en: str, *, indent: str = "   ", tail: str = "") -> None:
-    console.print(indent + _line(fr, en, tail), markup=False, highlight=False)
-
-
 def _planted(console, sample, design: Design) -> None:
     """What the simulated workbooks hide, for the reader to find in the report."""
     item, _, lang, _ = design.non_invariant
     liners = len(sample.careless)
     c, o = design.consortium_icc, design.organization_icc
-    lines = [
-        _FR.text(f"Planté : item faible {design.weak_items[0]}, {item} non invariant ({lang}), {liners} en ligne droite"),
-        f"Planted: weak item {design.weak_items[0]}, {item} non-invariant ({lang}), {liners} straightliners",
-        f"Variance entre consortiums {_FR.pct(100 * c, 0)}, entre organismes {_FR.pct(100 * o, 0)} (non demandés)",
+    weak = design.weak_items[0]
+    say(console, f"Planté : item faible {weak}, {item} non invariant ({lang}), "
+        f"{liners} en ligne droite",
+        f"Planted: weak item {weak}, {item} non-invariant ({lang}), {liners} straightliners",
+        indent="   ")
+    say(console, f"Variance entre consortiums {_FR.pct(100 * c, 0)}, "
+        f"entre organismes {_FR.pct(100 * o, 0)} (non demandés)",
         f"Variance between consortia {c:.0%}, between organizations {o:.0%} (not asked)",
-    ]
-    for line in lines:
-        console.print("   " + line, markup=False, highlight=False)
+        indent="   ")
 
 
 def platform_exports(form, out, *, seed: int, console) -> None:
@@ -81,7 +72,7 @@ def platform_exports(form, out, *, seed: int, console) -> None:
     from instrument.output import write_table
     from instrument.platforms import SOURCES, write_export
     from instrument.returns import read_returns
-    from instrument.scoring import score_returns
+    from instrument.scoring import say_rows, score_returns
     from instrument.simulate import simulate
 
     out = Path(out)
@@ -96,12 +87,13 @@ def platform_exports(form, out, *, seed: int, console) -> None:
     table = score_returns(returns, form)
     write_table(table, out / "scores.xlsx")
     write_table(returns.log(), out / "scoring-log.csv")
-    _say(console, "Exports des plateformes, cotés à part", "platform exports, scored apart",
-         tail=f" -> {out}")
-    for f in returns.files.itertuples():
-        console.print(f"   {Path(f.file).name}: {f.message}", markup=False, highlight=False)
-    _say(console, f"{len(table)} personnes (incomplètes écartées)",
-         f"{len(table)} respondents (incomplete left out)", tail=f" -> {out / 'scores.xlsx'}")
+    say(console, "Exports des plateformes, cotés à part", "platform exports, scored apart",
+        indent="   ", tail=f" -> {out}")
+    for k, name in enumerate(Path(f).name for f in returns.files["file"]):
+        say_rows(console, returns.files.iloc[[k]], name, name, indent="   ")
+    say(console, f"{len(table)} personnes (incomplètes écartées)",
+        f"{len(table)} respondents (incomplete left out)", indent="   ",
+        tail=f" -> {out / 'scores.xlsx'}")
 
 
 def demo_command(out, *, n: int = 300, seed: int = 2026, console=None) -> int:
@@ -125,13 +117,15 @@ def demo_command(out, *, n: int = 300, seed: int = 2026, console=None) -> int:
     form = load_form(spec)
 
     def step(fr, en):
-        console.print(f"[bold cyan]›[/bold cyan] {escape(_line(fr, en))}", highlight=False)
+        line = escape(bilingual(fr, en, width=78))  # 80 columns with the arrow
+        console.print(f"[bold cyan]›[/bold cyan] {line}", highlight=False)
 
     step("1/5 Questionnaire, tous formats, fr + en", "questionnaire, every format")
-    with console.status("construction / building..."):
+    with console.status(bilingual("construction", "building...")):
         files = build(form, out / "questionnaire")
     count = sum(len(v) for v in files.values())
-    _say(console, f"« {form.title['fr']} » : {count} fichiers", f"{count} files", tail=f" -> {out / 'questionnaire'}")
+    say(console, f"« {form.title['fr']} » : {count} fichiers", f"{count} files", indent="   ",
+        tail=f" -> {out / 'questionnaire'}")
 
     step(f"2/5 {n} classeurs retournés simulés", f"{n} simulated returned workbooks")
     returned = out / "returned"
@@ -139,7 +133,7 @@ def demo_command(out, *, n: int = 300, seed: int = 2026, console=None) -> int:
         shutil.rmtree(returned)
     sample = simulate(form, n, seed=seed, design=DEMO_DESIGN)
     _planted(console, sample, DEMO_DESIGN)
-    with console.status("écriture des classeurs / writing workbooks..."):
+    with console.status(bilingual("écriture des classeurs", "writing workbooks...")):
         write_workbooks(form, sample, returned)
     extra = samples_dir() / "returned"
     copied = 0
@@ -148,8 +142,8 @@ def demo_command(out, *, n: int = 300, seed: int = 2026, console=None) -> int:
             if f.is_file() and f.suffix.lower() in {".xlsx", ".csv", ".xls"} and f.name != "expected.csv":
                 shutil.copy2(f, returned / f"sample-{f.name}")
                 copied += 1
-    _say(console, f"{n} simulés + {copied} exemples fautifs ou étrangers", f"{n} simulated + {copied} messy or "
-         "foreign", tail=f" -> {returned}")
+    say(console, f"{n} simulés + {copied} exemples fautifs ou étrangers",
+        f"{n} simulated + {copied} messy or foreign", indent="   ", tail=f" -> {returned}")
 
     step("3/5 Cotation des fichiers retournés", "scoring the returned files")
     returns = read_returns([returned], form, progress=None)
@@ -157,10 +151,12 @@ def demo_command(out, *, n: int = 300, seed: int = 2026, console=None) -> int:
     labels, values = table_labels(form, "fr", table.columns)
     write_table(table, out / "scores.xlsx", labels=labels, value_labels=values)
     write_table(returns.log(), out / "scoring-log.csv")
-    _say(console, f"{returns.n_files} fichiers = {returns.n_scored} cotés + {returns.n_rejected} rejetés",
-         f"{returns.n_files} files in = {returns.n_scored} scored + {returns.n_rejected} rejected")
-    _say(console, f"{len(table)} personnes", "respondents", tail=f" -> {out / 'scores.xlsx'}")
-    _say(console, "Journal", "log", tail=f" -> {out / 'scoring-log.csv'}")
+    files_in, scored, rejected = returns.n_files, returns.n_scored, returns.n_rejected
+    say(console, f"{files_in} fichiers = {scored} cotés + {rejected} rejetés",
+        f"{files_in} files in = {scored} scored + {rejected} rejected", indent="   ")
+    say(console, f"{len(table)} personnes", f"{len(table)} respondents", indent="   ",
+        tail=f" -> {out / 'scores.xlsx'}")
+    say(console, "Journal", "log", indent="   ", tail=f" -> {out / 'scoring-log.csv'}")
     platform_exports(form, out / "platforms", seed=seed, console=console)
 
     step("4/5 Validation : AFE, AFC, invariance, emboîtement", "validating the scales")
@@ -174,7 +170,9 @@ def demo_command(out, *, n: int = 300, seed: int = 2026, console=None) -> int:
     if code:
         return code
     seconds = f"{time.perf_counter() - started:.0f}"
-    console.print(f"\n[bold green]Terminé en {seconds} s / Done in {seconds} s.[/bold green]")
-    _say(console, "Rapport", "report", indent="", tail=f": {out / 'report' / 'report.html'} (+ report.pdf, results.json)")
-    _say(console, "Rétroaction", "feedback", indent="", tail=f": {out / 'feedback' / 'index.html'}")
+    console.print()
+    say(console, f"Terminé en {seconds} s", f"Done in {seconds} s.", style="bold green")
+    say(console, "Rapport", "report",
+        tail=f": {out / 'report' / 'report.html'} (+ report.pdf, results.json)")
+    say(console, "Rétroaction", "feedback", tail=f": {out / 'feedback' / 'index.html'}")
     return 0

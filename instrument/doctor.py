@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from instrument import resources
+from instrument.typography import say
 
 __all__ = ["Check", "doctor_command", "run_checks"]
 
@@ -267,8 +268,9 @@ def doctor_command(*, lang: str = "fr", console=None) -> int:
     console.print(table)
     failed = [c for c in checks if c.failed]
     if failed:
-        console.print(t["bad"].format(n=len(failed)), style="red", markup=False)
-        console.print(t["rerun"], markup=False)
+        fr, en = TEXT["fr"], TEXT["en"]  # the table in --lang, the verdict in both languages
+        say(console, fr["bad"].format(n=len(failed)), en["bad"].format(n=len(failed)), style="red")
+        say(console, fr["rerun"], en["rerun"])
         return 1
-    console.print(t["good"], style="green", markup=False)
+    say(console, TEXT["fr"]["good"], TEXT["en"]["good"], style="green")
     return 0

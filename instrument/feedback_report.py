@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from instrument import feedback as fb
-from instrument.typography import Typography
+from instrument.typography import Typography, bilingual, say
 
 __all__ = ["build_views", "feedback_command", "write_feedback"]
 
@@ -264,15 +264,16 @@ def feedback_command(data, *, out, form=None, keys=None, by="consortium", lang="
     except (InputError, ValueError) as e:
         console.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
         return 1
-    with Progress(TextColumn("[bold]Rapports / reports"), BarColumn(), MofNCompleteColumn(), console=console,
-                  transient=True) as bar:
+    with Progress(TextColumn("[bold]" + bilingual("Rapports", "reports")), BarColumn(),
+                  MofNCompleteColumn(), console=console, transient=True) as bar:
         task = bar.add_task("write", total=len(views))
         write_feedback(views, out, lang=lang, study=study, min_group=min_group,
                        progress=lambda k, n: bar.update(task, completed=k, total=n))
     done = sum(not v["suppressed"] for v in views)
-    console.print(f"{len(views)} consortium(s): {done} report(s), {len(views) - done} suppressed "
-                  f"(fewer than {min_group} respondents). Index: {Path(out) / 'index.html'}",
-                  markup=False, highlight=False)
+    say(console, f"{len(views)} consortium(s) : {done} rapport(s), {len(views) - done} masqué(s) "
+        f"(moins de {min_group} personnes)", f"{len(views)} consortium(s): {done} report(s), "
+        f"{len(views) - done} suppressed (fewer than {min_group} respondents).")
+    say(console, "Index des rapports", "Index", tail=f": {Path(out) / 'index.html'}")
     return 0
 
 

@@ -14,6 +14,8 @@ import json
 import math
 from pathlib import Path
 
+from instrument.typography import say
+
 __all__ = ["build_results", "network_command", "read_ties", "render_html"]
 
 LANGS = ("fr", "en")
@@ -236,6 +238,6 @@ def network_command(ties, *, nodes, out, outcome=None, covariates=(), lang="fr",
     write_text(out / "results.json", json.dumps(results, ensure_ascii=False, indent=1, allow_nan=False))
     write_text(out / "network.svg", svg)
     write_text(out / "network.html", html)
-    console.print(f"{out / 'network.html'}, {out / 'network.svg'}, {out / 'results.json'}",
-                  highlight=False, markup=False)
+    say(console, "Rapport de réseau", "network report",
+        tail=f": {out / 'network.html'}, {out / 'network.svg'}, {out / 'results.json'}")
     return 0

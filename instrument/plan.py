@@ -24,6 +24,8 @@ from pathlib import Path
 
 import yaml
 
+from instrument.typography import say
+
 __all__ = ["load_plan", "plan_command", "render_html"]
 
 RUN_KEYS = ("analyses", "alpha", "fiml")
@@ -155,12 +157,14 @@ def plan_command(spec, *, ns, reps, out, design=None, scheduler=None, seed=1, la
 
     console = console or Console()
     if lang not in ("fr", "en"):
-        console.print(f"[red]--lang must be fr or en; got {lang!r}.[/red]")
+        say(console, f"--lang doit être fr ou en ; reçu {lang!r}.",
+            f"--lang must be fr or en; got {lang!r}.", style="red")
         return 2
     try:
         sizes = [int(x) for x in str(ns).split(",") if x.strip()]
     except ValueError:
-        console.print(f"[red]--n must be sizes separated by commas (100,150,200); got {ns!r}.[/red]")
+        say(console, f"--n : des tailles séparées par des virgules (100,150,200) ; reçu {ns!r}.",
+            f"--n must be sizes separated by commas (100,150,200); got {ns!r}.", style="red")
         return 2
     try:
         pop, options, label = load_plan(Path(spec), Path(design) if design else None)
@@ -184,7 +188,9 @@ def plan_command(spec, *, ns, reps, out, design=None, scheduler=None, seed=1, la
     write_text(out / "results.json", json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     write_text(out / "power.svg", svg)
     write_text(out / "report.html", render_html(results, lang, svg))
-    console.print(f"{len(sizes) * reps} replications; report.html, power.svg and results.json written to {out}/")
+    k = len(sizes) * reps
+    say(console, f"{k} réplications ; report.html, power.svg et results.json écrits",
+        f"{k} replications; report.html, power.svg and results.json written", tail=f" -> {out}/")
     return 0
 
 

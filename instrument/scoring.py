@@ -13,8 +13,9 @@ import pandas as pd
 import psychometrics as pm
 from instrument.model import Form
 from instrument.returns import Returns, read_returns
+from instrument.typography import bilingual, say
 
-__all__ = ["score_command", "score_returns", "table_labels"]
+__all__ = ["say_rows", "score_command", "score_returns", "table_labels"]
 
 
 def score_returns(returns: Returns, form: Form, *, min_answered: float = 0.5) -> pd.DataFrame:
@@ -70,6 +71,17 @@ def table_labels(form: Form, lang: str, columns) -> tuple[dict, dict]:
     return {c: labels[c] for c in columns if c in labels}, {c: values[c] for c in columns if c in values}
 
 
+def say_rows(console, files, fr: str, en: str, *, indent: str = "") -> None:
+    """Print what became of the rows of platform exports (``files``: rows of
+    ``Returns.files``), French first: ``fr : N ligne(s) = ... / en: N row(s) in = ...``."""
+    columns = ("rows_in", "respondents", "rows_incomplete", "rows_rejected")
+    n_in, n_ok, n_inc, n_rej = (int(files[c].sum()) for c in columns)
+    say(console, f"{fr} : {n_in} ligne(s) = {n_ok} cotée(s) + {n_inc} incomplète(s) + "
+        f"{n_rej} rejetée(s).",
+        f"{en}: {n_in} row(s) in = {n_ok} scored + {n_inc} incomplete + {n_rej} rejected.",
+        indent=indent)
+
+
 def score_command(inputs, *, form, out, log=None, min_answered=0.5, jobs=0, console=None, source=None,
                   include_incomplete=False, id_column=None) -> int:
     """The ``intangibles score`` command. Returns the exit code (0, or 1 when the form is broken,
@@ -96,7 +108,8 @@ def score_command(inputs, *, form, out, log=None, min_answered=0.5, jobs=0, cons
     from instrument.platforms import SOURCES
 
     if source is not None and source not in SOURCES:
-        console.print(f"--source must be one of {', '.join(SOURCES)}; got {source!r}.", markup=False, highlight=False)
+        say(console, f"--source doit être l'une de {', '.join(SOURCES)} ; reçu {source!r}.",
+            f"--source must be one of {', '.join(SOURCES)}; got {source!r}.")
         return 2
     from instrument.files import OutputError, check_output
     from instrument.output import FORMATS
@@ -110,13 +123,14 @@ def score_command(inputs, *, form, out, log=None, min_answered=0.5, jobs=0, cons
         console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         return exc.status
     with Progress(
-        TextColumn("[bold]Lecture / reading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        TextColumn("[bold]" + bilingual("Lecture", "reading")), BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(),
         console=console, transient=True,
     ) as bar:
         task = bar.add_task("read", total=None)
         returns = read_returns(inputs, loaded, jobs=jobs, progress=lambda done, total: bar.update(task, completed=done, total=total),
                                source=source, include_incomplete=include_incomplete, id_column=id_column)
-    with console.status("Calcul et écriture / scoring and writing"):
+    with console.status(bilingual("Calcul et écriture", "scoring and writing")):
         table = score_returns(returns, loaded, min_answered=min_answered)
         lang = loaded.languages[0]
         labels, values = table_labels(loaded, lang, table.columns)
@@ -133,19 +147,20 @@ def score_command(inputs, *, form, out, log=None, min_answered=0.5, jobs=0, cons
     rejected = set(returns.files.loc[returns.files["status"] == "rejected", "file"])
     n_err = sum(p.severity == "error" and p.file not in rejected for p in returns.problems)
     n_warn = sum(p.severity == "warning" for p in returns.problems)
-    console.print(
-        f"{returns.n_files} file(s) in = {returns.n_scored} scored + {returns.n_rejected} rejected; "
-        f"{len(table)} respondent(s); {n_err} cell problem(s); {n_warn} warning(s).",
-        markup=False, highlight=False,
-    )
+    files_in, scored, rejected = returns.n_files, returns.n_scored, returns.n_rejected
+    say(console, f"{files_in} fichier(s) = {scored} coté(s) + {rejected} rejeté(s) ; "
+        f"{len(table)} personne(s) ; {n_err} problème(s) de cellule ; {n_warn} avertissement(s).",
+        f"{files_in} file(s) in = {scored} scored + {rejected} rejected; "
+        f"{len(table)} respondent(s); {n_err} cell problem(s); {n_warn} warning(s).")
     exports = returns.files[returns.files["source"] != ""]
     if len(exports):
-        console.print(
-            f"{len(exports)} platform export(s): {int(exports['rows_in'].sum())} row(s) in = "
-            f"{int(exports['respondents'].sum())} scored + {int(exports['rows_incomplete'].sum())} incomplete + "
-            f"{int(exports['rows_rejected'].sum())} rejected.", markup=False, highlight=False)
+        say_rows(console, exports, f"{len(exports)} export(s) de plateforme",
+                 f"{len(exports)} platform export(s)")
     flagged = int((table.get("careless_flags", pd.Series(dtype=object)).fillna("") != "").sum())
     if flagged:
-        console.print(f"{flagged} respondent(s) flagged for careless responding (column careless_flags).")
-    console.print(f"Scores: {out}\nLog: {log}", markup=False, highlight=False)  # a path may hold [brackets]
+        say(console, f"{flagged} personne(s) signalée(s) pour réponses inattentives "
+            "(colonne careless_flags).",
+            f"{flagged} respondent(s) flagged for careless responding (column careless_flags).")
+    say(console, "Fichier des scores", "Scores", tail=f": {out}")
+    say(console, "Journal", "Log", tail=f": {log}")
     return 0

@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from instrument.model import Form
+from instrument.typography import bilingual, say
 from psychometrics import generate
 
 __all__ = ["Design", "Sample", "context_codes", "patch_cells", "population", "simulate", "simulate_command"]
@@ -500,26 +501,30 @@ def simulate_command(spec, *, n, out, seed, grid=False, platform=None, console=N
             console.print(f"[red]{problem}[/red]", highlight=False)
         return 1
     if n < 1:
-        console.print(f"[red]--n must be at least 1; got {n}.[/red]")
+        say(console, f"--n doit valoir au moins 1 ; reçu {n}.", f"--n must be at least 1; got {n}.",
+            style="red")
         return 2
     from instrument.platforms import SOURCES, write_export
 
     if platform is not None and platform not in SOURCES:
-        console.print(f"[red]--as must be one of {', '.join(SOURCES)}; got {platform!r}.[/red]", highlight=False)
+        say(console, f"--as doit être l'une de {', '.join(SOURCES)} ; reçu {platform!r}.",
+            f"--as must be one of {', '.join(SOURCES)}; got {platform!r}.", style="red")
         return 2
     sample = simulate(form, n, seed=seed)
     out = Path(out)
     if platform:
         path = write_export(form, sample.responses, out / f"{form.id}_{platform}.csv", platform)
-        console.print(f"{n} simulated respondents written to {path} ({platform} response export)", markup=False,
-                      highlight=False)
+        say(console, f"{n} personnes simulées, export de réponses {platform}",
+            f"{n} simulated respondents, {platform} response export", tail=f" -> {path}")
         return 0
     if grid:
         table = context_codes(form, sample.responses)
         write_table(table, out / f"{form.id}_simulated.csv")
-        console.print(f"{n} simulated respondents written to {out / f'{form.id}_simulated.csv'}")
+        say(console, f"{n} personnes simulées", f"{n} simulated respondents",
+            tail=f" -> {out / f'{form.id}_simulated.csv'}")
         return 0
-    with console.status(f"Writing {n} workbooks..."):
+    with console.status(bilingual(f"Écriture de {n} classeurs", f"writing {n} workbooks...")):
         files = write_workbooks(form, sample, out)
-    console.print(f"{len(files)} simulated returned workbooks written to {out}/")
+    say(console, f"{len(files)} classeurs retournés simulés",
+        f"{len(files)} simulated returned workbooks", tail=f" -> {out}/")
     return 0

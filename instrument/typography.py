@@ -19,7 +19,10 @@ codebook, platforms, feedback, plots).
 
 The other writers call these rather than formatting by hand, so that a rule changes in
 one place. Everything is pure (no I/O) except :func:`strings`, which reads a YAML file of
-bilingual strings and returns them typeset.
+bilingual strings and returns them typeset, and :func:`say`, which prints a console line.
+
+The commands' own console lines pair the languages as their ``--help`` does, French first:
+:func:`bilingual` (``Fichier des scores / Scores: scores.xlsx``), :func:`say` prints one.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import math
 import re
 from collections.abc import Mapping
 
-__all__ = ["LANGS", "NBSP", "NNBSP", "Typography", "strings"]
+__all__ = ["LANGS", "NBSP", "NNBSP", "Typography", "bilingual", "say", "strings"]
 
 LANGS = ("fr", "en")
 NBSP = "\u00a0"   # no-break space: before ":" and "%" in French
@@ -228,3 +231,30 @@ def strings(lang: str, name: str = "report_strings.yaml") -> dict:
     typo = Typography(lang)
     raw = yaml.safe_load((templates_dir() / name).read_text(encoding="utf-8"))
     return {k: typo.text(v if isinstance(v, str) else v[lang]) for k, v in raw.items()}
+
+
+def bilingual(fr: str, en: str, *, tail: str = "", indent: str = "", width: int = 80) -> str:
+    """A console line in both languages, French first: ``indent + fr + " / " + en + tail``.
+
+    The French is typeset (:meth:`Typography.text`: spaces before ``: ; ! ?`` and inside
+    « »), the English too. When ``fr / en`` does not fit in ``width`` columns the English
+    goes on a second line that starts with ``/ `` under the French, so that no line is
+    longer than ``width`` but for ``tail``: what both languages share (a path, a file
+    name), written after the English, neither typeset nor counted.
+
+    >>> bilingual("Journal", "Log", tail=": log.csv")
+    'Journal / Log: log.csv'
+    """
+    fr, en = Typography("fr").text(fr), Typography("en").text(en)
+    line = f"{indent}{fr} / {en}"
+    if len(line) > width:
+        line = f"{indent}{fr}\n{indent}/ {en}"
+    return line + tail
+
+
+def say(console, fr: str, en: str, *, tail: str = "", indent: str = "", **kwargs) -> None:
+    """Print :func:`bilingual` on a rich ``console`` as plain text (no markup: a path may
+    hold [brackets]), not re-wrapped by rich (a path is not cut); ``kwargs`` go to
+    ``console.print`` (``style=``)."""
+    console.print(bilingual(fr, en, tail=tail, indent=indent), markup=False, highlight=False,
+                  soft_wrap=True, **kwargs)

@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 
 from instrument.datafile import DataError, read_data
-from instrument.typography import LANGS, strings
+from instrument.typography import LANGS, Typography, bilingual, say, strings
 
 __all__ = ["LANGS", "group_labels", "read_data", "render_html", "render_pdf", "validate_command"]
 
@@ -175,7 +175,8 @@ def _run(data, *, out, form, keys, groups, lang, console, n_boot, seed, exclude_
         task = bar.add_task("validation", total=None)
 
         def step(name):
-            bar.update(task, description=f"validation: {name}")
+            fr = STEPS.get(name) or name.replace("invariance:", "invariance : ")
+            bar.update(task, description=bilingual(f"validation : {fr}", f"validation: {name}"))
 
         try:
             result = validate(df, keys_arg, groups=groups, clusters=clusters or None,
@@ -292,6 +293,44 @@ def _write(out: Path, result, html: str, pdf: bytes, console) -> None:
     for name, content in files.items():
         with atomic_path(out / name) as tmp:
             tmp.write_bytes(content)
-    console.print(result.summary(), markup=False, highlight=False)
-    console.print(f"Rapport / report: {out / 'report.html'}  (PDF: {out / 'report.pdf'}, "
-                  f"numbers: {out / 'results.json'})", markup=False, highlight=False, soft_wrap=True)
+    _print_summary(console, result.results, result.flags)
+    say(console, "Rapport", "report", tail=f": {out / 'report.html'}")
+    say(console, "PDF et chiffres", "PDF and numbers",
+        tail=f": {out / 'report.pdf'}, {out / 'results.json'}")
+
+
+#: The French names of the steps validate() reports as it goes (its progress display).
+STEPS = {"sample": "échantillon", "reliability": "fidélité", "factorability": "factorisabilité",
+         "dimensionality": "dimensionnalité", "efa": "AFE", "cfa": "AFC", "cfa:wlsmv": "AFC WLSMV",
+         "nesting": "emboîtement", "flags": "signalements"}
+
+
+def _print_summary(console, r: dict, flags: dict) -> None:
+    """What validate prints (French first, then English, as Validation.summary() in
+    English): the sample, each scale's alpha and omega, the CFA's fit, the flags."""
+    fr, en = Typography("fr"), Typography("en")
+    sample, n, k = r.get("sample") or {}, r["n"], len(r["scales"])
+    received, left = sample.get("n_received", n), sample.get("n_excluded", 0)
+    say(console, f"Validation de {k} échelle(s), {r['n_items']} items, n = {n}",
+        f"Validation of {k} scale(s), {r['n_items']} items, n = {n}")
+    if received != n:
+        say(console, f"{received} reçues, {left} inattentive(s) écartée(s)",
+            f"{received} received, {left} careless respondent(s) left out", indent="  ")
+    for name, s in r["scales"].items():
+        codes = ", ".join(s.get("not_ready") or [])
+        ready = s.get("ready", True)
+        alpha, omega = s.get("alpha"), s.get("omega_total")
+        say(console, f"{name:<22} alpha {fr.num(alpha, 3)}  oméga {fr.num(omega, 3)}"
+            + ("" if ready else f"  PAS PRÊTE ({codes})"),
+            f"alpha {en.num(alpha, 3)}  omega {en.num(omega, 3)}"
+            + ("" if ready else f"  NOT READY ({codes})"), indent="  ")
+    fit = (r.get("cfa") or {}).get("fit")
+    if fit:
+        indices = [("CFI", "cfi"), ("TLI", "tli"), ("RMSEA", "rmsea"), ("SRMR", "srmr")]
+        say(console, "AFC : " + ", ".join(f"{k} {fr.num(fit.get(v), 3)}" for k, v in indices),
+            "CFA: " + ", ".join(f"{k} {en.num(fit.get(v), 3)}" for k, v in indices), indent="  ")
+    items, people = len(flags["items"]), len(flags["respondents"])
+    scales = len({f["scale"] for f in flags["scales"]})
+    say(console, f"signalements : {items} d'items, {people} de personnes, "
+        f"{scales} échelle(s) pas prête(s)",
+        f"item flags: {items}, respondent flags: {people}, scales not ready: {scales}", indent="  ")

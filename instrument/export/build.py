@@ -31,6 +31,7 @@ from pathlib import Path
 
 from instrument.export.common import file_name, version_labels
 from instrument.model import Form, Problem
+from instrument.typography import say
 
 __all__ = ["FORMATS", "RESPONDENT_PATTERN", "RosterEntry", "build", "build_command", "parse_formats", "read_roster", "write_respondents"]
 
@@ -265,7 +266,9 @@ def build(form: Form, out: str | os.PathLike, formats=None, *, paper: str = "A4"
     return {name: FORMATS[name](form, out, paper) for name in names}
 
 
-def _print_problems(console, problems, what: str):
+def _print_problems(console, problems, what: str, what_en: str | None = None):
+    """Each problem on its line (code, place, message), then their count, French first
+    (``what``: the file, or its French name; ``what_en``: its English one)."""
     from rich.markup import escape
 
     for problem in problems:
@@ -275,7 +278,8 @@ def _print_problems(console, problems, what: str):
             markup=True,
             soft_wrap=True,
         )
-    console.print(f"{len(problems)} problem(s) in {escape(what)}; nothing was written.", highlight=False)
+    say(console, f"{len(problems)} problème(s) dans {what} ; rien n'a été écrit.",
+        f"{len(problems)} problem(s) in {what_en or what}; nothing was written.")
 
 
 def build_command(spec, out, formats=None, *, respondents=None, paper: str = "A4", console=None) -> int:
@@ -291,11 +295,12 @@ def build_command(spec, out, formats=None, *, respondents=None, paper: str = "A4
         names = parse_formats(formats)
     except ValueError as exc:
         console.print(escape(str(exc)), highlight=False)
-        console.print(f"Valid formats: {', '.join(FORMATS)}", highlight=False)
+        say(console, "Formats valides", "valid formats", tail=f": {', '.join(FORMATS)}")
         return 2
     paper_name = next((p for p in PAPERS if p.lower() == str(paper).lower()), None)
     if paper_name is None:
-        console.print(f"The 'paper' option must be one of {', '.join(PAPERS)}; got {paper!r}.", highlight=False)
+        say(console, f"L'option « paper » doit être {' ou '.join(PAPERS)} ; reçu {paper!r}.",
+            f"The 'paper' option must be one of {', '.join(PAPERS)}; got {paper!r}.")
         return 2
 
     from instrument.form import FormError, load_form
@@ -309,7 +314,7 @@ def build_command(spec, out, formats=None, *, respondents=None, paper: str = "A4
         problems = getattr(exc, "problems", None)
         if problems is None:
             raise
-        _print_problems(console, problems, "the item bank")
+        _print_problems(console, problems, "la banque d'items", "the item bank")
         return 1
 
     entries: list[RosterEntry] = []
@@ -322,13 +327,15 @@ def build_command(spec, out, formats=None, *, respondents=None, paper: str = "A4
     out = Path(out)
     table = Table(title=f"{form.id} {form.version} — {len(form.items)} items, {', '.join(form.languages)}")
     table.add_column("format")
-    table.add_column("file")
-    table.add_column("size", justify="right")
+    table.add_column("fichier / file")
+    table.add_column("taille / size", justify="right")
     try:
         written = build(form, out, names, paper=paper_name)
         personal = write_respondents(form, entries, out, paper_name) if entries else []
     except OSError as exc:
-        console.print(f"Cannot write into {escape(str(out))}: {escape(exc.strerror or str(exc))}", highlight=False)
+        reason = exc.strerror or str(exc)
+        say(console, f"Impossible d'écrire dans {out} : {reason}",
+            f"Cannot write into {out}: {reason}")
         return 1
     count = 0
     for name, paths in written.items():
@@ -339,5 +346,5 @@ def build_command(spec, out, formats=None, *, respondents=None, paper: str = "A4
         table.add_row(f"xlsx ({code}, {version})", escape(str(path)), f"{path.stat().st_size:,}")
         count += 1
     console.print(table)
-    console.print(f"{count} file(s) written in {escape(str(out))}.", highlight=False)
+    say(console, f"{count} fichier(s) écrit(s)", f"{count} file(s) written", tail=f" -> {out}")
     return 0
