@@ -25,14 +25,15 @@ def aggregate_command(scores, *, by, out, form=None, keys=None, scales=None, min
     in the input, 2 bad usage)."""
     from rich.console import Console
 
+    from instrument.datafile import DataError
     from instrument.validation import InputError
 
     console = console or Console()
     try:
         return _run(Path(scores), by=list(by), out=Path(out), form=form, keys=keys,
                     scales=scales, min_size=min_size, console=console)
-    except InputError as e:
-        console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True, markup=True)
+    except (InputError, DataError) as e:  # DataError: a missing or unreadable scores file
+        say(console, "erreur", "error", tail=f": {e}", style="red")
         return e.status
 
 

@@ -262,7 +262,7 @@ def feedback_command(data, *, out, form=None, keys=None, by="consortium", lang="
                             names=read_names(names) if names else None,
                             invited=read_roster(roster, by) if roster else None)
     except (InputError, ValueError) as e:
-        console.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
+        say(console, "erreur", "error", tail=f": {e}")
         return 1
     with Progress(TextColumn("[bold]" + bilingual("Rapports", "reports")), BarColumn(),
                   MofNCompleteColumn(), console=console, transient=True) as bar:

@@ -227,10 +227,10 @@ def network_command(ties, *, nodes, out, outcome=None, covariates=(), lang="fr",
         results = build_results(tie_df, node_df, outcome=outcome, covariates=list(covariates),
                                 directed=directed)
     except (DataError, NetworkInputError) as e:
-        console.print(f"[red]error:[/red] {e}", highlight=False, markup=True, soft_wrap=True)
+        say(console, "erreur", "error", tail=f": {e}", style="red")
         return e.status
     except PsychometricsError as e:
-        console.print(f"[red]error ({e.code}):[/red] {e}", highlight=False, markup=True, soft_wrap=True)
+        say(console, "erreur", "error", tail=f" ({e.code}): {e}", style="red")
         return 1
     source = {"ties": Path(ties).name, "nodes": Path(nodes).name}
     html, svg = render_html(results, lang=lang, source=source)

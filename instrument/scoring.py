@@ -120,7 +120,7 @@ def score_command(inputs, *, form, out, log=None, min_answered=0.5, jobs=0, cons
         check_output(out, inputs=inputs, others=[log], suffixes=FORMATS)
         check_output(log, inputs=inputs, others=[out], suffixes=FORMATS)
     except OutputError as exc:
-        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        say(console, "erreur", "error", tail=f": {exc}")
         return exc.status
     with Progress(
         TextColumn("[bold]" + bilingual("Lecture", "reading")), BarColumn(), MofNCompleteColumn(),

@@ -126,7 +126,7 @@ def validate_command(data, *, out, form=None, keys=None, groups=(), lang="fr", c
                     console=console, n_boot=n_boot, seed=seed, exclude_careless=exclude_careless,
                     clusters=list(clusters or []), ties=ties)
     except (InputError, DataError) as e:
-        console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True, markup=True)
+        say(console, "erreur", "error", tail=f": {e}", style="red")
         return e.status
 
 

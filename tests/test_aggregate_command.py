@@ -64,3 +64,7 @@ def test_aggregate_consortium_and_bad_usage(tmp_path, scores):
     res = CliRunner().invoke(app, ["aggregate", str(path), "--by", "org", "--out", str(path)])
     assert res.exit_code == 2 and "output-is-input" in res.output
     assert path.read_text().startswith("respondent")
+    # a missing scores file: its coded error, not a traceback
+    res = CliRunner().invoke(app, ["aggregate", str(tmp_path / "none.csv"), "--by", "org",
+                                   "--out", str(out)])
+    assert res.exit_code == 1 and "erreur / error: missing-file: " in res.output, res.output

@@ -6,6 +6,7 @@ before ``: ; ! ?``. Run through the CLI on the small sample of returned files.""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -50,9 +51,12 @@ def check(fr: str, en: str) -> None:
 
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory):
-    """What score, validate and feedback print on the sample (and a bad --lang)."""
+    """What score, validate and feedback print on the sample (and a bad --lang, an output
+    over an input)."""
     tmp = tmp_path_factory.mktemp("console")
     scores = tmp / "scores.xlsx"
+    mine = tmp / "mine.csv"
+    shutil.copy(SAMPLES / "expected.csv", mine)
     runs = {
         "score": ["score", str(SAMPLES), "--form", str(SPEC), "--out", str(scores), "--jobs", "1"],
         "validate": ["validate", str(scores), "--form", str(SPEC), "--out", str(tmp / "report")],
@@ -60,16 +64,17 @@ def printed(tmp_path_factory):
                      "--out", str(tmp / "feedback")],
         "bad-lang": ["feedback", str(scores), "--form", str(SPEC), "--out", str(tmp / "f"),
                      "--lang", "de"],
+        "over-input": ["score", str(mine), "--form", str(SPEC), "--out", str(mine)],
     }
     results = {}
     for name, args in runs.items():
         result = CliRunner().invoke(app, args)
-        assert result.exit_code == (2 if name == "bad-lang" else 0), result.output
+        assert result.exit_code == (2 if name in ("bad-lang", "over-input") else 0), result.output
         results[name] = result.output
     return tmp, results
 
 
-@pytest.mark.parametrize("command", ["score", "validate", "feedback", "bad-lang"])
+@pytest.mark.parametrize("command", ["score", "validate", "feedback", "bad-lang", "over-input"])
 def test_each_printed_line_is_french_then_english(printed, command):
     tmp, results = printed
     found = pairs(results[command], tmp)
@@ -86,6 +91,7 @@ def test_the_sums_are_said_in_both_languages(printed):
     assert f"Journal / Log: {tmp / 'scores-log.csv'}" in results["score"]
     assert "Validation de 14 échelle(s), 40 items" in results["validate"]
     assert "masqué(s)" in results["feedback"] and "suppressed" in results["feedback"]
+    assert results["over-input"].startswith("erreur / error: ") and "output-is-input" in results["over-input"]
 
 
 def test_bilingual_keeps_a_pair_within_80_columns():
