@@ -170,7 +170,7 @@ def plan_command(spec, *, ns, reps, out, design=None, scheduler=None, seed=1, la
         pop, options, label = load_plan(Path(spec), Path(design) if design else None)
         labels = options.pop("labels", {})
     except PlanError as exc:
-        console.print(f"[red]{exc}[/red]", highlight=False)
+        console.print(str(exc), style="red", markup=False, highlight=False)
         return 1
     where = {"scheduler": scheduler, "processes": processes}
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -180,7 +180,7 @@ def plan_command(spec, *, ns, reps, out, design=None, scheduler=None, seed=1, la
             mc = pm.monte_carlo(pop, sizes, reps, seed=seed, processes=processes, scheduler=scheduler,
                                 progress=lambda done, total: bar.update(task, completed=done), **options)
     except pm.PsychometricsError as exc:
-        console.print(f"[red]{exc.code}: {exc}[/red]", highlight=False)
+        console.print(f"{exc.code}: {exc}", style="red", markup=False, highlight=False)
         return 2
     results = results_dict(mc, label, where, labels)
     out = Path(out)

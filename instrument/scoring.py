@@ -103,7 +103,7 @@ def score_command(inputs, *, form, out, log=None, min_answered=0.5, jobs=0, cons
         loaded = load_form(form)
     except FormError as exc:
         for problem in exc.problems:
-            console.print(f"[red]{problem}[/red]", highlight=False)
+            console.print(str(problem), style="red", markup=False, highlight=False)  # [item] is no markup
         return 1
     from instrument.platforms import SOURCES
 

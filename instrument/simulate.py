@@ -498,7 +498,7 @@ def simulate_command(spec, *, n, out, seed, grid=False, platform=None, console=N
         form = load_form(spec)
     except FormError as exc:
         for problem in exc.problems:
-            console.print(f"[red]{problem}[/red]", highlight=False)
+            console.print(str(problem), style="red", markup=False, highlight=False)  # [item] is no markup
         return 1
     if n < 1:
         say(console, f"--n doit valoir au moins 1 ; reçu {n}.", f"--n must be at least 1; got {n}.",

@@ -208,7 +208,7 @@ def _from_form(form, df, path, groups, console):
         loaded = load_form(form)
     except FormError as exc:
         for problem in exc.problems:
-            console.print(f"[red]{problem}[/red]", highlight=False, markup=True)
+            console.print(str(problem), style="red", markup=False, highlight=False)
         return None
     except OSError as e:
         raise InputError(f"{form}: cannot read the form spec ({e}).") from e

@@ -99,3 +99,19 @@ def test_bilingual_keeps_a_pair_within_80_columns():
     assert bilingual("Journal", "Log", tail=": /a/b.csv") == "Journal / Log: /a/b.csv"
     long = bilingual("x" * 50, "y" * 40, indent="  ", tail=" -> p")
     assert long == "  " + "x" * 50 + "\n  / " + "y" * 40 + " -> p"
+
+
+@pytest.mark.parametrize("command", ["score", "validate", "simulate"])
+def test_a_form_problem_keeps_its_bracketed_item(tmp_path, command):
+    """The problems of a broken form are printed as text: rich markup took ``[zzzz9]`` for a
+    style and dropped it."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SPEC.read_text(encoding="utf-8").replace("lepri5", "zzzz9"), encoding="utf-8")
+    args = {"score": ["score", str(tmp_path / "x.csv"), "--out", str(tmp_path / "y.csv")],
+            "validate": ["validate", str(tmp_path / "x.csv"), "--out", str(tmp_path / "r")],
+            "simulate": ["simulate", str(bad), "--n", "3", "--out", str(tmp_path / "s")]}[command]
+    if command != "simulate":
+        (tmp_path / "x.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+        args += ["--form", str(bad)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1 and "[zzzz9]: unknown-item" in result.output, result.output
