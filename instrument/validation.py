@@ -314,7 +314,7 @@ def _print_summary(console, r: dict, flags: dict) -> None:
     say(console, f"Validation de {k} échelle(s), {r['n_items']} items, n = {n}",
         f"Validation of {k} scale(s), {r['n_items']} items, n = {n}")
     if received != n:
-        say(console, f"{received} reçues, {left} inattentive(s) écartée(s)",
+        say(console, f"{received} réponses reçues, {left} écartée(s) pour inattention",
             f"{received} received, {left} careless respondent(s) left out", indent="  ")
     for name, s in r["scales"].items():
         codes = ", ".join(s.get("not_ready") or [])
@@ -327,8 +327,9 @@ def _print_summary(console, r: dict, flags: dict) -> None:
     fit = (r.get("cfa") or {}).get("fit")
     if fit:
         indices = [("CFI", "cfi"), ("TLI", "tli"), ("RMSEA", "rmsea"), ("SRMR", "srmr")]
-        say(console, "AFC : " + ", ".join(f"{k} {fr.num(fit.get(v), 3)}" for k, v in indices),
-            "CFA: " + ", ".join(f"{k} {en.num(fit.get(v), 3)}" for k, v in indices), indent="  ")
+        say(console, "AFC : " + ", ".join(f"{label} {fr.num(fit.get(v), 3)}" for label, v in indices),
+            "CFA: " + ", ".join(f"{label} {en.num(fit.get(v), 3)}" for label, v in indices),
+            indent="  ")
     items, people = len(flags["items"]), len(flags["respondents"])
     scales = len({f["scale"] for f in flags["scales"]})
     say(console, f"signalements : {items} d'items, {people} de personnes, "
