@@ -530,19 +530,17 @@ def aggregate(scores: pd.DataFrame, by, *, scales: Sequence[str] | None = None, 
                                  "column besides the 'by' columns; got none.")
     d = scores.dropna(subset=by)
     grouped = d.groupby(by, sort=True)
-    out = grouped.size().rename("n").to_frame()
-    for s in scales:
-        out[f"{s}_mean"] = grouped[s].mean()
-        out[f"{s}_sd"] = grouped[s].std(ddof=1)
+    size = grouped.size().rename("n")
+    parts = [size]
+    for s in scales:   # the columns gathered, then joined once (no fragmented frame)
+        parts += [grouped[s].mean().rename(f"{s}_mean"), grouped[s].std(ddof=1).rename(f"{s}_sd")]
         if low is not None and high is not None:
-            out = out.join(_score_agreement(d, by, s, float(low), float(high)))
-    out = out.reset_index()
-    small = out["n"] < min_size
-    values = [c for c in out.columns if c not in by]
-    out[values] = out[values].astype(float).mask(small)
-    out["n"] = out["n"].astype("Int64")
-    out.insert(len(by) + 1, "suppressed", small.to_numpy())
-    return out
+            parts.append(_score_agreement(d, by, s, float(low), float(high)))
+    table = pd.concat(parts, axis=1).reindex(size.index)
+    small = (size < min_size).rename("suppressed")
+    values = table.astype(float).mask(small, axis=0)
+    return pd.concat([values["n"].astype("Int64"), small, values.drop(columns="n")],
+                     axis=1).reset_index()
 
 
 def _score_agreement(d: pd.DataFrame, by: list, s: str, low: float, high: float) -> pd.DataFrame:

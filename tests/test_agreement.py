@@ -223,6 +223,16 @@ def test_aggregate_suppresses_small_groups():
     assert list(out.columns[:3]) == ["GRP", "n", "suppressed"]
 
 
+def test_aggregate_many_scales_builds_one_frame():
+    # 30 scales x 5 columns: columns added one by one made pandas warn (PerformanceWarning,
+    # an error under this suite's filterwarnings) when `aggregate` ran on the demo's scores
+    rng = np.random.default_rng(4)
+    d = pd.DataFrame(rng.integers(1, 6, size=(120, 30)).astype(float), columns=[f"S{k}" for k in range(30)])
+    d["org"] = np.repeat(["A", "B", "C", "D"], 30)
+    out = pm.aggregate(d, by="org", scales=list(d.columns[:30]), low=1, high=5, min_size=5)
+    assert out.shape == (4, 3 + 30 * 5) and out["n"].tolist() == [30] * 4
+
+
 def test_result_is_frozen_and_summarises(nested):
     a = nested[3]
     with pytest.raises(AttributeError):
