@@ -102,14 +102,8 @@ def _defined_rows(state, syntax: Syntax, params: pd.DataFrame, cov: np.ndarray):
     est = _defined_values(state, syntax, theta)
     std = _defined_values(state, syntax, base={label: float(params["std_all"].iloc[k])
                                                for label, k in _label_rows(state).items()})
-    grads = np.zeros((len(est), len(theta)))
-    for j in range(len(theta)):
-        h = 1e-6 * max(1.0, abs(theta[j]))
-        up, down = theta.copy(), theta.copy()
-        up[j] += h
-        down[j] -= h
-        hi, lo = _defined_values(state, syntax, up), _defined_values(state, syntax, down)
-        grads[:, j] = [(hi[name] - lo[name]) / (2 * h) for name in est]
+    grads = core.central_differences(
+        lambda t: [_defined_values(state, syntax, t)[name] for name in est], theta, step=1e-6)
     se = np.sqrt(np.maximum(np.einsum("ai,ij,aj->a", grads, cov, grads), 0.0))
     rows = pd.DataFrame({"lhs": list(est), "op": ":=", "rhs": [e for _, e in syntax.defined],
                          "label": list(est), "est": list(est.values()), "se": se,

@@ -38,12 +38,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 from threadpoolctl import threadpool_limits
 
 from psychometrics import twolevel_fiml
 from psychometrics._checks import as_items, check_choice, check_columns
-from psychometrics.engine import indices
+from psychometrics.engine import core, indices
 from psychometrics.errors import PsychometricsError
 
 __all__ = ["LevelModel", "TwoLevelCFA", "parse_levels", "twolevel_cfa"]
@@ -488,34 +488,17 @@ def _params(structs: dict, xs: dict, mu: np.ndarray, items: list[str], cov: np.n
     index = out.pop("index").to_numpy()
     var = np.diag(cov)
     se = np.where(index >= 0, np.sqrt(np.where(var > 0, var, np.nan))[np.maximum(index, 0)], 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(se > 0, out["est"] / se, np.nan)
-    q = stats.norm.ppf(0.975)
-    out.insert(4, "free", index >= 0)
-    out.insert(6, "se", se)
-    out.insert(7, "z", z)
-    out.insert(8, "pvalue", 2.0 * stats.norm.sf(np.abs(z)))
-    out.insert(9, "ci_lower", out["est"] - q * se)
-    out.insert(10, "ci_upper", out["est"] + q * se)
-    return out
-
-
-def _hessian(gradient, x: np.ndarray) -> np.ndarray:
-    """Hessian by central differences of an analytic gradient."""
-    out = np.zeros((len(x), len(x)))
-    for j in range(len(x)):
-        h = 1e-5 * max(1.0, abs(x[j]))
-        up, down = x.copy(), x.copy()
-        up[j] += h
-        down[j] -= h
-        out[:, j] = (gradient(up) - gradient(down)) / (2.0 * h)
-    return (out + out.T) / 2.0
+    frame = indices.estimates_frame(out.assign(free=index + 1, se=se)).drop(columns="label")
+    frame.insert(0, "level", out["level"])
+    frame.insert(4, "free", index >= 0)
+    return frame
 
 
 def _covariance(gradient, x: np.ndarray) -> np.ndarray:
     """Covariance of the estimates: the inverse observed information, ``2 H^-1`` with H
     the Hessian of ``-2 logL`` (a pseudo-inverse when H is singular)."""
-    h = _hessian(gradient, x)
+    h = core.central_differences(gradient, x)
+    h = (h + h.T) / 2.0
     try:
         return 2.0 * np.linalg.inv(h)
     except np.linalg.LinAlgError:

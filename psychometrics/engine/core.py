@@ -35,7 +35,8 @@ from scipy import linalg
 
 __all__ = [
     "ALPHA", "BETA", "LAMBDA", "NU", "PSI", "SCALE", "TAU", "THETA", "Evaluation", "GroupDerivatives",
-    "Jacobian", "Matrices", "OptimResult", "Structure", "evaluate", "evaluate_group", "fisher_scoring",
+    "Jacobian", "Matrices", "OptimResult", "Structure", "central_differences", "evaluate",
+    "evaluate_group", "fisher_scoring",
     "group_derivatives", "single_thread",
 ]
 
@@ -480,6 +481,20 @@ def group_derivatives(structure: Structure, discrepancies, theta: np.ndarray):
         ev = evaluate_group(disc, mats, jac, "fgi")
         out.append(GroupDerivatives(rows, structure.free[rows], ev.grad, ev.info, mats))
     return out
+
+
+def central_differences(f, x: np.ndarray, step: float = 1e-5) -> np.ndarray:
+    """Jacobian of the vector function ``f`` at ``x`` by central differences, column ``j``
+    with the step ``step * max(1, |x_j|)``: of an analytic gradient, the observed
+    information (symmetrize it); of defined parameters, their delta-method gradient."""
+    cols = []
+    for j in range(len(x)):
+        h = step * max(1.0, abs(x[j]))
+        up, down = x.copy(), x.copy()
+        up[j] += h
+        down[j] -= h
+        cols.append((np.asarray(f(up)) - np.asarray(f(down))) / (2.0 * h))
+    return np.column_stack(cols) if cols else np.zeros((len(np.asarray(f(x))), 0))
 
 
 def single_thread():

@@ -578,16 +578,7 @@ def covariance(state: State, information: str = "expected") -> np.ndarray:
 def observed_information(structure: core.Structure, discs: list, theta: np.ndarray) -> np.ndarray:
     """Hessian of the discrepancy at ``theta``: central differences of the analytic
     gradient (lavaan's ``information = "observed"``, also numerical)."""
-    q = len(theta)
-    out = np.zeros((q, q))
-    for j in range(q):
-        h = 1e-5 * max(1.0, abs(theta[j]))
-        up, down = theta.copy(), theta.copy()
-        up[j] += h
-        down[j] -= h
-        g_up = core.evaluate(structure, discs, up, "fg").grad
-        g_down = core.evaluate(structure, discs, down, "fg").grad
-        out[:, j] = (g_up - g_down) / (2.0 * h)
+    out = core.central_differences(lambda t: core.evaluate(structure, discs, t, "fg").grad, theta)
     return (out + out.T) / 2.0
 
 
